@@ -1,0 +1,1 @@
+"""AIFLUX storage service."""
