@@ -1,0 +1,63 @@
+# AIFLUX backend. Two commands matter: `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+AIFLUX_DATA_DIR ?= ./.data
+PYTEST_ARGS ?=
+export PORT AIFLUX_DATA_DIR
+
+# uv comes from PyPI into a project-local virtualenv, so a machine with only Python and make works.
+UV := .tools/uv/bin/uv
+VENV_STAMP := .venv/.synced-$(shell cat uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+
+$(UV):
+	python3 -m venv .tools/uv
+	.tools/uv/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV_STAMP): $(UV)
+	$(UV) sync --frozen --all-packages
+	rm -f .venv/.synced-*; touch $@
+
+.PHONY: help install run test test-fast lint up down migrate bench contracts clean
+help:  ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install: $(VENV_STAMP)  ## create .venv from uv.lock
+
+run: $(VENV_STAMP)  ## start the whole system in one process (embedded mode), printing its URL
+	$(UV) run --frozen aiflux embedded
+
+test: $(VENV_STAMP) k8s-check  ## run every test (real PostgreSQL, RabbitMQ, Redis; see README)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV_STAMP)  ## the tests without the Kubernetes checks
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: $(VENV_STAMP)  ## ruff and mypy
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen mypy libs/contracts/src libs/kit/src libs/runner/src services/*/src
+
+contracts: $(VENV_STAMP)  ## regenerate JSON Schema snapshots and the AsyncAPI document
+	$(UV) run --frozen python -m aiflux_contracts.snapshots --write
+
+migrate: $(VENV_STAMP)  ## upgrade every service database (distributed settings from .env)
+	for s in identity billing generation storage privacy; do $(UV) run --frozen aiflux migrate $$s || exit 1; done
+
+up: $(VENV_STAMP)  ## distributed mode here: every service as its own processes on RabbitMQ/PostgreSQL/Redis
+	$(UV) run --frozen python -m aiflux_runner.up
+
+down:  ## stop what `make up` started
+	-pkill -f 'aiflux_runner.up' || true
+
+bench: $(VENV_STAMP)  ## speed and memory benchmarks
+	$(UV) run --frozen python -m benchmarks
+
+clean:  ## remove virtualenvs and tool caches (not the data dir)
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+
+-include mk/k8s.mk
+ifeq ($(wildcard mk/k8s.mk),)
+k8s-check:
+	@echo "k8s checks not present yet"
+endif

@@ -1,0 +1,63 @@
+"""The FastAPI application of a process: one service (distributed) or all of them (embedded)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+from .errors import install_problem_handlers
+from .ops import ops_router
+from .runtime import Runtime
+
+
+def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastAPI:
+    """An app serving every unit of ``runtime``: its routes, health, and generic ops routes.
+
+    Starting the app starts the runtime; stopping it drains the runtime.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.state.runtime = runtime
+    app.state.services = {name: unit.container for name, unit in runtime.units.items()}
+    app.state.session_verifier = runtime.platform.session_verifier
+    app.state.limiter = runtime.platform.limiter
+    for unit in runtime.units.values():
+        app.include_router(unit.router)
+        app.include_router(ops_router(unit.name))
+    _health_routes(app, runtime)
+    app.add_middleware(OpenTelemetryMiddleware)
+    return app
+
+
+def _health_routes(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> JSONResponse:
+        """Liveness, plus each service's readiness (the embedded runner lists them all)."""
+        services: dict[str, Any] = {}
+        for name in runtime.units:
+            checks = await runtime.readiness(name)
+            services[name] = {"status": "ready" if checks["ready"] else "not-ready",
+                              "checks": checks}
+        return JSONResponse({"status": "ok", "services": services})
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """503 until every service of this process is ready (database, bus, consumers)."""
+        services = {name: await runtime.readiness(name) for name in runtime.units}
+        ready = all(c["ready"] for c in services.values())
+        return JSONResponse({"status": "ready" if ready else "not-ready", "services": services},
+                            status_code=200 if ready else 503)

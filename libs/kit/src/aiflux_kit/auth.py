@@ -1,0 +1,226 @@
+"""Who is calling: end users (session cookie + CSRF) and other services (signed tokens).
+
+End users are known by the opaque session token identity set at login. Every service asks a
+:class:`SessionVerifier` about it: identity's own database in-process, or identity's
+introspection route over HTTP with a short cache that ``SessionRevoked`` events clear, so a
+logout or revocation takes effect everywhere within seconds. No service trusts an identity
+header a client could set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Protocol
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from .errors import Problem
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def session_cookie_name(public_url: str) -> str:
+    """``__Host-`` prefixed when served over HTTPS (binds the cookie to the exact host)."""
+    return "__Host-aiflux_session" if public_url.startswith("https://") else "aiflux_session"
+
+
+def token_hash(token: str) -> str:
+    """sha256 of a secret token, as stored and as carried in events."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated end user."""
+
+    user_id: uuid.UUID
+    session_id_hash: str
+    csrf_token_hash: str
+    roles: frozenset[str] = frozenset()
+    policy_accepted: bool = True
+    via_cookie: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        """True for holders of the admin role."""
+        return "admin" in self.roles
+
+
+class SessionVerifier(Protocol):
+    """Answers who owns a session token, or None when it is unknown, expired or revoked."""
+
+    async def verify(self, session_token: str) -> Principal | None:
+        """Look the token up."""
+
+    def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
+        """Drop cached answers for one session (or all of a user's when the hash is None)."""
+
+
+@dataclass
+class RemoteSessionVerifier:
+    """Asks identity's introspection route, caching answers for ``ttl`` seconds."""
+
+    client: httpx.AsyncClient
+    ttl: float = 5.0
+    _cache: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
+
+    async def verify(self, session_token: str) -> Principal | None:
+        """Introspect ``session_token`` (cached briefly)."""
+        key = token_hash(session_token)
+        hit = self._cache.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        response = await self.client.post(
+            "/internal/identity/sessions/introspect", json={"session_token": session_token})
+        if response.status_code == 404:
+            principal = None
+        elif response.is_success:
+            body = response.json()
+            principal = Principal(
+                user_id=uuid.UUID(body["user_id"]), session_id_hash=key,
+                csrf_token_hash=body["csrf_token_hash"], roles=frozenset(body.get("roles", [])),
+                policy_accepted=body.get("policy_accepted", True))
+        else:
+            raise Problem(503, "identity-unavailable", "Service unavailable",
+                          "Sign-in could not be checked right now; please retry.")
+        self._cache[key] = (time.monotonic() + self.ttl, principal)
+        return principal
+
+    def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
+        """Evict cached sessions of ``user_id``."""
+        for key, (_, principal) in list(self._cache.items()):
+            if principal is not None and principal.user_id == user_id and (
+                session_id_hash is None or key == session_id_hash
+            ):
+                del self._cache[key]
+
+
+def _session_token(request: Request) -> tuple[str | None, bool]:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None, False
+    for name in ("__Host-aiflux_session", "aiflux_session"):
+        if name in request.cookies:
+            return request.cookies[name], True
+    return None, False
+
+
+def _check_csrf(request: Request, principal: Principal) -> None:
+    if request.method in SAFE_METHODS or not principal.via_cookie:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not hmac.compare_digest(token_hash(sent), principal.csrf_token_hash):
+        raise Problem(403, "csrf-token-missing", "CSRF token required",
+                      f"State-changing requests made with the session cookie must carry the "
+                      f"{CSRF_HEADER} header returned at login.")
+
+
+async def _authenticate(request: Request) -> Principal:
+    token, via_cookie = _session_token(request)
+    if not token:
+        raise Problem(401, "unauthenticated", "Authentication required", "Please log in.")
+    verifier: SessionVerifier = request.app.state.session_verifier
+    principal = await verifier.verify(token)
+    if principal is None:
+        raise Problem(401, "session-invalid", "Session ended",
+                      "Your session has ended or was revoked; please log in again.")
+    if not via_cookie:
+        principal = Principal(principal.user_id, principal.session_id_hash,
+                              principal.csrf_token_hash, principal.roles,
+                              principal.policy_accepted, via_cookie=False)
+    _check_csrf(request, principal)
+    request.state.principal = principal
+    return principal
+
+
+async def current_user_any_policy(request: Request) -> Principal:
+    """The caller, even when they still have to accept a new privacy-policy version."""
+    return await _authenticate(request)
+
+
+async def current_user(request: Request) -> Principal:
+    """The caller, who must have accepted the current privacy policy."""
+    principal = await _authenticate(request)
+    if not principal.policy_accepted:
+        raise Problem(403, "policy-acceptance-required", "New privacy policy",
+                      "The privacy policy changed substantially; accept the new version "
+                      "(POST /v1/account/policy-acceptance) to continue.")
+    return principal
+
+
+async def current_admin(request: Request) -> Principal:
+    """The caller, who must hold the admin role."""
+    principal = await _authenticate(request)
+    if not principal.is_admin:
+        raise Problem(403, "admin-required", "Forbidden", "This route is for operators.")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+"""The authenticated end user (policy accepted, CSRF checked on cookie state changes)."""
+
+CurrentUserAnyPolicy = Annotated[Principal, Depends(current_user_any_policy)]
+"""The authenticated end user, before re-accepting a changed policy."""
+
+CurrentAdmin = Annotated[Principal, Depends(current_admin)]
+"""An authenticated operator (admin role)."""
+
+
+# --- service-to-service -----------------------------------------------------------------------
+
+SERVICE_TOKEN_TTL_S = 60
+
+
+def mint_service_token(caller: str, audience: str, key: str) -> str:
+    """A short-lived token proving ``caller`` to ``audience`` (HS256 with the caller's key)."""
+    now = int(time.time())
+    claims = {"iss": caller, "aud": audience, "iat": now, "exp": now + SERVICE_TOKEN_TTL_S}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class InternalAuth:
+    """Guards a service's internal routes: only listed callers, each with its own key."""
+
+    service: str
+    trusted_callers: dict[str, str]
+
+    def require(self, *allowed: str) -> object:
+        """A dependency admitting only ``allowed`` callers (least privilege per route)."""
+
+        async def _dependency(request: Request) -> str:
+            auth = request.headers.get("authorization", "")
+            token = auth[7:] if auth.lower().startswith("bearer ") else ""
+            try:
+                caller = jwt.decode(token, options={"verify_signature": False}).get("iss", "")
+                key = self.trusted_callers.get(caller) if caller in allowed else None
+                if key is None:
+                    raise jwt.InvalidTokenError("caller not allowed")
+                jwt.decode(token, key, algorithms=["HS256"], audience=self.service,
+                           issuer=caller)
+            except jwt.PyJWTError:
+                raise Problem(403, "service-forbidden", "Forbidden",
+                              "This internal route is not open to the caller.") from None
+            return str(caller)
+
+        return Depends(_dependency)
+
+
+class ServiceTokenAuth(httpx.Auth):
+    """httpx auth that signs each request to ``audience`` as ``caller``."""
+
+    def __init__(self, caller: str, audience: str, key: str) -> None:
+        self._caller, self._audience, self._key = caller, audience, key
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        """Add a fresh service token."""
+        token = mint_service_token(self._caller, self._audience, self._key)
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request

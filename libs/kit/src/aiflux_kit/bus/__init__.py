@@ -1,0 +1,124 @@
+"""Event buses: RabbitMQ for distributed runs, a PostgreSQL-backed in-process bus for embedded.
+
+Both honour one contract, proved by one shared test suite:
+
+- ``publish`` returns only once the bus has taken responsibility for the message (publisher
+  confirm); a message no queue is bound for raises :class:`PublishFailed` (unroutable).
+- every subscription has its own durable queue; a handler that raises is retried with growing
+  delays, then the message is parked; a :class:`Poison` message is parked at once.
+- a consumer that dies mid-message leaves it to be delivered again.
+- ``replay_parked`` moves parked messages back to their queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+EXCHANGE = "aiflux.events"
+ATTEMPT_HEADER = "x-aiflux-attempt"
+ERROR_HEADER = "x-aiflux-last-error"
+
+
+class PublishFailed(Exception):
+    """The bus did not confirm the message (down, nacked, unroutable or timed out)."""
+
+
+class Poison(Exception):
+    """A message that can never be handled (malformed, unknown type): parked without retries."""
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable subscription queue bound to some routing keys."""
+
+    name: str
+    routing_keys: tuple[str, ...]
+    prefetch: int = 16
+    retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
+
+    @property
+    def parking(self) -> str:
+        """Where messages go after their last retry."""
+        return f"{self.name}.parking"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message handed to a consumer."""
+
+    body: bytes
+    routing_key: str
+    message_id: str | None
+    attempt: int
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParkedMessage:
+    """A message waiting in a parking queue, as ops see it."""
+
+    message_id: str | None
+    routing_key: str
+    last_error: str | None
+    parked_at: datetime | None
+
+
+OnMessage = Callable[[Delivery], Awaitable[None]]
+
+
+class Broker(Protocol):
+    """The bus contract both implementations honour."""
+
+    async def connect(self) -> None:
+        """Connect and declare the exchange."""
+
+    async def close(self, drain_timeout: float = 30.0) -> None:
+        """Stop taking messages, let in-flight ones finish (up to the timeout), disconnect."""
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any]
+    ) -> None:
+        """Publish and wait for the confirm; raise :class:`PublishFailed` otherwise."""
+
+    async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
+        """Declare ``spec``'s queues and start handing its messages to ``on_message``."""
+
+    async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
+        """Move up to ``limit`` parked messages of ``spec`` back to its queue; return how many."""
+
+    async def list_parked(self, spec: QueueSpec, limit: int = 100) -> list[ParkedMessage]:
+        """Parked messages of ``spec``, oldest first (for ops)."""
+
+    async def parked_count(self, spec: QueueSpec) -> int:
+        """How many messages wait in ``spec``'s parking queue."""
+
+    @property
+    def connected(self) -> bool:
+        """True while the bus is reachable."""
+
+    @property
+    def consumers_attached(self) -> int:
+        """How many subscriptions are consuming right now."""
+
+
+def next_step(spec: QueueSpec, attempt: int) -> int | None:
+    """The retry delay (ms) after failed ``attempt`` (1-based), or None when it is time to park."""
+    if attempt <= len(spec.retry_delays_ms):
+        return spec.retry_delays_ms[attempt - 1]
+    return None
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: ``*`` is exactly one word, ``#`` zero or more."""
+
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and (p[0] in ("*", k[0])) and match(p[1:], k[1:])
+
+    return match(pattern.split("."), routing_key.split("."))

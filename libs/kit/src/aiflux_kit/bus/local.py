@@ -1,0 +1,257 @@
+"""The in-process bus for the embedded mode and fast tests, with RabbitMQ's semantics.
+
+Messages live in a PostgreSQL database (the embedded server's ``aiflux_bus``), so they survive a
+crash exactly as they would in a durable queue: a message is claimed with ``FOR UPDATE SKIP
+LOCKED`` for the length of its handler and deleted only once handled; a consumer that dies
+releases the row and it is delivered again. Retries wait in the same table (``available_at``),
+parked messages carry ``parked_at``. Bindings are stored too, like RabbitMQ's durable bindings,
+so a message published before its consumer starts is kept, not dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from ..db import ensure_database, psycopg_conninfo
+from . import ERROR_HEADER, Delivery, OnMessage, ParkedMessage, Poison, PublishFailed, QueueSpec
+from . import next_step, topic_matches
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "aiflux_bus"
+
+# The bus's own storage, declared idempotently like a broker declares its queues.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS bus_binding (
+    queue text NOT NULL, pattern text NOT NULL, PRIMARY KEY (queue, pattern));
+CREATE TABLE IF NOT EXISTS bus_message (
+    id bigserial PRIMARY KEY,
+    queue text NOT NULL,
+    routing_key text NOT NULL,
+    message_id text,
+    body bytea NOT NULL,
+    headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+    attempts integer NOT NULL DEFAULT 0,
+    available_at timestamptz NOT NULL DEFAULT now(),
+    parked_at timestamptz,
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS ix_bus_message_ready
+    ON bus_message (queue, available_at, id) WHERE parked_at IS NULL;
+"""
+
+
+class LocalBroker:
+    """The bus on a PostgreSQL database, running inside this process."""
+
+    def __init__(
+        self, url: str, *, poll_interval: float = 1.0, workers_per_queue: int = 2,
+        pool_size: int = 10,
+    ) -> None:
+        self._conninfo = psycopg_conninfo(url)
+        self._url = url
+        self._poll_interval = poll_interval
+        self._workers_per_queue = workers_per_queue
+        # Handlers hold a claimed row's connection for their whole run; publishing gets a pool
+        # of its own so it never waits behind them.
+        self._consume_pool = AsyncConnectionPool(
+            self._conninfo, min_size=1, max_size=pool_size, open=False,
+            kwargs={"row_factory": dict_row})
+        self._publish_pool = AsyncConnectionPool(
+            self._conninfo, min_size=1, max_size=4, open=False)
+        self._wake: dict[str, asyncio.Event] = {}
+        self._workers: list[asyncio.Task[None]] = []
+        self._listener: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._in_flight = 0
+        self._connected = False
+
+    async def connect(self) -> None:
+        """Create the bus database and tables if needed, and listen for new messages."""
+        await asyncio.to_thread(ensure_database, self._url)
+        async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+            await conn.execute("SELECT pg_advisory_lock(hashtext('aiflux_bus_schema'))")
+            await conn.execute(SCHEMA)
+            await conn.execute("SELECT pg_advisory_unlock(hashtext('aiflux_bus_schema'))")
+        await self._consume_pool.open()
+        await self._publish_pool.open()
+        self._listener = asyncio.create_task(self._listen())
+        self._connected = True
+
+    @property
+    def connected(self) -> bool:
+        """True while the bus database is reachable."""
+        return self._connected and not self._stopping.is_set()
+
+    @property
+    def consumers_attached(self) -> int:
+        """Subscriptions consuming right now."""
+        return len({w.get_name() for w in self._workers if not w.done()})
+
+    async def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._connected = True
+                    async for note in conn.notifies():
+                        if note.payload in self._wake:
+                            self._wake[note.payload].set()
+            except (psycopg.Error, OSError):
+                self._connected = False
+                await asyncio.sleep(self._poll_interval)
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any]
+    ) -> None:
+        """Store one copy per bound queue in one transaction; unroutable raises."""
+        try:
+            async with self._publish_pool.connection() as conn:
+                bindings = await (await conn.execute(
+                    "SELECT queue, pattern FROM bus_binding")).fetchall()
+                queues = sorted({q for q, p in bindings if topic_matches(p, routing_key)})
+                if not queues:
+                    raise PublishFailed(f"unroutable: {routing_key}")
+                for queue in queues:
+                    await self._insert(conn, queue, routing_key, body, message_id, headers)
+        except (psycopg.Error, TimeoutError) as exc:
+            raise PublishFailed(f"bus unavailable: {type(exc).__name__}") from exc
+
+    @staticmethod
+    async def _insert(
+        conn: psycopg.AsyncConnection[Any], queue: str, routing_key: str, body: bytes,
+        message_id: str | None, headers: dict[str, Any],
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO bus_message (queue, routing_key, message_id, body, headers)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (queue, routing_key, message_id, body, json.dumps(headers, default=str)),
+        )
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, queue))
+
+    async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
+        """Bind ``spec``'s routing keys and start ``spec.prefetch`` workers on its queue."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            for key in spec.routing_keys:
+                await conn.execute(
+                    "INSERT INTO bus_binding (queue, pattern) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING", (spec.name, key))
+            await conn.commit()
+        self._wake.setdefault(spec.name, asyncio.Event())
+        for _ in range(min(spec.prefetch, self._workers_per_queue)):
+            self._workers.append(
+                asyncio.create_task(self._work(spec, on_message), name=spec.name))
+
+    async def _work(self, spec: QueueSpec, on_message: OnMessage) -> None:
+        wake = self._wake[spec.name]
+        while not self._stopping.is_set():
+            try:
+                handled = await self._take_one(spec, on_message)
+            except (psycopg.Error, OSError, TimeoutError):
+                handled = False
+            if not handled:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._poll_interval)
+
+    async def _take_one(self, spec: QueueSpec, on_message: OnMessage) -> bool:
+        async with self._consume_pool.connection() as conn:
+            row = await (await conn.execute(
+                "SELECT id, routing_key, message_id, body, headers, attempts FROM bus_message"
+                " WHERE queue = %s AND parked_at IS NULL AND available_at <= now()"
+                " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", (spec.name,))).fetchone()
+            if row is None or self._stopping.is_set():
+                return False
+            self._in_flight += 1
+            try:
+                await self._deliver(conn, spec, row, on_message)
+            finally:
+                self._in_flight -= 1
+            return True
+
+    async def _deliver(
+        self, conn: psycopg.AsyncConnection[Any], spec: QueueSpec, row: dict[str, Any],
+        on_message: OnMessage,
+    ) -> None:
+        attempt = row["attempts"] + 1
+        delivery = Delivery(bytes(row["body"]), row["routing_key"], row["message_id"], attempt,
+                            dict(row["headers"]))
+        try:
+            await on_message(delivery)
+        except Poison as exc:
+            await self._park(conn, row["id"], attempt, f"poison: {exc}")
+        except Exception as exc:
+            delay = next_step(spec, attempt)
+            if delay is None:
+                await self._park(conn, row["id"], attempt, repr(exc)[:500])
+            else:
+                await conn.execute(
+                    "UPDATE bus_message SET attempts = %s, last_error = %s,"
+                    " available_at = now() + make_interval(secs => %s) WHERE id = %s",
+                    (attempt, repr(exc)[:500], delay / 1000, row["id"]))
+        else:
+            await conn.execute("DELETE FROM bus_message WHERE id = %s", (row["id"],))
+
+    @staticmethod
+    async def _park(conn: psycopg.AsyncConnection[Any], row_id: int, attempt: int,
+                    error: str) -> None:
+        await conn.execute(
+            "UPDATE bus_message SET attempts = %s, last_error = %s, parked_at = now(),"
+            " headers = headers || jsonb_build_object(%s::text, %s::text) WHERE id = %s",
+            (attempt, error, ERROR_HEADER, error, row_id))
+
+    async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
+        """Return parked messages to the queue with a fresh retry budget."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            cur = await conn.execute(
+                "UPDATE bus_message SET parked_at = NULL, attempts = 0, available_at = now()"
+                " WHERE id IN (SELECT id FROM bus_message WHERE queue = %s AND parked_at IS NOT"
+                " NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)",
+                (spec.name, limit if limit is not None else 2**31 - 1))
+            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, spec.name))
+            await conn.commit()
+            return cur.rowcount
+
+    async def list_parked(self, spec: QueueSpec, limit: int = 100) -> list[ParkedMessage]:
+        """Parked messages of ``spec``, oldest first."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            rows = await (await conn.execute(
+                "SELECT message_id, routing_key, last_error, parked_at FROM bus_message"
+                " WHERE queue = %s AND parked_at IS NOT NULL ORDER BY id LIMIT %s",
+                (spec.name, limit))).fetchall()
+        return [ParkedMessage(*row) for row in rows]
+
+    async def parked_count(self, spec: QueueSpec) -> int:
+        """How many messages of ``spec`` are parked."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            row = await (await conn.execute(
+                "SELECT count(*) FROM bus_message WHERE queue = %s AND parked_at IS NOT NULL",
+                (spec.name,))).fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self, drain_timeout: float = 30.0) -> None:
+        """Stop claiming, let handlers in flight finish, stop listening."""
+        self._stopping.set()
+        for event in self._wake.values():
+            event.set()
+        if self._workers:
+            _, pending = await asyncio.wait(self._workers, timeout=drain_timeout)
+            for task in pending:
+                task.cancel()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._consume_pool.close()
+        await self._publish_pool.close()
+        self._connected = False

@@ -1,0 +1,270 @@
+"""The RabbitMQ bus (aio-pika).
+
+Topology, per subscription queue ``Q``:
+
+- ``Q``: a durable quorum queue bound to the ``aiflux.events`` topic exchange.
+- ``Q.retry.<n>``: durable queues with a message TTL of the n-th retry delay whose dead-letter
+  target is ``Q`` (through the default exchange): a failed message waits there, then returns.
+- ``Q.parking``: a durable quorum queue; messages land here after their last retry, or at once
+  when they are poison. ``replay_parked`` moves them back to ``Q``.
+
+Publishing uses publisher confirms and ``mandatory``: a message no queue is bound for comes back
+and raises :class:`PublishFailed`, so the outbox keeps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from . import (
+    ATTEMPT_HEADER,
+    ERROR_HEADER,
+    EXCHANGE,
+    Delivery,
+    OnMessage,
+    ParkedMessage,
+    Poison,
+    PublishFailed,
+    QueueSpec,
+    next_step,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RabbitBroker:
+    """The bus on RabbitMQ."""
+
+    def __init__(self, url: str, *, publish_timeout: float = 10.0, reconnect_interval: float = 1.0):
+        self._url = url
+        self._publish_timeout = publish_timeout
+        self._reconnect_interval = reconnect_interval
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    async def connect(self) -> None:
+        """Connect (reconnecting by itself after outages) and declare the exchange."""
+        self._connection = await aio_pika.connect_robust(
+            self._url, reconnect_interval=self._reconnect_interval, client_properties={
+                "connection_name": "aiflux"},
+        )
+        self._publish_channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        self._exchange = await self._publish_channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is open."""
+        return self._connection is not None and not self._connection.is_closed and bool(
+            self._connection.connected.is_set()
+        )
+
+    @property
+    def consumers_attached(self) -> int:
+        """Subscriptions consuming right now."""
+        return len(self._consumers) if self.connected and not self._closing else 0
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any]
+    ) -> None:
+        """Publish to the topic exchange and wait for the broker's confirm."""
+        if self._exchange is None:
+            raise PublishFailed("not connected")
+        await self._confirmed(self._exchange, routing_key, self._message(body, message_id, headers))
+
+    async def _confirmed(
+        self, exchange: AbstractExchange, routing_key: str, message: aio_pika.Message
+    ) -> None:
+        try:
+            result = await asyncio.wait_for(
+                exchange.publish(message, routing_key, mandatory=True),
+                timeout=self._publish_timeout,
+            )
+        except aiormq.exceptions.DeliveryError as exc:
+            raise PublishFailed(f"unroutable or rejected: {routing_key}") from exc
+        except (TimeoutError, aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+            raise PublishFailed(f"broker unavailable: {type(exc).__name__}") from exc
+        if not isinstance(result, aiormq.spec.Basic.Ack):
+            raise PublishFailed(f"not confirmed: {type(result).__name__}")
+
+    @staticmethod
+    def _message(body: bytes, message_id: str | None, headers: dict[str, Any]) -> aio_pika.Message:
+        return aio_pika.Message(
+            body,
+            message_id=message_id,
+            headers=headers,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+
+    async def _declare(self, channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
+        queue = await channel.declare_queue(
+            spec.name, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        for key in spec.routing_keys:
+            await queue.bind(EXCHANGE, key)
+        for n, delay in enumerate(spec.retry_delays_ms):
+            await channel.declare_queue(
+                f"{spec.name}.retry.{n}",
+                durable=True,
+                arguments={
+                    "x-message-ttl": delay,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": spec.name,
+                },
+            )
+        await channel.declare_queue(spec.parking, durable=True, arguments={"x-queue-type": "quorum"})
+        return queue
+
+    async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
+        """Declare the topology of ``spec`` and start consuming with bounded prefetch."""
+        assert self._connection is not None, "connect() first"
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=spec.prefetch)
+        queue = await self._declare(channel, spec)
+
+        async def _on_delivery(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                await self._handle(spec, message, on_message)
+            finally:
+                self._in_flight.discard(task)
+
+        tag = await queue.consume(_on_delivery)
+        self._consumers.append((queue, tag))
+
+    async def _handle(
+        self, spec: QueueSpec, message: AbstractIncomingMessage, on_message: OnMessage
+    ) -> None:
+        headers = dict(message.headers or {})
+        attempt = int(str(headers.get(ATTEMPT_HEADER, 1)))
+        delivery = Delivery(
+            body=message.body,
+            routing_key=str(headers.get("x-aiflux-routing-key") or message.routing_key or ""),
+            message_id=message.message_id,
+            attempt=attempt,
+            headers=headers,
+        )
+        try:
+            await on_message(delivery)
+        except Poison as exc:
+            await self._reroute(spec.parking, message, delivery, attempt, f"poison: {exc}")
+        except Exception as exc:
+            delay = next_step(spec, attempt)
+            target = spec.parking if delay is None else f"{spec.name}.retry.{attempt - 1}"
+            log.warning("handler failed", extra={"queue": spec.name, "attempt": attempt,
+                                                  "error": type(exc).__name__})
+            await self._reroute(target, message, delivery, attempt + 1, repr(exc)[:500])
+        else:
+            await message.ack()
+
+    async def _reroute(
+        self, queue: str, message: AbstractIncomingMessage, delivery: Delivery, attempt: int,
+        error: str,
+    ) -> None:
+        # The copy must be confirmed before the original is acked; if it is not, requeue.
+        headers = {**delivery.headers, ATTEMPT_HEADER: attempt, ERROR_HEADER: error,
+                   "x-aiflux-routing-key": delivery.routing_key}
+        assert self._publish_channel is not None
+        try:
+            await self._confirmed(
+                self._publish_channel.default_exchange, queue,
+                self._message(delivery.body, delivery.message_id, headers),
+            )
+        except PublishFailed:
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
+            return
+        await message.ack()
+
+    async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
+        """Move parked messages of ``spec`` back to its queue with a fresh retry budget."""
+        assert self._connection is not None and self._publish_channel is not None
+        channel = await self._connection.channel()
+        parking = await channel.declare_queue(
+            spec.parking, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        moved = 0
+        try:
+            while limit is None or moved < limit:
+                message = await parking.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                headers = {**dict(message.headers or {}), ATTEMPT_HEADER: 1, "x-aiflux-replayed": 1}
+                await self._confirmed(
+                    self._publish_channel.default_exchange, spec.name,
+                    self._message(message.body, message.message_id, headers),
+                )
+                await message.ack()
+                moved += 1
+        finally:
+            await channel.close()
+        return moved
+
+    async def list_parked(self, spec: QueueSpec, limit: int = 100) -> list[ParkedMessage]:
+        """Peek at parked messages (fetched and requeued, so nothing is lost)."""
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        parking = await channel.declare_queue(
+            spec.parking, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        seen: list[ParkedMessage] = []
+        try:
+            for _ in range(limit):
+                message = await parking.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                headers = dict(message.headers or {})
+                seen.append(ParkedMessage(
+                    message.message_id, str(headers.get("x-aiflux-routing-key", "")),
+                    str(headers.get(ERROR_HEADER, "")) or None, message.timestamp))
+        finally:
+            await channel.close()  # unacked messages return to the parking queue
+        return seen
+
+    async def parked_count(self, spec: QueueSpec) -> int:
+        """Messages waiting in the parking queue of ``spec``."""
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(
+                spec.parking, durable=True, arguments={"x-queue-type": "quorum"}
+            )
+            return int(queue.declaration_result.message_count or 0)
+        finally:
+            await channel.close()
+
+    async def close(self, drain_timeout: float = 30.0) -> None:
+        """Cancel consumers, wait for in-flight handlers, then close the connection."""
+        self._closing = True
+        for queue, tag in self._consumers:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=drain_timeout)
+        self._consumers.clear()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()

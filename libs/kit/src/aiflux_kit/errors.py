@@ -1,0 +1,129 @@
+"""RFC 9457 problem details: one error type family for every service.
+
+Raise :class:`Problem` (or a subclass) anywhere below a route; the handlers installed by
+:func:`install_problem_handlers` turn it, validation errors and anything unexpected into
+``application/problem+json`` with a stable ``type`` and a human ``detail``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "urn:aiflux:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """An error a client can act on. ``slug`` becomes the stable ``type`` URN."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail or title
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    @property
+    def type(self) -> str:
+        """The problem type URI."""
+        return PROBLEM_BASE + self.slug
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem+json body."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+def not_found(what: str) -> Problem:
+    """The 404 for something that does not exist or belongs to someone else."""
+    return Problem(404, "not-found", "Not found", f"No such {what}.")
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    """Render ``problem`` as an ``application/problem+json`` response."""
+    return JSONResponse(
+        problem.to_dict(instance), status_code=problem.status, headers=problem.headers,
+        media_type=MEDIA_TYPE,
+    )
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Never echo the input back: it may be a password.
+    return [
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of ``app`` a problem+json response; nothing escapes as a bare 500."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problem = Problem(
+            422, "validation-error", "Invalid request",
+            "The request body or parameters are invalid; see 'errors'.",
+            errors=_validation_errors(exc),
+        )
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        problem = Problem(exc.status_code, slug, title, detail, headers=exc.headers)
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        problem = Problem(
+            500, "internal-error", "Internal error",
+            "Something went wrong on our side; nothing was changed. Please retry later.",
+        )
+        return problem_response(problem, request.url.path)

@@ -1,0 +1,121 @@
+"""Runs the parts of services: consumers, outbox relays, sweeps and workers, with a graceful
+stop that drains in-flight work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .consumers import Dispatcher
+from .outbox import OutboxRelay
+from .service import Platform, ServiceUnit, Sweep, SweepResult, record_sweep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Which parts of each service this process runs."""
+
+    consumers: bool = True
+    relay: bool = True
+    sweeps: bool = True
+    workers: bool = True
+
+
+class Runtime:
+    """The background side of one process."""
+
+    def __init__(self, platform: Platform, units: list[ServiceUnit], parts: Parts) -> None:
+        self.platform = platform
+        self.units = {unit.name: unit for unit in units}
+        self.parts = parts
+        self.relays = {u.name: OutboxRelay(u.database, platform.broker,
+                                           batch_size=u.settings.outbox_batch_size,
+                                           poll_interval=u.settings.outbox_poll_interval_s)
+                       for u in units}
+        self.sweep_results: dict[tuple[str, str], SweepResult] = {}
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.expected_consumers = 0
+
+    async def start(self) -> None:
+        """Connect the bus and start every part this process runs."""
+        await self.platform.broker.connect()
+        for unit in self.units.values():
+            for hook in unit.on_start:
+                await hook()
+            if self.parts.consumers:
+                await self._start_consumers(unit)
+            if self.parts.relay:
+                self._spawn(self.relays[unit.name].run(self._stop), f"{unit.name}.relay")
+            if self.parts.sweeps:
+                for sweep in unit.sweeps:
+                    self._spawn(self._sweep_loop(unit, sweep), f"{unit.name}.{sweep.name}")
+            if self.parts.workers:
+                for n, worker in enumerate(unit.workers):
+                    self._spawn(worker(self._stop), f"{unit.name}.worker{n}")
+
+    async def _start_consumers(self, unit: ServiceUnit) -> None:
+        for subscription in unit.subscriptions:
+            spec = subscription.queue(unit.name, self.platform.retry_delays_ms)
+            await self.platform.broker.consume(
+                spec, Dispatcher(unit.name, unit.database, subscription))
+            self.expected_consumers += 1
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def _sweep_loop(self, unit: ServiceUnit, sweep: Sweep) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), sweep.interval_s)
+            if not self._stop.is_set():
+                await self.run_sweep(unit.name, sweep.name)
+
+    async def run_sweep(self, service: str, name: str) -> SweepResult:
+        """Run one sweep now and remember its result."""
+        sweep = next(s for s in self.units[service].sweeps if s.name == name)
+        result = SweepResult(name=name, started_at=datetime.now(UTC))
+        try:
+            result.counts = await sweep.run()
+        except Exception as exc:
+            log.exception("sweep failed", extra={"service": service, "sweep": name})
+            result.error = type(exc).__name__
+        result.finished_at = datetime.now(UTC)
+        self.sweep_results[(service, name)] = result
+        await record_sweep(self.units[service].database, result)
+        return result
+
+    async def readiness(self, service: str) -> dict[str, Any]:
+        """The checks behind ``/readyz`` for one service."""
+        unit = self.units[service]
+        checks: dict[str, Any] = {"database": await unit.database.ping()}
+        broker = self.platform.broker
+        checks["broker"] = broker.connected
+        if self.parts.consumers:
+            expected = len(unit.subscriptions)
+            checks["consumers"] = broker.consumers_attached >= self.expected_consumers > 0 or (
+                expected == 0)
+        if self.parts.relay:
+            checks["relay"] = self.relays[service].running
+        checks["ready"] = all(v for k, v in checks.items())
+        return checks
+
+    async def stop(self, drain_timeout: float = 30.0) -> None:
+        """Stop taking work, let in-flight messages finish, then stop everything else."""
+        await self.platform.broker.close(drain_timeout)
+        self._stop.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=drain_timeout)
+            for task in pending:
+                task.cancel()
+        for unit in self.units.values():
+            for hook in unit.on_stop:
+                with contextlib.suppress(Exception):
+                    await hook()
+            await unit.database.dispose()

@@ -1,0 +1,84 @@
+"""Pytest fixtures for tests against the real PostgreSQL, RabbitMQ and Redis.
+
+Under ``CI=true`` a missing server fails the test; elsewhere it is skipped with a clear message.
+Each test gets databases of its own, created fresh and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from .db import drop_database, ensure_database
+
+PG_URL = os.environ.get("AIFLUX_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/")
+AMQP_URL = os.environ.get("AIFLUX_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("AIFLUX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url.replace("postgresql+psycopg", "postgresql"))
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1",
+                                       parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, url: str, default_port: int) -> None:
+    """Fail (CI) or skip (a developer's machine) when the server behind ``url`` is down."""
+    if _reachable(url, default_port):
+        return
+    message = f"{name} is not reachable at {url}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message}; CI must provide it", pytrace=False)
+    pytest.skip(f"{message}; start it to run this test")
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Callable[[str], str]]:
+    """A factory of fresh, empty databases on the test PostgreSQL; dropped after the test."""
+    require("PostgreSQL", PG_URL, 5432)
+    made: list[str] = []
+    run = uuid.uuid4().hex[:10]
+
+    def make(name: str) -> str:
+        url = f"{PG_URL.rstrip('/')}/t{run}_{name}"
+        ensure_database(url)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        drop_database(url)
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    """The test RabbitMQ (fails in CI, skips elsewhere, when it is down)."""
+    require("RabbitMQ", AMQP_URL, 5672)
+    return AMQP_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (fails in CI, skips elsewhere, when it is down)."""
+    require("Redis", REDIS_URL, 6379)
+    return REDIS_URL
+
+
+@pytest.fixture
+async def local_broker(pg_database: Callable[[str], str]) -> AsyncIterator[object]:
+    """A connected in-process (PostgreSQL-backed) bus on a fresh database."""
+    from .bus.local import LocalBroker
+
+    broker = LocalBroker(pg_database("bus"), poll_interval=0.2)
+    await broker.connect()
+    yield broker
+    await broker.close(drain_timeout=5)

@@ -1,0 +1,52 @@
+"""The distributed mode: one service per process, on RabbitMQ, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import httpx
+from aiflux_kit.app import create_app
+from aiflux_kit.auth import RemoteSessionVerifier, ServiceTokenAuth
+from aiflux_kit.bus.rabbitmq import RabbitBroker
+from aiflux_kit.ratelimit import RateLimiter
+from aiflux_kit.runtime import Parts, Runtime
+from aiflux_kit.service import Platform, ServiceUnit
+from aiflux_kit.settings import ServiceSettings
+from fastapi import FastAPI
+
+from .services import builder, settings_class
+
+
+def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
+    """The service ``service`` configured from its environment."""
+    settings: ServiceSettings = settings_class(service)()
+    platform = Platform(
+        mode="distributed",
+        broker=RabbitBroker(settings.amqp_url),
+        limiter=RateLimiter.from_url(settings.redis_url),
+        data_dir=_data_dir(),
+        retry_delays_ms=tuple(settings.retry_delays_ms),
+    )
+    unit = builder(service)(platform, settings)
+    platform.session_verifier = unit.session_verifier or RemoteSessionVerifier(
+        httpx.AsyncClient(
+            base_url=settings.identity_url, timeout=5.0,
+            auth=ServiceTokenAuth(service, "identity", settings.service_key.get_secret_value()),
+        ),
+        ttl=settings.session_cache_ttl_s,
+    )
+    return platform, unit
+
+
+def _data_dir():  # type: ignore[no-untyped-def]
+    import os
+    from pathlib import Path
+
+    return Path(os.environ.get("AIFLUX_DATA_DIR", ".data"))
+
+
+def service_app(service: str, parts: Parts, *, routes: bool = True) -> FastAPI:
+    """The app of one process of ``service``: API (``routes``) or a worker/relay's health."""
+    platform, unit = build_unit(service)
+    if not routes:
+        unit.router.routes.clear()
+    runtime = Runtime(platform, [unit], parts)
+    return create_app(runtime, title=f"AIFLUX {service}")

@@ -1,0 +1,1 @@
+"""Adapters of the billing service: ORM tables, repositories, clients."""

@@ -1,0 +1,1 @@
+"""Domain of the billing service: models, commands and rules; no I/O."""

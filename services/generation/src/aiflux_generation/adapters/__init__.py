@@ -1,0 +1,1 @@
+"""Adapters of the generation service: ORM tables, repositories, clients."""

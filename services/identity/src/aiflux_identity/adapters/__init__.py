@@ -1,0 +1,1 @@
+"""Adapters of the identity service: ORM tables, repositories, clients."""

@@ -1,0 +1,1 @@
+"""Domain of the identity service: models, commands and rules; no I/O."""

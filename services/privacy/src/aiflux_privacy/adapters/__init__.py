@@ -1,0 +1,1 @@
+"""Adapters of the privacy service: ORM tables, repositories, clients."""

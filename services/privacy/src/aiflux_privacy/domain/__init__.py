@@ -1,0 +1,1 @@
+"""Domain of the privacy service: models, commands and rules; no I/O."""

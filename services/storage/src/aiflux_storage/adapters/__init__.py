@@ -1,0 +1,1 @@
+"""Adapters of the storage service: ORM tables, repositories, clients."""

@@ -1,0 +1,1 @@
+"""Domain of the storage service: models, commands and rules; no I/O."""
