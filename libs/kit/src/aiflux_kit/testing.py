@@ -82,3 +82,36 @@ async def local_broker(pg_database: Callable[[str], str]) -> AsyncIterator[objec
     await broker.connect()
     yield broker
     await broker.close(drain_timeout=5)
+
+
+class TestSessions:
+    """A session verifier for tests of one service without identity in the stack.
+
+    End-to-end tests use identity's real sessions instead.
+    """
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self._principals: dict[str, object] = {}
+
+    def sign_in(self, user_id: uuid.UUID | None = None, *, roles: frozenset[str] = frozenset(),
+                policy_accepted: bool = True) -> tuple[uuid.UUID, dict[str, str]]:
+        """A new session; returns the user id and the headers (Bearer token) to send."""
+        from .auth import Principal, token_hash
+
+        user_id = user_id or uuid.uuid4()
+        token = uuid.uuid4().hex
+        self._principals[token] = Principal(user_id, token_hash(token), token_hash("csrf"),
+                                            roles, policy_accepted)
+        return user_id, {"Authorization": f"Bearer {token}"}
+
+    async def verify(self, session_token: str) -> object | None:
+        """The principal signed in with ``session_token``."""
+        return self._principals.get(session_token)
+
+    def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
+        """Drop sessions of ``user_id``."""
+        for token, principal in list(self._principals.items()):
+            if getattr(principal, "user_id", None) == user_id:
+                del self._principals[token]

@@ -1,0 +1,1 @@
+"""Policy data shipped with the kit: the processor registry (§6)."""
