@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from .errors import install_problem_handlers
 from .ops import ops_router
 from .runtime import Runtime
+from .telemetry import scrub_server_span
 
 
 def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastAPI:
@@ -39,7 +40,7 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
-    app.add_middleware(OpenTelemetryMiddleware)
+    app.add_middleware(OpenTelemetryMiddleware, server_request_hook=scrub_server_span)
     return app
 
 

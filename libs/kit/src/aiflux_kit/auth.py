@@ -219,7 +219,7 @@ class ServiceTokenAuth(httpx.Auth):
     def __init__(self, caller: str, audience: str, key: str) -> None:
         self._caller, self._audience, self._key = caller, audience, key
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request):
         """Add a fresh service token."""
         token = mint_service_token(self._caller, self._audience, self._key)
         request.headers["Authorization"] = f"Bearer {token}"

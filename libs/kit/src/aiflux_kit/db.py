@@ -10,7 +10,12 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -71,6 +76,7 @@ class Database:
 def ensure_database(url: str) -> None:
     """Create the database named in ``url`` if it does not exist (connects to ``postgres``)."""
     target = make_url(url)
+    assert target.database, f"no database named in {target!r}"
     admin = psycopg_conninfo(str(target.set(database="postgres").render_as_string(False)))
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute(
@@ -83,6 +89,7 @@ def ensure_database(url: str) -> None:
 def drop_database(url: str) -> None:
     """Drop the database named in ``url`` (tests only), ending its connections first."""
     target = make_url(url)
+    assert target.database, f"no database named in {target!r}"
     admin = psycopg_conninfo(str(target.set(database="postgres").render_as_string(False)))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(

@@ -37,6 +37,26 @@ def setup_tracing(service: str, exporter: SpanExporter | None = None, *, batch: 
         provider.add_span_processor(processor)  # type: ignore[attr-defined]
 
 
+# Attributes the HTTP instrumentation records that can identify a person or carry a secret
+# (client IP, user agent, query strings with tokens). Traces keep ids and paths only.
+_PERSONAL_SPAN_ATTRIBUTES = (
+    "net.peer.ip", "net.peer.port", "client.address", "client.port", "http.client_ip",
+    "http.user_agent", "user_agent.original", "url.query",
+)
+
+
+def scrub_server_span(span: trace.Span, scope: dict[str, Any]) -> None:
+    """Overwrite personal data the ASGI instrumentation put on a server span."""
+    if not span.is_recording():
+        return
+    for key in _PERSONAL_SPAN_ATTRIBUTES:
+        span.set_attribute(key, "[redacted]")
+    path = scope.get("path", "")
+    span.set_attribute("http.target", path)
+    span.set_attribute("http.url", path)
+    span.set_attribute("url.full", path)
+
+
 def inject_trace() -> dict[str, str]:
     """The current trace context as W3C headers (``traceparent``, ``tracestate``)."""
     carrier: dict[str, str] = {}

@@ -64,7 +64,7 @@ def _migrate(args: argparse.Namespace) -> None:
     print(f"{args.service}: database is at the newest revision")
 
 
-async def _with_runtime(service: str, action):  # type: ignore[no-untyped-def]
+async def _with_runtime(service: str, action):
     runtime = _runtime(service)
     await runtime.platform.broker.connect()
     try:
@@ -74,7 +74,7 @@ async def _with_runtime(service: str, action):  # type: ignore[no-untyped-def]
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    async def action(runtime: Runtime, unit) -> int:  # type: ignore[no-untyped-def]
+    async def action(runtime: Runtime, unit) -> int:
         names = [args.rule] if args.rule else [s.name for s in unit.sweeps]
         unknown = set(names) - {s.name for s in unit.sweeps}
         if unknown:
@@ -91,7 +91,7 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _replay(args: argparse.Namespace) -> None:
-    async def action(runtime: Runtime, unit) -> int:  # type: ignore[no-untyped-def]
+    async def action(runtime: Runtime, unit) -> int:
         for sub in unit.subscriptions:
             if sub.name == args.consumer:
                 spec = sub.queue(unit.name, runtime.platform.retry_delays_ms)
@@ -105,7 +105,7 @@ def _replay(args: argparse.Namespace) -> None:
 
 
 def _check_outbox(args: argparse.Namespace) -> None:
-    async def action(runtime: Runtime, unit) -> int:  # type: ignore[no-untyped-def]
+    async def action(runtime: Runtime, unit) -> int:
         count, age = await runtime.relays[unit.name].backlog()
         print(f"{unit.name}: {count} unsent, oldest {age:.0f}s")
         return 1 if count and age > args.max_age else 0
@@ -114,7 +114,7 @@ def _check_outbox(args: argparse.Namespace) -> None:
 
 
 def _check_parking(args: argparse.Namespace) -> None:
-    async def action(runtime: Runtime, unit) -> int:  # type: ignore[no-untyped-def]
+    async def action(runtime: Runtime, unit) -> int:
         total = 0
         for sub in unit.subscriptions:
             spec = sub.queue(unit.name, runtime.platform.retry_delays_ms)

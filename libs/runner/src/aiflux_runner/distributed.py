@@ -36,7 +36,7 @@ def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
     return platform, unit
 
 
-def _data_dir():  # type: ignore[no-untyped-def]
+def _data_dir():
     import os
     from pathlib import Path
 

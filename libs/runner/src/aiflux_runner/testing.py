@@ -96,7 +96,7 @@ async def run_stack(
 
 
 @pytest.fixture
-async def stack_factory(pg_database: Callable[[str], str], tmp_path: Path):  # type: ignore[no-untyped-def]
+async def stack_factory(pg_database: Callable[[str], str], tmp_path: Path):
     """``async with stack_factory(services=[...], overrides={...}) as stack:``."""
 
     def factory(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Stack]:

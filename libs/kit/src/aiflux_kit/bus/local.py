@@ -21,8 +21,17 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from ..db import ensure_database, psycopg_conninfo
-from . import ERROR_HEADER, Delivery, OnMessage, ParkedMessage, Poison, PublishFailed, QueueSpec
-from . import next_step, topic_matches
+from . import (
+    ERROR_HEADER,
+    Delivery,
+    OnMessage,
+    ParkedMessage,
+    Poison,
+    PublishFailed,
+    QueueSpec,
+    next_step,
+    topic_matches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +181,7 @@ class LocalBroker:
                 " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", (spec.name,))).fetchone()
             if row is None or self._stopping.is_set():
                 return False
+            assert isinstance(row, dict)
             self._in_flight += 1
             try:
                 await self._deliver(conn, spec, row, on_message)

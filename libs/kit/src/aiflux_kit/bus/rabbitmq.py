@@ -48,8 +48,12 @@ log = logging.getLogger(__name__)
 class RabbitBroker:
     """The bus on RabbitMQ."""
 
-    def __init__(self, url: str, *, publish_timeout: float = 10.0, reconnect_interval: float = 1.0):
+    def __init__(
+        self, url: str, *, exchange: str = EXCHANGE, publish_timeout: float = 10.0,
+        reconnect_interval: float = 1.0,
+    ) -> None:
         self._url = url
+        self._exchange_name = exchange
         self._publish_timeout = publish_timeout
         self._reconnect_interval = reconnect_interval
         self._connection: AbstractRobustConnection | None = None
@@ -69,7 +73,7 @@ class RabbitBroker:
             publisher_confirms=True, on_return_raises=True
         )
         self._exchange = await self._publish_channel.declare_exchange(
-            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
 
     @property
@@ -122,7 +126,7 @@ class RabbitBroker:
             spec.name, durable=True, arguments={"x-queue-type": "quorum"}
         )
         for key in spec.routing_keys:
-            await queue.bind(EXCHANGE, key)
+            await queue.bind(self._exchange_name, key)
         for n, delay in enumerate(spec.retry_delays_ms):
             await channel.declare_queue(
                 f"{spec.name}.retry.{n}",

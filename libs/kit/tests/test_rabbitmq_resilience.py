@@ -1,0 +1,107 @@
+"""What the broker and consumers may do to us, on the real RabbitMQ: an outage between the
+relay and the broker, and a consumer process that dies mid-message."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from aiflux_contracts import Envelope, UserDeleted
+from aiflux_kit.bus import QueueSpec
+from aiflux_kit.bus.rabbitmq import RabbitBroker
+from aiflux_kit.consumers import Dispatcher
+from aiflux_kit.db import Database
+from aiflux_kit.outbox import OutboxRelay, add_event
+
+from .conftest import _declared, spec
+from .tcp_proxy import TcpProxy
+from .test_bus_contract import eventually
+from .test_outbox_inbox import _count_is, count, subscription
+
+pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
+
+
+@pytest.fixture
+async def exchange_cleanup(amqp_url: str, queue_prefix: str):
+    yield f"{queue_prefix}.events"
+    from .conftest import _delete_queues
+
+    await _delete_queues(amqp_url, queue_prefix)
+
+
+async def test_an_event_committed_during_a_broker_outage_is_delivered_afterwards(
+    amqp_url: str, service_db: Database, queue_prefix: str, exchange_cleanup: str
+):
+    consumer = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await consumer.connect()
+    sub = subscription(queue_prefix)
+    await consumer.consume(spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys),
+                           Dispatcher("kit", service_db, sub))
+
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    relay_broker = RabbitBroker(amqp_url.replace(":5672", f":{proxy.port}"),
+                                exchange=exchange_cleanup, publish_timeout=2,
+                                reconnect_interval=0.3)
+    await relay_broker.connect()
+    relay = OutboxRelay(service_db, relay_broker, poll_interval=0.2)
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    try:
+        await proxy.cut()
+        async with service_db.transaction() as session:
+            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+        await eventually(lambda: _count_is(
+            service_db, "SELECT count(*) FROM outbox WHERE attempts > 0 AND sent_at IS NULL", 1))
+        assert await count(service_db, "SELECT count(*) FROM effects") == 0
+
+        await proxy.restore()
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 1), 40)
+        await eventually(lambda: _count_is(
+            service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0))
+    finally:
+        stop.set()
+        await relaying
+        await relay_broker.close(1)
+        await consumer.close(1)
+
+
+@pytest.mark.parametrize("mode", ["hang", "die-after-commit"])
+async def test_a_consumer_killed_mid_message_leads_to_redelivery_and_one_effect(
+    amqp_url: str, service_db: Database, queue_prefix: str, exchange_cleanup: str, mode: str
+):
+    queue = spec(queue_prefix, "erase", (UserDeleted.routing_key(),))
+    _declared[queue_prefix].add(queue.name)
+    script = Path(__file__).with_name("consumer_process.py")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), amqp_url, exchange_cleanup, queue.name, service_db.url, mode,
+        stdout=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"READY"
+
+    publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await publisher.connect()
+    envelope = Envelope.wrap(UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    await publisher.publish(envelope.routing_key, envelope.model_dump_json().encode(),
+                            message_id=str(envelope.event_id), headers={})
+    signal = b"HANDLING" if mode == "hang" else b"COMMITTED"
+    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == signal
+    if mode == "hang":
+        process.kill()
+    await process.wait()
+
+    survivor = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await survivor.connect()
+    sub = subscription(queue_prefix)
+    await survivor.consume(QueueSpec(queue.name, queue.routing_keys, retry_delays_ms=(100, 200)),
+                           Dispatcher("kit", service_db, sub))
+    try:
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 1), 30)
+        await asyncio.sleep(0.5)
+        assert await count(service_db, "SELECT count(*) FROM effects") == 1
+    finally:
+        await survivor.close(1)
+        await publisher.close(1)

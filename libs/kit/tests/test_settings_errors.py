@@ -1,0 +1,68 @@
+"""Settings refuse placeholder secrets outside dev; every error is a problem document."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from aiflux_kit.errors import Problem, install_problem_handlers
+from aiflux_kit.settings import ServiceSettings
+from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
+
+
+def test_production_refuses_placeholder_secrets():
+    with pytest.raises(ValidationError, match="service_key"):
+        ServiceSettings(env="production", service_key="change-me")
+    with pytest.raises(ValidationError, match="trusted_callers"):
+        ServiceSettings(env="production", service_key="a" * 40,
+                        trusted_callers={"billing": "change-me"})
+    assert ServiceSettings(env="production", service_key="a" * 40).env == "production"
+    assert ServiceSettings(env="dev").service_key.get_secret_value() == "change-me"
+
+
+def test_shared_settings_come_from_the_aiflux_prefix(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AIFLUX_AMQP_URL", "amqp://shared/")
+    assert ServiceSettings().amqp_url == "amqp://shared/"
+
+
+class Body(BaseModel):
+    password: str
+    age: int
+
+
+def app() -> FastAPI:
+    application = FastAPI()
+    install_problem_handlers(application)
+
+    @application.post("/things")
+    async def create(body: Body) -> dict[str, str]:
+        raise Problem(409, "thing-exists", "Conflict", "That thing exists already.")
+
+    @application.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return application
+
+
+async def test_errors_are_problem_documents_without_echoing_input():
+    transport = httpx.ASGITransport(app=app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        invalid = await client.post("/things", json={"password": "hunter22", "age": "old"})
+        assert invalid.status_code == 422
+        assert invalid.headers["content-type"] == "application/problem+json"
+        assert invalid.json()["type"] == "urn:aiflux:problem:validation-error"
+        assert "hunter22" not in invalid.text
+
+        conflict = await client.post("/things", json={"password": "x", "age": 3})
+        assert conflict.status_code == 409
+        assert conflict.json()["detail"] == "That thing exists already."
+
+        crash = await client.get("/boom")
+        assert crash.status_code == 500
+        assert crash.json()["type"] == "urn:aiflux:problem:internal-error"
+        assert "secret internals" not in crash.text
+
+        missing = await client.get("/nowhere")
+        assert missing.status_code == 404
+        assert missing.json()["type"] == "urn:aiflux:problem:not-found"
