@@ -4,9 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiflux_kit.consumers import Subscription
+from aiflux_contracts import (
+    ErasureRequested,
+    ErasureVerificationRequested,
+    ExportRequested,
+    PolicyPublished,
+    UserDeleted,
+    UserNotificationRequested,
+)
+from aiflux_kit.consumers import HandlerContext, Subscription
+
+from .handlers import privacy_events as h
+from .handlers.common import IdentityContainer
+from .policy_notices import record_policy
 
 
-def subscriptions(container: Any) -> list[Subscription[Any]]:
+def subscriptions(c: IdentityContainer) -> list[Subscription[Any]]:
     """What the identity service consumes."""
-    return []
+
+    async def erasure(ctx: HandlerContext, event: Any) -> None:
+        if isinstance(event, ErasureRequested):
+            await h.on_erasure_requested(c, ctx, event)
+        elif isinstance(event, UserDeleted):
+            await h.on_user_deleted(c, ctx, event)
+        elif isinstance(event, ErasureVerificationRequested):
+            await h.on_verification_requested(c, ctx, event)
+
+    async def export(ctx: HandlerContext, event: ExportRequested) -> None:
+        await h.on_export_requested(c, ctx, event)
+
+    async def policy(ctx: HandlerContext, event: PolicyPublished) -> None:
+        await record_policy(ctx.session, event)
+
+    async def notify(ctx: HandlerContext, event: UserNotificationRequested) -> None:
+        await h.on_notification_requested(c, ctx, event)
+
+    return [
+        Subscription("erasure", (ErasureRequested, UserDeleted, ErasureVerificationRequested),
+                     erasure),
+        Subscription("export", (ExportRequested,), export),
+        Subscription("policy", (PolicyPublished,), policy),
+        Subscription("notifications", (UserNotificationRequested,), notify),
+    ]

@@ -1,1 +1,1 @@
-"""Domain of the identity service: models, commands and rules; no I/O."""
+"""Identity rules: passwords, account fields, ages, tokens (no I/O)."""

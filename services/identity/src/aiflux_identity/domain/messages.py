@@ -1,0 +1,92 @@
+"""The mails identity sends. Links come from the configured public URL, never a Host header."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..adapters.mail import Mail
+
+
+def _mail(subject: str, lines: list[str], link: tuple[str, str] | None = None) -> Mail:
+    text = "\n\n".join(lines)
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    if link:
+        label, url = link
+        text += f"\n\n{label}: {url}"
+        html += f'<p><a href="{escape(url, quote=True)}">{escape(label)}</a></p>'
+    text += "\n\n-- AIFLUX\n"
+    html = f"<html><body>{html}<p>-- AIFLUX</p></body></html>"
+    return Mail(subject, text, html)
+
+
+def verify_email(url: str) -> Mail:
+    """Confirm a new account's address."""
+    return _mail("Verify your email address", [
+        "Welcome to AIFLUX. Please confirm your email address to finish creating your account.",
+        "If you did not sign up, ignore this message."], ("Verify your email", url))
+
+
+def address_already_registered(reset_url: str) -> Mail:
+    """Someone tried to register with an address that has an account."""
+    return _mail("Someone tried to register with your address", [
+        "Someone tried to create an AIFLUX account with this email address, which already "
+        "has an account. If it was you, log in instead, or reset your password.",
+        "If it was not you, you can ignore this message."], ("Reset your password", reset_url))
+
+
+def confirm_new_email(url: str) -> Mail:
+    """Confirm an address change (sent to the new address)."""
+    return _mail("Confirm your new email address", [
+        "You asked to change the email address of your AIFLUX account to this one.",
+        "The change takes effect once you confirm it."], ("Confirm the new address", url))
+
+
+def email_changed_notice() -> Mail:
+    """Tell the old address that the account's address changed."""
+    return _mail("Your email address was changed", [
+        "The email address of your AIFLUX account was changed. From now on we write to the "
+        "new address.", "If you did not make this change, reset your password and contact "
+        "[email protected]."])
+
+
+def password_reset(url: str) -> Mail:
+    """A password-reset link."""
+    return _mail("Reset your password", [
+        "Someone asked to reset the password of your AIFLUX account. The link works once and "
+        "expires in an hour. Resetting ends every session of your account.",
+        "If you did not ask for this, ignore this message."], ("Choose a new password", url))
+
+
+def policy_changed(version: str, url: str) -> Mail:
+    """A substantial privacy-policy change (§9)."""
+    return _mail("Our privacy policy changed", [
+        f"We updated our privacy policy (version {version}). The changes are substantial, so "
+        "we will ask you to accept the new version the next time you use AIFLUX."],
+        ("Read the new privacy policy", url))
+
+
+def export_ready(url: str) -> Mail:
+    """The user's data export can be downloaded."""
+    return _mail("Your data export is ready", [
+        "The copy of your personal data you asked for is ready. Download it while logged in."],
+        ("Download your data", url))
+
+
+def erasure_confirmation() -> Mail:
+    """The erasure request is complete."""
+    return _mail("Your account and data were deleted", [
+        "Your AIFLUX account was deleted and your personal data erased, except what the law "
+        "requires us to keep (payment records, 10 years) and security logs (at most 12 "
+        "months). This is the last message we send to this address."])
+
+
+def request_update(status: str, url: str) -> Mail:
+    """A privacy request changed status."""
+    return _mail("Update on your privacy request", [
+        f"Your privacy request is now: {status}."], ("See your request", url))
+
+
+def marketing(subject: str, body: str, withdraw_url: str) -> Mail:
+    """A marketing message; always carries the one-click consent withdrawal link."""
+    return _mail(subject, [body, "You receive this because you agreed to marketing mails."],
+                 ("Unsubscribe with one click", withdraw_url))

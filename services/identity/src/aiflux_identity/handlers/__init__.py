@@ -1,0 +1,1 @@
+"""Identity handlers: transport-agnostic use cases (HTTP routes and consumers call them)."""

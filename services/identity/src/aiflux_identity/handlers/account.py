@@ -1,0 +1,144 @@
+"""The account: profile, rectification, deletion, policy acceptance, suspension."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
+from aiflux_kit.auth import Principal
+from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.outbox import add_event
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import normalise_email, normalise_username
+from .common import (
+    ClientInfo,
+    IdentityContainer,
+    current_policy_version,
+    issue_email_token,
+    log_security_event,
+    revoke_sessions,
+    utcnow,
+)
+from .recovery import require_password
+from .registration import username_taken
+
+
+async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
+    """What the account holds about the user (``pending_email`` awaits confirmation)."""
+    async with c.database.transaction() as session:
+        row = (await session.execute(select(users).where(
+            users.c.id == user_id, users.c.deleted_at.is_(None)))).first()
+        if row is None:
+            raise not_found("account")
+        pending = (await session.execute(
+            select(email_tokens.c.new_email).where(
+                email_tokens.c.user_id == user_id, email_tokens.c.purpose == "email_change",
+                email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
+            .order_by(email_tokens.c.created_at.desc()).limit(1))).scalar()
+    return {"user_id": row.id, "username": row.username, "email": row.email,
+            "email_verified": row.email_verified, "pending_email": pending,
+            "created_at": row.created_at, "accepted_policy_version": row.accepted_policy_version,
+            "accepted_policy_at": row.accepted_policy_at,
+            "marketing_opt_in_at_registration": row.marketing_opt_in,
+            "age_confirmed_on": row.age_confirmed_on, "roles": sorted(row.roles)}
+
+
+async def rectify(c: IdentityContainer, principal: Principal, username: str | None,
+                  email: str | None, current_password: str, client: ClientInfo) -> None:
+    """Change the username now, and the address once the new one is confirmed."""
+    new_name = normalise_username(username) if username is not None else None
+    new_email = normalise_email(email) if email is not None else None
+    await require_password(c, principal, current_password)
+    token = None
+    try:
+        async with c.database.transaction() as session:
+            if new_name is not None:
+                await _rename(session, principal.user_id, new_name, client)
+            if new_email is not None:
+                token = await issue_email_token(session, principal.user_id, "email_change",
+                                                c.settings.verification_token_ttl_s, new_email)
+                await log_security_event(session, "email_change_requested",
+                                         principal.user_id, client)
+    except IntegrityError:
+        raise username_taken() from None
+    if token and new_email:
+        await c.mailer.send(new_email, messages.confirm_new_email(
+            c.link("/verify-email", token=token)))
+
+
+async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
+                  client: ClientInfo) -> None:
+    taken = (await session.execute(select(users.c.id).where(
+        func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None),
+        users.c.id != user_id))).first()
+    if taken:
+        raise username_taken()
+    await session.execute(update(users).where(users.c.id == user_id).values(username=username))
+    await log_security_event(session, "username_changed", user_id, client)
+    await add_event(session, UserUpdated(user_id=user_id, fields=["username"]))
+
+
+async def delete_account(c: IdentityContainer, principal: Principal, password: str,
+                         client: ClientInfo) -> uuid.UUID:
+    """Disable the account, end its sessions and start the erasure cascade (one transaction)."""
+    await require_password(c, principal, password)
+    request_id = uuid.uuid4()
+    async with c.database.transaction() as session:
+        await disable_account(session, principal.user_id, request_id, "user_request", client)
+    return request_id
+
+
+async def disable_account(
+    session: AsyncSession, user_id: uuid.UUID, request_id: uuid.UUID,
+    reason: Literal["user_request", "privacy_request", "minor"], client: ClientInfo,
+) -> None:
+    """Disable (if not yet), end sessions and publish ``UserDeleted`` with ``request_id``.
+
+    Idempotent: a re-driven request republishes ``UserDeleted`` and changes nothing else.
+    """
+    disabled = (await session.execute(
+        update(users).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        .values(deleted_at=func.now(), deletion_request_id=request_id)
+        .returning(users.c.id))).first()
+    await revoke_sessions(session, user_id)
+    if disabled:
+        await log_security_event(session, "account_deleted", user_id, client, reason=reason,
+                                 request_id=str(request_id))
+    await add_event(session, UserDeleted(user_id=user_id, request_id=request_id, reason=reason))
+
+
+async def accept_policy(c: IdentityContainer, principal: Principal, version: str,
+                        client: ClientInfo) -> None:
+    """Record the caller's acceptance of the current policy version (consent, §4)."""
+    async with c.database.transaction() as session:
+        current = await current_policy_version(session)
+        if version != current:
+            raise Problem(422, "policy-version-mismatch", "Privacy policy version",
+                          f"The current privacy policy is version {current}.",
+                          current_version=current)
+        await session.execute(update(users).where(users.c.id == principal.user_id).values(
+            accepted_policy_version=version, accepted_policy_at=utcnow()))
+        await log_security_event(session, "policy_accepted", principal.user_id, client,
+                                 version=version)
+        await add_event(session, PolicyAccepted(user_id=principal.user_id, version=version))
+
+
+async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None:
+    """Suspend an account (e.g. reported as a minor's): no more logins, sessions end."""
+    async with c.database.transaction() as session:
+        row = (await session.execute(
+            update(users).where(users.c.id == user_id)
+            .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
+            .returning(users.c.id))).first()
+        if row is None:
+            raise not_found("user")
+        await revoke_sessions(session, user_id)
+        await log_security_event(session, "account_suspended", user_id, ClientInfo(),
+                                 reason=reason[:200])
+        await add_event(session, UserSuspended(user_id=user_id, reason=reason[:200]))

@@ -1,0 +1,109 @@
+"""Pieces every identity handler uses: the container, client info, tokens, the security log."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiflux_contracts import SessionRevoked
+from aiflux_kit.auth import token_hash
+from aiflux_kit.db import Database
+from aiflux_kit.outbox import add_event
+from aiflux_kit.service import Platform
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.mail import Mailer
+from ..adapters.orm import email_tokens, policy_versions, security_log, sessions
+from ..domain.passwords import PasswordHasher
+from ..settings import INITIAL_POLICY_VERSION, IdentitySettings
+
+
+@dataclass
+class IdentityContainer:
+    """What the identity handlers need, built once by bootstrap."""
+
+    settings: IdentitySettings
+    database: Database
+    platform: Platform
+    hasher: PasswordHasher
+    mailer: Mailer
+
+    def link(self, path: str, **query: str) -> str:
+        """An absolute link under the configured public URL (never the request's Host)."""
+        from urllib.parse import urlencode
+
+        url = self.settings.public_url.rstrip("/") + path
+        return f"{url}?{urlencode(query)}" if query else url
+
+    async def limit(self, scope: str, identifier: str, rule: str) -> None:
+        """Count one attempt against a rate limit (429 with Retry-After when over)."""
+        await self.platform.limiter.hit(f"identity:{scope}", identifier, rule)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is on the other end of a request, for the security log and rate limits only."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM = ClientInfo()
+
+
+def utcnow() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def new_secret() -> str:
+    """A random URL-safe token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+async def log_security_event(
+    session: AsyncSession, event: str, user_id: uuid.UUID | None, client: ClientInfo,
+    **detail: Any,
+) -> None:
+    """Add a security-log row: never a password or a token, only ids and outcomes."""
+    await session.execute(insert(security_log).values(
+        user_id=user_id, event=event, ip=client.ip,
+        user_agent=(client.user_agent or "")[:512] or None, detail=detail))
+
+
+async def issue_email_token(
+    session: AsyncSession, user_id: uuid.UUID, purpose: str, ttl_s: int,
+    new_email: str | None = None,
+) -> str:
+    """Store a single-use token (hashed) and return the plain token for the mail link."""
+    token = new_secret()
+    await session.execute(insert(email_tokens).values(
+        token_hash=token_hash(token), user_id=user_id, purpose=purpose, new_email=new_email,
+        expires_at=utcnow() + timedelta(seconds=ttl_s)))
+    return token
+
+
+async def revoke_sessions(
+    session: AsyncSession, user_id: uuid.UUID, *, keep_token_hash: str | None = None,
+) -> int:
+    """End every live session of ``user_id`` (but one) and tell the other services."""
+    query = (update(sessions).where(sessions.c.user_id == user_id,
+                                    sessions.c.revoked_at.is_(None))
+             .values(revoked_at=func.now()).returning(sessions.c.token_hash))
+    if keep_token_hash:
+        query = query.where(sessions.c.token_hash != keep_token_hash)
+    ended = (await session.execute(query)).scalars().all()
+    if ended:
+        await add_event(session, SessionRevoked(user_id=user_id, session_id_hash=None))
+    return len(ended)
+
+
+async def current_policy_version(session: AsyncSession) -> str:
+    """The newest published privacy-policy version (the one registration must accept)."""
+    row = (await session.execute(select(policy_versions.c.version)
+                                 .order_by(policy_versions.c.effective_at.desc()).limit(1))).first()
+    return row[0] if row else INITIAL_POLICY_VERSION

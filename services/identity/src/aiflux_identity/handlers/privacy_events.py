@@ -1,0 +1,166 @@
+"""Answers to the privacy service: erasure, receipts, verification, exports, user mails."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from aiflux_contracts import (
+    ErasureCompleted,
+    ErasureRequested,
+    ErasureVerificationRequested,
+    ErasureVerified,
+    ExportPartReady,
+    ExportRequested,
+    RetainedItem,
+    UserDeleted,
+    UserNotificationRequested,
+)
+from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.http import peer_client, retrying
+from sqlalchemy import delete, func, select
+
+from ..adapters.mail import Mail
+from ..adapters.orm import email_tokens, security_log, sessions, users
+from ..domain import messages
+from .account import disable_account
+from .common import SYSTEM, IdentityContainer, utcnow
+
+log = logging.getLogger(__name__)
+
+SECURITY_BASIS = "Art. 6(1)(f) GDPR: security of the service and abuse prevention (policy §5)"
+
+
+async def on_erasure_requested(c: IdentityContainer, ctx: HandlerContext,
+                               event: ErasureRequested) -> None:
+    """Disable the account and publish UserDeleted with the request's id (re-drives too)."""
+    await disable_account(ctx.session, event.user_id, event.request_id, event.reason, SYSTEM)
+
+
+async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: UserDeleted) -> None:
+    """Erase sessions and tokens; keep the disabled row and the security log; send a receipt."""
+    s = ctx.session
+    ended = (await s.execute(delete(sessions).where(sessions.c.user_id == event.user_id))).rowcount
+    tokens = (await s.execute(
+        delete(email_tokens).where(email_tokens.c.user_id == event.user_id))).rowcount
+    row = (await s.execute(select(users.c.deleted_at).where(users.c.id == event.user_id))).first()
+    retained = []
+    today = utcnow().date()
+    if row is not None and row.deleted_at is not None:
+        purge_on = (row.deleted_at + timedelta(days=c.settings.purge_after_days)).date()
+        retained.append(RetainedItem(category="disabled_account", count=1,
+                                     legal_basis=SECURITY_BASIS, retained_until=purge_on))
+    oldest_log, log_rows = (await s.execute(
+        select(func.max(security_log.c.created_at), func.count())
+        .where(security_log.c.user_id == event.user_id))).one()
+    if log_rows:
+        until = (oldest_log + timedelta(days=c.settings.security_log_retention_days)).date()
+        retained.append(RetainedItem(category="security_log", count=log_rows,
+                                     legal_basis=SECURITY_BASIS, retained_until=max(until, today)))
+    await ctx.publish(ErasureCompleted["identity"](
+        request_id=event.request_id, user_id=event.user_id,
+        deleted={"sessions": ended or 0, "email_tokens": tokens or 0}, retained=retained))
+
+
+async def on_verification_requested(c: IdentityContainer, ctx: HandlerContext,
+                                    event: ErasureVerificationRequested) -> None:
+    """Count what identity still holds of the user."""
+    s, uid = ctx.session, event.user_id
+
+    async def count(table: Any) -> int:
+        return int((await s.execute(select(func.count()).select_from(table)
+                                    .where(table.c.user_id == uid))).scalar_one())
+
+    accounts = int((await s.execute(select(func.count()).select_from(users)
+                                    .where(users.c.id == uid))).scalar_one())
+    await ctx.publish(ErasureVerified["identity"](
+        request_id=event.request_id, user_id=uid,
+        remaining={"disabled_account": accounts, "sessions": await count(sessions),
+                   "email_tokens": await count(email_tokens),
+                   "security_log": await count(security_log)}))
+
+
+async def export_document(ctx: HandlerContext, user_id: uuid.UUID) -> dict[str, Any]:
+    """What identity holds of the user: profile, sessions, security log."""
+    s = ctx.session
+    user = (await s.execute(select(users).where(users.c.id == user_id))).first()
+    profile = None if user is None else {
+        k: v for k, v in user._mapping.items() if k != "password_hash"}
+    session_rows = (await s.execute(select(sessions).where(sessions.c.user_id == user_id))).all()
+    log_rows = (await s.execute(select(security_log).where(security_log.c.user_id == user_id)
+                                .order_by(security_log.c.created_at))).all()
+    hidden = {"token_hash", "csrf_token_hash"}
+    return {"service": "identity", "user_id": str(user_id), "profile": profile,
+            "sessions": [{k: v for k, v in r._mapping.items() if k not in hidden}
+                         for r in session_rows],
+            "security_log": [dict(r._mapping) for r in log_rows]}
+
+
+async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
+                              event: ExportRequested) -> None:
+    """Write identity.json through storage's export route, then announce the part."""
+    body = json.dumps(await export_document(ctx, event.user_id), default=str, indent=2).encode()
+    path = f"/internal/storage/exports/{event.request_id}/objects/identity.json"
+    async with peer_client("identity", "storage", c.settings) as client:
+
+        async def put() -> Any:
+            response = await client.put(path, content=body,
+                                        headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+            return response
+
+        response = await retrying(put)
+    key = str(response.json().get("key", f"exports/{event.request_id}/identity.json"))
+    await ctx.publish(ExportPartReady["identity"](
+        request_id=event.request_id, user_id=event.user_id,
+        prefix=key.rsplit("/", 1)[0] if "/" in key else "", objects=["identity.json"]))
+
+
+async def on_notification_requested(c: IdentityContainer, ctx: HandlerContext,
+                                    event: UserNotificationRequested) -> None:
+    """Mail the user the requested template (identity alone holds the address)."""
+    email = (await ctx.session.execute(
+        select(users.c.email).where(users.c.id == event.user_id))).scalar()
+    if email is None:
+        log.warning("notification for an unknown user dropped",
+                    extra={"user_id": str(event.user_id), "template": event.template})
+        return
+    mail = notification_mail(c, event.template, event.params)
+    if mail is None:
+        log.warning("notification refused", extra={"user_id": str(event.user_id),
+                                                    "template": event.template})
+        return
+    await c.mailer.send(email, mail)
+
+
+def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any]) -> Mail | None:
+    """The mail for ``template``, or None when it is unknown or lacks what it must carry."""
+    request_link = c.link(f"/privacy/requests/{params.get('request_id', '')}")
+    if template == "export_ready":
+        return messages.export_ready(request_link)
+    if template == "erasure_confirmation":
+        return messages.erasure_confirmation()
+    if template == "request_update":
+        return messages.request_update(str(params.get("status", "updated"))[:60], request_link)
+    if template == "marketing":
+        withdraw = _own_link(c, params)
+        if withdraw is None:
+            return None  # never a marketing mail without its one-click withdrawal link
+        return messages.marketing(str(params.get("subject", "News from AIFLUX"))[:200],
+                                  str(params.get("body", ""))[:10_000], withdraw)
+    return None
+
+
+def _own_link(c: IdentityContainer, params: dict[str, Any]) -> str | None:
+    """The withdrawal link from ``params``, only when it points under our public URL."""
+    base = c.settings.public_url.rstrip("/")
+    for name in ("withdraw_url", "withdrawal_url", "unsubscribe_url", "withdraw_link"):
+        value = params.get(name)
+        if isinstance(value, str) and value.startswith("/"):
+            return base + value
+        if isinstance(value, str) and value.startswith(base + "/"):
+            return value
+    return None

@@ -1,0 +1,94 @@
+"""Password reset by mail, and password change while logged in."""
+
+from __future__ import annotations
+
+from aiflux_kit.auth import Principal, token_hash
+from aiflux_kit.errors import Problem
+from sqlalchemy import func, select, update
+
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import normalise_email
+from ..domain.passwords import check_password_rules
+from .common import ClientInfo, IdentityContainer, issue_email_token, log_security_event, revoke_sessions
+
+
+async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) -> None:
+    """Mail a reset link when the address has an account; the answer never tells."""
+    await c.limit("forgot-ip", client.ip or "-", c.settings.limit_forgot_ip)
+    try:
+        address = normalise_email(email)
+    except Problem:
+        return
+    await c.limit("forgot-account", token_hash(address), c.settings.limit_forgot_account)
+    async with c.database.transaction() as session:
+        user_id = (await session.execute(select(users.c.id).where(
+            users.c.email == address, users.c.deleted_at.is_(None)))).scalar()
+        if user_id is None:
+            return
+        token = await issue_email_token(session, user_id, "reset", c.settings.reset_token_ttl_s)
+        await log_security_event(session, "password_reset_requested", user_id, client)
+    await c.mailer.send(address, messages.password_reset(c.link("/reset-password", token=token)))
+
+
+async def reset_password(c: IdentityContainer, token: str, new_password: str,
+                         client: ClientInfo) -> None:
+    """Use a reset token once: set the password and end every session (no login)."""
+    await c.limit("reset-ip", client.ip or "-", c.settings.limit_reset_ip)
+    key = token_hash(token)
+    async with c.database.transaction() as session:
+        user_id = (await session.execute(select(email_tokens.c.user_id).where(
+            email_tokens.c.token_hash == key, email_tokens.c.purpose == "reset",
+            email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now()))).scalar()
+    if user_id is None:
+        raise _bad_token()
+    await c.limit("reset-account", str(user_id), c.settings.limit_reset_account)
+    check_password_rules(new_password)
+    password_hash = await c.hasher.hash(new_password)
+    async with c.database.transaction() as session:
+        # The conditional update is the single point of truth: of concurrent uses, one wins.
+        won = (await session.execute(
+            update(email_tokens).where(email_tokens.c.token_hash == key,
+                                       email_tokens.c.used_at.is_(None),
+                                       email_tokens.c.expires_at > func.now())
+            .values(used_at=func.now()).returning(email_tokens.c.user_id))).first()
+        if won is None:
+            raise _bad_token()
+        updated = (await session.execute(
+            update(users).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+            .values(password_hash=password_hash).returning(users.c.id))).first()
+        if updated is None:
+            raise _bad_token()
+        await revoke_sessions(session, user_id)
+        await log_security_event(session, "password_reset", user_id, client)
+
+
+async def change_password(c: IdentityContainer, principal: Principal, current_password: str,
+                          new_password: str, client: ClientInfo) -> None:
+    """Change the password with the current one; every other session ends."""
+    await require_password(c, principal, current_password)
+    check_password_rules(new_password)
+    password_hash = await c.hasher.hash(new_password)
+    async with c.database.transaction() as session:
+        await session.execute(update(users).where(users.c.id == principal.user_id)
+                              .values(password_hash=password_hash))
+        await revoke_sessions(session, principal.user_id,
+                              keep_token_hash=principal.session_id_hash)
+        await log_security_event(session, "password_changed", principal.user_id, client)
+
+
+async def require_password(c: IdentityContainer, principal: Principal, password: str) -> None:
+    """Refuse (403) unless ``password`` is the caller's current password."""
+    await c.limit("login-account", str(principal.user_id), c.settings.limit_login_account)
+    async with c.database.transaction() as session:
+        stored = (await session.execute(select(users.c.password_hash).where(
+            users.c.id == principal.user_id, users.c.deleted_at.is_(None)))).scalar()
+    if not await c.hasher.verify(password, stored):
+        raise Problem(403, "wrong-password", "Wrong password",
+                      "The current password is wrong.")
+
+
+def _bad_token() -> Problem:
+    return Problem(400, "invalid-token", "Invalid or expired link",
+                   "This reset link is invalid, was already used, or has expired; ask for a "
+                   "new one.")

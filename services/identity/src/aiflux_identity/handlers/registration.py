@@ -1,0 +1,157 @@
+"""Registration and email verification (including confirmation of a changed address)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from aiflux_contracts import UserRegistered, UserUpdated
+from aiflux_kit.auth import token_hash
+from aiflux_kit.errors import Problem
+from aiflux_kit.outbox import add_event
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import check_minimum_age, normalise_email, normalise_username
+from ..domain.passwords import check_password_rules
+from .common import (
+    ClientInfo,
+    IdentityContainer,
+    current_policy_version,
+    issue_email_token,
+    log_security_event,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a new user submits."""
+
+    username: str
+    email: str
+    password: str
+    birth_date: date
+    accept_privacy_policy_version: str
+    marketing_opt_in: bool
+    anonymous_consent_id: uuid.UUID | None = None
+
+
+def username_taken() -> Problem:
+    """The 409 for a username someone else holds."""
+    return Problem(409, "username-taken", "Username taken",
+                   "This username is already taken; choose another.")
+
+
+async def register(c: IdentityContainer, form: Registration, client: ClientInfo) -> None:
+    """Create the account, or mail the owner when the address is taken (same answer)."""
+    await c.limit("register-ip", client.ip or "-", c.settings.limit_register_ip)
+    username = normalise_username(form.username)
+    email = normalise_email(form.email)
+    await c.limit("register-account", token_hash(email), c.settings.limit_register_account)
+    check_minimum_age(form.birth_date, utcnow().date(), c.settings.minimum_age)
+    check_password_rules(form.password)
+    # Hash before looking anything up, so a taken address costs the same time as a free one.
+    password_hash = await c.hasher.hash(form.password)
+    async with c.database.transaction() as session:
+        version = await current_policy_version(session)
+        if form.accept_privacy_policy_version != version:
+            raise Problem(422, "policy-version-mismatch", "Privacy policy version",
+                          f"Accept the current privacy policy (version {version}) to register.",
+                          current_version=version)
+        if await _username_exists(session, username):
+            raise username_taken()
+        if await _email_owner(session, email) is not None:
+            await c.mailer.send(email, messages.address_already_registered(
+                c.link("/forgot-password")))
+            return
+    await _create_account(c, form, username, email, password_hash, version, client)
+
+
+async def _username_exists(session: AsyncSession, username: str) -> bool:
+    query = select(users.c.id).where(func.lower(users.c.username) == username.lower(),
+                                     users.c.deleted_at.is_(None))
+    return (await session.execute(query)).first() is not None
+
+
+async def _email_owner(session: AsyncSession, email: str) -> uuid.UUID | None:
+    query = select(users.c.id).where(users.c.email == email, users.c.deleted_at.is_(None))
+    row = (await session.execute(query)).first()
+    return row[0] if row else None
+
+
+async def _create_account(
+    c: IdentityContainer, form: Registration, username: str, email: str, password_hash: str,
+    version: str, client: ClientInfo,
+) -> None:
+    user_id, today = uuid.uuid4(), utcnow().date()
+    try:
+        async with c.database.transaction() as session:
+            await session.execute(insert(users).values(
+                id=user_id, username=username, email=email, password_hash=password_hash,
+                accepted_policy_version=version, accepted_policy_at=utcnow(),
+                marketing_opt_in=form.marketing_opt_in, age_confirmed_on=today))
+            token = await issue_email_token(session, user_id, "verify",
+                                            c.settings.verification_token_ttl_s)
+            await log_security_event(session, "registered", user_id, client)
+            await add_event(session, UserRegistered(
+                user_id=user_id, accepted_policy_version=version,
+                marketing_opt_in=form.marketing_opt_in, age_confirmed_on=today,
+                anonymous_consent_id=form.anonymous_consent_id))
+    except IntegrityError:
+        # A concurrent registration won the race for the name or the address.
+        async with c.database.transaction() as session:
+            if await _username_exists(session, username):
+                raise username_taken() from None
+        return
+    await c.mailer.send(email, messages.verify_email(c.link("/verify-email", token=token)))
+
+
+async def verify_email(c: IdentityContainer, token: str, client: ClientInfo) -> None:
+    """Use a verification (or address-change) token once."""
+    await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
+    notify_old: str | None = None
+    async with c.database.transaction() as session:
+        row = (await session.execute(
+            update(email_tokens)
+            .where(email_tokens.c.token_hash == token_hash(token),
+                   email_tokens.c.purpose.in_(("verify", "email_change")),
+                   email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
+            .values(used_at=func.now())
+            .returning(email_tokens.c.user_id, email_tokens.c.purpose,
+                       email_tokens.c.new_email))).first()
+        if row is None:
+            raise _bad_token()
+        account = (await session.execute(select(users.c.email, users.c.deleted_at)
+                                         .where(users.c.id == row.user_id))).first()
+        if account is None or account.deleted_at is not None:
+            raise _bad_token()
+        if row.purpose == "verify":
+            await session.execute(update(users).where(users.c.id == row.user_id)
+                                  .values(email_verified=True))
+            await log_security_event(session, "email_verified", row.user_id, client)
+        else:
+            await _apply_new_email(session, row.user_id, row.new_email, client)
+            notify_old = account.email
+    if notify_old:
+        await c.mailer.send(notify_old, messages.email_changed_notice())
+
+
+async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email: str,
+                           client: ClientInfo) -> None:
+    if await _email_owner(session, new_email) not in (None, user_id):
+        raise Problem(409, "email-taken", "Address in use",
+                      "Another account uses this address now; choose another.")
+    await session.execute(update(users).where(users.c.id == user_id)
+                          .values(email=new_email, email_verified=True))
+    await log_security_event(session, "email_changed", user_id, client)
+    await add_event(session, UserUpdated(user_id=user_id, fields=["email"]))
+
+
+def _bad_token() -> Problem:
+    return Problem(400, "invalid-token", "Invalid or expired link",
+                   "This link is invalid, was already used, or has expired; ask for a new one.")

@@ -1,0 +1,56 @@
+"""Scheduled work: retention sweeps (security log 12 months, account purge 30 days)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiflux_contracts import UserPurged
+from aiflux_kit.outbox import add_event
+from aiflux_kit.service import Sweep, Worker
+from sqlalchemy import delete, or_
+
+from .adapters.orm import email_tokens, security_log, sessions, users
+from .handlers.common import IdentityContainer, utcnow
+from .policy_notices import notice_worker
+
+
+def sweeps(c: IdentityContainer) -> list[Sweep]:
+    """The identity sweeps, run every ``sweep_interval_s``."""
+    interval = c.settings.sweep_interval_s
+
+    async def security_log_retention() -> dict[str, int]:
+        cutoff = utcnow() - timedelta(days=c.settings.security_log_retention_days)
+        async with c.database.transaction() as session:
+            removed = (await session.execute(
+                delete(security_log).where(security_log.c.created_at < cutoff))).rowcount
+        return {"removed": removed or 0}
+
+    async def account_purge() -> dict[str, int]:
+        cutoff = utcnow() - timedelta(days=c.settings.purge_after_days)
+        async with c.database.transaction() as session:
+            purged = (await session.execute(
+                delete(users).where(users.c.deleted_at < cutoff).returning(users.c.id)
+            )).scalars().all()
+            for user_id in purged:
+                await add_event(session, UserPurged(user_id=user_id))
+        return {"purged": len(purged)}
+
+    async def expired_credentials() -> dict[str, int]:
+        now = utcnow()
+        stale = now - timedelta(seconds=c.settings.session_absolute_timeout_s)
+        async with c.database.transaction() as session:
+            ended = (await session.execute(delete(sessions).where(or_(
+                sessions.c.revoked_at < now - timedelta(days=1),
+                sessions.c.created_at < stale)))).rowcount
+            tokens = (await session.execute(delete(email_tokens).where(
+                email_tokens.c.expires_at < now - timedelta(days=1)))).rowcount
+        return {"sessions": ended or 0, "tokens": tokens or 0}
+
+    return [Sweep("security-log-retention", interval, security_log_retention),
+            Sweep("account-purge", interval, account_purge),
+            Sweep("expired-credentials", interval, expired_credentials)]
+
+
+def workers(c: IdentityContainer) -> list[Worker]:
+    """Long-running loops: the policy-change notice mailer."""
+    return [notice_worker(c)]
