@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from .routes import ops, public
+
 
 def build_router() -> APIRouter:
     """Every route of the privacy service."""
-    return APIRouter(tags=["privacy"])
+    router = APIRouter()
+    router.include_router(public.router())
+    router.include_router(ops.router())
+    return router

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiflux_kit.db import Database
-from aiflux_kit.service import Platform, ServiceUnit
+from aiflux_kit.http import peer_client
+from aiflux_kit.service import Platform, ServiceUnit, Sweep
 
+from .adapters.peers import IdentityClient, StorageClient
 from .api import build_router
 from .consumers import subscriptions
+from .container import PrivacyContainer
+from .handlers.deadlines import flag_overdue
+from .handlers.erasure import redrive_stalled
+from .handlers.export import assembler
 from .settings import PrivacySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-@dataclass
-class PrivacyContainer:
-    """What the privacy handlers need, built once."""
-
-    settings: PrivacySettings
-    database: Database
-    platform: Platform
 
 
 def build(platform: Platform, settings: PrivacySettings | None = None) -> ServiceUnit:
     """The privacy service, wired to real adapters."""
     settings = settings or PrivacySettings()
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
-    container = PrivacyContainer(settings, database, platform)
+    storage_http = peer_client("privacy", "storage", settings, timeout=60.0)
+    identity_http = peer_client("privacy", "identity", settings)
+    container = PrivacyContainer(settings, database, platform, StorageClient(storage_http),
+                                 IdentityClient(identity_http))
+
+    async def redrive() -> dict[str, int]:
+        return await redrive_stalled(database, settings.stall_after_s, settings.max_redrives)
+
+    async def deadlines() -> dict[str, int]:
+        return await flag_overdue(database)
+
     return ServiceUnit(
         name="privacy",
         settings=settings,
@@ -37,4 +43,9 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
         router=build_router(),
         container=container,
         subscriptions=subscriptions(container),
+        sweeps=[Sweep("request-deadlines", settings.deadline_sweep_interval_s, deadlines),
+                Sweep("erasure-redrive", settings.redrive_interval_s, redrive)],
+        workers=[assembler(database, container.storage, settings.public_url,
+                           settings.export_retention_days, settings.export_poll_interval_s)],
+        on_stop=[storage_http.aclose, identity_http.aclose],
     )

@@ -4,9 +4,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiflux_kit.consumers import Subscription
+from aiflux_contracts import (
+    ErasureCompleted,
+    ErasureVerificationRequested,
+    ErasureVerified,
+    ExportPartReady,
+    ExportRequested,
+    PolicyAccepted,
+    UserDeleted,
+    UserRegistered,
+)
+from aiflux_kit.consumers import HandlerContext, Subscription
+
+from .container import PrivacyContainer
+from .handlers import erasure, export, registration
 
 
-def subscriptions(container: Any) -> list[Subscription[Any]]:
+def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     """What the privacy service consumes."""
-    return []
+    by_class = {cls: name for name, cls in ErasureCompleted.items()}
+    by_class.update({cls: name for name, cls in ErasureVerified.items()})
+    by_class.update({cls: name for name, cls in ExportPartReady.items()})
+
+    async def registered(ctx: HandlerContext, event: Any) -> None:
+        if isinstance(event, UserRegistered):
+            await registration.on_user_registered(ctx, event)
+        else:
+            await registration.on_policy_accepted(ctx, event)
+
+    async def user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
+        await erasure.on_user_deleted(ctx, event, container.pepper)
+
+    async def receipts(ctx: HandlerContext, event: Any) -> None:
+        service = by_class[type(event)]
+        if type(event) in ErasureCompleted.values():
+            await erasure.on_receipt(ctx, service, event, container.pepper)
+        else:
+            await erasure.on_verified(ctx, service, event, container.pepper)
+
+    async def verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
+        await erasure.on_verification_requested(ctx, event)
+
+    async def export_requested(ctx: HandlerContext, event: ExportRequested) -> None:
+        await export.on_export_requested(ctx, event, container.storage)
+
+    async def part_ready(ctx: HandlerContext, event: Any) -> None:
+        await export.on_part_ready(ctx, by_class[type(event)], event)
+
+    return [
+        Subscription("consents", (UserRegistered, PolicyAccepted), registered),
+        Subscription("user-deleted", (UserDeleted,), user_deleted),
+        # One queue for receipts and verifications: each takes the request's row lock.
+        Subscription("erasure-receipts",
+                     (*ErasureCompleted.values(), *ErasureVerified.values()), receipts),
+        Subscription("erasure-verification", (ErasureVerificationRequested,), verification),
+        Subscription("export-part", (ExportRequested,), export_requested),
+        Subscription("export-parts-ready", tuple(ExportPartReady.values()), part_ready),
+    ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from aiflux_kit.settings import PLACEHOLDER_SECRETS, ServiceSettings, derive_secret
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
-
-from aiflux_kit.settings import ServiceSettings
 
 
 class PrivacySettings(ServiceSettings):
@@ -14,3 +14,22 @@ class PrivacySettings(ServiceSettings):
                                       env_nested_delimiter="__")
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_privacy"
+    # Pepper of the erasure certificates' subject hash, and key of the one-click links.
+    pseudonym_pepper: SecretStr = SecretStr("change-me")
+    link_secret: SecretStr = SecretStr("change-me")
+    # An erasure or export step with no progress for this long is re-driven.
+    stall_after_s: float = 3600.0
+    redrive_interval_s: float = 300.0
+    max_redrives: int = 10
+    deadline_sweep_interval_s: float = 3600.0
+    export_poll_interval_s: float = 2.0
+    export_retention_days: int = 7
+    consent_cookie: str = "aiflux_consent_id"
+
+    def secret(self, name: str) -> str:
+        """A secret setting; in local runs a placeholder is replaced by one derived from the
+        service key, so an embedded install still has its own secret."""
+        value: str = getattr(self, name).get_secret_value()
+        if value.strip().lower() in PLACEHOLDER_SECRETS and self.is_local:
+            return derive_secret(self.service_key.get_secret_value(), f"privacy:{name}")
+        return value

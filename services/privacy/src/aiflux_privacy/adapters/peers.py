@@ -1,0 +1,97 @@
+"""Clients of the internal routes of storage and identity (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from aiflux_kit.errors import Problem
+from aiflux_kit.http import retrying
+
+CHUNK = 64 * 1024
+
+
+class StorageClient:
+    """Storage's internal routes: export parts, the user's files, the export archive."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._http = client
+
+    async def put_export_object(self, request_id: uuid.UUID, name: str, body: bytes) -> None:
+        """Store one export part object (idempotent: a re-drive overwrites it)."""
+        async def call() -> None:
+            response = await self._http.put(
+                f"/internal/storage/exports/{request_id}/objects/{quote(name)}", content=body)
+            response.raise_for_status()
+        await retrying(call)
+
+    async def user_files(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Metadata of every file the user has (uploads and generated outputs)."""
+        async def call() -> Any:
+            response = await self._http.get(f"/internal/storage/users/{user_id}/files")
+            response.raise_for_status()
+            return response.json()
+        body = await retrying(call)
+        items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
+        return items
+
+    async def stream_file(self, file_id: str) -> AsyncIterator[bytes]:
+        """The bytes of one file, chunk by chunk."""
+        async for chunk in self._stream(f"/internal/storage/files/{quote(file_id)}/content"):
+            yield chunk
+
+    async def stream_export_object(self, request_id: uuid.UUID, name: str
+                                   ) -> AsyncIterator[bytes]:
+        """The bytes of one export part object, chunk by chunk."""
+        path = f"/internal/storage/exports/{request_id}/objects/{quote(name)}"
+        async for chunk in self._stream(path):
+            yield chunk
+
+    async def _stream(self, path: str) -> AsyncIterator[bytes]:
+        async with self._http.stream("GET", path) as response:
+            response.raise_for_status()
+            async for chunk in response.aiter_bytes(CHUNK):
+                yield chunk
+
+    async def put_archive(self, request_id: uuid.UUID, body: AsyncIterable[bytes]) -> None:
+        """Stream the finished ZIP to storage (never held whole in memory)."""
+        response = await self._http.put(
+            f"/internal/storage/exports/{request_id}/archive", content=body,
+            headers={"Content-Type": "application/zip"}, timeout=None)
+        response.raise_for_status()
+
+    async def archive_url(self, request_id: uuid.UUID) -> dict[str, Any]:
+        """A short-lived signed URL of the archive."""
+        response = await self._http.get(f"/internal/storage/exports/{request_id}/archive/url")
+        if response.status_code == 404:
+            raise Problem(410, "export-expired", "Export expired",
+                          "This export is no longer stored; please file a new request.")
+        if not response.is_success:
+            raise Problem(503, "storage-unavailable", "Service unavailable",
+                          "The export cannot be reached right now; please retry.")
+        body: dict[str, Any] = response.json()
+        return body
+
+
+class IdentityClient:
+    """Identity's internal routes used by privacy."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._http = client
+
+    async def suspend(self, user_id: uuid.UUID, reason: str) -> None:
+        """Suspend an account (a minor's, under review or confirmed)."""
+        try:
+            response = await self._http.post(f"/internal/identity/users/{user_id}/suspend",
+                                             json={"reason": reason})
+        except httpx.TransportError:
+            response = None
+        if response is None or response.status_code >= 500:
+            raise Problem(503, "identity-unavailable", "Service unavailable",
+                          "The account could not be suspended right now; please retry.")
+        if response.status_code == 404:
+            raise Problem(404, "not-found", "Not found", "No such account.")
+        response.raise_for_status()

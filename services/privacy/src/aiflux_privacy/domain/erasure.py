@@ -1,0 +1,58 @@
+"""The erasure process manager's rules: receipts from every service, verification, certificate.
+
+The certificate proves the erasure without identifying the person: the subject appears only as
+a peppered sha256 of the user id (the pepper is a secret, so the hash cannot be reversed by
+hashing candidate ids), with per-service counts and what had to be retained and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime
+from typing import Any
+
+from aiflux_contracts.receipts import SERVICES
+
+PARTICIPANTS: tuple[str, ...] = SERVICES
+
+
+def subject_hash(user_id: uuid.UUID, pepper: str) -> str:
+    """The pseudonymous subject of a certificate: HMAC-SHA256(pepper, user id)."""
+    return hmac.new(pepper.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()
+
+
+def missing(answered: set[str]) -> list[str]:
+    """Services that have not answered yet."""
+    return [s for s in PARTICIPANTS if s not in answered]
+
+
+def residue(receipt: dict[str, Any], remaining: dict[str, int]) -> dict[str, int]:
+    """What a service still holds beyond the items it declared as retained in its receipt."""
+    declared = {item["category"]: int(item["count"]) for item in receipt.get("retained", [])}
+    return {category: count for category, count in remaining.items()
+            if count > declared.get(category, 0)}
+
+
+def certificate(
+    request_id: uuid.UUID, subject: str, steps: dict[str, dict[str, Any]], issued_at: datetime
+) -> dict[str, Any]:
+    """The certificate of a completed erasure (no personal data: ids of services and counts)."""
+    return {
+        "request_id": str(request_id),
+        "subject_sha256": subject,
+        "issued_at": issued_at.isoformat(),
+        "services": {
+            service: {
+                "deleted": step["receipt"].get("deleted", {}),
+                "retained": step["receipt"].get("retained", []),
+                "remaining": step["verification"].get("remaining", {}),
+                "receipt_at": step["receipt_at"],
+                "verified_at": step["verified_at"],
+            }
+            for service, step in sorted(steps.items())
+        },
+        "retained": [dict(item, service=service) for service, step in sorted(steps.items())
+                     for item in step["receipt"].get("retained", [])],
+    }

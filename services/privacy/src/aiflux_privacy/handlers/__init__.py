@@ -1,0 +1,1 @@
+"""Handlers of the privacy service: transport-agnostic, one module per domain area."""

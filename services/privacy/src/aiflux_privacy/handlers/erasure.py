@@ -1,0 +1,185 @@
+"""The erasure process manager: receipts from every service, re-drive of stalled steps,
+verification that nothing is left, then a certificate without personal data and the
+confirmation mail (sent while identity still holds the address)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiflux_contracts import (
+    ErasureCompleted,
+    ErasureRequested,
+    ErasureVerificationRequested,
+    ErasureVerified,
+    ExportRequested,
+    UserDeleted,
+    UserNotificationRequested,
+)
+from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.db import Database
+from aiflux_kit.outbox import add_event
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import privacy_request, request_step
+from ..domain import erasure as rules
+from ..domain.requests import RequestType, Status, due_date
+from .own_data import erase_user, remaining_of_user
+from .requests import load_steps
+
+
+async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str) -> None:
+    """Track the erasure (a deleted account starts one) and erase privacy's own data."""
+    now = datetime.now(UTC)
+    source = {"user_request": "account_deletion"}.get(event.reason, event.reason)
+    await ctx.session.execute(pg_insert(privacy_request).values(
+        id=event.request_id, user_id=event.user_id, type=RequestType.ERASURE,
+        status=Status.IN_PROGRESS, source=source, received_at=now, due_at=due_date(now),
+        progress_at=now).on_conflict_do_nothing())
+    deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id)
+    await ctx.publish(ErasureCompleted["privacy"](
+        request_id=event.request_id, user_id=event.user_id, deleted=deleted, retained=[]))
+
+
+async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
+    """Record a service's receipt; a re-driven receipt adds its counts to the earlier ones."""
+    session = ctx.session
+    previous = (await session.execute(select(request_step.c.receipt).where(
+        request_step.c.request_id == event.request_id,
+        request_step.c.service == service))).scalar_one_or_none() or {}
+    deleted = dict(previous.get("deleted", {}))
+    for category, count in event.deleted.items():
+        deleted[category] = deleted.get(category, 0) + count
+    receipt = {"deleted": deleted,
+               "retained": [item.model_dump(mode="json") for item in event.retained]}
+    now = datetime.now(UTC)
+    await session.execute(pg_insert(request_step).values(
+        request_id=event.request_id, service=service, receipt=receipt, receipt_at=now,
+    ).on_conflict_do_update(index_elements=["request_id", "service"],
+                            set_={"receipt": receipt, "receipt_at": now}))
+    await advance(session, event.request_id, pepper)
+
+
+async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
+    """Record a service's verification; clean when only declared retained items remain."""
+    session = ctx.session
+    receipt = (await session.execute(select(request_step.c.receipt).where(
+        request_step.c.request_id == event.request_id,
+        request_step.c.service == service))).scalar_one_or_none() or {}
+    clean = not rules.residue(receipt, event.remaining)
+    verification = {"remaining": event.remaining}
+    now = datetime.now(UTC)
+    await session.execute(pg_insert(request_step).values(
+        request_id=event.request_id, service=service, verification=verification,
+        verified_at=now, clean=clean,
+    ).on_conflict_do_update(index_elements=["request_id", "service"],
+                            set_={"verification": verification, "verified_at": now,
+                                  "clean": clean}))
+    await advance(session, event.request_id, pepper)
+
+
+async def on_verification_requested(ctx: HandlerContext, event: ErasureVerificationRequested
+                                    ) -> None:
+    """Privacy's own answer: what it still holds of the user."""
+    remaining = await remaining_of_user(ctx.session, event.user_id, event.request_id)
+    await ctx.publish(ErasureVerified["privacy"](
+        request_id=event.request_id, user_id=event.user_id, remaining=remaining))
+
+
+async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str) -> None:
+    """Move the erasure on when every service has answered the current phase."""
+    row = (await session.execute(select(privacy_request).where(
+        privacy_request.c.id == request_id).with_for_update())).first()
+    if row is None or row.type != RequestType.ERASURE or row.user_id is None:
+        return  # receipts may arrive before UserDeleted reached us; that handler advances
+    steps = {s.service: s for s in await load_steps(session, request_id)}
+    now = datetime.now(UTC)
+    if row.status == Status.IN_PROGRESS:
+        if rules.missing({s for s, step in steps.items() if step.receipt_at is not None}):
+            await _touch(session, request_id)
+            return
+        await session.execute(update(request_step).where(
+            request_step.c.request_id == request_id).values(
+            verification=None, verified_at=None, clean=None))
+        await _set(session, request_id, status=Status.VERIFYING, progress_at=now)
+        await add_event(session, ErasureVerificationRequested(request_id=request_id,
+                                                              user_id=row.user_id))
+    elif row.status == Status.VERIFYING:
+        verified = {s for s, step in steps.items() if step.verified_at is not None}
+        if rules.missing(verified) or not all(steps[s].clean for s in verified):
+            await _touch(session, request_id)
+            return
+        await _complete(session, row, steps, pepper)
+
+
+async def _complete(session: AsyncSession, row: Any, steps: dict[str, Any], pepper: str) -> None:
+    now = datetime.now(UTC)
+    subject = rules.subject_hash(row.user_id, pepper)
+    as_dicts = {name: {"receipt": s.receipt or {}, "verification": s.verification or {},
+                       "receipt_at": _iso(s.receipt_at), "verified_at": _iso(s.verified_at)}
+                for name, s in steps.items()}
+    certificate = rules.certificate(row.id, subject, as_dicts, now)
+    # The mail goes out before the user id is dropped here and before identity's purge.
+    await add_event(session, UserNotificationRequested(
+        user_id=row.user_id, template="erasure_confirmation",
+        params={"request_id": str(row.id), "subject_sha256": subject,
+                "completed_at": now.isoformat(), "retained": certificate["retained"]}))
+    await _set(session, row.id, status=Status.COMPLETED, outcome="erased", closed_at=now,
+               certificate=certificate, subject_hash=subject, user_id=None, details=None,
+               progress_at=now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def _set(session: AsyncSession, request_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(privacy_request).where(
+        privacy_request.c.id == request_id).values(**values))
+
+
+async def _touch(session: AsyncSession, request_id: uuid.UUID) -> None:
+    await _set(session, request_id, progress_at=datetime.now(UTC))
+
+
+async def redrive_stalled(database: Database, stall_after_s: float, max_redrives: int
+                          ) -> dict[str, int]:
+    """Re-publish the request of every erasure or export that made no progress for a while.
+
+    Services answer idempotently, so a re-drive only fills what is missing. An erasure whose
+    verification found residue goes back to collecting receipts from the services concerned.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=stall_after_s)
+    counts = {"erasures": 0, "exports": 0}
+    async with database.transaction() as session:
+        rows = (await session.execute(select(privacy_request).where(
+            privacy_request.c.status.in_([Status.IN_PROGRESS, Status.VERIFYING]),
+            privacy_request.c.user_id.is_not(None),
+            privacy_request.c.progress_at < cutoff,
+            privacy_request.c.redrives < max_redrives,
+        ).with_for_update(skip_locked=True))).all()
+        for row in rows:
+            if row.type == RequestType.ERASURE:
+                await _redrive_erasure(session, row)
+                counts["erasures"] += 1
+            else:
+                await add_event(session, ExportRequested(request_id=row.id, user_id=row.user_id))
+                counts["exports"] += 1
+            await _set(session, row.id, progress_at=datetime.now(UTC), redrives=row.redrives + 1)
+    return counts
+
+
+async def _redrive_erasure(session: AsyncSession, row: Any) -> None:
+    if row.status == Status.VERIFYING:
+        # Those that did not confirm a clean state must erase (and answer) again.
+        await session.execute(update(request_step).where(
+            request_step.c.request_id == row.id,
+            (request_step.c.clean.is_(None)) | (request_step.c.clean.is_(False)),
+        ).values(receipt_at=None))
+        await _set(session, row.id, status=Status.IN_PROGRESS)
+    reason = "minor" if row.source == "minor" else "privacy_request"
+    await add_event(session, ErasureRequested(request_id=row.id, user_id=row.user_id,
+                                              reason=reason))

@@ -1,0 +1,160 @@
+"""Access and portability exports: collect a part from every service, then build ONE ZIP
+streaming (parts, the user's files, a manifest), store it with storage and mail the link.
+
+Memory stays flat whatever the user holds: each member is copied chunk by chunk from storage
+into the ZIP stream, which goes to storage chunk by chunk (``stream-zip`` writes ZIP64 with
+data descriptors, so no size has to be known up front).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import mimetypes
+import stat
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiflux_contracts import ExportPartReady, ExportRequested, UserNotificationRequested
+from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.db import Database
+from aiflux_kit.outbox import add_event
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from stream_zip import ZIP_64, async_stream_zip
+
+from ..adapters.orm import privacy_request, request_step
+from ..adapters.peers import StorageClient
+from ..domain import erasure as rules
+from ..domain.catalog import export_manifest
+from ..domain.requests import EXPORT_TYPES, Status
+from .own_data import export_document
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(seconds=30)
+Member = tuple[str, datetime, int, Any, AsyncIterator[bytes]]
+
+
+async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
+                              storage: StorageClient) -> None:
+    """Privacy's own part: ``privacy.json`` (consents and requests)."""
+    document = await export_document(ctx.session, event.user_id)
+    body = json.dumps(document, indent=2, default=str).encode()
+    await storage.put_export_object(event.request_id, "privacy.json", body)
+    await ctx.publish(ExportPartReady["privacy"](
+        request_id=event.request_id, user_id=event.user_id,
+        prefix=f"exports/{event.request_id}/", objects=["privacy.json"]))
+
+
+async def on_part_ready(ctx: HandlerContext, service: str, event: Any) -> None:
+    """Record one service's part; when all five are in, the archive can be built."""
+    now = datetime.now(UTC)
+    part = {"prefix": event.prefix, "objects": list(event.objects)}
+    await ctx.session.execute(pg_insert(request_step).values(
+        request_id=event.request_id, service=service, receipt=part, receipt_at=now,
+    ).on_conflict_do_update(index_elements=["request_id", "service"],
+                            set_={"receipt": part, "receipt_at": now}))
+    row = (await ctx.session.execute(select(privacy_request).where(
+        privacy_request.c.id == event.request_id).with_for_update())).first()
+    if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
+        return
+    answered = set((await ctx.session.execute(select(request_step.c.service).where(
+        request_step.c.request_id == event.request_id,
+        request_step.c.receipt_at.is_not(None)))).scalars())
+    status = Status.IN_PROGRESS if rules.missing(answered) else Status.ASSEMBLING
+    await ctx.session.execute(update(privacy_request).where(
+        privacy_request.c.id == event.request_id).values(status=status, progress_at=now))
+
+
+def _member(name: str, chunks: AsyncIterator[bytes]) -> Member:
+    return (name, datetime.now(UTC), stat.S_IFREG | 0o600, ZIP_64, chunks)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _file_name(meta: dict[str, Any]) -> str:
+    extension = mimetypes.guess_extension(meta.get("content_type") or "") or ""
+    folder = "generated" if meta.get("purpose") == "output" else "uploads"
+    return f"files/{folder}/{meta['file_id']}{extension}"
+
+
+async def archive_members(storage: StorageClient, row: Any, parts: dict[str, list[str]]
+                          ) -> AsyncIterator[Member]:
+    """The ZIP's members in order: manifest, each service's part, the user's files."""
+    files = await storage.user_files(row.user_id)
+    names = [_file_name(meta) for meta in files]
+    manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), parts,
+                               names)
+    yield _member("manifest.json", _once(json.dumps(manifest, indent=2).encode()))
+    for objects in parts.values():
+        for obj in objects:
+            yield _member(f"data/{obj}", storage.stream_export_object(row.id, obj))
+    for meta, name in zip(files, names, strict=True):
+        yield _member(name, storage.stream_file(str(meta["file_id"])))
+
+
+async def build_archive(database: Database, storage: StorageClient, request_id: uuid.UUID,
+                        public_url: str, keep_days: int) -> None:
+    """Build and store one export archive, then ask identity to mail the link."""
+    async with database.transaction() as session:
+        row = (await session.execute(select(privacy_request).where(
+            privacy_request.c.id == request_id))).one()
+        steps = (await session.execute(select(request_step).where(
+            request_step.c.request_id == request_id).order_by(request_step.c.service))).all()
+    parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
+    await storage.put_archive(request_id, async_stream_zip(archive_members(storage, row, parts)))
+    expires_at = datetime.now(UTC) + timedelta(days=keep_days)
+    async with database.transaction() as session:
+        await session.execute(update(privacy_request).where(
+            privacy_request.c.id == request_id, privacy_request.c.status == Status.ASSEMBLING,
+        ).values(status=Status.COMPLETED, outcome="exported", closed_at=datetime.now(UTC),
+                 archive_expires_at=expires_at))
+        await add_event(session, UserNotificationRequested(
+            user_id=row.user_id, template="export_ready",
+            params={"request_id": str(request_id), "expires_at": expires_at.isoformat(),
+                    "download_url": f"{public_url.rstrip('/')}/v1/privacy/requests/"
+                                    f"{request_id}/download"}))
+
+
+async def assemble_due(database: Database, storage: StorageClient, public_url: str,
+                       keep_days: int) -> int:
+    """Build every archive whose parts are all in; a failure is retried a little later."""
+    async with database.transaction() as session:
+        due = list((await session.execute(select(privacy_request.c.id).where(
+            privacy_request.c.status == Status.ASSEMBLING,
+            privacy_request.c.progress_at <= datetime.now(UTC)))).scalars())
+    built = 0
+    for request_id in due:
+        try:
+            await build_archive(database, storage, request_id, public_url, keep_days)
+            built += 1
+        except Exception:
+            log.exception("export archive failed", extra={"request_id": str(request_id)})
+            async with database.transaction() as session:
+                await session.execute(update(privacy_request).where(
+                    privacy_request.c.id == request_id).values(
+                    progress_at=datetime.now(UTC) + RETRY_AFTER))
+    return built
+
+
+def assembler(database: Database, storage: StorageClient, public_url: str, keep_days: int,
+              interval_s: float) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """The worker that builds archives until the runtime stops."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await assemble_due(database, storage, public_url, keep_days)
+            except Exception:
+                log.exception("export assembler pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+    return run

@@ -1,0 +1,73 @@
+"""Marketing campaigns: mail only users whose consent stands at send time, each mail with a
+one-click withdrawal link that works without signing in."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from aiflux_contracts import UserNotificationRequested
+from aiflux_kit.errors import Problem
+from aiflux_kit.outbox import add_event
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import marketing_campaign
+from ..domain.consent import Purpose
+from .consents import consent_state, record_consent
+
+WITHDRAW_PATH = "/v1/privacy/consents/marketing/withdraw"
+
+# The newest marketing record of each user decides; restricted users get nothing (Art. 18).
+_CONSENTING_USERS = text("""
+    SELECT subject_id FROM (
+        SELECT DISTINCT ON (subject_id) subject_id, granted FROM consent_record
+        WHERE subject_kind = 'user' AND purpose = 'marketing'
+        ORDER BY subject_id, id DESC) latest
+    WHERE granted AND subject_id NOT IN (SELECT user_id FROM restriction)
+    ORDER BY subject_id
+""")
+
+
+def withdraw_signature(user_id: uuid.UUID, secret: str) -> str:
+    """The signature that makes a withdrawal link valid for exactly one user."""
+    message = f"withdraw:marketing:{user_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def withdraw_url(public_url: str, user_id: uuid.UUID, secret: str) -> str:
+    """The one-click link put in every marketing mail."""
+    query = urlencode({"user": str(user_id), "sig": withdraw_signature(user_id, secret)})
+    return f"{public_url.rstrip('/')}{WITHDRAW_PATH}?{query}"
+
+
+async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str, body: str,
+                        public_url: str, secret: str) -> dict[str, Any]:
+    """Ask identity to mail the campaign to every user whose marketing consent stands now."""
+    campaign_id = uuid.uuid4()
+    recipients = list((await session.execute(_CONSENTING_USERS)).scalars())
+    for user_id in recipients:
+        await add_event(session, UserNotificationRequested(
+            user_id=user_id, template="marketing",
+            params={"campaign_id": str(campaign_id), "subject": subject, "body": body,
+                    "withdraw_url": withdraw_url(public_url, user_id, secret)}))
+    await session.execute(insert(marketing_campaign).values(
+        id=campaign_id, subject=subject, recipients=len(recipients), sent_by=admin_id))
+    return {"id": str(campaign_id), "recipients": len(recipients)}
+
+
+async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature: str,
+                           secret: str) -> bool:
+    """Withdraw marketing consent from a mail's link; False when it was already withdrawn."""
+    expected = withdraw_signature(user_id, secret)
+    if not hmac.compare_digest(expected, signature):
+        raise Problem(403, "invalid-link", "Invalid link",
+                      "This withdrawal link is not valid; sign in to change your consents.")
+    entry = (await consent_state(session, user_id)).get(Purpose.MARKETING)
+    if entry is None or not entry.granted:
+        return False
+    await record_consent(session, user_id, "user", Purpose.MARKETING, False, "mail-link")
+    return True

@@ -1,0 +1,64 @@
+"""Reports of accounts held by someone under 16 (§8): anyone reports, an operator reviews, a
+confirmed report suspends the account and erases it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiflux_contracts import ErasureRequested
+from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.outbox import add_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import minor_report, privacy_request
+from ..adapters.peers import IdentityClient
+from ..domain.requests import RequestType, Status, due_date
+
+
+async def report(session: AsyncSession, account: str, details: str | None) -> uuid.UUID:
+    """Record a report (the reporter stays anonymous)."""
+    report_id = uuid.uuid4()
+    await session.execute(insert(minor_report).values(id=report_id, account=account,
+                                                      details=details))
+    return report_id
+
+
+async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
+    """Reports waiting for review, oldest first."""
+    rows = (await session.execute(select(minor_report).where(
+        minor_report.c.status == "open").order_by(minor_report.c.created_at))).all()
+    return [{"id": str(r.id), "account": r.account, "details": r.details,
+             "created_at": r.created_at} for r in rows]
+
+
+async def decide(session: AsyncSession, identity: IdentityClient, report_id: uuid.UUID,
+                 confirmed: bool, reason: str, user_id: uuid.UUID | None) -> dict[str, Any]:
+    """Dismiss a report, or confirm it: suspend the account, then erase it (reason "minor")."""
+    row = (await session.execute(select(minor_report).where(
+        minor_report.c.id == report_id).with_for_update())).first()
+    if row is None:
+        raise not_found("report")
+    if row.status != "open":
+        raise Problem(409, "report-decided", "Already decided", "This report was decided.")
+    values: dict[str, Any] = {"decision_reason": reason, "decided_at": datetime.now(UTC),
+                              "status": "dismissed"}
+    if confirmed:
+        if user_id is None:
+            raise Problem(422, "user-id-required", "Account required",
+                          "Confirming a report needs the account's user_id.")
+        await identity.suspend(user_id, "minor")
+        request_id = uuid.uuid4()
+        now = datetime.now(UTC)
+        await session.execute(insert(privacy_request).values(
+            id=request_id, user_id=user_id, type=RequestType.ERASURE, status=Status.IN_PROGRESS,
+            source="minor", received_at=now, due_at=due_date(now), progress_at=now))
+        await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id,
+                                                  reason="minor"))
+        values.update(status="confirmed", user_id=user_id, erasure_request_id=request_id)
+    await session.execute(update(minor_report).where(minor_report.c.id == report_id)
+                          .values(**values))
+    return {"id": str(report_id), "status": values["status"],
+            "erasure_request_id": str(values.get("erasure_request_id") or "") or None}

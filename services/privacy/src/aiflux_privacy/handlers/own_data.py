@@ -1,0 +1,73 @@
+"""The privacy service as a participant like any other: erasing, counting and exporting what it
+holds of a user (consents, requests, restrictions, minor reports).
+
+Decision on consent records at erasure: they are deleted, not kept pseudonymised. They prove the
+lawfulness of processing based on consent (marketing, analytics, policy acceptance), and once
+the account is erased no such processing continues, so the proof no longer has a purpose that
+outweighs Art. 17. What remains is the erasure request itself, pseudonymised when the
+certificate is issued (only a peppered hash of the user id stays).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import consent_link, consent_record, minor_report, privacy_request, restriction
+from .consents import ledger, linked_anonymous_ids
+
+
+async def _subjects(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return [user_id, *await linked_anonymous_ids(session, user_id)]
+
+
+async def erase_user(session: AsyncSession, user_id: uuid.UUID,
+                     keep_request: uuid.UUID) -> dict[str, int]:
+    """Delete everything privacy holds of the user except the erasure request being tracked."""
+    subjects = await _subjects(session, user_id)
+    statements = {
+        "consent_records": delete(consent_record).where(consent_record.c.subject_id.in_(subjects)),
+        "consent_links": delete(consent_link).where(consent_link.c.user_id == user_id),
+        "restrictions": delete(restriction).where(restriction.c.user_id == user_id),
+        "requests": delete(privacy_request).where(privacy_request.c.user_id == user_id,
+                                                  privacy_request.c.id != keep_request),
+        "minor_reports": delete(minor_report).where(minor_report.c.user_id == user_id),
+    }
+    counts: dict[str, int] = {}
+    for name, statement in statements.items():
+        result: Any = await session.execute(statement)
+        counts[name] = int(result.rowcount or 0)
+    return counts
+
+
+async def remaining_of_user(session: AsyncSession, user_id: uuid.UUID,
+                            tracked_request: uuid.UUID) -> dict[str, int]:
+    """What privacy still holds of the user (the tracked erasure request aside)."""
+    subjects = await _subjects(session, user_id)
+    queries = {
+        "consent_records": select(func.count()).where(consent_record.c.subject_id.in_(subjects)),
+        "consent_links": select(func.count()).where(consent_link.c.user_id == user_id),
+        "restrictions": select(func.count()).where(restriction.c.user_id == user_id),
+        "requests": select(func.count()).where(privacy_request.c.user_id == user_id,
+                                               privacy_request.c.id != tracked_request),
+        "minor_reports": select(func.count()).where(minor_report.c.user_id == user_id),
+    }
+    return {name: int((await session.execute(q)).scalar_one()) for name, q in queries.items()}
+
+
+async def export_document(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """``privacy.json``: the user's consents and data-subject requests."""
+    requests = (await session.execute(select(privacy_request).where(
+        privacy_request.c.user_id == user_id).order_by(privacy_request.c.received_at))).all()
+    return {
+        "service": "privacy",
+        "user_id": str(user_id),
+        "consents": await ledger(session, user_id),
+        "requests": [{"id": str(r.id), "type": r.type, "status": r.status,
+                      "details": r.details, "received_at": r.received_at.isoformat(),
+                      "due_at": r.due_at.isoformat(), "outcome": r.outcome, "answer": r.answer,
+                      "extension_reason": r.extension_reason} for r in requests],
+    }

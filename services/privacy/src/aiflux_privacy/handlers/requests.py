@@ -1,0 +1,174 @@
+"""Filing, answering and extending data-subject requests (§7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiflux_contracts import (
+    ErasureRequested,
+    ExportRequested,
+    ProcessingRestricted,
+    UserNotificationRequested,
+)
+from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.outbox import add_event
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.orm import privacy_request, request_step, restriction
+from ..domain.requests import (
+    DECIDED_BY_OPS,
+    EXPORT_TYPES,
+    OPEN,
+    ExtensionRefused,
+    RequestType,
+    Status,
+    due_date,
+    extended_due_date,
+)
+
+
+async def file_request(session: AsyncSession, user_id: uuid.UUID, kind: RequestType,
+                       details: str | None) -> Any:
+    """Record a request and start its outcome at once (export, erasure, restriction)."""
+    if kind in DECIDED_BY_OPS and not (details and details.strip()):
+        raise Problem(422, "details-required", "Details required",
+                      f"A {kind} request must say what it is about in 'details'.")
+    await _refuse_duplicate(session, user_id, kind)
+    now = datetime.now(UTC)
+    request_id = uuid.uuid4()
+    status = _initial_status(kind)
+    await session.execute(insert(privacy_request).values(
+        id=request_id, user_id=user_id, type=kind, status=status, details=details,
+        received_at=now, due_at=due_date(now), progress_at=now))
+    if kind in EXPORT_TYPES:
+        await add_event(session, ExportRequested(request_id=request_id, user_id=user_id))
+    elif kind is RequestType.ERASURE:
+        await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id))
+    elif kind is RequestType.RESTRICTION:
+        await session.execute(insert(restriction).values(user_id=user_id, request_id=request_id))
+        await add_event(session, ProcessingRestricted(user_id=user_id, restricted=True))
+    return await load_request(session, request_id)
+
+
+def _initial_status(kind: RequestType) -> Status:
+    if kind is RequestType.RESTRICTION:
+        return Status.IN_EFFECT
+    return Status.RECEIVED if kind in DECIDED_BY_OPS else Status.IN_PROGRESS
+
+
+async def _refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, kind: RequestType) -> None:
+    standing = [*OPEN, Status.IN_EFFECT]
+    existing = (await session.execute(select(privacy_request.c.id).where(
+        privacy_request.c.user_id == user_id, privacy_request.c.type == kind,
+        privacy_request.c.status.in_(standing)))).first()
+    if existing is not None:
+        raise Problem(409, "request-already-open", "Request already open",
+                      f"You already have an open {kind} request.", request_id=str(existing.id))
+
+
+async def load_request(session: AsyncSession, request_id: uuid.UUID, *,
+                       user_id: uuid.UUID | None = None, lock: bool = False) -> Any:
+    """A request (of ``user_id`` when given); 404 otherwise."""
+    query = select(privacy_request).where(privacy_request.c.id == request_id)
+    if user_id is not None:
+        query = query.where(privacy_request.c.user_id == user_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise not_found("request")
+    return row
+
+
+async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[Any]:
+    """The per-service steps of a request."""
+    return list((await session.execute(select(request_step).where(
+        request_step.c.request_id == request_id).order_by(request_step.c.service))).all())
+
+
+async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
+    """The user's requests, newest first."""
+    return list((await session.execute(select(privacy_request).where(
+        privacy_request.c.user_id == user_id).order_by(
+        privacy_request.c.received_at.desc()))).all())
+
+
+async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[Any]:
+    """Open requests for operators, the most urgent (overdue) first."""
+    standing = [*OPEN]
+    return list((await session.execute(select(privacy_request).where(
+        privacy_request.c.status.in_(standing)).order_by(
+        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))).all())
+
+
+async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
+                 event: str, **params: Any) -> None:
+    """Ask identity to mail the user about their request."""
+    if user_id is None:
+        return
+    await add_event(session, UserNotificationRequested(
+        user_id=user_id, template="request_update",
+        params={"request_id": str(request.id), "request_type": request.type, "event": event,
+                **params}))
+
+
+async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: int,
+                          reason: str) -> Any:
+    """Extend an open request's deadline once (≤ two months); the user is told the reason."""
+    row = await load_request(session, request_id, lock=True)
+    if row.status not in OPEN:
+        raise Problem(409, "request-closed", "Request closed", "This request is already answered.")
+    try:
+        new_due = extended_due_date(row.received_at, row.extended_at is not None, days)
+    except ExtensionRefused as exc:
+        raise Problem(409 if row.extended_at else 422, "extension-refused",
+                      "Extension refused", str(exc)) from None
+    await session.execute(update(privacy_request).where(privacy_request.c.id == request_id).values(
+        due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason))
+    await notify(session, row.user_id, row, "deadline_extended", due_at=new_due.isoformat(),
+                 reason=reason)
+    return await load_request(session, request_id)
+
+
+async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
+                 answer: str) -> Any:
+    """An operator's decision on a rectification or objection, answered to the user."""
+    row = await load_request(session, request_id, lock=True)
+    if row.type not in DECIDED_BY_OPS:
+        raise Problem(409, "not-decidable", "Not decided by operators",
+                      f"A {row.type} request is carried out by the services, not decided.")
+    if row.status != Status.RECEIVED:
+        raise Problem(409, "request-closed", "Request closed", "This request is already answered.")
+    await _close(session, request_id, Status.COMPLETED if granted else Status.REJECTED,
+                 "granted" if granted else "rejected", answer)
+    await notify(session, row.user_id, row, "decided",
+                 outcome="granted" if granted else "rejected", answer=answer)
+    return await load_request(session, request_id)
+
+
+async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str) -> Any:
+    """Lift a restriction: generation and marketing resume; the user is told why."""
+    row = await load_request(session, request_id, lock=True)
+    if row.type != RequestType.RESTRICTION or row.status != Status.IN_EFFECT:
+        raise Problem(409, "not-in-effect", "No restriction in effect",
+                      "Only a restriction in effect can be lifted.")
+    await session.execute(delete(restriction).where(restriction.c.request_id == request_id))
+    await _close(session, request_id, Status.LIFTED, "lifted", reason)
+    await add_event(session, ProcessingRestricted(user_id=row.user_id, restricted=False))
+    await notify(session, row.user_id, row, "restriction_lifted", reason=reason)
+    return await load_request(session, request_id)
+
+
+async def _close(session: AsyncSession, request_id: uuid.UUID, status: Status, outcome: str,
+                 answer: str | None) -> None:
+    await session.execute(update(privacy_request).where(privacy_request.c.id == request_id).values(
+        status=status, outcome=outcome, answer=answer, closed_at=datetime.now(UTC)))
+
+
+async def is_restricted(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """True while a restriction of processing holds for the user."""
+    return (await session.execute(select(restriction.c.user_id).where(
+        restriction.c.user_id == user_id))).first() is not None

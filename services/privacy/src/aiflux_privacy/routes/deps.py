@@ -1,0 +1,48 @@
+"""Dependencies shared by the privacy routes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from aiflux_kit.auth import Principal, current_user_any_policy
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..container import PrivacyContainer
+
+
+def container(request: Request) -> PrivacyContainer:
+    """The privacy service's container."""
+    found: PrivacyContainer = request.app.state.services["privacy"]
+    return found
+
+
+async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    async with container(request).database.transaction() as session:
+        yield session
+
+
+async def optional_user(request: Request) -> Principal | None:
+    """The signed-in caller, or None for an anonymous visitor (no session presented)."""
+    presented = request.headers.get("authorization", "").lower().startswith("bearer ") or any(
+        name in request.cookies for name in ("__Host-aiflux_session", "aiflux_session"))
+    if not presented:
+        return None
+    return await current_user_any_policy(request)
+
+
+def consent_cookie(request: Request) -> uuid.UUID | None:
+    """The anonymous visitor's consent id, when the cookie holds a valid one."""
+    raw = request.cookies.get(container(request).settings.consent_cookie)
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+Container = Annotated[PrivacyContainer, Depends(container)]
+Session = Annotated[AsyncSession, Depends(transaction)]
+MaybeUser = Annotated[Principal | None, Depends(optional_user)]
