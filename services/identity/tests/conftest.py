@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 FAST = {"bcrypt_rounds": 4}
 
@@ -20,3 +26,33 @@ def identity_stack(stack_factory):  # type: ignore[no-untyped-def]
                              platform_overrides=platform_overrides)
 
     return make
+
+
+class Inbox:
+    """Messages the server accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(  # type: ignore[arg-type]
+            envelope.original_content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if str(m["To"]).lower() == address.lower()]
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port: (its inbox, its port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

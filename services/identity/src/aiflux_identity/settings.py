@@ -62,7 +62,7 @@ class IdentitySettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     smtp_use_tls: bool = False
-    mail_from: str = "AIFLUX <[email protected]>"
+    mail_from: str = "AIFLUX <no-reply" "@aiflux.local>"
 
     @model_validator(mode="after")
     def _production_needs_smtp(self) -> IdentitySettings:

@@ -22,7 +22,7 @@ import httpx
 
 from .settings import INITIAL_POLICY_VERSION
 
-DEFAULT_PASSWORD = "correct horse battery staple 42"
+DEFAULT_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test users only
 TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_\-]+)")
 
 
@@ -56,9 +56,9 @@ def mail_text(message: email.message.EmailMessage) -> str:
 
 
 async def wait_for_mail(data_dir: Path, address: str, subject_contains: str,
-                        timeout: float = 10.0) -> email.message.EmailMessage:
+                        within_s: float = 10.0) -> email.message.EmailMessage:
     """The newest mail to ``address`` whose subject contains ``subject_contains``."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within_s
     while True:
         found = [m for m in mails_to(data_dir, address)
                  if subject_contains.lower() in str(m["Subject"]).lower()]

@@ -45,8 +45,8 @@ def email_changed_notice() -> Mail:
     """Tell the old address that the account's address changed."""
     return _mail("Your email address was changed", [
         "The email address of your AIFLUX account was changed. From now on we write to the "
-        "new address.", "If you did not make this change, reset your password and contact "
-        "[email protected]."])
+        "new address.", "If you did not make this change, reset your password and write to "
+        "the contact address in our privacy policy."])
 
 
 def password_reset(url: str) -> Mail:

@@ -52,7 +52,7 @@ async def login(c: IdentityContainer, login_name: str, password: str,
         raise _invalid_login()
     if account.suspended_at is not None:
         raise Problem(403, "account-suspended", "Account suspended",
-                      "This account is suspended; contact [email protected].")
+                      "This account is suspended; contact us through the privacy policy's contact address.")
     if not account.email_verified:
         raise Problem(403, "email-not-verified", "Email not verified",
                       "Confirm your email address with the link we sent, then log in.")
