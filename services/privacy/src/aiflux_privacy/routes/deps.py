@@ -44,5 +44,6 @@ def consent_cookie(request: Request) -> uuid.UUID | None:
 
 
 Container = Annotated[PrivacyContainer, Depends(container)]
-Session = Annotated[AsyncSession, Depends(transaction)]
+# Committed before the response is sent, so a 2xx means the change is durable.
+Session = Annotated[AsyncSession, Depends(transaction, scope="function")]
 MaybeUser = Annotated[Principal | None, Depends(optional_user)]
