@@ -2,11 +2,81 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
-from aiflux_kit.consumers import Subscription
+import httpx
+from aiflux_contracts import (
+    ErasureVerificationRequested,
+    ExportPartReady,
+    ExportRequested,
+    GenerationCompleted,
+    GenerationFailed,
+    UserDeleted,
+)
+from aiflux_kit.consumers import HandlerContext, Subscription
+from aiflux_kit.errors import Problem
+from aiflux_kit.http import peer_client, retrying
+
+from .adapters.checkout import GatewayUnavailable
+from .handlers import credits, privacy
+
+if TYPE_CHECKING:
+    from .bootstrap import BillingContainer
+
+log = logging.getLogger(__name__)
 
 
-def subscriptions(container: Any) -> list[Subscription[Any]]:
+def subscriptions(container: BillingContainer) -> list[Subscription[Any]]:
     """What the billing service consumes."""
-    return []
+
+    async def on_user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
+        try:
+            await privacy.erase_user(ctx, container.gateway, event.user_id, event.request_id)
+        except GatewayUnavailable as exc:
+            # Raising makes the kit retry later: erasure is delayed, never lost.
+            raise RuntimeError("stripe unavailable while expiring checkout sessions") from exc
+
+    async def on_export(ctx: HandlerContext, event: ExportRequested) -> None:
+        document = await privacy.export_document(ctx.session, event.user_id)
+        key = await _put_export(container, str(event.request_id), privacy.export_bytes(document))
+        await ctx.publish(ExportPartReady["billing"](
+            request_id=event.request_id, user_id=event.user_id,
+            prefix=key.rsplit("/", 1)[0] if "/" in key else "", objects=["billing.json"]))
+
+    async def on_verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
+        await privacy.verify_erasure(ctx, event.user_id, event.request_id)
+
+    async def on_generation_settled(ctx: HandlerContext,
+                                    event: GenerationCompleted | GenerationFailed) -> None:
+        # Backstop for the synchronous capture/void calls (a lost response, a crash between).
+        try:
+            if isinstance(event, GenerationCompleted):
+                await credits.capture(ctx.session, event.generation_id)
+            else:
+                await credits.void(ctx.session, event.generation_id, "generation failed")
+        except Problem as problem:
+            log.info("generation settlement skipped", extra={
+                "generation_id": str(event.generation_id), "problem": problem.slug})
+
+    return [
+        Subscription("user-erasure", (UserDeleted,), on_user_deleted),
+        Subscription("privacy-export", (ExportRequested,), on_export),
+        Subscription("erasure-verification", (ErasureVerificationRequested,), on_verification),
+        Subscription("generation-settlement", (GenerationCompleted, GenerationFailed),
+                     on_generation_settled),
+    ]
+
+
+async def _put_export(container: BillingContainer, request_id: str, body: bytes) -> str:
+    """Store ``billing.json`` through storage's internal export route; returns its key."""
+    async with peer_client("billing", "storage", container.settings) as client:
+        async def put() -> httpx.Response:
+            response = await client.put(
+                f"/internal/storage/exports/{request_id}/objects/billing.json", content=body,
+                headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+            return response
+
+        response = await retrying(put)
+    return str(response.json().get("key", f"exports/{request_id}/billing.json"))

@@ -1,0 +1,1 @@
+"""Handlers of the billing service: transport-agnostic, each in one transaction."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the billing service, by audience: users, Stripe, generation, operators."""
