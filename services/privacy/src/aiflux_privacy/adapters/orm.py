@@ -49,7 +49,7 @@ privacy_request = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("progress_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("redrives", Integer, nullable=False, server_default=text("0")),
-    Column("certificate", JSONB),
+    Column("certificate", JSONB(none_as_null=True)),
     Column("archive_expires_at", DateTime(timezone=True)),
 )
 Index("ix_privacy_request_open_due", privacy_request.c.status, privacy_request.c.due_at)
@@ -59,9 +59,9 @@ request_step = Table(
     "request_step", metadata,
     Column("request_id", UUID(as_uuid=True), primary_key=True),
     Column("service", String(20), primary_key=True),
-    Column("receipt", JSONB),
+    Column("receipt", JSONB(none_as_null=True)),
     Column("receipt_at", DateTime(timezone=True)),
-    Column("verification", JSONB),
+    Column("verification", JSONB(none_as_null=True)),
     Column("verified_at", DateTime(timezone=True)),
     Column("clean", Boolean),
 )
