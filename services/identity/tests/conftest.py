@@ -56,3 +56,36 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+async def publish(stack: Any, event: Any) -> None:
+    """Put ``event`` on the stack's bus, as its producer's outbox relay would."""
+    from aiflux_contracts import Envelope
+
+    envelope = Envelope.wrap(event)
+    await stack.runtime.platform.broker.publish(
+        envelope.routing_key, envelope.model_dump_json().encode(),
+        message_id=str(envelope.event_id), headers={})
+
+
+async def eventually(check: Any, within_s: float = 10.0) -> Any:
+    """Poll the async ``check`` until it returns something truthy, or fail at the deadline."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """``publish`` and ``eventually`` for tests (conftest is not importable by name)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(publish=publish, eventually=eventually)

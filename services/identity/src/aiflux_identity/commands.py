@@ -1,0 +1,62 @@
+"""``aiflux admin-grant <username>`` / ``aiflux admin-revoke <username>``.
+
+The admin role is granted only from the command line of someone who can reach the identity
+database, never through an HTTP route. The database comes from ``IDENTITY_DATABASE_URL``
+(distributed mode) or, with ``--data-dir``, from the embedded install in that directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import psycopg
+from aiflux_kit.db import psycopg_conninfo
+
+from .settings import IdentitySettings
+
+
+def set_admin(database_url: str, username: str, grant: bool) -> bool:
+    """Grant or revoke the admin role of an active account; False when there is none."""
+    change = ("array_append(array_remove(roles, 'admin'), 'admin')" if grant
+              else "array_remove(roles, 'admin')")
+    with psycopg.connect(psycopg_conninfo(database_url)) as conn:
+        row = conn.execute(
+            f"UPDATE users SET roles = {change} WHERE lower(username) = lower(%s)"  # noqa: S608 - fixed SQL
+            " AND deleted_at IS NULL RETURNING id", (username,)).fetchone()
+        if row is None:
+            return False
+        conn.execute(
+            "INSERT INTO security_log (user_id, event, detail) VALUES (%s, %s, %s::jsonb)",
+            (row[0], "admin_granted" if grant else "admin_revoked",
+             json.dumps({"via": "command line"})))
+    return True
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    if args.data_dir:
+        from aiflux_runner.embedded import start_postgres
+
+        return start_postgres(Path(args.data_dir).resolve()).format(db="aiflux_identity")
+    if os.environ.get("IDENTITY_DATABASE_URL"):
+        return IdentitySettings().database_url
+    raise SystemExit("set IDENTITY_DATABASE_URL, or pass --data-dir for an embedded install")
+
+
+def _run(args: argparse.Namespace) -> None:
+    grant = args.command == "admin-grant"
+    if not set_admin(_database_url(args), args.username, grant):
+        raise SystemExit(f"no active account named {args.username!r}")
+    print(f"{'granted' if grant else 'revoked'} the admin role of {args.username}")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``admin-grant`` and ``admin-revoke`` to the ``aiflux`` command."""
+    for name, verb in (("admin-grant", "grant"), ("admin-revoke", "revoke")):
+        parser = subparsers.add_parser(name, help=f"{verb} the admin role of a user")
+        parser.add_argument("username")
+        parser.add_argument("--data-dir", help="embedded install's data directory "
+                            "(default: IDENTITY_DATABASE_URL)")
+        parser.set_defaults(func=_run)
