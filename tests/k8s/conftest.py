@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rendered_manifests import OVERLAYS, Doc, rendered  # noqa: E402
+from rendered_manifests import OVERLAYS, Doc, rendered
 
 
 @pytest.fixture(params=OVERLAYS)

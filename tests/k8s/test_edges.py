@@ -12,8 +12,10 @@ PUBLIC_PREFIXES = {
     "/v1/auth": "identity", "/v1/account": "identity", "/v1/billing": "billing",
     "/v1/models": "generation", "/v1/generations": "generation", "/v1/files": "storage",
     "/v1/privacy": "privacy",
+    # Not in API.md (no browser calls them): the AI providers' signed completion callbacks.
+    "/v1/generation/webhooks": "generation",
 }
-"""shared/API.md: the public routes of each service."""
+"""shared/API.md: the public routes of each service, plus the provider webhooks."""
 
 
 def test_ingress_routes_exactly_the_public_prefixes(docs: list[Doc]) -> None:
@@ -32,6 +34,7 @@ def test_ingress_routes_exactly_the_public_prefixes(docs: list[Doc]) -> None:
 @pytest.mark.parametrize("path", [
     "/v1/ops/privacy/requests", "/v1/ops/billing/outbox", "/internal/billing/holds",
     "/internal/identity/sessions/introspect", "/healthz", "/readyz", "/docs", "/openapi.json", "/",
+    "/v1/generation", "/v1/generation/jobs",
 ])
 def test_ops_internal_and_health_routes_are_not_exposed(docs: list[Doc], path: str) -> None:
     (ingress,) = of_kind(docs, "Ingress")

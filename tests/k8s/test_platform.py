@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
+import pytest
 from rendered_manifests import SERVICES, Doc, named, of_kind, pod_spec, workloads
 
 ENVIRONMENTS = {"dev", "test", "embedded", "production"}  # aiflux_kit.settings.Environment
@@ -114,9 +117,6 @@ def test_every_referenced_secret_is_provided_and_prod_commits_none(
 
 
 def test_dev_secret_values_are_obvious_placeholders(docs: list[Doc], overlay: str) -> None:
-    import base64
-    import json
-
     for secret in of_kind(docs, "Secret"):
         for key, encoded in secret.get("data", {}).items():
             value = base64.b64decode(encoded).decode()
@@ -163,3 +163,35 @@ def test_namespace_enforces_pod_security(docs: list[Doc]) -> None:
     for doc in docs:
         if doc["kind"] != "Namespace":
             assert doc["metadata"]["namespace"] == namespace["metadata"]["name"], doc["metadata"]
+
+
+def test_uvicorn_takes_client_addresses_only_through_the_pod_network(docs: list[Doc]) -> None:
+    (shared,) = [c for c in of_kind(docs, "ConfigMap")
+                 if c["metadata"]["name"].startswith("aiflux-shared")]
+    trusted = shared["data"]["FORWARDED_ALLOW_IPS"].split(",")
+    assert "*" not in trusted, "'*' makes uvicorn use the forgeable left-most X-Forwarded-For"
+
+
+def test_prod_provides_every_secret_setting_that_refuses_its_default(docs: list[Doc],
+                                                                     overlay: str) -> None:
+    """A service refuses to start in production while a secret keeps its placeholder default."""
+    settings = pytest.importorskip(
+        "aiflux_kit.settings", reason="needs the project venv (aiflux-kit)")
+    services = pytest.importorskip("aiflux_runner.services")
+    from pydantic import SecretStr
+
+    provided = {
+        name: {item["secretKey"] for item in es["spec"]["data"]}
+        for es in of_kind(docs, "ExternalSecret") for name in [es["spec"]["target"]["name"]]
+    } if overlay == "prod" else {
+        s["metadata"]["name"]: set(s.get("data", {})) for s in of_kind(docs, "Secret")}
+    for service in SERVICES:
+        cls = services.settings_class(service)
+        prefix = cls.model_config["env_prefix"]
+        for field_name, info in cls.model_fields.items():
+            default = info.default
+            if isinstance(default, SecretStr) and (
+                default.get_secret_value().strip().lower() in settings.PLACEHOLDER_SECRETS
+            ) and field_name != "database_url":
+                key = f"{prefix}{field_name.upper()}"
+                assert key in provided[f"{service}-secrets"], (overlay, key)
