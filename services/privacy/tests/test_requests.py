@@ -58,7 +58,7 @@ async def test_objection_is_decided_by_ops_and_answered(privacy):
 
 async def test_deadline_is_30_days_extendable_once_and_overdue_requests_come_first(privacy):
     client, admin = privacy.client, privacy.admin()
-    user_id, headers = privacy.user()
+    _, headers = privacy.user()
     filed = (await client.post("/v1/privacy/requests",
                                json={"type": "rectification", "details": "wrong plan shown"},
                                headers=headers)).json()

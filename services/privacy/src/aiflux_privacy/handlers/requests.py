@@ -112,6 +112,7 @@ async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
     await add_event(session, UserNotificationRequested(
         user_id=user_id, template="request_update",
         params={"request_id": str(request.id), "request_type": request.type, "event": event,
+                "status": event,
                 **params}))
 
 
