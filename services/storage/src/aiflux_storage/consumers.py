@@ -4,9 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiflux_kit.consumers import Subscription
+from aiflux_contracts import (
+    ErasureVerificationRequested,
+    ExportRequested,
+    GenerationDeleted,
+    GenerationRequested,
+    UserDeleted,
+)
+from aiflux_kit.consumers import HandlerContext, Subscription
+
+from .container import StorageContainer
+from .handlers import erasure, exports
 
 
-def subscriptions(container: Any) -> list[Subscription[Any]]:
+def subscriptions(c: StorageContainer) -> list[Subscription[Any]]:
     """What the storage service consumes."""
-    return []
+
+    async def on_generation(ctx: HandlerContext, event: Any) -> None:
+        if isinstance(event, GenerationRequested):
+            await erasure.link_generation_inputs(c, ctx, event)
+        elif isinstance(event, GenerationDeleted):
+            await erasure.erase_generation(c, ctx, event)
+
+    async def on_user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
+        await erasure.erase_user(c, ctx, event)
+
+    async def on_export(ctx: HandlerContext, event: ExportRequested) -> None:
+        await exports.write_storage_part(c, ctx, event)
+
+    async def on_verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
+        await erasure.verify_user_erased(c, ctx, event)
+
+    return [
+        # One queue keeps a generation's request and deletion in order.
+        Subscription("generation-files", (GenerationRequested, GenerationDeleted), on_generation),
+        Subscription("user-erasure", (UserDeleted,), on_user_deleted, prefetch=4),
+        Subscription("exports", (ExportRequested,), on_export, prefetch=4),
+        Subscription("erasure-verification", (ErasureVerificationRequested,), on_verification),
+    ]

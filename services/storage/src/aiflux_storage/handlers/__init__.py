@@ -1,0 +1,1 @@
+"""Handlers of the storage service: transport-agnostic, called by routes and consumers."""
