@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -136,6 +137,21 @@ async def billing(module_databases: Any, fake_stripe: FakeStripe, sessions: Test
                          services=["billing"], overrides=stripe_overrides(fake_stripe),
                          platform_overrides={"session_verifier": sessions}) as stack:
         yield Billing(stack, fake_stripe, sessions)
+
+
+@pytest.fixture
+def billing_stack(stack_factory: Any, fake_stripe: FakeStripe, sessions: TestSessions) -> Any:
+    """``async with billing_stack(services=(...), **billing_settings) as billing:``."""
+
+    @contextlib.asynccontextmanager
+    async def make(services: tuple[str, ...] = ("billing",),
+                   **settings: Any) -> AsyncIterator[Billing]:
+        async with stack_factory(services=list(services),
+                                 overrides=stripe_overrides(fake_stripe, **settings),
+                                 platform_overrides={"session_verifier": sessions}) as stack:
+            yield Billing(stack, fake_stripe, sessions)
+
+    return make
 
 
 @pytest.fixture(autouse=True)
