@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from rendered_manifests import SERVICES, Doc, named, of_kind, pod_spec, workloads
+from rendered_manifests import REPO, SERVICES, Doc, named, of_kind, pod_spec, workloads
 
 ENVIRONMENTS = {"dev", "test", "embedded", "production"}  # aiflux_kit.settings.Environment
 
@@ -195,3 +195,35 @@ def test_prod_provides_every_secret_setting_that_refuses_its_default(docs: list[
             ) and field_name != "database_url":
                 key = f"{prefix}{field_name.upper()}"
                 assert key in provided[f"{service}-secrets"], (overlay, key)
+
+
+def _labels(doc: Doc) -> dict[str, str]:
+    return doc["metadata"].get("labels", {})
+
+
+def test_the_documented_release_steps_apply_migrations_before_the_processes(
+    docs: list[Doc],
+) -> None:
+    """docs/deploy.md: 1. `part-of!=aiflux` (platform), 2. the selector below, 3. everything."""
+    platform = [d for d in docs if _labels(d).get("app.kubernetes.io/part-of") != "aiflux"]
+    step2 = [d for d in docs if _labels(d).get("app.kubernetes.io/part-of") == "aiflux"
+             and _labels(d).get("app.kubernetes.io/component")
+             not in ("api", "worker", "relay", "sweep", "check")]
+    assert {d["kind"] for d in step2} == {"Job", "ServiceAccount", "ConfigMap"}
+    available = {(d["kind"], d["metadata"]["name"]) for d in platform + step2}
+    available |= {("Secret", e["spec"]["target"]["name"]) for e in of_kind(docs, "ExternalSecret")}
+    for job in of_kind(docs, "Job"):
+        spec = pod_spec(job)
+        assert ("ServiceAccount", spec["serviceAccountName"]) in available
+        (container,) = spec["containers"]
+        for source in container["envFrom"]:
+            kind, ref = ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else (
+                "Secret", source["secretRef"])
+            assert (kind, ref["name"]) in available, (job["metadata"]["name"], ref)
+        for env in container["env"]:
+            if "valueFrom" in env:
+                assert ("Secret", env["valueFrom"]["secretKeyRef"]["name"]) in available
+    docs_text = (REPO / "docs/deploy.md").read_text()
+    assert ("-l 'app.kubernetes.io/part-of=aiflux,app.kubernetes.io/component notin "
+            "(api,worker,relay,sweep,check)'") in docs_text
+    assert "-l 'app.kubernetes.io/part-of!=aiflux'" in docs_text
