@@ -50,6 +50,16 @@ async def test_analytics_is_off_until_consent_and_follows_the_visitor_into_the_a
     assert {"subject_id": str(user_id), "subject_kind": "user", "purpose": "analytics",
             "granted": False} in changes
 
+    # A later visit from another browser: its choice is linked at the next sign-in.
+    client.cookies.clear()
+    await client.put("/v1/privacy/consents/marketing", json={"granted": True})
+    linked_now = await client.post("/v1/privacy/consents/link", headers=headers)
+    assert linked_now.status_code == 200 and linked_now.json()["linked_purposes"] == 1
+    assert linked_now.json()["consents"]["marketing"]["granted"] is True
+    client.cookies.clear()
+    no_cookie = await client.post("/v1/privacy/consents/link", headers=headers)
+    assert no_cookie.status_code == 422
+
 
 async def test_marketing_reaches_only_consenting_users_and_its_link_withdraws(privacy, wait):
     client, admin = privacy.client, privacy.admin()

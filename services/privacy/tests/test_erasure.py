@@ -14,6 +14,7 @@ from aiflux_contracts import (
     RetainedItem,
     UserDeleted,
     UserNotificationRequested,
+    UserPurged,
     UserRegistered,
 )
 
@@ -94,6 +95,16 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     shown = (await privacy.client.get(f"/v1/ops/privacy/requests/{request_id}",
                                       headers=admin)).json()
     assert shown["status"] == "completed" and shown["certificate"] == certificate
+
+    # Identity's purge 30 days later is noted on the certificate, found by the hash alone.
+    await privacy.publish(UserPurged(user_id=user_id))
+
+    async def purged():
+        rows = await privacy.sql("SELECT certificate FROM privacy_request WHERE id = :id",
+                                 id=request_id)
+        return rows[0].certificate.get("identity_purged_at")
+
+    await wait(purged)
 
 
 async def test_a_stalled_step_is_redriven_and_residue_blocks_the_certificate(privacy, wait):

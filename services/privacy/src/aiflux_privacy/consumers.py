@@ -12,6 +12,7 @@ from aiflux_contracts import (
     ExportRequested,
     PolicyAccepted,
     UserDeleted,
+    UserPurged,
     UserRegistered,
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
@@ -35,6 +36,9 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     async def user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
         await erasure.on_user_deleted(ctx, event, container.pepper)
 
+    async def user_purged(ctx: HandlerContext, event: UserPurged) -> None:
+        await erasure.on_user_purged(ctx, event, container.pepper)
+
     async def receipts(ctx: HandlerContext, event: Any) -> None:
         service = by_class[type(event)]
         if type(event) in ErasureCompleted.values():
@@ -54,6 +58,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     return [
         Subscription("consents", (UserRegistered, PolicyAccepted), registered),
         Subscription("user-deleted", (UserDeleted,), user_deleted),
+        Subscription("user-purged", (UserPurged,), user_purged),
         # One queue for receipts and verifications: each takes the request's row lock.
         Subscription("erasure-receipts",
                      (*ErasureCompleted.values(), *ErasureVerified.values()), receipts),

@@ -16,6 +16,7 @@ from aiflux_contracts import (
     ExportRequested,
     UserDeleted,
     UserNotificationRequested,
+    UserPurged,
 )
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
@@ -183,3 +184,14 @@ async def _redrive_erasure(session: AsyncSession, row: Any) -> None:
     reason = "minor" if row.source == "minor" else "privacy_request"
     await add_event(session, ErasureRequested(request_id=row.id, user_id=row.user_id,
                                               reason=reason))
+
+
+async def on_user_purged(ctx: HandlerContext, event: UserPurged, pepper: str) -> None:
+    """Identity dropped the last row (the address): note it on the erasure's certificate."""
+    subject = rules.subject_hash(event.user_id, pepper)
+    rows = (await ctx.session.execute(select(privacy_request.c.id, privacy_request.c.certificate)
+                                      .where(privacy_request.c.subject_hash == subject))).all()
+    for row in rows:
+        certificate = dict(row.certificate or {})
+        certificate["identity_purged_at"] = ctx.envelope.occurred_at.isoformat()
+        await _set(ctx.session, row.id, certificate=certificate)
