@@ -56,6 +56,7 @@ class ProviderCleanupRequested(_Generation):
     provider_job_id: str | None = None
     provider_file_ids: list[str] = []
     generation_id: uuid.UUID
+    user_id: uuid.UUID | None = None
 
 
 class ProviderCleanupCompleted(_Generation):

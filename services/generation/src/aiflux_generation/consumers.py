@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+from aiflux_contracts import (
+    ErasureVerificationRequested,
+    ExportRequested,
+    ProcessingRestricted,
+    ProviderCleanupRequested,
+    UserDeleted,
+)
 from aiflux_kit.consumers import Subscription
 
+from .handlers import privacy
+from .handlers.cleanup import on_cleanup_requested
 
-def subscriptions(container: Any) -> list[Subscription[Any]]:
+if TYPE_CHECKING:
+    from .bootstrap import GenerationContainer
+
+
+def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
     """What the generation service consumes."""
-    return []
+    return [
+        Subscription("user-deleted", (UserDeleted,),
+                     partial(privacy.on_user_deleted, container)),
+        Subscription("processing-restricted", (ProcessingRestricted,),
+                     privacy.on_processing_restricted),
+        Subscription("export-requested", (ExportRequested,),
+                     partial(privacy.on_export_requested, container)),
+        Subscription("erasure-verification", (ErasureVerificationRequested,),
+                     privacy.on_erasure_verification),
+        Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
+    ]

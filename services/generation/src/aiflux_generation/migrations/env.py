@@ -1,7 +1,6 @@
 """Alembic environment of the generation service."""
 
-from aiflux_kit.migrations import run_env
-
 from aiflux_generation.adapters.orm import Base
+from aiflux_kit.migrations import run_env
 
 run_env(Base.metadata)

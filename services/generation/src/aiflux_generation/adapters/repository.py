@@ -1,0 +1,95 @@
+"""Reads and writes of generation rows (SQLAlchemy Core on the service's own tables)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .orm import generation, processing_restriction
+
+ACTIVE = ("queued", "running")
+
+
+async def insert_generation(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Save a new job."""
+    await session.execute(sa.insert(generation).values(**values))
+
+
+async def get_generation(session: AsyncSession, generation_id: uuid.UUID, *,
+                         user_id: uuid.UUID | None = None, lock: bool = False) -> Any:
+    """One row (optionally only the caller's, optionally locked), or None."""
+    query = sa.select(generation).where(generation.c.id == generation_id)
+    if user_id is not None:
+        query = query.where(generation.c.user_id == user_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def list_generations(session: AsyncSession, user_id: uuid.UUID, limit: int,
+                           cursor: uuid.UUID | None) -> list[Any]:
+    """The user's jobs, newest first, after ``cursor`` (the last id of the previous page)."""
+    query = sa.select(generation).where(generation.c.user_id == user_id)
+    if cursor is not None:
+        anchor = (sa.select(generation.c.created_at, generation.c.id)
+                  .where(generation.c.id == cursor).subquery())
+        query = query.where(sa.tuple_(generation.c.created_at, generation.c.id)
+                            < sa.select(sa.tuple_(anchor.c.created_at, anchor.c.id))
+                            .scalar_subquery())
+    query = query.order_by(generation.c.created_at.desc(), generation.c.id.desc()).limit(limit)
+    return list((await session.execute(query)).all())
+
+
+async def update_generation(session: AsyncSession, generation_id: uuid.UUID,
+                            *, only_active: bool = False, **values: Any) -> Any:
+    """Change a row; returns it, or None when it is gone (deleted meanwhile)."""
+    query = sa.update(generation).where(generation.c.id == generation_id).values(**values)
+    if only_active:
+        query = query.where(generation.c.status.in_(ACTIVE))
+    return (await session.execute(query.returning(generation))).first()
+
+
+async def claim_due(session: AsyncSession, batch: int, lease_s: float) -> list[Any]:
+    """Due active jobs, each leased to this worker (``FOR UPDATE SKIP LOCKED``)."""
+    due = (sa.select(generation.c.id)
+           .where(generation.c.status.in_(ACTIVE), generation.c.next_check_at <= sa.func.now())
+           .order_by(generation.c.next_check_at).limit(batch)
+           .with_for_update(skip_locked=True).scalar_subquery())
+    query = (sa.update(generation).where(generation.c.id.in_(due))
+             .values(next_check_at=sa.func.now() + timedelta(seconds=lease_s))
+             .returning(generation))
+    return list((await session.execute(query)).all())
+
+
+async def inputs_used_elsewhere(session: AsyncSession, user_id: uuid.UUID,
+                                generation_id: uuid.UUID, file_ids: list[str]) -> set[str]:
+    """Input files another of the user's generations still needs (for its Repeat)."""
+    if not file_ids:
+        return set()
+    rows = (await session.execute(
+        sa.select(generation.c.input_file_ids)
+        .where(generation.c.user_id == user_id, generation.c.id != generation_id))).all()
+    used = {str(f) for row in rows for f in row.input_file_ids}
+    return used & set(file_ids)
+
+
+async def is_restricted(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """True while the user's processing is restricted."""
+    row = (await session.execute(sa.select(processing_restriction.c.user_id)
+                                 .where(processing_restriction.c.user_id == user_id))).first()
+    return row is not None
+
+
+async def set_restriction(session: AsyncSession, user_id: uuid.UUID, restricted: bool) -> None:
+    """Record or lift a restriction (idempotent either way)."""
+    if restricted:
+        await session.execute(sa.text(
+            "INSERT INTO processing_restriction (user_id) VALUES (:u) ON CONFLICT DO NOTHING"),
+            {"u": user_id})
+    else:
+        await session.execute(sa.delete(processing_restriction)
+                              .where(processing_restriction.c.user_id == user_id))

@@ -1,0 +1,1 @@
+"""Handlers of the generation service: transport-agnostic use cases."""

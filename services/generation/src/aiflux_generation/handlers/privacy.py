@@ -1,0 +1,121 @@
+"""Privacy events: erasure, restriction, export and erasure verification."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from aiflux_contracts import (
+    ErasureVerificationRequested,
+    ExportRequested,
+    ProcessingRestricted,
+    UserDeleted,
+)
+from aiflux_contracts.receipts import ErasureCompleted, ErasureVerified, ExportPartReady
+from aiflux_kit.consumers import HandlerContext
+
+from ..adapters import repository as repo
+from ..adapters.orm import generation, generation_erasure, processing_restriction, provider_cleanup
+from ..domain.jobs import FINAL, REASON_ACCOUNT_DELETED
+from .cleanup import complete_erasure
+from .requests import request_cleanup
+
+if TYPE_CHECKING:
+    from ..bootstrap import GenerationContainer
+
+EXPORT_NAME = "generation.json"
+
+
+async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
+                          event: UserDeleted) -> None:
+    """Cancel running jobs, delete every generation and prompt, request provider cleanup
+    for every provider job; the receipt follows once those cleanups are done."""
+    session = ctx.session
+    known = (await session.execute(sa.select(generation_erasure).where(
+        generation_erasure.c.request_id == event.request_id))).first()
+    if known is not None:
+        if known.completed_at is not None:  # a re-drive: answer with the receipt again
+            await ctx.publish(ErasureCompleted["generation"](
+                request_id=known.request_id, user_id=known.user_id,
+                deleted={**known.deleted, "provider_cleanups": len(known.cleanup_ids)}))
+        return
+    rows = (await session.execute(sa.select(generation).where(
+        generation.c.user_id == event.user_id).with_for_update())).all()
+    for row in rows:
+        if row.status not in FINAL:
+            await c.billing.void(row.id, REASON_ACCOUNT_DELETED)
+    cleanup_ids = [str(i) for row in rows if (i := await request_cleanup(session, row))]
+    cleanup_ids += await _pending_cleanups(session, event.user_id)
+    await session.execute(sa.delete(generation).where(generation.c.user_id == event.user_id))
+    restrictions = (await session.execute(sa.delete(processing_restriction).where(
+        processing_restriction.c.user_id == event.user_id))).rowcount
+    deleted = {"generations": len(rows), "prompts": len(rows),
+               "processing_restrictions": int(restrictions or 0)}
+    row = (await session.execute(sa.insert(generation_erasure).values(
+        request_id=event.request_id, user_id=event.user_id, deleted=deleted,
+        cleanup_ids=cleanup_ids).returning(generation_erasure))).one()
+    if not cleanup_ids:
+        await complete_erasure(session, row)
+
+
+async def _pending_cleanups(session: Any, user_id: uuid.UUID) -> list[str]:
+    """Cleanups of earlier deletions still running: the receipt waits for them too."""
+    rows = (await session.execute(sa.select(provider_cleanup.c.cleanup_id).where(
+        provider_cleanup.c.user_id == user_id, provider_cleanup.c.status != "done"))).all()
+    return [str(r.cleanup_id) for r in rows]
+
+
+async def on_processing_restricted(ctx: HandlerContext, event: ProcessingRestricted) -> None:
+    """Keep (or lift) the user's restriction; new generations are refused while it holds."""
+    await repo.set_restriction(ctx.session, event.user_id, event.restricted)
+
+
+async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
+                              event: ExportRequested) -> None:
+    """Write the user's generations and prompts as ``generation.json`` to the export."""
+    rows = (await ctx.session.execute(sa.select(generation).where(
+        generation.c.user_id == event.user_id).order_by(generation.c.created_at))).all()
+    document = {"service": "generation", "user_id": str(event.user_id),
+                "generations": [_exported(row) for row in rows]}
+    key = await c.storage.put_export(event.request_id, EXPORT_NAME,
+                                     json.dumps(document, indent=2).encode())
+    await ctx.publish(ExportPartReady["generation"](
+        request_id=event.request_id, user_id=event.user_id,
+        prefix=key.rsplit("/", 1)[0] + "/", objects=[EXPORT_NAME]))
+
+
+def _exported(row: Any) -> dict[str, Any]:
+    return {"id": str(row.id), "model": row.model, "modality": row.modality,
+            "provider": row.provider, "prompt": row.prompt, "params": row.params,
+            "status": row.status, "credits": row.credits,
+            "input_file_ids": row.input_file_ids, "output_file_ids": row.output_file_ids,
+            "failure_reason": row.failure_reason, "repeat_of": _str(row.repeat_of),
+            "created_at": row.created_at.isoformat(),
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None}
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+async def on_erasure_verification(ctx: HandlerContext,
+                                  event: ErasureVerificationRequested) -> None:
+    """Count what remains of the user here (should be nothing)."""
+    s = ctx.session
+    remaining = {
+        "generations": await _count(s, generation, generation.c.user_id == event.user_id),
+        "processing_restrictions": await _count(
+            s, processing_restriction, processing_restriction.c.user_id == event.user_id),
+        "provider_cleanups_pending": await _count(
+            s, provider_cleanup, (provider_cleanup.c.user_id == event.user_id)
+            & (provider_cleanup.c.status != "done")),
+    }
+    await ctx.publish(ErasureVerified["generation"](
+        request_id=event.request_id, user_id=event.user_id, remaining=remaining))
+
+
+async def _count(session: Any, table: sa.Table, where: Any) -> int:
+    result = await session.execute(sa.select(sa.func.count()).select_from(table).where(where))
+    return int(result.scalar_one())

@@ -1,0 +1,175 @@
+"""What users ask for: start, repeat, read and delete generations."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiflux_contracts import GenerationDeleted, GenerationRequested, ProviderCleanupRequested
+from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.outbox import add_event
+
+from ..adapters import repository as repo
+from ..adapters.billing_client import PeerUnavailable
+from ..domain.catalog import CatalogModel
+from ..domain.jobs import FINAL, REASON_CANCELLED, valid_params
+
+if TYPE_CHECKING:
+    from ..bootstrap import GenerationContainer
+
+
+async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id: str,
+                           prompt: str, input_file_ids: list[uuid.UUID],
+                           params: dict[str, Any], repeat_of: uuid.UUID | None = None,
+                           ) -> dict[str, Any]:
+    """Validate, reserve credits, then save the job and ``GenerationRequested`` together."""
+    model = _model(c, model_id)
+    prompt = _prompt(c, prompt)
+    if not valid_params(params):
+        raise Problem(422, "invalid-params", "Invalid parameters",
+                      "params must be a flat map of at most 16 short values.")
+    async with c.database.transaction() as session:
+        if await repo.is_restricted(session, user_id):
+            raise Problem(403, "processing-restricted", "Processing restricted",
+                          "Processing of your data is restricted at your request; new "
+                          "generations are paused until the restriction is lifted.")
+    await c.platform.limiter.hit("generation.submit", str(user_id), c.settings.submit_rate_limit)
+    if c.breakers.is_open(model.provider):
+        raise Problem(503, "provider-unavailable", "Provider unavailable",
+                      f"The provider of {model.id} is not answering right now; please try "
+                      "again in a few minutes.", headers={"Retry-After": "60"})
+    await _check_inputs(c, user_id, model, input_file_ids)
+    generation_id = uuid.uuid4()
+    await c.billing.reserve(user_id, generation_id, model.credits)
+    try:
+        await _save(c, generation_id, user_id, model, prompt, input_file_ids, params, repeat_of)
+    except BaseException:
+        # The job was not saved: release its hold so no credits stay held for nothing.
+        await _void_quietly(c, generation_id, "not saved")
+        raise
+    c.wake.set()
+    return {"id": generation_id, "status": "queued"}
+
+
+def _model(c: GenerationContainer, model_id: str) -> CatalogModel:
+    model = c.catalog.get(model_id)
+    if model is None:
+        raise Problem(422, "unknown-model", "Unknown model",
+                      f"There is no model {model_id!r}; see GET /v1/models.")
+    return model
+
+
+def _prompt(c: GenerationContainer, prompt: str) -> str:
+    prompt = prompt.strip()
+    if not prompt or len(prompt) > c.settings.max_prompt_chars:
+        raise Problem(422, "invalid-prompt", "Invalid prompt",
+                      f"The prompt must have 1 to {c.settings.max_prompt_chars} characters.")
+    return prompt
+
+
+async def _check_inputs(c: GenerationContainer, user_id: uuid.UUID, model: CatalogModel,
+                        file_ids: list[uuid.UUID]) -> None:
+    if len(set(file_ids)) != len(file_ids) or len(file_ids) > model.max_inputs:
+        raise Problem(422, "too-many-inputs", "Too many input files",
+                      f"{model.id} takes at most {model.max_inputs} distinct input files.")
+    for file_id in file_ids:
+        try:
+            info = await c.storage.file_info(file_id)
+        except PeerUnavailable:
+            raise Problem(503, "storage-unavailable", "Service unavailable",
+                          "Input files could not be checked right now; please retry.") from None
+        if info is None or info.user_id != user_id:
+            raise Problem(422, "input-file-not-found", "Input file not found",
+                          f"No input file {file_id} of yours exists.")
+        if info.kind not in model.accepted_inputs:
+            accepted = ", ".join(model.accepted_inputs) or "none"
+            raise Problem(422, "input-type-not-accepted", "Input type not accepted",
+                          f"{model.id} accepts these input types: {accepted}; "
+                          f"file {file_id} is {info.kind}.")
+
+
+async def _save(c: GenerationContainer, generation_id: uuid.UUID, user_id: uuid.UUID,
+                model: CatalogModel, prompt: str, input_file_ids: list[uuid.UUID],
+                params: dict[str, Any], repeat_of: uuid.UUID | None) -> None:
+    timeout = c.settings.job_timeout_s.get(model.provider, 900.0)
+    async with c.database.transaction() as session:
+        await repo.insert_generation(session, {
+            "id": generation_id, "user_id": user_id, "model": model.id,
+            "modality": model.modality, "provider": model.provider,
+            "provider_model": model.provider_model, "prompt": prompt, "params": params,
+            "input_file_ids": [str(f) for f in input_file_ids], "credits": model.credits,
+            "status": "queued", "repeat_of": repeat_of,
+            "deadline_at": datetime.now(UTC) + timedelta(seconds=timeout)})
+        await add_event(session, GenerationRequested(
+            generation_id=generation_id, user_id=user_id, model=model.id,
+            credits=model.credits, input_file_ids=input_file_ids))
+
+
+async def _void_quietly(c: GenerationContainer, generation_id: uuid.UUID, reason: str) -> None:
+    # Best effort: the original error is what the caller must see.
+    with contextlib.suppress(Exception):
+        await c.billing.void(generation_id, reason)
+
+
+async def repeat_generation(c: GenerationContainer, user_id: uuid.UUID,
+                            generation_id: uuid.UUID) -> dict[str, Any]:
+    """A new job with the same model, prompt, inputs and parameters."""
+    async with c.database.transaction() as session:
+        original = await repo.get_generation(session, generation_id, user_id=user_id)
+    if original is None:
+        raise not_found("generation")
+    return await start_generation(
+        c, user_id, original.model, original.prompt,
+        [uuid.UUID(f) for f in original.input_file_ids], dict(original.params),
+        repeat_of=original.id)
+
+
+async def delete_generation(c: GenerationContainer, user_id: uuid.UUID,
+                            generation_id: uuid.UUID) -> None:
+    """Delete the job, its inputs and outputs (storage), and its provider-side data."""
+    async with c.database.transaction() as session:
+        row = await repo.get_generation(session, generation_id, user_id=user_id, lock=True)
+        if row is None:
+            raise not_found("generation")
+        if row.status not in FINAL:
+            try:
+                await c.billing.void(row.id, REASON_CANCELLED)
+            except PeerUnavailable:
+                raise Problem(503, "billing-unavailable", "Service unavailable",
+                              "The running job could not be cancelled right now; nothing was "
+                              "deleted. Please retry.") from None
+        shared = await repo.inputs_used_elsewhere(session, user_id, row.id,
+                                                  list(row.input_file_ids))
+        await session.execute(repo.generation.delete().where(repo.generation.c.id == row.id))
+        await add_event(session, GenerationDeleted(
+            generation_id=row.id, user_id=user_id,
+            input_file_ids=[uuid.UUID(f) for f in row.input_file_ids if f not in shared],
+            output_file_ids=[uuid.UUID(f) for f in row.output_file_ids]))
+        await request_cleanup(session, row)
+
+
+async def request_cleanup(session: Any, row: Any) -> uuid.UUID | None:
+    """Publish ``ProviderCleanupRequested`` when the provider may hold data of ``row``."""
+    if row.provider == "local" or not (row.provider_job_id or row.provider_file_ids):
+        return None
+    cleanup_id = uuid.uuid4()
+    await add_event(session, ProviderCleanupRequested(
+        cleanup_id=cleanup_id, provider=row.provider, provider_job_id=row.provider_job_id,
+        provider_file_ids=list(row.provider_file_ids), generation_id=row.id,
+        user_id=row.user_id))
+    return cleanup_id
+
+
+def view(c: GenerationContainer, row: Any) -> dict[str, Any]:
+    """A generation as users see it (no provider internals)."""
+    base = c.settings.public_url.rstrip("/")
+    return {"id": row.id, "model": row.model, "modality": row.modality,
+            "prompt": row.prompt, "status": row.status, "credits": row.credits,
+            "input_file_ids": list(row.input_file_ids), "params": dict(row.params),
+            "outputs": [{"file_id": f, "url": f"{base}/v1/files/{f}"}
+                        for f in row.output_file_ids] if row.status == "completed" else [],
+            "failure_reason": row.failure_reason if row.status == "failed" else None,
+            "repeat_of": row.repeat_of, "created_at": row.created_at,
+            "finished_at": row.finished_at}
