@@ -35,8 +35,19 @@ def _embedded(args: argparse.Namespace) -> None:
     print(f"Starting AIFLUX (embedded) with data in {data_dir} ...", flush=True)
     url_template = start_postgres(data_dir)
     app = build_embedded(data_dir, port, url_template)
-    print(f"AIFLUX is running at http://localhost:{port}  (API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=port, log_config=None, timeout_graceful_shutdown=30)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_config=None,
+                                           timeout_graceful_shutdown=30))
+
+    async def serve() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.1)
+        if server.started:
+            print(f"\nAIFLUX is running at http://localhost:{port}  (API docs: "
+                  f"http://localhost:{port}/docs, mail: {data_dir / 'mail'})\n", flush=True)
+        await serving
+
+    asyncio.run(serve())
 
 
 def _serve(args: argparse.Namespace, parts: Parts, *, routes: bool) -> None:
