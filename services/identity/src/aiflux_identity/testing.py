@@ -45,7 +45,7 @@ def mails_to(data_dir: Path, address: str) -> list[email.message.EmailMessage]:
     for path in sorted((data_dir / "mail").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if str(message["To"]).lower() == address.lower():
-            out.append(message)  # type: ignore[arg-type]
+            out.append(message)
     return out
 
 

@@ -140,13 +140,13 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     """The mail for ``template``, or None when it is unknown or lacks what it must carry."""
     request_link = c.link(f"/privacy/requests/{params.get('request_id', '')}")
     if template == "export_ready":
-        return messages.export_ready(request_link)
+        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link)
     if template == "erasure_confirmation":
         return messages.erasure_confirmation()
     if template == "request_update":
         return messages.request_update(str(params.get("status", "updated"))[:60], request_link)
     if template == "marketing":
-        withdraw = _own_link(c, params)
+        withdraw = _own_link(c, params, WITHDRAW_PARAMS)
         if withdraw is None:
             return None  # never a marketing mail without its one-click withdrawal link
         return messages.marketing(str(params.get("subject", "News from AIFLUX"))[:200],
@@ -154,10 +154,13 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     return None
 
 
-def _own_link(c: IdentityContainer, params: dict[str, Any]) -> str | None:
-    """The withdrawal link from ``params``, only when it points under our public URL."""
+WITHDRAW_PARAMS = ("withdraw_url", "withdrawal_url", "unsubscribe_url")
+
+
+def _own_link(c: IdentityContainer, params: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """A link from ``params``, only when it points under our own public URL."""
     base = c.settings.public_url.rstrip("/")
-    for name in ("withdraw_url", "withdrawal_url", "unsubscribe_url", "withdraw_link"):
+    for name in names:
         value = params.get(name)
         if isinstance(value, str) and value.startswith("/"):
             return base + value
