@@ -90,11 +90,14 @@ async def archive_members(storage: StorageClient, row: Any, parts: dict[str, lis
     """The ZIP's members in order: manifest, each service's part, the user's files."""
     files = await storage.user_files(row.user_id)
     names = [_file_name(meta) for meta in files]
-    manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), parts,
+    listed = {service: [o for o in objects if not o.startswith("files/")]
+              for service, objects in parts.items()}
+    manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), listed,
                                names)
     yield _member("manifest.json", _once(json.dumps(manifest, indent=2).encode()))
     for objects in parts.values():
-        for obj in objects:
+        # ``files/...`` entries (storage's part) name the user's files, taken from the list above.
+        for obj in (o for o in objects if not o.startswith("files/")):
             yield _member(f"data/{obj}", storage.stream_export_object(row.id, obj))
     for meta, name in zip(files, names, strict=True):
         yield _member(name, storage.stream_file(str(meta["file_id"])))
