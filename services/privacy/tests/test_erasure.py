@@ -28,11 +28,13 @@ async def _status(privacy, request_id):
 
 
 async def _answer_receipts(privacy, user_id, request_id, services=("identity", "billing",
-                                                                   "generation", "storage")):
+                                                                   "generation", "storage"),
+                           deleted=None):
     for service in services:
         retained = [PAYMENTS] if service == "billing" else []
         await privacy.publish(ErasureCompleted[service](
-            request_id=request_id, user_id=user_id, deleted={"rows": 2}, retained=retained))
+            request_id=request_id, user_id=user_id, deleted=deleted or {"rows": 2},
+            retained=retained))
 
 
 async def _answer_verifications(privacy, user_id, request_id, residue=None):
@@ -143,7 +145,8 @@ async def test_a_stalled_step_is_redriven_and_residue_blocks_the_certificate(pri
     assert len(await privacy.published(ErasureRequested)) == 3
 
     # Generation erases again; a fresh verification round comes out clean.
-    await _answer_receipts(privacy, user_id, request_id, ("generation",))
+    await _answer_receipts(privacy, user_id, request_id, ("generation",),
+                           deleted={"rows": 2, "prompts": 2})
     await wait(verifying)
     await _answer_verifications(privacy, user_id, request_id)
 
@@ -153,4 +156,4 @@ async def test_a_stalled_step_is_redriven_and_residue_blocks_the_certificate(pri
     await wait(completed)
     [row] = await privacy.sql("SELECT certificate FROM privacy_request WHERE id = :id",
                               id=request_id)
-    assert row.certificate["services"]["generation"]["deleted"] == {"rows": 4}
+    assert row.certificate["services"]["generation"]["deleted"] == {"rows": 2, "prompts": 2}

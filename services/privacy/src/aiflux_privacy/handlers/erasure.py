@@ -46,14 +46,18 @@ async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str) 
 
 
 async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
-    """Record a service's receipt; a re-driven receipt adds its counts to the earlier ones."""
+    """Record a service's receipt, merged with an earlier one of a re-drive.
+
+    Services answer a re-drive either by repeating their first receipt or by reporting only what
+    they erased this time; keeping the larger count per category is right for both.
+    """
     session = ctx.session
     previous = (await session.execute(select(request_step.c.receipt).where(
         request_step.c.request_id == event.request_id,
         request_step.c.service == service))).scalar_one_or_none() or {}
     deleted = dict(previous.get("deleted", {}))
     for category, count in event.deleted.items():
-        deleted[category] = deleted.get(category, 0) + count
+        deleted[category] = max(deleted.get(category, 0), count)
     receipt = {"deleted": deleted,
                "retained": [item.model_dump(mode="json") for item in event.retained]}
     now = datetime.now(UTC)
