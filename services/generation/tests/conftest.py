@@ -19,7 +19,7 @@ from aiflux_kit.testing import TestSessions
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generation_doubles import ProviderDouble, serve_providers  # noqa: E402
+from generation_doubles import ProviderDouble, serve_providers
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import eventually
 from sqlalchemy import text
+
+from conftest import eventually
 
 
 async def _cleanups(h, status=None):

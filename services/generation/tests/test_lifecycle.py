@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import eventually
 from generation_doubles import png, wav
+
+from conftest import eventually
 
 PROVIDER_CASES = [
     # model, input content type, expected output type
@@ -109,7 +110,7 @@ async def test_provider_timeout_fails_the_job_and_cancels_it(harness_factory):
     """A job that never finishes fails at its deadline, its hold is voided once, and the
     still-running RunPod job is cancelled by the cleanup."""
     async with harness_factory(job_timeout_s={"runpod": 1.0}) as h:
-        user_id, headers = h.user()
+        _user_id, headers = h.user()
         h.providers.polls_to_finish = 10_000
         response = await h.client.post("/v1/generations", headers=headers,
                                        json={"model": "tts-voice", "prompt": "slow"})
@@ -126,7 +127,7 @@ async def test_provider_timeout_fails_the_job_and_cancels_it(harness_factory):
 async def test_billing_down_at_the_end_delays_but_never_loses_the_capture(harness):
     """When billing does not answer at capture time the job waits, then completes."""
     h = harness
-    user_id, headers = h.user()
+    _user_id, headers = h.user()
     h.providers.polls_to_finish = 3
     response = await h.client.post("/v1/generations", headers=headers,
                                    json={"model": "flux-dev", "prompt": "x"})

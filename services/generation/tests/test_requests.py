@@ -8,8 +8,9 @@ import uuid
 
 from aiflux_contracts import ProcessingRestricted
 from aiflux_generation.adapters.providers.wavespeed import sign_webhook
-from conftest import eventually
 from generation_doubles import png, wav
+
+from conftest import eventually
 
 
 def _problem(response, status, slug):
@@ -66,7 +67,7 @@ async def test_restricted_user_is_refused_until_the_restriction_is_lifted(harnes
     _problem(await h.client.post("/v1/generations", headers=headers, json=body),
              403, "processing-restricted")
     assert h.billing.holds == {}
-    other_id, other_headers = h.user()
+    _other_id, other_headers = h.user()
     assert (await h.client.post("/v1/generations", headers=other_headers, json=body)
             ).status_code == 202
 
