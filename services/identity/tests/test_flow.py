@@ -33,6 +33,8 @@ async def test_helper_signs_in_a_verified_user(identity_stack) -> None:
         assert body["user_id"] == str(signed.user_id)
         assert body["email_verified"] is True
         assert body["accepted_policy_version"] == "2026-05-09"
+        # Over plain HTTP (local runs) the cookie has no __Host- prefix and no Secure flag.
+        assert list(signed.cookies) == ["aiflux_session"]
 
 
 async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, smtp_inbox) -> None:

@@ -70,6 +70,15 @@ async def test_erasure_request_disables_and_answers_idempotently(identity_stack,
         assert remaining["sessions"] == 0 and remaining["email_tokens"] == 0
         assert remaining["disabled_account"] == 1
 
+        # After the grace period the purge removes the row and says so.
+        async with stack.unit("identity").database.transaction() as session:
+            await session.execute(text("UPDATE users SET deleted_at = now() - interval '31 days'"
+                                       " WHERE id = :u"), {"u": signed.user_id})
+        purge = await stack.runtime.run_sweep("identity", "account-purge")
+        assert purge.counts == {"purged": 1}
+        assert await _outbox(stack, "identity.user_purged.v1") == [
+            {"user_id": str(signed.user_id)}]
+
 
 async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
         identity_stack, helpers) -> None:
