@@ -154,6 +154,12 @@ def billing_stack(stack_factory: Any, fake_stripe: FakeStripe, sessions: TestSes
     return make
 
 
+@pytest.fixture
+def billing_driver(fake_stripe: FakeStripe, sessions: TestSessions) -> Callable[[Any], Billing]:
+    """Wraps any running stack that includes billing in the test driver."""
+    return lambda stack: Billing(stack, fake_stripe, sessions)
+
+
 @pytest.fixture(autouse=True)
 def _stripe_up(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test starts with Stripe answering."""
