@@ -1,0 +1,230 @@
+"""The issue's "Must show", embedded style (all five services, one process, real PostgreSQL and
+the in-process bus): register → buy credits → upload → generate → access export → restriction
+stops generation → delete the account → the erasure completes with every receipt, and a scan of
+every service database and of the object store finds nothing of the user but what is declared
+retained (pseudonymised payments; identity's security log, 12 months under Art. 6(1)(f))."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import re
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import psycopg
+import pytest
+from aiflux_identity.testing import wait_for_mail
+from aiflux_kit.db import psycopg_conninfo
+from sqlalchemy import text
+
+SERVICES = ("identity", "billing", "generation", "storage", "privacy")
+OVERRIDES = {
+    "billing": {"checkout_backend": "simulated"},
+    "generation": {"offline": True, "local_delay_s": 0.2},
+    "privacy": {"export_poll_interval_s": 0.3},
+}
+# Kit tables: the outbox and inbox keep event bodies with user ids (see the report to the lead).
+MESSAGING = {"outbox", "inbox", "sweep_run", "alembic_version"}
+# Known defect of generation, reported to the lead: its erasure tracking row keeps the user id
+# after the erasure completed. The strict xfail below turns green into red once it is fixed.
+KNOWN_RESIDUE = {"generation.generation_erasure"}
+PAY_TOKEN = re.compile(r"name='token' value='([^']+)'")
+PROMPT = "a red fox reading a privacy policy"
+
+
+def png() -> bytes:
+    """A real 8x8 RGB PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    rows = b"".join(b"\x00" + b"\xc8\x1e\x3c" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+async def buy_credits(user, wait) -> None:
+    checkout = await user.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
+                                      headers=user.headers)
+    assert checkout.status_code in (200, 201), checkout.text
+    path = urlparse(checkout.json()["checkout_url"]).path
+    token = PAY_TOKEN.search((await user.client.get(path)).text).group(1)
+    paid = await user.client.post(f"{path}/pay", data={"token": token})
+    assert paid.status_code == 303, paid.text
+
+    async def credited():
+        return (await user.client.get("/v1/billing/balance")).json()["credits"] > 0
+
+    await wait(credited)
+
+
+async def generate(user, file_id: str, wait) -> dict:
+    made = await user.client.post("/v1/generations", headers=user.headers, json={
+        "model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]})
+    assert made.status_code == 202, made.text
+
+    async def finished():
+        body = (await user.client.get(f"/v1/generations/{made.json()['id']}")).json()
+        return body if body["status"] in ("completed", "failed") else None
+
+    generation = await wait(finished)
+    assert generation["status"] == "completed", generation
+    return generation
+
+
+async def export_zip(user, wait) -> zipfile.ZipFile:
+    filed = await user.client.post("/v1/privacy/requests", json={"type": "access"},
+                                   headers=user.headers)
+    assert filed.status_code == 202, filed.text
+    request_id = filed.json()["id"]
+
+    async def completed():
+        body = (await user.client.get(f"/v1/privacy/requests/{request_id}")).json()
+        return body if body["status"] == "completed" else None
+
+    await wait(completed, timeout=60)
+    redirect = await user.client.get(f"/v1/privacy/requests/{request_id}/download")
+    assert redirect.status_code == 307, redirect.text
+    async with httpx.AsyncClient() as browser:
+        archive = await browser.get(redirect.headers["location"])
+    assert archive.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(archive.content))
+
+
+async def restriction_stops_generation(user, admin, file_id: str, stack, wait) -> None:
+    filed = await user.client.post("/v1/privacy/requests", json={"type": "restriction"},
+                                   headers=user.headers)
+    assert filed.status_code == 202, filed.text
+
+    async def generation_knows():
+        async with stack.unit("generation").database.transaction() as session:
+            found = await session.execute(text(
+                "SELECT 1 FROM processing_restriction WHERE user_id = :u"),
+                {"u": user.signed.user_id})
+            return found.first() is not None
+
+    await wait(generation_knows)
+    refused = await user.client.post("/v1/generations", headers=user.headers, json={
+        "model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]})
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "urn:aiflux:problem:processing-restricted"
+    lifted = await admin.client.post(
+        f"/v1/ops/privacy/requests/{filed.json()['id']}/lift-restriction",
+        json={"reason": "the data was confirmed accurate"}, headers=admin.headers)
+    assert lifted.status_code == 200, lifted.text
+
+
+def scan_databases(stack, needles: list[str]) -> dict[str, int]:
+    """Rows of every service table (kit messaging aside) whose text holds any needle."""
+    hits: dict[str, int] = {}
+    for service in SERVICES:
+        conninfo = psycopg_conninfo(stack.unit(service).settings.database_url)
+        with psycopg.connect(conninfo) as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            for table in tables:
+                if table in MESSAGING:
+                    continue
+                clause = " OR ".join("t::text ILIKE %s" for _ in needles)
+                count = conn.execute(f'SELECT count(*) FROM "{table}" t WHERE {clause}',
+                                     [f"%{n}%" for n in needles]).fetchone()[0]
+                if count:
+                    hits[f"{service}.{table}"] = count
+    return hits
+
+
+def scan_objects(root: Path, user_id: str, digests: set[str]) -> list[str]:
+    """Objects whose key names the user or whose bytes are one of the user's files."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and (user_id in str(path) or
+                               hashlib.sha256(path.read_bytes()).hexdigest() in digests):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+class KnownResidue(AssertionError):
+    """Only the residue already reported (see KNOWN_RESIDUE) was found."""
+
+
+@pytest.mark.xfail(raises=KnownResidue, strict=True,
+                   reason="generation keeps user_id in generation_erasure (reported)")
+async def test_every_right_end_to_end(stack_factory, people, wait):
+    async with stack_factory(overrides=OVERRIDES) as stack, people(stack) as new_person:
+        admin = await new_person(admin=True)
+        user = await new_person()
+        user_id = str(user.signed.user_id)
+
+        await buy_credits(user, wait)
+        picture = png()
+        uploaded = await user.client.post("/v1/files", headers=user.headers,
+                                          files={"file": ("me.png", picture, "image/png")},
+                                          data={"purpose": "reference"})
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = uploaded.json()["file_id"]
+        generation = await generate(user, file_id, wait)
+        output_id = generation["outputs"][0]["file_id"]
+
+        with await export_zip(user, wait) as zipped:
+            names = set(zipped.namelist())
+            for service in SERVICES:
+                assert f"data/{service}.json" in names, names
+            assert zipped.read(f"files/uploads/{file_id}.png") == picture
+            generated = [n for n in names if n.startswith(f"files/generated/{output_id}")]
+            assert generated and zipped.read(generated[0])
+            assert PROMPT in zipped.read("data/generation.json").decode()
+            assert user.signed.email in zipped.read("data/identity.json").decode()
+            assert json.loads(zipped.read("data/billing.json"))
+            manifest = json.loads(zipped.read("manifest.json"))
+            digests = {hashlib.sha256(zipped.read(n)).hexdigest() for n in names
+                       if n.startswith("files/")}
+        assert {"purposes", "recipients", "retention", "rights", "categories"} <= set(manifest)
+        await wait_for_mail(stack.data_dir, user.signed.email, "export is ready")
+
+        await restriction_stops_generation(user, admin, file_id, stack, wait)
+
+        deleted = await user.client.request("DELETE", "/v1/account", headers=user.headers,
+                                            json={"password": user.signed.password})
+        assert deleted.status_code == 202, deleted.text
+        request_id = deleted.json()["request_id"]
+
+        async def erased():
+            shown = (await admin.client.get(f"/v1/ops/privacy/requests/{request_id}")).json()
+            return shown if shown["status"] == "completed" else None
+
+        shown = await wait(erased, timeout=90)
+        certificate = shown["certificate"]
+        assert set(certificate["services"]) == set(SERVICES)
+        assert all(step["receipt_at"] and step["verified_at"]
+                   for step in certificate["services"].values())
+        assert user_id not in json.dumps(certificate)
+        retained = {(item["service"], item["category"]) for item in certificate["retained"]}
+        assert ("billing", "payments") in retained
+        assert retained <= {("billing", "payments"), ("identity", "disabled_account"),
+                            ("identity", "security_log")}
+        await wait_for_mail(stack.data_dir, user.signed.email, "deleted")
+
+        # Identity's 30-day grace ends (run its purge as if the period were over).
+        identity = stack.unit("identity")
+        identity.settings.purge_after_days = -1
+        purge = await stack.runtime.run_sweep("identity", "account-purge")
+        assert purge.counts["purged"] == 1
+
+        needles = [user_id, user.signed.email, user.signed.username]
+        hits = await asyncio.to_thread(scan_databases, stack, needles)
+        unexpected = set(hits) - {"identity.security_log"}
+        assert not unexpected - KNOWN_RESIDUE, hits
+        conninfo = psycopg_conninfo(stack.unit("billing").settings.database_url)
+        with psycopg.connect(conninfo) as conn:
+            kept = conn.execute("SELECT count(*) FROM payment WHERE user_id IS NULL"
+                                " AND pseudonymised_at IS NOT NULL").fetchone()[0]
+        assert kept == 1
+        assert scan_objects(stack.data_dir / "objects", user_id, digests) == []
+        if unexpected:
+            raise KnownResidue(f"still holding the user: {sorted(unexpected)}")
