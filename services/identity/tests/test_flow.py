@@ -37,7 +37,8 @@ async def test_helper_signs_in_a_verified_user(identity_stack) -> None:
         assert list(signed.cookies) == ["aiflux_session"]
 
 
-async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, smtp_inbox) -> None:
+async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, smtp_inbox,
+                                                              helpers) -> None:
     inbox, port = smtp_inbox
     if True:
         async with identity_stack(smtp_host="127.0.0.1", smtp_port=port,
@@ -100,6 +101,14 @@ async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, sm
             payloads = [json.loads(b)["payload"] for b in bodies]
             assert {"user_id": str(user_id), "request_id": request_id,
                     "reason": "user_request"} in payloads
+
+            async def own_events_delivered() -> bool:
+                async with database.transaction() as session:
+                    return not (await session.execute(text(
+                        "SELECT 1 FROM outbox WHERE sent_at IS NULL AND routing_key IN"
+                        " ('identity.session_revoked.v1', 'identity.user_updated.v1')"))).first()
+
+            await helpers.eventually(own_events_delivered)
 
 
 async def test_taken_and_free_addresses_get_the_same_answer(identity_stack) -> None:

@@ -9,8 +9,11 @@ from aiflux_contracts import (
     ErasureVerificationRequested,
     ExportRequested,
     PolicyPublished,
+    SessionRevoked,
     UserDeleted,
     UserNotificationRequested,
+    UserSuspended,
+    UserUpdated,
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
 
@@ -39,7 +42,15 @@ def subscriptions(c: IdentityContainer) -> list[Subscription[Any]]:
     async def notify(ctx: HandlerContext, event: UserNotificationRequested) -> None:
         await h.on_notification_requested(c, ctx, event)
 
+    async def own(ctx: HandlerContext, event: Any) -> None:
+        # The bus refuses events no queue is bound for; these have no other consumer yet, so
+        # identity binds them itself. A revoked session is dropped from this process's cache.
+        verifier = c.platform.session_verifier
+        if isinstance(event, SessionRevoked) and verifier is not None:
+            verifier.forget(event.user_id, event.session_id_hash)
+
     return [
+        Subscription("own-events", (SessionRevoked, UserUpdated, UserSuspended), own),
         Subscription("erasure", (ErasureRequested, UserDeleted, ErasureVerificationRequested),
                      erasure),
         Subscription("export", (ExportRequested,), export),
