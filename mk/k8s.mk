@@ -65,5 +65,8 @@ k8s-checkov: k8s-render
 	cd $(K8S_OUT) && $(K8S_BIN)/checkov --framework kubernetes --skip-download --compact --quiet \
 	  $(foreach overlay,$(K8S_OVERLAYS),-f $(overlay).yaml)
 
+# In the project venv (when there is one) the tests also run the real `aiflux` parser and read
+# the settings classes; the tools venv alone runs the rest, for a standalone check.
+K8S_PYTEST_PYTHON = $(if $(wildcard $(K8S_ROOT)/.venv/bin/python),$(K8S_ROOT)/.venv/bin/python,$(K8S_BIN)/python)
 k8s-pytest: k8s-render
-	cd $(K8S_ROOT) && $(K8S_BIN)/python -m pytest -c tests/k8s/pytest.ini tests/k8s -q
+	cd $(K8S_ROOT) && $(K8S_PYTEST_PYTHON) -m pytest -c tests/k8s/pytest.ini tests/k8s -q

@@ -28,6 +28,10 @@ def _check_contract(args: list[str]) -> None:
     """Fail unless ``aiflux *args`` is a valid command of the runtime contract."""
     command, service, *options = args
     assert service in SERVICES, args
+    if command == "worker":
+        # Sweeps run as CronJobs in Kubernetes, so workers must not schedule them too.
+        assert options[-1:] == ["--no-sweeps"], args
+        options = options[:-1]
     pairs = dict(zip(options[::2], options[1::2], strict=True))
     if command == "api":
         assert pairs == {"--host": "0.0.0.0", "--port": "8000"}, args

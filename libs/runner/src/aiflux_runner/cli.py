@@ -51,7 +51,12 @@ def _embedded(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace, parts: Parts, *, routes: bool) -> None:
+    from dataclasses import replace
+
     from .distributed import service_app
+
+    if getattr(args, "no_sweeps", False):
+        parts = replace(parts, sweeps=False)
 
     app = service_app(check_service(args.service), parts, routes=routes)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None,
@@ -155,6 +160,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("service", choices=SERVICES)
         p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all
         p.add_argument("--port", "--health-port", dest="port", type=int, default=port)
+        if name == "worker":
+            p.add_argument("--no-sweeps", action="store_true",
+                           help="leave the sweeps to an external scheduler (Kubernetes CronJobs)")
         p.set_defaults(func=lambda a, parts=parts, routes=routes: _serve(a, parts, routes=routes))
     p = sub.add_parser("migrate", help="upgrade a service database")
     p.add_argument("service", choices=SERVICES)

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks (`make bench`); targets live here, not in timed tests."""

@@ -1,0 +1,83 @@
+"""`make bench`: outbox → bus → inbox throughput on both buses, against the local servers.
+
+Prints events per second for relaying and for consuming N events, and checks them against the
+targets below (exit 1 when a target is missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from aiflux_contracts import UserDeleted
+from aiflux_kit.bus import Broker, QueueSpec
+from aiflux_kit.bus.local import LocalBroker
+from aiflux_kit.bus.rabbitmq import RabbitBroker
+from aiflux_kit.consumers import Dispatcher, HandlerContext, Subscription
+from aiflux_kit.db import Database, drop_database, ensure_database, make_base
+from aiflux_kit.outbox import OutboxRelay, add_event
+from sqlalchemy import create_engine, text
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+EVENTS = 2_000
+TARGETS = {"local": 200.0, "rabbitmq": 300.0}  # events/s end to end, on a 2-core machine
+
+
+async def _noop(ctx: HandlerContext, event: UserDeleted) -> None:
+    await ctx.session.execute(text("SELECT 1"))
+
+
+async def run(name: str, broker: Broker, db: Database) -> float:
+    tag = uuid.uuid4().hex[:6]
+    sub = Subscription(f"bench-{tag}", (UserDeleted,), _noop, prefetch=32)
+    await broker.consume(QueueSpec(f"bench.{tag}", (UserDeleted.routing_key(),), prefetch=32),
+                         Dispatcher("bench", db, sub))
+    async with db.transaction() as session:
+        for _ in range(EVENTS):
+            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    relay = OutboxRelay(db, broker, batch_size=200)
+    started = time.perf_counter()
+    while await relay.relay_batch():
+        pass
+    relayed = time.perf_counter() - started
+    while True:
+        async with db.transaction() as session:
+            done = (await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
+        if done >= EVENTS:
+            break
+        await asyncio.sleep(0.05)
+    total = time.perf_counter() - started
+    rate = EVENTS / total
+    print(f"{name:9s} relay {EVENTS / relayed:8.0f} ev/s   end-to-end {rate:8.0f} ev/s "
+          f"(target {TARGETS[name]:.0f})")
+    return rate
+
+
+async def main() -> int:
+    missed = 0
+    for name in ("local", "rabbitmq"):
+        svc_url = f"{PG}bench_{uuid.uuid4().hex[:6]}"
+        bus_url = f"{PG}bench_bus_{uuid.uuid4().hex[:6]}"
+        ensure_database(svc_url)
+        engine = create_engine(svc_url)
+        make_base().metadata.create_all(engine)
+        engine.dispose()
+        db = Database(svc_url)
+        broker: Broker = LocalBroker(bus_url, workers_per_queue=4) if name == "local" else (
+            RabbitBroker(AMQP, exchange=f"bench.{uuid.uuid4().hex[:6]}"))
+        await broker.connect()
+        try:
+            missed += await run(name, broker, db) < TARGETS[name]
+        finally:
+            await broker.close(5)
+            await db.dispose()
+            drop_database(svc_url)
+            if name == "local":
+                drop_database(bus_url)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
