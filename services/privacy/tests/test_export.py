@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
+import tracemalloc
 import uuid
 import zipfile
 import zlib
@@ -30,12 +32,13 @@ def png() -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-async def _part_from(stack, service: str, request_id: uuid.UUID, user_id: uuid.UUID) -> None:
+async def _part_from(stack, service: str, request_id: uuid.UUID, user_id: uuid.UUID,
+                     body=None) -> None:
     """What the service itself does on ExportRequested: store its JSON, announce the part."""
     settings = ServiceSettings(storage_url=stack.base_url,
                                service_key=derive_secret("test-master-secret", f"service:{service}"))
-    async with peer_client(service, "storage", settings) as client:
-        body = json.dumps({"service": service, "user_id": str(user_id)}).encode()
+    async with peer_client(service, "storage", settings, timeout=120) as client:
+        body = body or json.dumps({"service": service, "user_id": str(user_id)}).encode()
         put = await client.put(f"/internal/storage/exports/{request_id}/objects/{service}.json",
                                content=body)
         assert put.status_code == 201, put.text
@@ -113,3 +116,45 @@ async def _published(stack, event_type):
             "SELECT body FROM outbox WHERE routing_key = :k ORDER BY id"),
             {"k": event_type.routing_key()})).scalars()
         return [json.loads(b)["payload"] for b in bodies]
+
+
+async def test_building_the_archive_does_not_hold_the_data_in_memory(stack_factory, wait):
+    sessions = TestSessions()
+    size = 48 * 1024 * 1024
+
+    async def big_part():
+        # Incompressible bytes, made as they are sent: the test itself holds 64 KiB at a time.
+        for _ in range(size // 65536):
+            yield os.urandom(65536)
+
+    async with stack_factory(services=["storage", "privacy"],
+                             overrides={"privacy": {"export_poll_interval_s": 0.2}},
+                             platform_overrides={"session_verifier": sessions}) as stack:
+        user_id, headers = sessions.sign_in()
+        filed = await stack.client.post("/v1/privacy/requests", json={"type": "portability"},
+                                        headers=headers)
+        request_id = uuid.UUID(filed.json()["id"])
+        await _part_from(stack, "generation", request_id, user_id, body=big_part())
+        await _part_from(stack, "identity", request_id, user_id)
+        tracemalloc.start()
+        try:
+            await _part_from(stack, "billing", request_id, user_id)
+
+            async def completed():
+                body = (await stack.client.get(f"/v1/privacy/requests/{request_id}",
+                                               headers=headers)).json()
+                return body["status"] == "completed"
+
+            await wait(completed, timeout=120)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        redirect = await stack.client.get(f"/v1/privacy/requests/{request_id}/download",
+                                          headers=headers)
+        async with httpx.AsyncClient() as browser, browser.stream(
+                "GET", redirect.headers["location"]) as archive:
+            received = 0
+            async for chunk in archive.aiter_bytes():
+                received += len(chunk)
+        assert received > size
+        assert peak < size // 4, f"peak {peak} bytes while building a {received}-byte archive"
