@@ -10,6 +10,7 @@ from aiflux_kit.auth import CurrentUser, RemoteSessionVerifier, ServiceTokenAuth
 from aiflux_kit.errors import install_problem_handlers
 from aiflux_kit.settings import derive_secret
 from fastapi import FastAPI
+from sqlalchemy import text
 
 
 async def test_cookie_attributes_over_https(identity_stack) -> None:
@@ -25,6 +26,25 @@ async def test_cookie_attributes_over_https(identity_stack) -> None:
         assert "domain" not in attributes  # __Host- cookies are bound to the exact host
         assert "samesite=lax" in cookie.lower() and "path=/" in cookie.lower()
         assert response.json()["csrf_token"] not in cookie
+
+
+        # Idle and absolute timeouts end a session (Bearer: the Secure cookie is not sent over
+        # this test's plain HTTP).
+        bearer = {"Authorization": f"Bearer {response.cookies['__Host-aiflux_session']}"}
+        assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 200
+        database = stack.unit("identity").database
+        async with database.transaction() as session:
+            await session.execute(text("UPDATE sessions SET last_seen_at = now() - interval"
+                                       " '3 hours'"))
+        assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 401
+        fresh = await stack.client.post("/v1/auth/login", json={
+            "login": signed.username, "password": DEFAULT_PASSWORD})
+        bearer = {"Authorization": f"Bearer {fresh.cookies['__Host-aiflux_session']}"}
+        assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 200
+        async with database.transaction() as session:
+            await session.execute(text("UPDATE sessions SET created_at = now() - interval"
+                                       " '8 days'"))
+        assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 401
 
 
 def _other_service(stack) -> FastAPI:  # type: ignore[no-untyped-def]
@@ -47,8 +67,10 @@ def _other_service(stack) -> FastAPI:  # type: ignore[no-untyped-def]
 
 
 async def test_csrf_and_revocation_reach_another_service(identity_stack, helpers) -> None:
-    async with identity_stack() as stack:
+    async with identity_stack(services=("identity", "billing")) as stack:
         signed = await register_and_login(stack.client, stack.data_dir)
+        # Embedded: billing in the same process asks identity's verifier directly.
+        assert (await stack.client.get("/v1/billing/balance")).status_code == 200
         other = httpx.AsyncClient(transport=httpx.ASGITransport(_other_service(stack)),
                                   base_url="http://other", cookies=signed.cookies)
         assert (await other.get("/v1/whoami")).json() == {"user_id": str(signed.user_id)}
@@ -67,6 +89,7 @@ async def test_csrf_and_revocation_reach_another_service(identity_stack, helpers
                                             headers=signed.headers)
         assert revoked.status_code == 204
         assert (await stack.client.get("/v1/account")).status_code == 401
+        assert (await stack.client.get("/v1/billing/balance")).status_code == 401
 
         async def rejected() -> bool:
             return (await other.get("/v1/whoami")).status_code == 401

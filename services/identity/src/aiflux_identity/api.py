@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -104,6 +105,17 @@ class PolicyAcceptanceBody(BaseModel):
     version: str = Field(max_length=64)
 
 
+CONSENT_COOKIE = "aiflux_consent_id"  # the privacy service's anonymous consent id
+
+
+def _consent_cookie(request: Request) -> uuid.UUID | None:
+    """The visitor's anonymous consent id, so privacy can link the cookie-banner choices."""
+    try:
+        return uuid.UUID(request.cookies.get(CONSENT_COOKIE, ""))
+    except ValueError:
+        return None
+
+
 REGISTERED = {"status": "accepted",
               "detail": "If the address can be used, a verification link is on its way."}
 
@@ -113,9 +125,13 @@ def auth_routes() -> APIRouter:
     router = APIRouter(prefix="/v1/auth", tags=["identity"])
 
     @router.post("/register", status_code=202)
-    async def register(body: RegisterBody, c: Identity, client: Client) -> dict[str, str]:
+    async def register(body: RegisterBody, request: Request, c: Identity,
+                       client: Client) -> dict[str, str]:
         """Create an account; the same answer whether or not the address is registered."""
-        await registration.register(c, registration.Registration(**body.model_dump()), client)
+        form = registration.Registration(**body.model_dump())
+        if form.anonymous_consent_id is None:
+            form = replace(form, anonymous_consent_id=_consent_cookie(request))
+        await registration.register(c, form, client)
         return REGISTERED
 
     @router.post("/verify-email")
