@@ -64,7 +64,8 @@ provider_cleanup = sa.Table(
 generation_erasure = sa.Table(
     "generation_erasure", metadata,
     sa.Column("request_id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    # Cleared once the receipt is published: the request id alone proves the erasure.
+    sa.Column("user_id", UUID(as_uuid=True)),
     sa.Column("deleted", JSONB, nullable=False),
     sa.Column("cleanup_ids", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),

@@ -141,10 +141,10 @@ async def _cleanups_done(session: Any, cleanup_ids: list[str]) -> bool:
 
 
 async def complete_erasure(session: Any, row: Any) -> None:
-    """Mark the erasure complete, drop the user id from its receipts, publish the receipt."""
+    """Mark the erasure complete, forget the user id everywhere here, publish the receipt."""
     await session.execute(
         sa.update(generation_erasure).where(generation_erasure.c.request_id == row.request_id)
-        .values(completed_at=sa.func.now()))
+        .values(completed_at=sa.func.now(), user_id=None))
     await session.execute(
         sa.update(provider_cleanup).where(provider_cleanup.c.user_id == row.user_id,
                                           provider_cleanup.c.status == "done")

@@ -38,7 +38,7 @@ async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
     if known is not None:
         if known.completed_at is not None:  # a re-drive: answer with the receipt again
             await ctx.publish(ErasureCompleted["generation"](
-                request_id=known.request_id, user_id=known.user_id,
+                request_id=known.request_id, user_id=event.user_id,
                 deleted={**known.deleted, "provider_cleanups": len(known.cleanup_ids)}))
         return
     rows = (await session.execute(sa.select(generation).where(
