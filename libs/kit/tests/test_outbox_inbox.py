@@ -132,3 +132,15 @@ async def _count_is(db: Database, sql: str, expected: int) -> bool:
 
 async def _parked_is(broker: Broker, queue, expected: int) -> bool:  # type: ignore[no-untyped-def]
     return await broker.parked_count(queue) == expected
+
+
+async def test_an_informational_event_without_subscribers_is_not_kept_forever(
+    broker: Broker, service_db: Database
+):
+    from aiflux_contracts import FileStored
+
+    async with service_db.transaction() as session:
+        await add_event(session, FileStored(file_id=uuid.uuid4(), user_id=uuid.uuid4(),
+                                            purpose="input", content_type="image/png", size=1))
+    await OutboxRelay(service_db, broker).relay_batch()
+    assert await count(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0

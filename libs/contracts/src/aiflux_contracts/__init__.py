@@ -42,6 +42,7 @@ from .privacy import (
 )
 from .receipts import ErasureCompleted, ErasureVerified, ExportPartReady, RetainedItem
 from .registry import CATALOG, UnknownEvent, decode, event_class
+from .storage import FilesErased, FileStored
 
 __all__ = [
     "CATALOG",
@@ -59,6 +60,8 @@ __all__ = [
     "Event",
     "ExportPartReady",
     "ExportRequested",
+    "FileStored",
+    "FilesErased",
     "GenerationCompleted",
     "GenerationDeleted",
     "GenerationFailed",

@@ -25,6 +25,9 @@ class Event(BaseModel):
 
     producer: ClassVar[str]
     event_version: ClassVar[int] = 1
+    informational: ClassVar[bool] = False
+    """True for a fact announced to whoever cares: with no subscriber bound it is dropped.
+    Every other event must reach at least one subscriber; unroutable, it stays in the outbox."""
 
     @classmethod
     def event_type(cls) -> str:

@@ -15,6 +15,8 @@ class _Billing(Event):
 class CreditsPurchased(_Billing):
     """A paid checkout session granted credits."""
 
+    informational: ClassVar[bool] = True
+
     user_id: uuid.UUID
     payment_id: uuid.UUID
     plan_id: str
@@ -26,6 +28,8 @@ class CreditsPurchased(_Billing):
 class CreditsReserved(_Billing):
     """Credits are held for a generation."""
 
+    informational: ClassVar[bool] = True
+
     user_id: uuid.UUID
     hold_id: uuid.UUID
     generation_id: uuid.UUID
@@ -35,6 +39,8 @@ class CreditsReserved(_Billing):
 class CreditsCaptured(_Billing):
     """A hold became a spend when its generation completed."""
 
+    informational: ClassVar[bool] = True
+
     user_id: uuid.UUID
     hold_id: uuid.UUID
     generation_id: uuid.UUID
@@ -43,6 +49,8 @@ class CreditsCaptured(_Billing):
 
 class CreditsReleased(_Billing):
     """A hold was voided (generation failed, cancelled or the hold expired)."""
+
+    informational: ClassVar[bool] = True
 
     user_id: uuid.UUID
     hold_id: uuid.UUID
@@ -54,6 +62,8 @@ class CreditsReleased(_Billing):
 class CreditsRefunded(_Billing):
     """A Stripe refund took credits back; ``unrecovered`` were already spent."""
 
+    informational: ClassVar[bool] = True
+
     user_id: uuid.UUID
     payment_id: uuid.UUID
     credits_reversed: int
@@ -62,6 +72,8 @@ class CreditsRefunded(_Billing):
 
 class PaymentDisputed(_Billing):
     """A dispute was opened (``open``) or closed; spending is frozen while open."""
+
+    informational: ClassVar[bool] = True
 
     user_id: uuid.UUID
     payment_id: uuid.UUID

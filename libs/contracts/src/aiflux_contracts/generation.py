@@ -62,6 +62,8 @@ class ProviderCleanupRequested(_Generation):
 class ProviderCleanupCompleted(_Generation):
     """Receipt of one provider cleanup."""
 
+    informational: ClassVar[bool] = True
+
     cleanup_id: uuid.UUID
     provider: str
     generation_id: uuid.UUID

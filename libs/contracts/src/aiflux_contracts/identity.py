@@ -28,6 +28,8 @@ class UserRegistered(_Identity):
 class UserUpdated(_Identity):
     """Profile fields changed (names of the fields only, never their values)."""
 
+    informational: ClassVar[bool] = True
+
     user_id: uuid.UUID
     fields: list[str]
 
@@ -58,6 +60,8 @@ class UserDeleted(_Identity):
 
 class UserSuspended(_Identity):
     """The account may no longer be used (e.g. under review as a minor's)."""
+
+    informational: ClassVar[bool] = True
 
     user_id: uuid.UUID
     reason: str

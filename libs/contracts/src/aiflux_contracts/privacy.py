@@ -31,6 +31,8 @@ class ProcessingRestricted(_Privacy):
 class ConsentChanged(_Privacy):
     """A consent was granted or withdrawn. ``subject_id`` is a user id or an anonymous consent id."""
 
+    informational: ClassVar[bool] = True
+
     subject_id: uuid.UUID
     subject_kind: Literal["user", "anonymous"]
     purpose: str

@@ -15,6 +15,8 @@ class _Storage(Event):
 class FileStored(_Storage):
     """An upload or a generated output was stored and checked."""
 
+    informational: ClassVar[bool] = True
+
     file_id: uuid.UUID
     user_id: uuid.UUID
     purpose: str
@@ -24,6 +26,8 @@ class FileStored(_Storage):
 
 class FilesErased(_Storage):
     """Objects were deleted from the object store (for one generation or a whole user)."""
+
+    informational: ClassVar[bool] = True
 
     user_id: uuid.UUID
     generation_id: uuid.UUID | None = None

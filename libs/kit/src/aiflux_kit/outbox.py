@@ -17,12 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-from aiflux_contracts import Envelope, Event
+from aiflux_contracts import Envelope, Event, UnknownEvent, event_class
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .bus import Broker, PublishFailed
+from .bus import Broker, PublishFailed, Unroutable
 from .db import Database, psycopg_conninfo
 from .telemetry import correlation_id, extract_trace, inject_trace, tracer
 
@@ -110,6 +110,10 @@ class OutboxRelay:
                 await self._broker.publish(
                     row.routing_key, row.body.encode(), message_id=str(row.event_id),
                     headers=headers)
+            except Unroutable as exc:
+                if _informational(row.routing_key):
+                    return None  # announced; nobody subscribes to it (yet)
+                return str(exc)
             except PublishFailed as exc:
                 return str(exc)
         return None
@@ -163,6 +167,13 @@ class OutboxRelay:
                 "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
                 " FROM outbox WHERE sent_at IS NULL"))).one()
         return int(row[0]), float(row[1])
+
+
+def _informational(routing_key: str) -> bool:
+    try:
+        return event_class(routing_key).informational
+    except UnknownEvent:
+        return False
 
 
 def _parent(headers: dict[str, Any]) -> Any:

@@ -40,7 +40,7 @@ def _embedded(args: argparse.Namespace) -> None:
 
     async def serve() -> None:
         serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
             await asyncio.sleep(0.1)
         if server.started:
             print(f"\nAIFLUX is running at http://localhost:{port}  (API docs: "

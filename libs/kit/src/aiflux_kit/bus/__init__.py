@@ -26,6 +26,10 @@ class PublishFailed(Exception):
     """The bus did not confirm the message (down, nacked, unroutable or timed out)."""
 
 
+class Unroutable(PublishFailed):
+    """No queue is bound for the routing key: the bus returned the message."""
+
+
 class Poison(Exception):
     """A message that can never be handled (malformed, unknown type): parked without retries."""
 

@@ -29,6 +29,7 @@ from . import (
     Poison,
     PublishFailed,
     QueueSpec,
+    Unroutable,
     next_step,
     topic_matches,
 )
@@ -130,7 +131,7 @@ class LocalBroker:
                     "SELECT queue, pattern FROM bus_binding")).fetchall()
                 queues = sorted({q for q, p in bindings if topic_matches(p, routing_key)})
                 if not queues:
-                    raise PublishFailed(f"unroutable: {routing_key}")
+                    raise Unroutable(f"unroutable: {routing_key}")
                 for queue in queues:
                     await self._insert(conn, queue, routing_key, body, message_id, headers)
         except (psycopg.Error, TimeoutError) as exc:

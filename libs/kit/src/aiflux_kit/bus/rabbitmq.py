@@ -39,6 +39,7 @@ from . import (
     Poison,
     PublishFailed,
     QueueSpec,
+    Unroutable,
     next_step,
 )
 
@@ -104,8 +105,10 @@ class RabbitBroker:
                 exchange.publish(message, routing_key, mandatory=True),
                 timeout=self._publish_timeout,
             )
-        except aiormq.exceptions.DeliveryError as exc:
-            raise PublishFailed(f"unroutable or rejected: {routing_key}") from exc
+        except aiormq.exceptions.PublishError as exc:  # basic.return: no queue bound
+            raise Unroutable(f"unroutable: {routing_key}") from exc
+        except aiormq.exceptions.DeliveryError as exc:  # nack
+            raise PublishFailed(f"rejected by the broker: {routing_key}") from exc
         except (TimeoutError, aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             raise PublishFailed(f"broker unavailable: {type(exc).__name__}") from exc
         if not isinstance(result, aiormq.spec.Basic.Ack):
