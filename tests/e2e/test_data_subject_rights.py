@@ -19,7 +19,6 @@ from urllib.parse import urlparse
 
 import httpx
 import psycopg
-import pytest
 from aiflux_identity.testing import wait_for_mail
 from aiflux_kit.db import psycopg_conninfo
 from sqlalchemy import text
@@ -32,9 +31,6 @@ OVERRIDES = {
 }
 # Kit tables: the outbox and inbox keep event bodies with user ids (see the report to the lead).
 MESSAGING = {"outbox", "inbox", "sweep_run", "alembic_version"}
-# Known defect of generation, reported to the lead: its erasure tracking row keeps the user id
-# after the erasure completed. The strict xfail below turns green into red once it is fixed.
-KNOWN_RESIDUE = {"generation.generation_erasure"}
 PAY_TOKEN = re.compile(r"name='token' value='([^']+)'")
 PROMPT = "a red fox reading a privacy policy"
 
@@ -149,12 +145,6 @@ def scan_objects(root: Path, user_id: str, digests: set[str]) -> list[str]:
     return found
 
 
-class KnownResidue(AssertionError):
-    """Only the residue already reported (see KNOWN_RESIDUE) was found."""
-
-
-@pytest.mark.xfail(raises=KnownResidue, strict=True,
-                   reason="generation keeps user_id in generation_erasure (reported)")
 async def test_every_right_end_to_end(stack_factory, people, wait):
     async with stack_factory(overrides=OVERRIDES) as stack, people(stack) as new_person:
         admin = await new_person(admin=True)
@@ -218,13 +208,10 @@ async def test_every_right_end_to_end(stack_factory, people, wait):
 
         needles = [user_id, user.signed.email, user.signed.username]
         hits = await asyncio.to_thread(scan_databases, stack, needles)
-        unexpected = set(hits) - {"identity.security_log"}
-        assert not unexpected - KNOWN_RESIDUE, hits
+        assert set(hits) <= {"identity.security_log"}, hits
         conninfo = psycopg_conninfo(stack.unit("billing").settings.database_url)
         with psycopg.connect(conninfo) as conn:
             kept = conn.execute("SELECT count(*) FROM payment WHERE user_id IS NULL"
                                 " AND pseudonymised_at IS NOT NULL").fetchone()[0]
         assert kept == 1
         assert scan_objects(stack.data_dir / "objects", user_id, digests) == []
-        if unexpected:
-            raise KnownResidue(f"still holding the user: {sorted(unexpected)}")
