@@ -96,3 +96,34 @@ async def test_registration_bad_input_gets_clear_problems(identity_stack) -> Non
         assert garbage.status_code == 422
         empty = await stack.client.post("/v1/auth/verify-email", json={"token": "x" * 40})
         assert empty.status_code == 400
+
+
+async def test_mail_outage_does_not_fail_registration_and_the_link_can_be_resent(
+        identity_stack) -> None:
+    import socket
+
+    from aiflux_identity.adapters.mail import FileMailer
+    from aiflux_identity.testing import link_token, wait_for_mail
+
+    with socket.socket() as probe:  # a port nobody listens on: the SMTP server is down
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    async with identity_stack(smtp_host="127.0.0.1", smtp_port=dead_port,
+                              smtp_starttls=False) as stack:
+        address = "outage" + "@example.com"
+        first = await register(stack.client, username="outage", email=address,
+                               password=DEFAULT_PASSWORD)
+        assert first.status_code == 202
+        # The mail server is back (here: the file mailer); the user asks for a new link.
+        stack.container("identity").mailer = FileMailer(stack.data_dir / "mail", "AIFLUX")
+        resent = await stack.client.post("/v1/auth/verify-email/resend", json={"email": address})
+        assert resent.status_code == 202
+        token = link_token(await wait_for_mail(stack.data_dir, address, "verify"))
+        assert (await stack.client.post("/v1/auth/verify-email",
+                                        json={"token": token})).status_code == 200
+        login = await stack.client.post("/v1/auth/login", json={"login": address,
+                                                                "password": DEFAULT_PASSWORD})
+        assert login.status_code == 200
+        unknown = await stack.client.post("/v1/auth/verify-email/resend",
+                                          json={"email": "nobody" + "@example.com"})
+        assert unknown.status_code == 202

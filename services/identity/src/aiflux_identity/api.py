@@ -66,7 +66,7 @@ class LoginBody(BaseModel):
 
 
 class ForgotBody(BaseModel):
-    """``POST /v1/auth/password/forgot``."""
+    """``POST /v1/auth/password/forgot`` and ``/verify-email/resend``."""
 
     email: str = Field(max_length=320)
 
@@ -139,6 +139,13 @@ def auth_routes() -> APIRouter:
         """Confirm an address with the mailed token."""
         await registration.verify_email(c, body.token, client)
         return {"status": "verified"}
+
+    @router.post("/verify-email/resend", status_code=202)
+    async def resend(body: ForgotBody, c: Identity, client: Client) -> dict[str, str]:
+        """Mail a new verification link to an unverified account (always 202)."""
+        await registration.resend_verification(c, body.email, client)
+        return {"status": "accepted",
+                "detail": "If the address awaits verification, a new link is on its way."}
 
     @router.post("/login")
     async def login(body: LoginBody, response: Response, c: Identity,

@@ -68,8 +68,8 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
     except IntegrityError:
         raise username_taken() from None
     if token and new_email:
-        await c.mailer.send(new_email, messages.confirm_new_email(
-            c.link("/verify-email", token=token)))
+        await c.send_mail(new_email, messages.confirm_new_email(
+            c.link("/verify-email", token=token)), user_id=principal.user_id)
 
 
 async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,10 +17,12 @@ from aiflux_kit.service import Platform
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.mail import Mailer
+from ..adapters.mail import Mail, Mailer
 from ..adapters.orm import email_tokens, policy_versions, security_log, sessions
 from ..domain.passwords import PasswordHasher
 from ..settings import INITIAL_POLICY_VERSION, IdentitySettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +41,20 @@ class IdentityContainer:
 
         url = self.settings.public_url.rstrip("/") + path
         return f"{url}?{urlencode(query)}" if query else url
+
+    async def send_mail(self, to: str, mail: Mail, *, user_id: uuid.UUID | None = None) -> bool:
+        """Send a transactional mail after the state change committed; False when it failed.
+
+        A mail server outage must not turn a completed request into an error: the user can ask
+        for the link again. The log names the user id only, never the address.
+        """
+        try:
+            await self.mailer.send(to, mail)
+        except Exception:
+            log.exception("mail not sent", extra={"user_id": str(user_id) if user_id else None,
+                                                  "subject": mail.subject})
+            return False
+        return True
 
     async def limit(self, scope: str, identifier: str, rule: str) -> None:
         """Count one attempt against a rate limit (429 with Retry-After when over)."""

@@ -28,7 +28,8 @@ async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) 
             return
         token = await issue_email_token(session, user_id, "reset", c.settings.reset_token_ttl_s)
         await log_security_event(session, "password_reset_requested", user_id, client)
-    await c.mailer.send(address, messages.password_reset(c.link("/reset-password", token=token)))
+    await c.send_mail(address, messages.password_reset(c.link("/reset-password", token=token)),
+                      user_id=user_id)
 
 
 async def reset_password(c: IdentityContainer, token: str, new_password: str,

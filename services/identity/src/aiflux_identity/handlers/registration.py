@@ -66,7 +66,7 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
         if await _username_exists(session, username):
             raise username_taken()
         if await _email_owner(session, email) is not None:
-            await c.mailer.send(email, messages.address_already_registered(
+            await c.send_mail(email, messages.address_already_registered(
                 c.link("/forgot-password")))
             return
     await _create_account(c, form, username, email, password_hash, version, client)
@@ -108,7 +108,8 @@ async def _create_account(
             if await _username_exists(session, username):
                 raise username_taken() from None
         return
-    await c.mailer.send(email, messages.verify_email(c.link("/verify-email", token=token)))
+    await c.send_mail(email, messages.verify_email(c.link("/verify-email", token=token)),
+                      user_id=user_id)
 
 
 async def verify_email(c: IdentityContainer, token: str, client: ClientInfo) -> None:
@@ -138,7 +139,7 @@ async def verify_email(c: IdentityContainer, token: str, client: ClientInfo) -> 
             await _apply_new_email(session, row.user_id, row.new_email, client)
             notify_old = account.email
     if notify_old:
-        await c.mailer.send(notify_old, messages.email_changed_notice())
+        await c.send_mail(notify_old, messages.email_changed_notice())
 
 
 async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email: str,
@@ -155,3 +156,23 @@ async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email:
 def _bad_token() -> Problem:
     return Problem(400, "invalid-token", "Invalid or expired link",
                    "This link is invalid, was already used, or has expired; ask for a new one.")
+
+
+async def resend_verification(c: IdentityContainer, email: str, client: ClientInfo) -> None:
+    """Mail a fresh verification link to an unverified account; the answer never tells."""
+    await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
+    try:
+        address = normalise_email(email)
+    except Problem:
+        return
+    await c.limit("register-account", token_hash(address), c.settings.limit_register_account)
+    async with c.database.transaction() as session:
+        user_id = (await session.execute(select(users.c.id).where(
+            users.c.email == address, users.c.deleted_at.is_(None),
+            users.c.email_verified.is_(False)))).scalar()
+        if user_id is None:
+            return
+        token = await issue_email_token(session, user_id, "verify",
+                                        c.settings.verification_token_ttl_s)
+    await c.send_mail(address, messages.verify_email(c.link("/verify-email", token=token)),
+                      user_id=user_id)

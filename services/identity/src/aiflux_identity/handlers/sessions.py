@@ -36,10 +36,11 @@ def _invalid_login() -> Problem:
 async def login(c: IdentityContainer, login_name: str, password: str,
                 client: ClientInfo) -> SignedIn:
     """Check the password (same cost for unknown logins) and open a session."""
-    key = token_hash(login_name.strip().lower())
     await c.limit("login-ip", client.ip or "-", c.settings.limit_login_ip)
-    await c.limit("login-account", key, c.settings.limit_login_account)
     account = await _find_login(c, login_name)
+    # Per account whichever name it is reached by; unknown names count on their own.
+    key = str(account.id) if account else token_hash(login_name.strip().lower())
+    await c.limit("login-account", key, c.settings.limit_login_account)
     ok = await c.hasher.verify(password, account.password_hash if account else None)
     async with c.database.transaction() as session:
         if not ok or account is None:
