@@ -13,7 +13,7 @@ from aiflux_kit.errors import Problem
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from .adapters.multipart import limited_body, receive_upload
+from .adapters.multipart import limited_body, receive_upload, unlimited_body
 from .container import StorageContainer
 from .domain.files import OUTPUT_PURPOSE
 from .handlers import exports, files
@@ -48,6 +48,8 @@ def _files_routes(router: APIRouter, auth: InternalAuth) -> None:
     async def file_content(file_id: uuid.UUID, c: Storage) -> StreamingResponse:
         """The bytes of any file, streamed."""
         file = await files.any_file(c, file_id)
+        if not await c.store.exists(file.object_key):
+            raise Problem(404, "not-found", "Not found", "The file's content is gone.")
         return StreamingResponse(c.store.open(file.object_key), media_type=file.content_type,
                                  headers={"Content-Length": str(file.size)})
 
@@ -100,20 +102,14 @@ def _export_routes(router: APIRouter, auth: InternalAuth) -> None:
     @router.put("/exports/{request_id}/archive", status_code=201,
                 dependencies=[auth.require("privacy")])
     async def put_archive(request_id: uuid.UUID, request: Request, c: Storage) -> dict[str, Any]:
-        """Store the export archive (streamed body, no size limit but the store's)."""
-        return await exports.put_archive(c, request_id, _stream(request))
+        """Store the export archive (streamed body; no limit but the store's)."""
+        return await exports.put_archive(c, request_id, unlimited_body(request))
 
     @router.get("/exports/{request_id}/archive/url",
                 dependencies=[auth.require("privacy")])
     async def archive_url(request_id: uuid.UUID, c: Storage) -> dict[str, Any]:
         """A short-lived signed download URL of the archive."""
         return await exports.archive_url(c, request_id)
-
-
-async def _stream(request: Request) -> Any:
-    async for chunk in request.stream():
-        if chunk:
-            yield chunk
 
 
 def build_internal_router(trusted_callers: dict[str, str]) -> APIRouter:

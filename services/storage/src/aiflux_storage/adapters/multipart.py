@@ -22,6 +22,7 @@ from aiflux_kit.errors import Problem
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from ..domain import content
 from ..domain.content import FileType
@@ -185,7 +186,7 @@ async def receive_upload(
         with os.fdopen(fd, "wb") as out:
             receiver = _Receiver(out, limit_for)
             parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
-            async for data in request.stream():
+            async for data in _body(request):
                 _feed(parser, data)
                 await asyncio.to_thread(receiver.write, receiver.take_pending(final=False))
             _feed(parser, None)
@@ -193,6 +194,16 @@ async def receive_upload(
         yield receiver.fields, _spooled(receiver, path)
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for data in request.stream():
+            yield data
+    except ClientDisconnect:
+        raise Problem(400, "upload-interrupted", "Upload interrupted",
+                      "The connection closed before the whole file arrived; nothing was "
+                      "stored.") from None
 
 
 def _feed(parser: MultipartParser, data: bytes | None) -> None:
@@ -218,10 +229,17 @@ def _spooled(receiver: _Receiver, path: Path) -> SpooledUpload:
 async def limited_body(request: Request, limit: int) -> AsyncIterator[bytes]:
     """The raw request body in chunks; a 413 problem once it grows beyond ``limit`` bytes."""
     size = 0
-    async for chunk in request.stream():
+    async for chunk in _body(request):
         size += len(chunk)
         if size > limit:
             raise Problem(413, "body-too-large", "Body too large",
                           f"The body may be at most {limit} bytes.", limit=limit)
+        if chunk:
+            yield chunk
+
+
+async def unlimited_body(request: Request) -> AsyncIterator[bytes]:
+    """The raw request body in chunks (a trusted peer's stream, e.g. an export archive)."""
+    async for chunk in _body(request):
         if chunk:
             yield chunk
