@@ -16,6 +16,7 @@ PROVIDER_CASES = [
     ("veo-3", None, "video/mp4"),
     ("tts-voice", "audio/wav", "audio/wav"),
     ("seedance-1.5", "image/png", "video/mp4"),
+    ("gemini-text", "image/png", "text"),
 ]
 
 
@@ -30,7 +31,7 @@ async def test_full_generation_through_each_provider(harness):
         if input_type:
             data = png() if input_type == "image/png" else wav()
             inputs = [str(h.storage.add_input(user_id, input_type, data))]
-        if model != "gemini-image":  # the only inline model: no status reads to disturb
+        if not model.startswith("gemini-"):  # inline models: no status reads to disturb
             h.providers.script(h.container.catalog.get(model).provider, 429, 500)
         response = await h.client.post("/v1/generations", headers=headers, json={
             "model": model, "prompt": "a lighthouse at dawn", "input_file_ids": inputs})
@@ -42,6 +43,10 @@ async def test_full_generation_through_each_provider(harness):
     for generation_id, output_type in started.items():
         body = await h.finished(generation_id, headers)
         assert body["status"] == "completed", body
+        if output_type == "text":  # text stays on the generation; storage keeps media only
+            assert (body["text"], body["outputs"]) == ("Here you go", [])
+            spent += body["credits"]
+            continue
         assert len(body["outputs"]) == 1
         stored = h.storage.files[uuid.UUID(body["outputs"][0]["file_id"])]
         assert (stored.info.user_id, stored.info.content_type) == (user_id, output_type)

@@ -50,6 +50,17 @@ async def test_bad_requests_get_clear_problems_and_hold_nothing(harness):
     listed = await h.client.get("/v1/generations", headers=headers)
     assert listed.json() == {"items": [], "next_cursor": None}
 
+    h.container.settings.submit_rate_limit = "2/minute"
+    _, busy = h.user()
+    for _ in range(2):
+        assert (await post("/v1/generations", headers=busy,
+                           json={"model": "flux-dev", "prompt": "x"})).status_code == 202
+    limited = await post("/v1/generations", headers=busy,
+                         json={"model": "flux-dev", "prompt": "x"})
+    _problem(limited, 429, "rate-limited")
+    assert int(limited.headers["retry-after"]) > 0
+    assert len(h.billing.holds) == 2
+
 
 async def test_catalog_lists_every_modality(harness):
     models = (await harness.client.get("/v1/models")).json()["items"]

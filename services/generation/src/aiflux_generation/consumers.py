@@ -9,13 +9,14 @@ from aiflux_contracts import (
     ErasureVerificationRequested,
     ExportRequested,
     ProcessingRestricted,
+    ProviderCleanupCompleted,
     ProviderCleanupRequested,
     UserDeleted,
 )
 from aiflux_kit.consumers import Subscription
 
 from .handlers import privacy
-from .handlers.cleanup import on_cleanup_requested
+from .handlers.cleanup import on_cleanup_completed, on_cleanup_requested
 
 if TYPE_CHECKING:
     from .bootstrap import GenerationContainer
@@ -33,4 +34,6 @@ def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
         Subscription("erasure-verification", (ErasureVerificationRequested,),
                      privacy.on_erasure_verification),
         Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
+        # Our own receipts: the last one of an erased user's cleanups sends the erasure receipt.
+        Subscription("cleanup-receipts", (ProviderCleanupCompleted,), on_cleanup_completed),
     ]

@@ -28,6 +28,7 @@ generation = sa.Table(
     sa.Column("provider_file_ids", JSONB, nullable=False, server_default="[]"),
     sa.Column("output_file_ids", JSONB, nullable=False, server_default="[]"),
     sa.Column("outputs_stored", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("output_text", sa.Text),
     sa.Column("failure_reason", sa.Text),
     sa.Column("submit_started_at", sa.DateTime(timezone=True)),
     sa.Column("poll_count", sa.Integer, nullable=False, server_default="0"),

@@ -12,6 +12,10 @@ from aiflux_kit.http import retrying
 from .billing_client import PeerUnavailable
 
 
+class OutputRefused(Exception):
+    """Storage will not keep this output (its type is not one it stores)."""
+
+
 @dataclass(frozen=True)
 class FileInfo:
     """Metadata of a stored file."""
@@ -76,8 +80,10 @@ class HttpStorage:
             data={"user_id": str(user_id), "purpose": "output",
                   "generation_id": str(generation_id)},
             files={"file": (filename, data, content_type)})
+        if 400 <= response.status_code < 500:
+            raise OutputRefused(f"storage refused an output ({response.status_code})")
         if response.status_code != 201:
-            raise PeerUnavailable(f"storage refused an output ({response.status_code})")
+            raise PeerUnavailable(f"storage answered {response.status_code}")
         return uuid.UUID(str(response.json()["file_id"]))
 
     async def put_export(self, request_id: uuid.UUID, name: str, data: bytes) -> str:

@@ -15,6 +15,10 @@ REASON_UNAVAILABLE = ("The provider is unavailable right now; your credits were 
 REASON_NO_OUTPUT = "The provider returned no result; your credits were returned."
 REASON_ACCOUNT_DELETED = "The account was deleted."
 REASON_CANCELLED = "Cancelled by the user."
+REASON_INPUT_GONE = ("An input file was deleted before the job started; your credits were "
+                     "returned.")
+REASON_UNKEEPABLE = ("The provider returned a file of a type we cannot keep; your credits were "
+                     "returned.")
 
 MAX_PARAMS = 16
 

@@ -43,6 +43,18 @@ def _json_list(items: list[str]) -> str:
     return json.dumps(items)
 
 
+async def on_cleanup_completed(ctx: HandlerContext, event: ProviderCleanupCompleted) -> None:
+    """A cleanup receipt: close the erasure waiting for it if it was the last one."""
+    rows = (await ctx.session.execute(
+        sa.select(generation_erasure)
+        .where(generation_erasure.c.completed_at.is_(None),
+               generation_erasure.c.cleanup_ids.contains([str(event.cleanup_id)]))
+        .with_for_update())).all()
+    for row in rows:
+        if await _cleanups_done(ctx.session, row.cleanup_ids):
+            await complete_erasure(ctx.session, row)
+
+
 class CleanupWorker:
     """Carries out due cleanups and closes erasures whose cleanups are all done."""
 
@@ -54,7 +66,6 @@ class CleanupWorker:
         while not stop.is_set():
             try:
                 await self.tick()
-                await finish_erasures(self.c)
             except Exception:
                 log.exception("cleanup worker pass failed")
             with contextlib.suppress(TimeoutError):

@@ -22,7 +22,6 @@ from aiflux_kit.outbox import add_event
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from ..adapters import repository as repo
-from ..adapters.billing_client import PeerUnavailable
 from ..adapters.providers.base import (
     JobSpec,
     JobStatus,
@@ -34,11 +33,14 @@ from ..adapters.providers.base import (
     ProviderUnavailable,
     Submission,
 )
+from ..adapters.storage_client import OutputRefused
 from ..domain.jobs import (
+    REASON_INPUT_GONE,
     REASON_INTERRUPTED,
     REASON_NO_OUTPUT,
     REASON_TIMEOUT,
     REASON_UNAVAILABLE,
+    REASON_UNKEEPABLE,
     failure_text,
     output_filename,
     poll_delay,
@@ -51,6 +53,10 @@ if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
 
 log = logging.getLogger(__name__)
+
+
+class InputGone(Exception):
+    """An input file was deleted before the job was sent."""
 
 
 class JobWorker:
@@ -111,7 +117,11 @@ class JobWorker:
         if self.c.breakers.is_open(row.provider):
             await self._later(row.id, self.c.settings.poll_max_s)
             return
-        spec = await self._spec(row)
+        try:
+            spec = await self._spec(row)
+        except InputGone:
+            await self._fail(row, REASON_INPUT_GONE)
+            return
         if await self._update(row.id, submit_started_at=datetime.now(UTC)) is None:
             return
         try:
@@ -132,7 +142,7 @@ class JobWorker:
         for file_id in row.input_file_ids:
             info = await self.c.storage.file_info(uuid.UUID(file_id))
             if info is None:
-                raise PeerUnavailable("input file missing")
+                raise InputGone(file_id)
             data = await self.c.storage.content(info.file_id)
             inputs.append(ProviderInput(info.file_id, info.kind, info.content_type, data))
         return JobSpec(generation_id=row.id, modality=row.modality,
@@ -200,10 +210,25 @@ class JobWorker:
             await self._fail(row, failure_text(status.error))
         elif not status.outputs:
             await self._fail(row, REASON_NO_OUTPUT)
+        elif row.modality == "text":
+            await self._keep_text(row, status)
         else:
-            stored = await self._store_outputs(row, status)
+            try:
+                stored = await self._store_outputs(row, status)
+            except OutputRefused:
+                await self._fail(row, REASON_UNKEEPABLE)
+                return
             if stored is not None:
                 await self._complete(stored)
+
+    async def _keep_text(self, row: Any, status: JobStatus) -> None:
+        """Text results live on the row (storage keeps media files only)."""
+        adapter = self.c.providers[row.provider]
+        parts = [await adapter.download(output) for output in status.outputs]
+        text = b"".join(parts).decode("utf-8", errors="replace")
+        saved = await self._update(row.id, output_text=text, outputs_stored=True)
+        if saved is not None:
+            await self._complete(saved)
 
     async def _store_outputs(self, row: Any, status: JobStatus) -> Any:
         """Copy every output into storage (provider URLs expire); skip ones already copied."""

@@ -91,7 +91,8 @@ def _exported(row: Any) -> dict[str, Any]:
             "provider": row.provider, "prompt": row.prompt, "params": row.params,
             "status": row.status, "credits": row.credits,
             "input_file_ids": row.input_file_ids, "output_file_ids": row.output_file_ids,
-            "failure_reason": row.failure_reason, "repeat_of": _str(row.repeat_of),
+            "output_text": row.output_text, "failure_reason": row.failure_reason,
+            "repeat_of": _str(row.repeat_of),
             "created_at": row.created_at.isoformat(),
             "finished_at": row.finished_at.isoformat() if row.finished_at else None}
 

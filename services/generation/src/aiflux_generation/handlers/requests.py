@@ -170,6 +170,7 @@ def view(c: GenerationContainer, row: Any) -> dict[str, Any]:
             "input_file_ids": list(row.input_file_ids), "params": dict(row.params),
             "outputs": [{"file_id": f, "url": f"{base}/v1/files/{f}"}
                         for f in row.output_file_ids] if row.status == "completed" else [],
+            "text": row.output_text if row.status == "completed" else None,
             "failure_reason": row.failure_reason if row.status == "failed" else None,
             "repeat_of": row.repeat_of, "created_at": row.created_at,
             "finished_at": row.finished_at}
