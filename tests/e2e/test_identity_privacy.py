@@ -11,10 +11,10 @@ from aiflux_identity.testing import mail_text, mails_to, wait_for_mail
 LINK = re.compile(r"https?://\S+/v1/privacy/consents/marketing/withdraw\?\S+")
 
 
-async def test_policy_publication_and_marketing_reach_users_by_mail(stack_factory, people,
+async def test_policy_publication_and_marketing_reach_users_by_mail(stack_factory, people, as_system,
                                                                    wait):
     async with stack_factory(services=["identity", "privacy"]) as stack, \
-            people(stack) as new_person:
+            people(as_system(stack)) as new_person:
         admin = await new_person(admin=True)
         keen = await new_person()
         quiet = await new_person()
@@ -49,10 +49,10 @@ async def test_policy_publication_and_marketing_reach_users_by_mail(stack_factor
                                 within_s=30)
 
 
-async def test_a_confirmed_minor_report_suspends_and_erases_the_account(stack_factory, people,
+async def test_a_confirmed_minor_report_suspends_and_erases_the_account(stack_factory, people, as_system,
                                                                         wait):
     async with stack_factory(services=["identity", "privacy"]) as stack, \
-            people(stack) as new_person:
+            people(as_system(stack)) as new_person:
         admin = await new_person(admin=True)
         child = await new_person()
         async with type(admin.client)(base_url=stack.base_url) as anyone:
