@@ -59,14 +59,16 @@ async def run_stack(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
-    platform = Platform(
-        mode="embedded",
-        broker=LocalBroker(pg_database("bus"), poll_interval=0.2),
-        limiter=RateLimiter.from_url(None),
-        data_dir=data_dir,
-        retry_delays_ms=(200, 500),
+    platform_options: dict[str, Any] = {
+        "mode": "embedded",
+        "limiter": RateLimiter.from_url(None),
+        "data_dir": data_dir,
+        "retry_delays_ms": (200, 500),
         **(platform_overrides or {}),
-    )
+    }
+    if "broker" not in platform_options:
+        platform_options["broker"] = LocalBroker(pg_database("bus"), poll_interval=0.2)
+    platform = Platform(**platform_options)
     units = []
     for service in services:
         url = pg_database(service)
