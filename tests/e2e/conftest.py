@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -110,3 +111,152 @@ def people():
                 await client.aclose()
 
     return factory
+
+
+# --- distributed mode: every service as its own processes on RabbitMQ, PostgreSQL, S3 ---------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rabbit_vhost(name: str, create: bool) -> None:
+    """A vhost of our own, so this run shares no queue with anything else on the broker."""
+    import shutil
+    import subprocess
+
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    commands = ([["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]]
+                if create else [["delete_vhost", name]])
+    for args in commands:
+        subprocess.run([ctl, *args], check=create, capture_output=True, timeout=60)
+
+
+def _s3_bucket(endpoint: str, bucket: str) -> Any:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket=bucket)
+    return client
+
+
+def _distributed_env(tmp: Path, db_urls: dict[str, str], amqp: str, ports: dict[str, int],
+                     public_url: str, s3: str) -> dict[str, str]:
+    import json
+    import os
+    import secrets
+
+    keys = {s: secrets.token_hex(16) for s in SERVICES}
+    env = {**os.environ, "AIFLUX_ENV": "dev", "AIFLUX_AMQP_URL": amqp,
+           "AIFLUX_DATA_DIR": str(tmp), "AIFLUX_PUBLIC_URL": public_url,
+           "AIFLUX_OUTBOX_POLL_INTERVAL_S": "0.2", "AIFLUX_RETRY_DELAYS_MS": "[200, 500]",
+           "BILLING_CHECKOUT_BACKEND": "simulated",
+           "GENERATION_OFFLINE": "true", "GENERATION_LOCAL_DELAY_S": "0.2",
+           "PRIVACY_EXPORT_POLL_INTERVAL_S": "0.3",
+           "STORAGE_BACKEND": "s3", "STORAGE_S3_ENDPOINT_URL": s3, "STORAGE_S3_BUCKET": "aiflux",
+           "STORAGE_S3_ACCESS_KEY_ID": "testing", "STORAGE_S3_SECRET_ACCESS_KEY": "testing"}
+    for service in SERVICES:
+        prefix = service.upper()
+        env[f"{prefix}_DATABASE_URL"] = db_urls[service]
+        env[f"AIFLUX_{prefix}_URL"] = f"http://127.0.0.1:{ports[service]}"
+        env[f"{prefix}_SERVICE_KEY"] = keys[service]
+        env[f"{prefix}_TRUSTED_CALLERS"] = json.dumps(keys)
+    return env
+
+
+async def _wait_ready(urls: list[str], processes: list[Any], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        for url in urls:
+            while True:
+                assert all(p.poll() is None for p in processes), "a service process exited"
+                try:
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{url} did not become ready")
+                await asyncio.sleep(0.5)
+
+
+@pytest.fixture
+async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[no-untyped-def]
+    """The five services as 15 processes (API, worker, relay each) on a RabbitMQ vhost of
+    their own, fresh databases and moto's S3 server, behind the development gateway."""
+    import signal
+    import subprocess
+    import sys
+    import uuid
+
+    import uvicorn
+    from aiflux_kit.db import run_migrations
+    from aiflux_runner.gateway import build_gateway
+    from aiflux_runner.services import builder
+    from moto.server import ThreadedMotoServer
+
+    vhost = f"t{uuid.uuid4().hex[:10]}"
+    await asyncio.to_thread(_rabbit_vhost, vhost, True)
+    moto_port = _free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    s3_endpoint = f"http://127.0.0.1:{moto_port}"
+    s3 = _s3_bucket(s3_endpoint, "aiflux")
+    db_urls = {s: pg_database(s) for s in SERVICES}
+    for service in SERVICES:
+        migrations = __import__(builder(service).__module__, fromlist=["MIGRATIONS"]).MIGRATIONS
+        await asyncio.to_thread(run_migrations, migrations, db_urls[service])
+    api_ports = {s: _free_port() for s in SERVICES}
+    gateway_port = _free_port()
+    public_url = f"http://127.0.0.1:{gateway_port}"
+    env = _distributed_env(tmp_path, db_urls, amqp_url.rstrip("/") + f"/{vhost}", api_ports,
+                           public_url, s3_endpoint)
+    log = (tmp_path / "processes.log").open("ab")
+    processes: list[subprocess.Popen[bytes]] = []
+    health: list[str] = []
+    for service in SERVICES:
+        for part in ("api", "worker", "relay"):
+            port = api_ports[service] if part == "api" else _free_port()
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "aiflux_runner.cli", part, service,
+                 "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log))
+            health.append(f"http://127.0.0.1:{port}")
+    gateway = uvicorn.Server(uvicorn.Config(
+        build_gateway({s: f"http://127.0.0.1:{p}" for s, p in api_ports.items()}),
+        host="127.0.0.1", port=gateway_port, log_config=None))
+    gateway_task = asyncio.create_task(gateway.serve())
+
+    async def purge() -> int:
+        done = await asyncio.to_thread(subprocess.run, [
+            sys.executable, "-m", "aiflux_runner.cli", "sweep", "identity", "--rule",
+            "account-purge"], env={**env, "IDENTITY_PURGE_AFTER_DAYS": "-1"},
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = re.search(r"'purged': (\d+)", done.stdout)
+        return int(found.group(1)) if found else 0
+
+    def objects() -> list[tuple[str, bytes]]:
+        listed = s3.list_objects_v2(Bucket="aiflux").get("Contents", [])
+        return [(o["Key"], s3.get_object(Bucket="aiflux", Key=o["Key"])["Body"].read())
+                for o in listed]
+
+    try:
+        await _wait_ready(health, processes)
+        yield System(public_url, tmp_path, db_urls, purge, objects)
+    finally:
+        gateway.should_exit = True
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                await asyncio.to_thread(process.wait, 60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await gateway_task
+        log.close()
+        moto.stop()
+        await asyncio.to_thread(_rabbit_vhost, vhost, False)
