@@ -12,3 +12,11 @@ def test_env_example_lists_every_setting():
         assert f"{service.upper()}_SERVICE_KEY=" in text
         for name in settings_class(service).model_fields:
             assert f"_{name.upper()}=" in text, name
+
+
+def test_checked_in_openapi_documents_match_the_routes():
+    from aiflux_runner.openapi import rendered
+
+    stale = [path.name for path, text in rendered().items()
+             if not path.exists() or path.read_text() != text]
+    assert stale == [], "routes changed: run `make openapi`"

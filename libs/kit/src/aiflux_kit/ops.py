@@ -33,7 +33,7 @@ def ops_router(service: str) -> APIRouter:
         unit = runtime.units[service]
         for sub in unit.subscriptions:
             if sub.name == consumer:
-                return sub.queue(service, runtime.platform.retry_delays_ms)
+                return runtime.platform.queue_spec(service, sub)
         raise not_found("consumer")
 
     @router.get("/outbox")
@@ -48,7 +48,7 @@ def ops_router(service: str) -> APIRouter:
         runtime = request.app.state.runtime
         items = []
         for sub in runtime.units[service].subscriptions:
-            spec = sub.queue(service, runtime.platform.retry_delays_ms)
+            spec = runtime.platform.queue_spec(service, sub)
             parked = await runtime.platform.broker.list_parked(spec, limit=50)
             items.append({"consumer": sub.name, "queue": spec.name, "parked": len(parked),
                           "messages": [

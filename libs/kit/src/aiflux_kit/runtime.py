@@ -62,7 +62,7 @@ class Runtime:
 
     async def _start_consumers(self, unit: ServiceUnit) -> None:
         for subscription in unit.subscriptions:
-            spec = subscription.queue(unit.name, self.platform.retry_delays_ms)
+            spec = self.platform.queue_spec(unit.name, subscription)
             await self.platform.broker.consume(
                 spec, Dispatcher(unit.name, unit.database, subscription))
             self.expected_consumers += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from .auth import SessionVerifier
-from .bus import Broker
+from .bus import Broker, QueueSpec
 from .consumers import Subscription
 from .db import Database
 from .ratelimit import RateLimiter
@@ -59,6 +59,15 @@ class Platform:
     data_dir: Path
     session_verifier: SessionVerifier | None = None
     retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
+    bus_namespace: str = ""
+    """Prefix of every queue name, so separate installations can share one broker."""
+
+    def queue_spec(self, service: str, subscription: Subscription[Any]) -> QueueSpec:
+        """The queue of ``subscription`` of ``service`` on this platform's bus."""
+        spec = subscription.queue(service, self.retry_delays_ms)
+        if not self.bus_namespace:
+            return spec
+        return replace(spec, name=f"{self.bus_namespace}.{spec.name}")
 
 
 @dataclass

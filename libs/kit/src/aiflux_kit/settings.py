@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux"
     db_pool_size: int = 5
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    bus_namespace: str = Field(
+        default="", description="prefix of the exchange and queue names (one broker, several installs)")
     redis_url: str | None = None
     public_url: str = "http://localhost:8000"
     identity_url: str = "http://127.0.0.1:8000"

@@ -110,7 +110,7 @@ def _replay(args: argparse.Namespace) -> None:
     async def action(runtime: Runtime, unit) -> int:
         for sub in unit.subscriptions:
             if sub.name == args.consumer:
-                spec = sub.queue(unit.name, runtime.platform.retry_delays_ms)
+                spec = runtime.platform.queue_spec(unit.name, sub)
                 moved = await runtime.platform.broker.replay_parked(spec, args.limit)
                 print(f"replayed {moved} message(s) to {spec.name}")
                 return 0
@@ -133,7 +133,7 @@ def _check_parking(args: argparse.Namespace) -> None:
     async def action(runtime: Runtime, unit) -> int:
         total = 0
         for sub in unit.subscriptions:
-            spec = sub.queue(unit.name, runtime.platform.retry_delays_ms)
+            spec = runtime.platform.queue_spec(unit.name, sub)
             parked = await runtime.platform.broker.parked_count(spec)
             total += parked
             if parked:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from aiflux_kit.app import create_app
 from aiflux_kit.auth import RemoteSessionVerifier, ServiceTokenAuth
+from aiflux_kit.bus import EXCHANGE
 from aiflux_kit.bus.rabbitmq import RabbitBroker
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
@@ -20,10 +21,11 @@ def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
     settings: ServiceSettings = settings_class(service)()
     platform = Platform(
         mode="distributed",
-        broker=RabbitBroker(settings.amqp_url),
+        broker=RabbitBroker(settings.amqp_url, exchange=exchange_name(settings.bus_namespace)),
         limiter=RateLimiter.from_url(settings.redis_url),
         data_dir=_data_dir(),
         retry_delays_ms=tuple(settings.retry_delays_ms),
+        bus_namespace=settings.bus_namespace,
     )
     unit = builder(service)(platform, settings)
     platform.session_verifier = unit.session_verifier or RemoteSessionVerifier(
@@ -34,6 +36,11 @@ def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
         ttl=settings.session_cache_ttl_s,
     )
     return platform, unit
+
+
+def exchange_name(namespace: str) -> str:
+    """The topic exchange of an installation."""
+    return f"{namespace}.{EXCHANGE}" if namespace else EXCHANGE
 
 
 def _data_dir():
