@@ -82,7 +82,8 @@ def build(platform: Platform, settings: GenerationSettings | None = None) -> Ser
     providers = build_providers(settings)
     container = GenerationContainer(
         settings, database, platform,
-        catalog=Catalog.from_config(settings.catalog, offline=settings.is_offline),
+        catalog=Catalog.from_config(settings.catalog, offline=settings.is_offline,
+                                    allow_local=settings.is_local or settings.is_offline),
         billing=HttpBilling(peers[0]), storage=HttpStorage(peers[1]),
         providers=providers,
         breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s))

@@ -74,12 +74,18 @@ class HttpStorage:
 
     async def store_output(self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str,
                            content_type: str, data: bytes) -> uuid.UUID:
-        """``POST /internal/storage/files`` (multipart, purpose=output)."""
-        response = await self._call(
-            "POST", "/internal/storage/files",
-            data={"user_id": str(user_id), "purpose": "output",
-                  "generation_id": str(generation_id)},
-            files={"file": (filename, data, content_type)})
+        """``POST /internal/storage/files`` (multipart, purpose=output).
+
+        Sent once: an upload is not idempotent, and the worker retries the step later,
+        skipping outputs already saved."""
+        try:
+            response = await self._client.post(
+                "/internal/storage/files",
+                data={"user_id": str(user_id), "purpose": "output",
+                      "generation_id": str(generation_id)},
+                files={"file": (filename, data, content_type)})
+        except httpx.HTTPError as exc:
+            raise PeerUnavailable(type(exc).__name__) from None
         if 400 <= response.status_code < 500:
             raise OutputRefused(f"storage refused an output ({response.status_code})")
         if response.status_code != 201:

@@ -72,9 +72,12 @@ class Catalog:
         self._models = {m.id: m for m in models}
 
     @classmethod
-    def from_config(cls, entries: Iterable[Mapping[str, Any]], *, offline: bool) -> Catalog:
-        """Build from settings; ``offline`` runs every model on the local provider."""
-        return cls(_model(entry, offline) for entry in entries)
+    def from_config(cls, entries: Iterable[Mapping[str, Any]], *, offline: bool,
+                    allow_local: bool = True) -> Catalog:
+        """Build from settings; ``offline`` runs every model on the local provider, and
+        without ``allow_local`` (production) the local provider's models are left out."""
+        return cls(model for entry in entries
+                   if (model := _model(entry, offline)).provider != "local" or allow_local)
 
     def get(self, model_id: str) -> CatalogModel | None:
         """The model, or None when there is no such model."""
