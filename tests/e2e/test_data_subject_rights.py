@@ -218,6 +218,12 @@ async def every_right(system, people, wait) -> None:
 
         # Identity's 30-day grace ends (its purge runs as if the period were over).
         assert await system.purge_identity() == 1
+        # Ops see every retention rule with the last run its owner service reported.
+        rules = (await admin.client.get("/v1/ops/privacy/retention")).json()["items"]
+        assert {r["owner_service"] for r in rules} == set(SERVICES)
+        assert all(r["reported"] for r in rules), [r["sweep"] for r in rules if not r["reported"]]
+        purge_rule = next(r for r in rules if r["sweep"] == "account-purge")
+        assert purge_rule["last_run"]["counts"] == {"purged": 1}
 
         needles = [user_id, user.signed.email, user.signed.username]
         hits = await asyncio.to_thread(scan_databases, system.db_urls, needles)
