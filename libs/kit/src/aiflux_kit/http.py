@@ -114,7 +114,7 @@ async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int = 4) -> T:
     """Run ``call`` again on connection errors and 5xx (raise_for_status inside ``call``)."""
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=0.2, max=5), reraise=True,
+        wait=wait_exponential_jitter(multiplier=0.2, max=5), reraise=True,
     ):
         with attempt:
             return await call()
