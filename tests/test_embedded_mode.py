@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from aiflux_runner.services import SERVICES
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,6 @@ from aiflux_contracts import CATALOG
 from aiflux_kit.bus.local import LocalBroker
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.service import Platform
-
 from aiflux_runner.services import SERVICES, builder, settings_class
 
 
