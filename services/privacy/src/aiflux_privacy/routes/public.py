@@ -92,9 +92,11 @@ def _subject(user: Any, request: Request, response: Response, create: bool
     if anonymous is None and create:
         anonymous = uuid.uuid4()
     if anonymous is not None:
-        cookie = request.app.state.services["privacy"].settings.consent_cookie
-        response.set_cookie(cookie, str(anonymous), max_age=COOKIE_MAX_AGE, httponly=True,
-                            samesite="lax", secure=request.url.scheme == "https")
+        settings = request.app.state.services["privacy"].settings
+        # Behind the TLS-terminating ingress the request looks like http: trust the public URL.
+        response.set_cookie(settings.consent_cookie, str(anonymous), max_age=COOKIE_MAX_AGE,
+                            httponly=True, samesite="lax",
+                            secure=settings.public_url.startswith("https://"))
     return anonymous, "anonymous"
 
 
@@ -116,6 +118,10 @@ def _consent_routes(api: APIRouter) -> None:
                           f"Consent purposes are: {', '.join(sorted(TOGGLEABLE))}.")
         subject, kind = _subject(user, request, response, create=True)
         assert subject is not None
+        client = str(subject) if kind == "user" else (
+            request.client.host if request.client else "unknown")
+        # The ledger is append-only: a flood of toggles must not grow it without bound.
+        await request.app.state.limiter.hit("privacy-consent", client, "60/minute")
         await consents.record_consent(session, subject, kind, purpose, body.granted,
                                       "cookie-banner" if kind == "anonymous" else "account")
         return consents.state_view(kind, await consents.consent_state(session, subject))
