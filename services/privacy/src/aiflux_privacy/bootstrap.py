@@ -15,6 +15,7 @@ from .container import PrivacyContainer
 from .handlers.deadlines import flag_overdue
 from .handlers.erasure import redrive_stalled
 from .handlers.export import assembler
+from .handlers.retention import expire_anonymous_consents
 from .settings import PrivacySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,6 +36,9 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
     async def deadlines() -> dict[str, int]:
         return await flag_overdue(database)
 
+    async def anonymous_consents() -> dict[str, int]:
+        return await expire_anonymous_consents(database)
+
     return ServiceUnit(
         name="privacy",
         settings=settings,
@@ -44,7 +48,9 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
         container=container,
         subscriptions=subscriptions(container),
         sweeps=[Sweep("request-deadlines", settings.deadline_sweep_interval_s, deadlines),
-                Sweep("erasure-redrive", settings.redrive_interval_s, redrive)],
+                Sweep("erasure-redrive", settings.redrive_interval_s, redrive),
+                Sweep("anonymous-consent-expiry", settings.deadline_sweep_interval_s,
+                      anonymous_consents)],
         workers=[assembler(database, container.storage, settings.public_url,
                            settings.export_retention_days, settings.export_poll_interval_s)],
         on_stop=[storage_http.aclose, identity_http.aclose],
