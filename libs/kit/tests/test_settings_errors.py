@@ -66,3 +66,25 @@ async def test_errors_are_problem_documents_without_echoing_input():
         missing = await client.get("/nowhere")
         assert missing.status_code == 404
         assert missing.json()["type"] == "urn:aiflux:problem:not-found"
+
+
+async def test_result_downloads_refuse_private_networks_and_non_https():
+    from aiflux_kit.http import UnsafeDownload, result_download_client
+
+    client = result_download_client(ServiceSettings(env="production", service_key="k" * 40))
+    async with client:
+        for url in ("https://127.0.0.1/output.png", "https://10.0.0.8/x.png",
+                    "https://169.254.169.254/latest/meta-data", "http://cdn.example.com/x.png"):
+            with pytest.raises(UnsafeDownload):
+                await client.get(url)
+
+
+async def test_the_processor_guard_refuses_unregistered_hosts_before_sending():
+    from aiflux_kit.http import UnregisteredProcessor, processor_client
+
+    client = processor_client("wavespeed", ServiceSettings(env="production", service_key="k" * 40))
+    async with client:
+        with pytest.raises(UnregisteredProcessor):
+            await client.post("https://collector.example.net/v1/upload", json={"prompt": "x"})
+        with pytest.raises(UnregisteredProcessor):  # another processor's host is refused too
+            await client.post("https://api.stripe.com/v1/charges", json={})

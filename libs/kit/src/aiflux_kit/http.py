@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
+import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -91,6 +93,41 @@ def processor_client(
     hooks = kwargs.pop("event_hooks", {})
     hooks.setdefault("request", []).insert(0, _check)
     return httpx.AsyncClient(base_url=base_url, timeout=timeout, event_hooks=hooks, **kwargs)
+
+
+class UnsafeDownload(UnregisteredProcessor):
+    """A result URL that is not a plain HTTPS GET to a public address."""
+
+
+async def _public_addresses_only(request: httpx.Request) -> None:
+    if request.method != "GET" or request.url.scheme != "https":
+        raise UnsafeDownload(f"only HTTPS GET may fetch results, not {request.method} "
+                             f"{request.url.scheme}")
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(request.url.host, request.url.port or 443)
+    except OSError as exc:
+        raise httpx.ConnectError(f"cannot resolve {request.url.host}") from exc
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            raise UnsafeDownload(f"{request.url.host} resolves to a non-public address")
+
+
+def result_download_client(settings: ServiceSettings, *, timeout: float = 60.0) -> httpx.AsyncClient:
+    """A client for fetching generated results from a provider's CDN links.
+
+    Such a GET sends no personal data, so it is not limited to registered hosts; instead it may
+    only GET over HTTPS from public addresses (a provider-supplied URL must never reach our own
+    network). Local runs may also fetch from loopback, where the provider stand-ins listen.
+    """
+
+    async def _check(request: httpx.Request) -> None:
+        if settings.is_local and request.url.host in LOCAL_HOSTS:
+            return
+        await _public_addresses_only(request)
+
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False,
+                             event_hooks={"request": [_check]})
 
 
 def peer_client(

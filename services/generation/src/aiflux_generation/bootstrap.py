@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 from aiflux_kit.db import Database
-from aiflux_kit.http import peer_client, processor_client
+from aiflux_kit.http import peer_client, processor_client, result_download_client
 from aiflux_kit.service import Platform, ServiceUnit, Sweep
 
 from .adapters.billing_client import Billing, HttpBilling
@@ -60,15 +60,16 @@ def build_providers(settings: GenerationSettings) -> dict[str, Provider]:
                                 timeout=settings.provider_timeout_s)
 
     s = settings
+    results = result_download_client(settings, timeout=settings.provider_timeout_s)
     return {
         "wavespeed": WaveSpeed(client("wavespeed", s.wavespeed_base_url),
-                               s.wavespeed_api_key.get_secret_value()),
+                               s.wavespeed_api_key.get_secret_value(), results),
         "gemini": Gemini(client("gemini", s.gemini_base_url),
                          s.gemini_api_key.get_secret_value(), s.gemini_base_url),
         "runpod": RunPod(client("runpod", s.runpod_base_url),
                          s.runpod_api_key.get_secret_value()),
         "atlascloud": AtlasCloud(client("atlascloud", s.atlascloud_base_url),
-                                 s.atlascloud_api_key.get_secret_value()),
+                                 s.atlascloud_api_key.get_secret_value(), results),
         "local": LocalProvider(s.local_delay_s),
     }
 

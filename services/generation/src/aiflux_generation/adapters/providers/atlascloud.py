@@ -38,9 +38,13 @@ class AtlasCloud:
 
     name = "atlascloud"
 
-    def __init__(self, client: httpx.AsyncClient, api_key: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, api_key: str, results: httpx.AsyncClient | None = None,
+    ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {api_key}"}
+        # Outputs come from CDN hosts outside the registry: fetched by the kit's result client.
+        self._results = results or client
 
     async def submit(self, spec: JobSpec) -> Submission:
         """``generateVideo`` or ``generateImage``, with the retention headers."""
@@ -73,7 +77,7 @@ class AtlasCloud:
         """Output URLs are short-lived public links."""
         if output.data is not None:
             return output.data
-        response = await send(self._client, "GET", str(output.url), self.name)
+        response = await send(self._results, "GET", str(output.url), self.name)
         return response.content
 
     async def cleanup(self, job_id: str | None, file_ids: tuple[str, ...]) -> str:

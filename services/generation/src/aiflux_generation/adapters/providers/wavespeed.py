@@ -44,9 +44,13 @@ class WaveSpeed:
 
     name = "wavespeed"
 
-    def __init__(self, client: httpx.AsyncClient, api_key: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, api_key: str, results: httpx.AsyncClient | None = None,
+    ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {api_key}"}
+        # Outputs come from CDN hosts outside the registry: fetched by the kit's result client.
+        self._results = results or client
 
     async def submit(self, spec: JobSpec) -> Submission:
         """``POST /api/v3/{model}``."""
@@ -78,7 +82,7 @@ class WaveSpeed:
         """Output URLs are public CDN links: no credentials sent."""
         if output.data is not None:
             return output.data
-        response = await send(self._client, "GET", str(output.url), self.name)
+        response = await send(self._results, "GET", str(output.url), self.name)
         return response.content
 
     async def cleanup(self, job_id: str | None, file_ids: tuple[str, ...]) -> str:
