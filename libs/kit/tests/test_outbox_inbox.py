@@ -144,3 +144,29 @@ async def test_an_informational_event_without_subscribers_is_not_kept_forever(
                                             purpose="input", content_type="image/png", size=1))
     await OutboxRelay(service_db, broker).relay_batch()
     assert await count(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_messaging_retention_forgets_only_what_is_past_its_period(
+    broker: Broker, service_db: Database
+):
+    from datetime import timedelta
+
+    from aiflux_kit.consumers import forget_handled
+
+    async with service_db.transaction() as session:
+        for _ in range(3):
+            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+        await session.execute(text(
+            "UPDATE outbox SET sent_at = now() - interval '8 days' WHERE id = (SELECT min(id) FROM outbox)"))
+        await session.execute(text(
+            "UPDATE outbox SET sent_at = now() - interval '1 day' WHERE id = (SELECT max(id) FROM outbox)"))
+        await session.execute(text(
+            "INSERT INTO inbox (consumer, event_id, routing_key, handled_at) VALUES"
+            " ('c', gen_random_uuid(), 'k', now() - interval '31 days'),"
+            " ('c', gen_random_uuid(), 'k', now() - interval '29 days')"))
+    relay = OutboxRelay(service_db, broker)
+    assert await relay.forget_published(timedelta(days=7)) == 1
+    assert await count(service_db, "SELECT count(*) FROM outbox") == 2  # recent and unsent stay
+    assert await count(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+    assert await forget_handled(service_db, timedelta(days=30)) == 1
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 1

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from aiflux_contracts import Envelope, Event, UnknownEvent, decode
@@ -118,3 +119,11 @@ async def record_in_inbox(
         " ON CONFLICT DO NOTHING RETURNING event_id"),
         {"c": consumer, "e": event_id, "r": routing_key})
     return result.first() is not None
+
+
+async def forget_handled(database: Database, keep: timedelta) -> int:
+    """Delete inbox rows older than ``keep`` (they hold event ids only, for deduplication)."""
+    async with database.transaction() as session:
+        result = await session.execute(text(
+            "DELETE FROM inbox WHERE handled_at < now() - :keep"), {"keep": keep})
+    return int(getattr(result, "rowcount", 0) or 0)

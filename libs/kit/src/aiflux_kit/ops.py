@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from .auth import CurrentAdmin, Principal, current_admin
 from .errors import not_found
+from .runtime import HOUSEKEEPING_INTERVAL_S
 from .service import last_sweeps
 
 audit = logging.getLogger("aiflux.audit")
@@ -68,10 +69,12 @@ def ops_router(service: str) -> APIRouter:
         """The last run of each scheduled sweep of this service."""
         runtime = request.app.state.runtime
         recorded = await last_sweeps(runtime.units[service].database)
+        intervals = {sweep.name: sweep.interval_s for sweep in runtime.units[service].sweeps}
+        intervals.setdefault("messaging-retention", HOUSEKEEPING_INTERVAL_S)
         items = []
-        for sweep in runtime.units[service].sweeps:
-            last = recorded.get(sweep.name)
-            items.append({"name": sweep.name, "interval_seconds": sweep.interval_s,
+        for name, interval in sorted(intervals.items()):
+            last = recorded.get(name)
+            items.append({"name": name, "interval_seconds": interval,
                           "last_run": None if last is None else {
                               "started_at": last.started_at, "finished_at": last.finished_at,
                               "counts": last.counts, "error": last.error}})

@@ -160,6 +160,18 @@ class OutboxRelay:
             except (psycopg.Error, OSError):
                 await asyncio.sleep(self._poll_interval)
 
+    async def forget_published(self, keep: timedelta) -> int:
+        """Delete rows published longer than ``keep`` ago; return how many.
+
+        Event bodies name users (ids): once the bus confirmed them they serve only debugging, so
+        they must not outlive the retention the policy allows. Unsent rows are never touched.
+        """
+        async with self._db.transaction() as session:
+            result = await session.execute(text(
+                "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - :keep"),
+                {"keep": keep})
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def backlog(self) -> tuple[int, float]:
         """Unsent rows and the age in seconds of the oldest one (for ops and alerts)."""
         async with self._db.transaction() as session:

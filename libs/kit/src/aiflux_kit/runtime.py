@@ -7,14 +7,26 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .consumers import Dispatcher
+from .consumers import Dispatcher, forget_handled
 from .outbox import OutboxRelay
 from .service import Platform, ServiceUnit, Sweep, SweepResult, record_sweep
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL_S = 3600.0
+
+
+async def forget_messaging(relay: OutboxRelay, unit: ServiceUnit) -> dict[str, int]:
+    """Apply the outbox and inbox retention of one service."""
+    settings = unit.settings
+    return {
+        "outbox_deleted": await relay.forget_published(timedelta(days=settings.outbox_keep_days)),
+        "inbox_deleted": await forget_handled(unit.database,
+                                              timedelta(days=settings.inbox_keep_days)),
+    }
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class Runtime:
                 await self._start_consumers(unit)
             if self.parts.relay:
                 self._spawn(self.relays[unit.name].run(self._stop), f"{unit.name}.relay")
+                self._spawn(self._housekeeping(unit), f"{unit.name}.housekeeping")
             if self.parts.sweeps:
                 for sweep in unit.sweeps:
                     self._spawn(self._sweep_loop(unit, sweep), f"{unit.name}.{sweep.name}")
@@ -70,16 +83,29 @@ class Runtime:
     def _spawn(self, coro: Any, name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
 
-    async def _sweep_loop(self, unit: ServiceUnit, sweep: Sweep) -> None:
+    async def _sweep_loop(self, unit: ServiceUnit, sweep: Sweep, run_first: bool = False) -> None:
+        if run_first:
+            await self._record(unit.name, sweep)
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), sweep.interval_s)
             if not self._stop.is_set():
-                await self.run_sweep(unit.name, sweep.name)
+                await self._record(unit.name, sweep)
+
+    async def _housekeeping(self, unit: ServiceUnit) -> None:
+        """Hourly, next to the relay (which runs in every deployment): forget published outbox
+        rows and old inbox entries."""
+        sweep = Sweep("messaging-retention", HOUSEKEEPING_INTERVAL_S,
+                      lambda: forget_messaging(self.relays[unit.name], unit))
+        await self._sweep_loop(unit, sweep, run_first=True)
 
     async def run_sweep(self, service: str, name: str) -> SweepResult:
         """Run one sweep now and remember its result."""
         sweep = next(s for s in self.units[service].sweeps if s.name == name)
+        return await self._record(service, sweep)
+
+    async def _record(self, service: str, sweep: Sweep) -> SweepResult:
+        name = sweep.name
         result = SweepResult(name=name, started_at=datetime.now(UTC))
         try:
             result.counts = await sweep.run()

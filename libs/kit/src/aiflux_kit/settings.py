@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 100
     outbox_poll_interval_s: float = 1.0
     session_cache_ttl_s: float = 5.0
+    outbox_keep_days: float = Field(
+        default=7, description="published outbox rows (they name users by id) are deleted after this")
+    inbox_keep_days: float = Field(
+        default=30, description="how long handled event ids are remembered to drop redeliveries")
     log_level: str = "INFO"
 
     @classmethod
