@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from aiflux_billing.testing import WEBHOOK_SECRET, FakeStripe, serve, stripe_event, stripe_signature
 from aiflux_kit.auth import mint_service_token
-from aiflux_kit.db import drop_database, ensure_database
-from aiflux_kit.testing import PG_URL, TestSessions, require
+from aiflux_kit.testing import TestSessions
 from aiflux_runner.testing import run_stack
 from sqlalchemy import text
 
@@ -87,24 +86,6 @@ class Billing:
         result = await self.stack.runtime.run_sweep("billing", name)
         assert result.error is None, result.error
         return dict(result.counts)
-
-
-@pytest.fixture(scope="module")
-def module_databases() -> Iterator[Callable[[str], str]]:
-    """Fresh databases shared by one test module (each test uses its own users)."""
-    require("PostgreSQL", PG_URL, 5432)
-    made: list[str] = []
-    run = uuid.uuid4().hex[:10]
-
-    def make(name: str) -> str:
-        url = f"{PG_URL.rstrip('/')}/t{run}_{name}"
-        ensure_database(url)
-        made.append(url)
-        return url
-
-    yield make
-    for url in made:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aiflux_kit.db import drop_database, ensure_database
-from aiflux_kit.testing import PG_URL, TestSessions, require
+from aiflux_kit.testing import TestSessions
 from aiflux_runner.testing import Stack, run_stack
 
 SHARED_SETTINGS = {
@@ -51,24 +50,6 @@ def s3_settings(endpoint: str) -> dict[str, Any]:
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
     return {"backend": "s3", "s3_endpoint_url": endpoint, "s3_bucket": bucket,
             "s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
-
-
-@pytest.fixture(scope="module")
-def module_databases() -> Iterator[Callable[[str], str]]:
-    """Fresh databases that live as long as a test module (dropped afterwards)."""
-    require("PostgreSQL", PG_URL, 5432)
-    made: list[str] = []
-    run = uuid.uuid4().hex[:10]
-
-    def make(name: str) -> str:
-        url = f"{PG_URL.rstrip('/')}/t{run}_{name}"
-        ensure_database(url)
-        made.append(url)
-        return url
-
-    yield make
-    for url in made:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

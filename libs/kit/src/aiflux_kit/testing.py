@@ -41,9 +41,7 @@ def require(name: str, url: str, default_port: int) -> None:
     pytest.skip(f"{message}; start it to run this test")
 
 
-@pytest.fixture
-def pg_database() -> Iterator[Callable[[str], str]]:
-    """A factory of fresh, empty databases on the test PostgreSQL; dropped after the test."""
+def _database_factory() -> Iterator[Callable[[str], str]]:
     require("PostgreSQL", PG_URL, 5432)
     made: list[str] = []
     run = uuid.uuid4().hex[:10]
@@ -57,6 +55,18 @@ def pg_database() -> Iterator[Callable[[str], str]]:
     yield make
     for url in made:
         drop_database(url)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Callable[[str], str]]:
+    """A factory of fresh, empty databases on the test PostgreSQL; dropped after the test."""
+    yield from _database_factory()
+
+
+@pytest.fixture(scope="module")
+def module_databases() -> Iterator[Callable[[str], str]]:
+    """Like ``pg_database``, but shared by one test module (for a stack the module reuses)."""
+    yield from _database_factory()
 
 
 @pytest.fixture
