@@ -19,7 +19,7 @@ $(VENV_STAMP): $(UV)
 	$(UV) sync --frozen --all-packages
 	rm -f .venv/.synced-*; touch $@
 
-.PHONY: help install run test test-fast lint up down migrate bench contracts env-example clean
+.PHONY: help install run test test-fast lint up down migrate bench contracts env-example openapi clean
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -40,6 +40,9 @@ lint: $(VENV_STAMP)  ## ruff and mypy
 
 contracts: $(VENV_STAMP)  ## regenerate JSON Schema snapshots and the AsyncAPI document
 	$(UV) run --frozen python -m aiflux_contracts.snapshots --write
+
+openapi: $(VENV_STAMP)  ## regenerate docs/openapi/<service>.json from the routes
+	$(UV) run --frozen python -m aiflux_runner.openapi --write
 
 env-example: $(VENV_STAMP)  ## regenerate .env.example from the settings classes
 	$(UV) run --frozen python -m aiflux_runner.envdoc --write
