@@ -69,7 +69,7 @@ class Person:
         return self.signed.headers
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
     """Poll ``check`` until it returns something truthy (or fail at the deadline)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -115,12 +115,18 @@ def people():
 
 # --- distributed mode: every service as its own processes on RabbitMQ, PostgreSQL, S3 ---------
 
-def _free_port() -> int:
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (all held open while choosing, so none repeats)."""
     import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _rabbit_vhost(name: str, create: bool) -> None:
@@ -201,7 +207,8 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
 
     vhost = f"t{uuid.uuid4().hex[:10]}"
     await asyncio.to_thread(_rabbit_vhost, vhost, True)
-    moto_port = _free_port()
+    ports = iter(_free_ports(3 * len(SERVICES) + 2))
+    moto_port = next(ports)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     s3_endpoint = f"http://127.0.0.1:{moto_port}"
@@ -210,8 +217,8 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
     for service in SERVICES:
         migrations = __import__(builder(service).__module__, fromlist=["MIGRATIONS"]).MIGRATIONS
         await asyncio.to_thread(run_migrations, migrations, db_urls[service])
-    api_ports = {s: _free_port() for s in SERVICES}
-    gateway_port = _free_port()
+    api_ports = {s: next(ports) for s in SERVICES}
+    gateway_port = next(ports)
     public_url = f"http://127.0.0.1:{gateway_port}"
     env = _distributed_env(tmp_path, db_urls, amqp_url.rstrip("/") + f"/{vhost}", api_ports,
                            public_url, s3_endpoint)
@@ -220,7 +227,7 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
     health: list[str] = []
     for service in SERVICES:
         for part in ("api", "worker", "relay"):
-            port = api_ports[service] if part == "api" else _free_port()
+            port = api_ports[service] if part == "api" else next(ports)
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "aiflux_runner.cli", part, service,
                  "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log))
