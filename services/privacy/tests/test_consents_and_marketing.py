@@ -66,11 +66,17 @@ async def test_marketing_reaches_only_consenting_users_and_its_link_withdraws(pr
     keen, _ = privacy.user()
     declined, _ = privacy.user()
     changed_mind, changed_headers = privacy.user()
-    for user_id, opt_in in ((keen, True), (declined, False), (changed_mind, True)):
+    restricted, restricted_headers = privacy.user()
+    for user_id, opt_in in ((keen, True), (declined, False), (changed_mind, True),
+                            (restricted, True)):
         await privacy.publish(registered(user_id, marketing=opt_in))
 
     async def all_recorded():
-        return len(await privacy.published(ConsentChanged)) >= 6
+        return len(await privacy.published(ConsentChanged)) >= 8
+
+    # Restricted processing (Art. 18) stops marketing too, consent or not.
+    assert (await client.post("/v1/privacy/requests", json={"type": "restriction"},
+                              headers=restricted_headers)).status_code == 202
 
     await wait(all_recorded)
     off = await client.put("/v1/privacy/consents/marketing", json={"granted": False},
