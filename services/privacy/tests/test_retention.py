@@ -34,20 +34,3 @@ async def test_anonymous_consents_expire_only_past_13_months_and_unlinked(privac
     shown = (await privacy.client.get("/v1/ops/privacy/sweeps", headers=admin)).json()["items"]
     last = next(s for s in shown if s["name"] == "anonymous-consent-expiry")["last_run"]
     assert last["counts"] == {"deleted": 1}
-
-
-async def test_published_events_are_forgotten_after_a_week_unsent_ones_never(privacy):
-    await privacy.sql("DELETE FROM outbox")
-    rows = {"old_sent": "now() - interval '8 days'", "new_sent": "now() - interval '6 days'",
-            "old_unsent": None}
-    for name, sent_at in rows.items():
-        await privacy.sql(
-            "INSERT INTO outbox (event_id, routing_key, body, created_at, available_at, sent_at)"
-            f" VALUES (:id, :key, '{{}}', now() - interval '9 days', now() + interval '1 hour',"
-            f" {sent_at or 'NULL'})", id=uuid.uuid4(), key=f"privacy.{name}.v1")
-
-    swept = await privacy.stack.runtime.run_sweep("privacy", "sent-events-cleanup")
-
-    assert swept.counts == {"deleted": 1}
-    left = {row.routing_key for row in await privacy.sql("SELECT routing_key FROM outbox")}
-    assert left == {"privacy.new_sent.v1", "privacy.old_unsent.v1"}

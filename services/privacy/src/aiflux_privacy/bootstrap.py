@@ -15,7 +15,7 @@ from .container import PrivacyContainer
 from .handlers.deadlines import flag_overdue
 from .handlers.erasure import redrive_stalled
 from .handlers.export import assembler
-from .handlers.retention import expire_anonymous_consents, forget_sent_events
+from .handlers.retention import expire_anonymous_consents
 from .settings import PrivacySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,9 +39,6 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
     async def anonymous_consents() -> dict[str, int]:
         return await expire_anonymous_consents(database)
 
-    async def sent_events() -> dict[str, int]:
-        return await forget_sent_events(database, settings.sent_events_keep_days)
-
     return ServiceUnit(
         name="privacy",
         settings=settings,
@@ -53,8 +50,7 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
         sweeps=[Sweep("request-deadlines", settings.deadline_sweep_interval_s, deadlines),
                 Sweep("erasure-redrive", settings.redrive_interval_s, redrive),
                 Sweep("anonymous-consent-expiry", settings.deadline_sweep_interval_s,
-                      anonymous_consents),
-                Sweep("sent-events-cleanup", settings.deadline_sweep_interval_s, sent_events)],
+                      anonymous_consents)],
         workers=[assembler(database, container.storage, settings.public_url,
                            settings.export_retention_days, settings.export_poll_interval_s)],
         on_stop=[storage_http.aclose, identity_http.aclose],

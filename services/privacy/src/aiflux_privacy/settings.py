@@ -25,8 +25,6 @@ class PrivacySettings(ServiceSettings):
     export_poll_interval_s: float = 2.0
     export_retention_days: int = 7
     consent_cookie: str = "aiflux_consent_id"
-    # Published outbox rows (their bodies name users) are kept this long, then deleted.
-    sent_events_keep_days: int = 7
 
     def secret(self, name: str) -> str:
         """A secret setting; in local runs a placeholder is replaced by one derived from the

@@ -28,16 +28,3 @@ async def expire_anonymous_consents(database: Database, now: datetime | None = N
     async with database.transaction() as session:
         result = await session.execute(_EXPIRED, {"cutoff": cutoff})
     return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
-
-
-async def forget_sent_events(database: Database, keep_days: int) -> dict[str, int]:
-    """Delete outbox rows published more than ``keep_days`` ago.
-
-    Their bodies carry user ids (and mail parameters): once the bus confirmed them they serve
-    only debugging, so they must not outlive an erasure. Unsent rows are never touched.
-    """
-    async with database.transaction() as session:
-        result = await session.execute(text(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL"
-            " AND sent_at < now() - make_interval(days => :days)"), {"days": keep_days})
-    return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
