@@ -32,8 +32,12 @@ async def test_policy_publication_and_marketing_reach_users_by_mail(stack_factor
         assert not [m for m in mails_to(stack.data_dir, quiet.signed.email)
                     if "Winter" in str(m["Subject"])]
         link = urlsplit(LINK.search(mail_text(mail)).group(0))
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert mail["List-Unsubscribe"] == f"<{link.geturl()}>"
         async with type(keen.client)(base_url=stack.base_url) as anonymous:
-            clicked = await anonymous.get(f"{link.path}?{link.query}")
+            page = await anonymous.get(f"{link.path}?{link.query}")
+            assert page.status_code == 200 and "Unsubscribe" in page.text
+            clicked = await anonymous.post(f"{link.path}?{link.query}")
         assert clicked.status_code == 200 and clicked.json()["changed"] is True
         state = (await keen.client.get("/v1/privacy/consents")).json()
         assert state["consents"]["marketing"]["granted"] is False

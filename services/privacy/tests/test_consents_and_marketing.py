@@ -95,9 +95,14 @@ async def test_marketing_reaches_only_consenting_users_and_its_link_withdraws(pr
     assert [m["user_id"] for m in mails] == [str(keen)]
 
     link = urlsplit(mails[0]["params"]["withdraw_url"])
-    tampered = await client.get(f"{link.path}?user={keen}&sig={'0' * 64}")
+    tampered = await client.post(f"{link.path}?user={keen}&sig={'0' * 64}")
     assert tampered.status_code == 403
-    clicked = await client.get(f"{link.path}?{link.query}")  # no session: one click
+    page = await client.get(f"{link.path}?{link.query}")  # opening the link changes nothing
+    assert page.status_code == 200 and "<form method='post'" in page.text
+    still = await client.post("/v1/ops/privacy/marketing/campaigns",
+                              json={"subject": "Still there?", "body": "Hi"}, headers=admin)
+    assert still.json()["recipients"] == 1
+    clicked = await client.post(f"{link.path}?{link.query}")  # no session: one click
     assert clicked.status_code == 200 and clicked.json()["changed"] is True
 
     again = await client.post("/v1/ops/privacy/marketing/campaigns",

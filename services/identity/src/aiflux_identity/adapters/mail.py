@@ -23,6 +23,8 @@ class Mail:
     subject: str
     text: str
     html: str
+    unsubscribe_url: str | None = None
+    """Marketing only: announced in ``List-Unsubscribe`` with RFC 8058 one-click POST."""
 
 
 class Mailer(Protocol):
@@ -40,6 +42,9 @@ def build_message(sender: str, to: str, mail: Mail) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="aiflux.local")
+    if mail.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     return message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from ..adapters.mail import Mail
@@ -88,5 +89,6 @@ def request_update(status: str, url: str) -> Mail:
 
 def marketing(subject: str, body: str, withdraw_url: str) -> Mail:
     """A marketing message; always carries the one-click consent withdrawal link."""
-    return _mail(subject, [body, "You receive this because you agreed to marketing mails."],
+    mail = _mail(subject, [body, "You receive this because you agreed to marketing mails."],
                  ("Unsubscribe with one click", withdraw_url))
+    return replace(mail, unsubscribe_url=withdraw_url)

@@ -59,13 +59,17 @@ async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str
     return {"id": str(campaign_id), "recipients": len(recipients)}
 
 
+def check_link(user_id: uuid.UUID, signature: str, secret: str) -> None:
+    """Refuse a withdrawal link that this service did not sign for ``user_id``."""
+    if not hmac.compare_digest(withdraw_signature(user_id, secret), signature):
+        raise Problem(403, "invalid-link", "Invalid link",
+                      "This withdrawal link is not valid; sign in to change your consents.")
+
+
 async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature: str,
                            secret: str) -> bool:
     """Withdraw marketing consent from a mail's link; False when it was already withdrawn."""
-    expected = withdraw_signature(user_id, secret)
-    if not hmac.compare_digest(expected, signature):
-        raise Problem(403, "invalid-link", "Invalid link",
-                      "This withdrawal link is not valid; sign in to change your consents.")
+    check_link(user_id, signature, secret)
     entry = (await consent_state(session, user_id)).get(Purpose.MARKETING)
     if entry is None or not entry.granted:
         return False

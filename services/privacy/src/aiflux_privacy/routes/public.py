@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 from aiflux_kit.auth import CurrentUserAnyPolicy
 from aiflux_kit.errors import Problem
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from ..domain.catalog import processors, retention_rules
@@ -138,12 +139,36 @@ def _consent_routes(api: APIRouter) -> None:
         state = await consents.consent_state(session, user.user_id)
         return {**consents.state_view("user", state), "linked_purposes": taken}
 
-    @api.api_route("/consents/marketing/withdraw", methods=["GET", "POST"])
+    @api.get("/consents/marketing/withdraw", response_class=HTMLResponse)
+    async def confirm_withdrawal(user: uuid.UUID, sig: str, container: Container) -> HTMLResponse:
+        """The page a marketing mail's link opens: one button, no change yet (mail scanners
+        follow links; only the POST withdraws)."""
+        marketing.check_link(user, sig, container.link_secret)
+        return HTMLResponse(withdrawal_page(user, sig), headers=PAGE_HEADERS)
+
+    @api.post("/consents/marketing/withdraw")
     async def withdraw_marketing(user: uuid.UUID, sig: str, container: Container,
                                  session: Session) -> dict[str, Any]:
-        """One-click withdrawal from a marketing mail's link; no sign-in needed."""
+        """Withdraw marketing consent without signing in: the page's button, or the mail
+        client's RFC 8058 one-click POST (``List-Unsubscribe-Post``)."""
         changed = await marketing.withdraw_by_link(session, user, sig, container.link_secret)
         return {"purpose": Purpose.MARKETING, "granted": False, "changed": changed}
+
+
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; form-action 'self'",
+                "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+
+
+def withdrawal_page(user: uuid.UUID, sig: str) -> str:
+    """One button that withdraws marketing consent (the values are a UUID and hex)."""
+    action = f"/v1/privacy/consents/marketing/withdraw?user={user}&sig={escape(sig, quote=True)}"
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribe</title></head>"
+        "<body><h1>Stop marketing mails from AIFLUX?</h1>"
+        f"<form method='post' action='{action}'>"
+        "<button type='submit'>Unsubscribe</button></form>"
+        "<p>Service mails (security, receipts, your requests) are not affected.</p>"
+        "</body></html>")
 
 
 def _request_routes(api: APIRouter) -> None:
