@@ -60,10 +60,13 @@ async def test_ops_routes_need_the_admin_role_and_are_audited(identity_stack) ->
         assert set_admin(stack.unit("identity").settings.database_url, signed.username, True)
         allowed = await stack.client.get("/v1/ops/identity/policy-notices")
         assert allowed.status_code == 200
+        generic = await stack.client.get("/v1/ops/identity/outbox")  # the kit's ops route
+        assert generic.status_code == 200
         log = await stack.client.get("/v1/ops/identity/security-log",
                                      params={"user_id": str(signed.user_id)})
         events = [(row["event"], row["detail"].get("path")) for row in log.json()["items"]]
-        assert ("admin_access", "/v1/ops/identity/policy-notices") in events
+        assert events.count(("admin_access", "/v1/ops/identity/policy-notices")) == 1
+        assert ("admin_access", "/v1/ops/identity/outbox") in events
         assert ("admin_granted", None) in events
         assert all("password" not in str(row) for row in log.json()["items"])
         assert set_admin(stack.unit("identity").settings.database_url, signed.username, False)

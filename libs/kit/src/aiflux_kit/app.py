@@ -36,6 +36,8 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
     app.state.services = {name: unit.container for name, unit in runtime.units.items()}
     app.state.session_verifier = runtime.platform.session_verifier
     app.state.limiter = runtime.platform.limiter
+    app.state.admin_audit_sinks = {name: unit.admin_audit for name, unit in runtime.units.items()
+                                   if unit.admin_audit is not None}
     for unit in runtime.units.values():
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
@@ -21,6 +23,8 @@ import jwt
 from fastapi import Depends, Request
 
 from .errors import Problem
+
+_audit_log = logging.getLogger("aiflux.audit")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -156,11 +160,31 @@ async def current_user(request: Request) -> Principal:
 
 
 async def current_admin(request: Request) -> Principal:
-    """The caller, who must hold the admin role."""
+    """The caller, who must hold the admin role. Every admin call is audited (once a request):
+    to the ``aiflux.audit`` log, and to the owning service's audit sink if it has one
+    (identity's writes its security log)."""
     principal = await _authenticate(request)
     if not principal.is_admin:
         raise Problem(403, "admin-required", "Forbidden", "This route is for operators.")
+    await _audit_admin_call(request, principal)
     return principal
+
+
+AdminAuditSink = Callable[[Principal, Request], Awaitable[None]]
+
+
+async def _audit_admin_call(request: Request, principal: Principal) -> None:
+    if getattr(request.state, "admin_audited", False):
+        return
+    request.state.admin_audited = True
+    path = request.url.path
+    _audit_log.info("admin call", extra={"user_id": str(principal.user_id),
+                                         "method": request.method, "path": path})
+    parts = path.split("/")
+    service = parts[3] if len(parts) > 3 and parts[1:3] == ["v1", "ops"] else None
+    sink = getattr(request.app.state, "admin_audit_sinks", {}).get(service)
+    if sink is not None:
+        await sink(principal, request)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -1,33 +1,24 @@
 """Ops routes every service has: outbox backlog, dead-lettered messages with replay, sweeps.
 
-Admin role only; every call is logged to the audit logger with the operator's id.
+Admin role only; every call is audited by ``current_admin``.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from .auth import CurrentAdmin, Principal, current_admin
+from .auth import CurrentAdmin, current_admin
 from .errors import not_found
 from .runtime import HOUSEKEEPING_INTERVAL_S
 from .service import last_sweeps
-
-audit = logging.getLogger("aiflux.audit")
-
-
-async def _audited(request: Request, admin: Principal = Depends(current_admin)) -> Principal:
-    audit.info("admin call", extra={"user_id": str(admin.user_id), "method": request.method,
-                                    "path": request.url.path})
-    return admin
 
 
 def ops_router(service: str) -> APIRouter:
     """The generic ``/v1/ops/<service>`` routes."""
     router = APIRouter(prefix=f"/v1/ops/{service}", tags=[f"ops: {service}"],
-                       dependencies=[Depends(_audited)])
+                       dependencies=[Depends(current_admin)])
 
     def _spec(request: Request, consumer: str) -> Any:
         runtime = request.app.state.runtime

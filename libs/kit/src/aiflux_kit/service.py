@@ -18,7 +18,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from .auth import SessionVerifier
+from .auth import AdminAuditSink, SessionVerifier
 from .bus import Broker, QueueSpec
 from .consumers import Subscription
 from .db import Database
@@ -86,6 +86,8 @@ class ServiceUnit:
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     session_verifier: SessionVerifier | None = None
+    admin_audit: AdminAuditSink | None = None
+    """Called for every admin call to this service's ops routes (after the audit log line)."""
 
 
 async def record_sweep(database: Database, result: SweepResult) -> None:

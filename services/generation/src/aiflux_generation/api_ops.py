@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import sqlalchemy as sa
-from aiflux_kit.auth import CurrentAdmin, Principal, current_admin
+from aiflux_kit.auth import CurrentAdmin, current_admin
 from aiflux_kit.errors import not_found
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -15,8 +14,6 @@ from .adapters.orm import generation, provider_cleanup
 
 if TYPE_CHECKING:
     from .bootstrap import GenerationContainer
-
-audit = logging.getLogger("aiflux.audit")
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 
@@ -26,16 +23,10 @@ def _c(request: Request) -> GenerationContainer:
     return found
 
 
-async def _audited(request: Request, admin: Principal = Depends(current_admin)) -> Principal:
-    audit.info("admin call", extra={"user_id": str(admin.user_id), "method": request.method,
-                                    "path": request.url.path})
-    return admin
-
-
 def ops_routes() -> APIRouter:
     """``/v1/ops/generation/...`` (the kit adds outbox, dead letters and sweeps)."""
     router = APIRouter(prefix="/v1/ops/generation", tags=["ops: generation"],
-                       dependencies=[Depends(_audited)])
+                       dependencies=[Depends(current_admin)])
 
     @router.get("/failed-jobs")
     async def failed_jobs(request: Request, _: CurrentAdmin, limit: Limit = 50

@@ -14,6 +14,7 @@ from .domain.passwords import PasswordHasher
 from .handlers.common import IdentityContainer
 from .handlers.sessions import DbSessionVerifier
 from .maintenance import sweeps, workers
+from .routes_ops import record_admin_access
 from .settings import IdentitySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,4 +46,5 @@ def build(platform: Platform, settings: IdentitySettings | None = None) -> Servi
         workers=workers(container),
         on_stop=[_close],
         session_verifier=DbSessionVerifier(container),
+        admin_audit=record_admin_access,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -10,7 +9,6 @@ from fastapi import Depends, Query, Request
 if TYPE_CHECKING:
     from ..bootstrap import BillingContainer
 
-audit = logging.getLogger("aiflux.audit")
 
 
 def _container(request: Request) -> BillingContainer:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiflux_kit.auth import CurrentAdmin, Principal, current_admin
+from aiflux_kit.auth import CurrentAdmin, current_admin
 from aiflux_kit.service import last_sweeps
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from ..adapters.orm import Dispute, Payment
-from .deps import Container, Cursor, Limit, audit, page
+from .deps import Container, Cursor, Limit, page
 
 RECONCILIATION = "stripe-reconciliation"
-
-
-async def _audited(request: Request, admin: Principal = Depends(current_admin)) -> Principal:
-    audit.info("admin call", extra={"user_id": str(admin.user_id), "method": request.method,
-                                    "path": request.url.path})
-    return admin
 
 
 def _ops_payment(p: Payment) -> dict[str, Any]:
@@ -35,7 +29,7 @@ def _ops_payment(p: Payment) -> dict[str, Any]:
 def ops_routes() -> APIRouter:
     """The billing-specific ops routes (admin only, audited)."""
     router = APIRouter(prefix="/v1/ops/billing", tags=["ops: billing"],
-                       dependencies=[Depends(_audited)])
+                       dependencies=[Depends(current_admin)])
 
     async def _payments(container: Any, limit: int, cursor: int | None,
                         *conditions: Any) -> dict[str, Any]:
