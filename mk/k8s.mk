@@ -67,6 +67,7 @@ k8s-checkov: k8s-render
 
 # In the project venv (when there is one) the tests also run the real `aiflux` parser and read
 # the settings classes; the tools venv alone runs the rest, for a standalone check.
-K8S_PYTEST_PYTHON = $(if $(wildcard $(K8S_ROOT)/.venv/bin/python),$(K8S_ROOT)/.venv/bin/python,$(K8S_BIN)/python)
+K8S_PROJECT_PYTHON = $(wildcard $(K8S_ROOT)/.venv/bin/python)
+K8S_PYTEST = $(if $(K8S_PROJECT_PYTHON),$(K8S_PROJECT_PYTHON) -m pytest -o asyncio_default_fixture_loop_scope=function,$(K8S_BIN)/python -m pytest)
 k8s-pytest: k8s-render
-	cd $(K8S_ROOT) && $(K8S_PYTEST_PYTHON) -m pytest -c tests/k8s/pytest.ini tests/k8s -q
+	cd $(K8S_ROOT) && $(K8S_PYTEST) -c tests/k8s/pytest.ini tests/k8s -q
