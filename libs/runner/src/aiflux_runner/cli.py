@@ -143,6 +143,14 @@ def _check_parking(args: argparse.Namespace) -> None:
     raise SystemExit(asyncio.run(_with_runtime(args.service, action)))
 
 
+def _embedded_database(data_dir: Path, service: str) -> str:
+    """The database URL of ``service`` in the embedded install under ``data_dir`` (started if
+    it is not running), for service commands such as ``admin-grant --data-dir``."""
+    from .embedded import start_postgres
+
+    return start_postgres(data_dir).format(db=f"aiflux_{service}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiflux", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
             commands = importlib.import_module(f"aiflux_{service}.commands")
         except ModuleNotFoundError:
             continue
-        commands.add_commands(sub)
+        commands.add_commands(sub, _embedded_database)
     return parser
 
 

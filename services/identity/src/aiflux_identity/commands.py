@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -35,11 +36,13 @@ def set_admin(database_url: str, username: str, grant: bool) -> bool:
     return True
 
 
+EmbeddedDatabase = Callable[[Path, str], str]
+"""Given by the runner: the URL of a service database of the embedded install in a data dir."""
+
+
 def _database_url(args: argparse.Namespace) -> str:
     if args.data_dir:
-        from aiflux_runner.embedded import start_postgres
-
-        return start_postgres(Path(args.data_dir).resolve()).format(db="aiflux_identity")
+        return str(args.embedded_database(Path(args.data_dir).resolve(), "identity"))
     if os.environ.get("IDENTITY_DATABASE_URL"):
         return IdentitySettings().database_url
     raise SystemExit("set IDENTITY_DATABASE_URL, or pass --data-dir for an embedded install")
@@ -52,11 +55,12 @@ def _run(args: argparse.Namespace) -> None:
     print(f"{'granted' if grant else 'revoked'} the admin role of {args.username}")
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction, embedded_database: EmbeddedDatabase
+                 ) -> None:
     """Add ``admin-grant`` and ``admin-revoke`` to the ``aiflux`` command."""
     for name, verb in (("admin-grant", "grant"), ("admin-revoke", "revoke")):
         parser = subparsers.add_parser(name, help=f"{verb} the admin role of a user")
         parser.add_argument("username")
         parser.add_argument("--data-dir", help="embedded install's data directory "
                             "(default: IDENTITY_DATABASE_URL)")
-        parser.set_defaults(func=_run)
+        parser.set_defaults(func=_run, embedded_database=embedded_database)
