@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
+from aiflux_kit.db import Database
 from aiflux_kit.errors import Problem, install_problem_handlers
 from aiflux_kit.settings import ServiceSettings
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
 
 
 def test_production_refuses_placeholder_secrets():
@@ -88,3 +94,46 @@ async def test_the_processor_guard_refuses_unregistered_hosts_before_sending():
             await client.post("https://collector.example.net/v1/upload", json={"prompt": "x"})
         with pytest.raises(UnregisteredProcessor):  # another processor's host is refused too
             await client.post("https://api.stripe.com/v1/charges", json={})
+
+
+async def test_nul_characters_postgresql_cannot_store_are_a_422_and_change_nothing(
+        pg_database: Callable[[str], str]):
+    """Fuzzing found U+0000 in a body or query string reaching PostgreSQL as a 500."""
+    database = Database(pg_database("kit_nul"))
+    async with database.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE note (body text, extra jsonb)"))
+    application = FastAPI()
+    install_problem_handlers(application)
+
+    @application.post("/notes")
+    async def add(body: dict[str, Any]) -> dict[str, str]:
+        async with database.transaction() as session:
+            await session.execute(text("INSERT INTO note (body) VALUES ('kept')"))
+            await session.execute(
+                text("INSERT INTO note (body, extra) VALUES (:b, CAST(:e AS jsonb))"),
+                {"b": body.get("text", ""), "e": json.dumps(body.get("extra", {}))})
+        return {"ok": "yes"}
+
+    @application.get("/bad-sql")
+    async def bad_sql() -> None:
+        async with database.transaction() as session:
+            await session.execute(text("SELECT * FROM no_such_table"))
+
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for body in ({"text": "a\u0000b"}, {"extra": {"k": "a\u0000b"}}):
+                refused = await client.post("/notes", json=body)
+                assert refused.status_code == 422, refused.text
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert refused.json()["type"] == "urn:aiflux:problem:invalid-characters"
+            # other database errors are still ours: a 500, not blamed on the client
+            crash = await client.get("/bad-sql")
+            assert crash.status_code == 500
+            assert crash.json()["type"] == "urn:aiflux:problem:internal-error"
+            assert (await client.post("/notes", json={"text": "fine"})).status_code == 200
+        async with database.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT body FROM note ORDER BY body"))).scalars()
+            assert list(rows) == ["fine", "kept"]
+    finally:
+        await database.dispose()

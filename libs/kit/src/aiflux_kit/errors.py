@@ -11,9 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "urn:aiflux:problem:"
@@ -96,6 +98,18 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _unstorable_text(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused the statement only because client text holds U+0000.
+
+    psycopg refuses NUL in text parameters before sending; PostgreSQL refuses ``\\u0000``
+    in ``jsonb``. Either way the statement (and so its transaction) changed nothing.
+    """
+    orig = exc.orig
+    if isinstance(orig, psycopg.errors.UntranslatableCharacter):
+        return True
+    return type(orig) is psycopg.DataError and "NUL (0x00)" in str(orig)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` a problem+json response; nothing escapes as a bare 500."""
 
@@ -117,6 +131,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         problem = Problem(exc.status_code, slug, title, detail, headers=exc.headers)
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not _unstorable_text(exc):
+            return await _unexpected(request, exc)
+        problem = Problem(
+            422, "invalid-characters", "Invalid characters",
+            "Text in the request must not contain NUL (U+0000) characters.",
+        )
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)
