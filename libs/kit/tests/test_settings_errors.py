@@ -137,3 +137,31 @@ async def test_nul_characters_postgresql_cannot_store_are_a_422_and_change_nothi
             assert list(rows) == ["fine", "kept"]
     finally:
         await database.dispose()
+
+
+async def test_conflicts_are_409_problems_and_database_errors_never_log_the_values(
+    pg_database, caplog: pytest.LogCaptureFixture
+):
+    from aiflux_kit.db import Database
+    from sqlalchemy import text
+
+    db = Database(pg_database("errors"))
+    application = FastAPI()
+    install_problem_handlers(application)
+
+    @application.post("/notes")
+    async def store(body: Body) -> dict[str, str]:
+        async with db.transaction() as session:
+            await session.execute(text("CREATE TABLE IF NOT EXISTS notes (t text UNIQUE)"))
+            await session.execute(text("INSERT INTO notes (t) VALUES (:t)"), {"t": body.password})
+        return {"ok": "yes"}
+
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        nul = await client.post("/notes", json={"password": "anna@example.com\u0000", "age": 1})
+        assert nul.status_code == 422
+        assert (await client.post("/notes", json={"password": "x", "age": 1})).status_code == 200
+        duplicate = await client.post("/notes", json={"password": "x", "age": 1})
+        assert duplicate.status_code == 409
+    await db.dispose()
+    assert "anna@example.com" not in caplog.text

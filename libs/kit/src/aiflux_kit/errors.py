@@ -15,7 +15,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "urn:aiflux:problem:"
@@ -110,6 +110,10 @@ def _unstorable_text(exc: DBAPIError) -> bool:
     return type(orig) is psycopg.DataError and "NUL (0x00)" in str(orig)
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` a problem+json response; nothing escapes as a bare 500."""
 
@@ -143,9 +147,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    @app.exception_handler(IntegrityError)
+    async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity conflict", extra={"path": request.url.path,
+                                                  "sqlstate": _sqlstate(exc)})
+        problem = Problem(409, "conflict", "Conflict",
+                          "The request conflicts with the current state; nothing was changed.")
+        return problem_response(problem, request.url.path)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        # The type only: messages of driver errors can quote the input.
+        log.error("unhandled error", extra={"path": request.url.path,
+                                            "error": type(exc).__qualname__})
         problem = Problem(
             500, "internal-error", "Internal error",
             "Something went wrong on our side; nothing was changed. Please retry later.",

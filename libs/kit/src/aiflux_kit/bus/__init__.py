@@ -108,6 +108,14 @@ class Broker(Protocol):
         """How many subscriptions are consuming right now."""
 
 
+def describe_failure(exc: BaseException) -> str:
+    """What a failed delivery records for ops: the exception type, never its message (driver and
+    client errors quote their input, e.g. an email address or a prompt)."""
+    if isinstance(exc, Poison):
+        return f"poison: {exc}"  # our own wording: names the routing key and the error type
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
 def next_step(spec: QueueSpec, attempt: int) -> int | None:
     """The retry delay (ms) after failed ``attempt`` (1-based), or None when it is time to park."""
     if attempt <= len(spec.retry_delays_ms):

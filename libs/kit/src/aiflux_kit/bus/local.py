@@ -30,6 +30,7 @@ from . import (
     PublishFailed,
     QueueSpec,
     Unroutable,
+    describe_failure,
     next_step,
     topic_matches,
 )
@@ -200,16 +201,16 @@ class LocalBroker:
         try:
             await on_message(delivery)
         except Poison as exc:
-            await self._park(conn, row["id"], attempt, f"poison: {exc}")
+            await self._park(conn, row["id"], attempt, describe_failure(exc))
         except Exception as exc:
             delay = next_step(spec, attempt)
             if delay is None:
-                await self._park(conn, row["id"], attempt, repr(exc)[:500])
+                await self._park(conn, row["id"], attempt, describe_failure(exc))
             else:
                 await conn.execute(
                     "UPDATE bus_message SET attempts = %s, last_error = %s,"
                     " available_at = now() + make_interval(secs => %s) WHERE id = %s",
-                    (attempt, repr(exc)[:500], delay / 1000, row["id"]))
+                    (attempt, describe_failure(exc), delay / 1000, row["id"]))
         else:
             await conn.execute("DELETE FROM bus_message WHERE id = %s", (row["id"],))
 

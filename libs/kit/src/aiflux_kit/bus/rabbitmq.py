@@ -40,6 +40,7 @@ from . import (
     PublishFailed,
     QueueSpec,
     Unroutable,
+    describe_failure,
     next_step,
 )
 
@@ -177,13 +178,13 @@ class RabbitBroker:
         try:
             await on_message(delivery)
         except Poison as exc:
-            await self._reroute(spec.parking, message, delivery, attempt, f"poison: {exc}")
+            await self._reroute(spec.parking, message, delivery, attempt, describe_failure(exc))
         except Exception as exc:
             delay = next_step(spec, attempt)
             target = spec.parking if delay is None else f"{spec.name}.retry.{attempt - 1}"
             log.warning("handler failed", extra={"queue": spec.name, "attempt": attempt,
                                                   "error": type(exc).__name__})
-            await self._reroute(target, message, delivery, attempt + 1, repr(exc)[:500])
+            await self._reroute(target, message, delivery, attempt + 1, describe_failure(exc))
         else:
             await message.ack()
 
