@@ -15,14 +15,22 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
+PRODUCTION = ServiceSettings(env="production", service_key="k" * 40,
+                             amqp_url="amqp://svc:from-the-vault@rabbit:5672/aiflux")
+
 
 def test_production_refuses_placeholder_secrets():
+    amqp = "amqp://svc:from-the-vault@rabbit:5672/aiflux"
     with pytest.raises(ValidationError, match="service_key"):
-        ServiceSettings(env="production", service_key="change-me")
+        ServiceSettings(env="production", service_key="change-me", amqp_url=amqp)
     with pytest.raises(ValidationError, match="trusted_callers"):
-        ServiceSettings(env="production", service_key="a" * 40,
+        ServiceSettings(env="production", service_key="a" * 40, amqp_url=amqp,
                         trusted_callers={"billing": "change-me"})
-    assert ServiceSettings(env="production", service_key="a" * 40).env == "production"
+    with pytest.raises(ValidationError, match="guest"):
+        ServiceSettings(env="production", service_key="a" * 40)
+    production = ServiceSettings(env="production", service_key="a" * 40,
+                                 amqp_url="amqp://billing:s3cr3t-from-vault@rabbit:5672/aiflux")
+    assert production.env == "production"
     assert ServiceSettings(env="dev").service_key.get_secret_value() == "change-me"
 
 
@@ -77,7 +85,7 @@ async def test_errors_are_problem_documents_without_echoing_input():
 async def test_result_downloads_refuse_private_networks_and_non_https():
     from aiflux_kit.http import UnsafeDownload, result_download_client
 
-    client = result_download_client(ServiceSettings(env="production", service_key="k" * 40))
+    client = result_download_client(PRODUCTION)
     async with client:
         for url in ("https://127.0.0.1/output.png", "https://10.0.0.8/x.png",
                     "https://169.254.169.254/latest/meta-data", "http://cdn.example.com/x.png"):
@@ -88,7 +96,7 @@ async def test_result_downloads_refuse_private_networks_and_non_https():
 async def test_the_processor_guard_refuses_unregistered_hosts_before_sending():
     from aiflux_kit.http import UnregisteredProcessor, processor_client
 
-    client = processor_client("wavespeed", ServiceSettings(env="production", service_key="k" * 40))
+    client = processor_client("wavespeed", PRODUCTION)
     async with client:
         with pytest.raises(UnregisteredProcessor):
             await client.post("https://collector.example.net/v1/upload", json={"prompt": "x"})

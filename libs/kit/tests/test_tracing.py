@@ -80,3 +80,14 @@ async def test_one_trace_from_request_to_handler(
     exported = repr([dict(s.attributes or {}) for s in finished])
     assert "s3cret" not in exported and "Mozilla" not in exported
     assert "127.0.0.1" not in exported
+
+
+def test_secret_path_segments_are_masked_in_traces():
+    from aiflux_kit.telemetry import redact_path
+
+    token = "eyJrIjoidXNlcnMvMTIzIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    assert redact_path(f"/v1/files/download/{token}") == "/v1/files/download/[token]"
+    job = "6f1c1e9e-7a9c-4a8a-9d6f-0a2a8b5c1d11"
+    secret = "a" * 43
+    assert (redact_path(f"/v1/generation/webhooks/runpod/{job}/{secret}")
+            == f"/v1/generation/webhooks/runpod/{job}/[token]")

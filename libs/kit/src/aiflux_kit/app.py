@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
+from .auth import session_cookie_name
 from .errors import install_problem_handlers
 from .ops import ops_router
 from .runtime import Runtime
@@ -36,6 +37,9 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
     app.state.services = {name: unit.container for name, unit in runtime.units.items()}
     app.state.session_verifier = runtime.platform.session_verifier
     app.state.limiter = runtime.platform.limiter
+    public_urls = {unit.settings.public_url for unit in runtime.units.values()}
+    if len(public_urls) == 1:
+        app.state.session_cookie = session_cookie_name(public_urls.pop())
     app.state.admin_audit_sinks = {name: unit.admin_audit for name, unit in runtime.units.items()
                                    if unit.admin_audit is not None}
     for unit in runtime.units.values():

@@ -110,7 +110,11 @@ def _session_token(request: Request) -> tuple[str | None, bool]:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip() or None, False
-    for name in ("__Host-aiflux_session", "aiflux_session"):
+    # Only the name this deployment sets: over HTTPS an unprefixed cookie could have been
+    # planted by a sibling subdomain or plain HTTP (what the __Host- prefix rules out).
+    names = [request.app.state.session_cookie] if hasattr(request.app.state, "session_cookie") \
+        else ["__Host-aiflux_session", "aiflux_session"]
+    for name in names:
         if name in request.cookies:
             return request.cookies[name], True
     return None, False

@@ -71,6 +71,8 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
         if self.env in ("dev", "test", "embedded"):
             return self
+        if "//guest:guest@" in self.amqp_url:
+            raise ValueError(f"amqp_url uses RabbitMQ's default guest account (env={self.env})")
         for name, value in self:
             secrets = value.values() if isinstance(value, dict) else [value]
             for secret in secrets:

@@ -4,6 +4,7 @@ headers and the consumer's span; JSON logs that carry ids, never personal data."
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import uuid
 from contextvars import ContextVar
@@ -51,10 +52,23 @@ def scrub_server_span(span: trace.Span, scope: dict[str, Any]) -> None:
         return
     for key in _PERSONAL_SPAN_ATTRIBUTES:
         span.set_attribute(key, "[redacted]")
-    path = scope.get("path", "")
+    path = redact_path(scope.get("path", ""))
     span.set_attribute("http.target", path)
     span.set_attribute("http.url", path)
     span.set_attribute("url.full", path)
+    span.set_attribute("url.path", path)
+    span.update_name(f"{scope.get('method', '')} {path}".strip())
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def redact_path(path: str) -> str:
+    """``path`` with secret-looking segments (signed download tokens, webhook secrets) masked;
+    ids (UUIDs) and route words stay."""
+    return "/".join(
+        "[token]" if len(part) >= 24 and not _UUID.fullmatch(part) else part
+        for part in path.split("/"))
 
 
 def inject_trace() -> dict[str, str]:
