@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
-from aiflux_kit.auth import CurrentUser, CurrentUserAnyPolicy, session_cookie_name
+from aiflux_kit.auth import CurrentUser, CurrentUserAnyPolicy, session_cookie_name, token_hash
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,19 @@ def client_info(request: Request) -> ClientInfo:
     if hops and len(forwarded) >= hops:
         ip = forwarded[-hops]
     return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent"))
+
+
+def presented_session_hash(request: Request) -> str | None:
+    """The hash of the session token the caller presents (bearer or this deployment's cookie),
+    unchecked: used only to spare the caller's own session when the others are ended."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+        return token_hash(token) if token else None
+    name = str(getattr(request.app.state, "session_cookie", "")
+               or session_cookie_name(container(request).settings.public_url))
+    cookie = request.cookies.get(name)
+    return token_hash(cookie) if cookie else None
 
 
 Identity = Annotated[IdentityContainer, Depends(container)]
@@ -135,9 +148,11 @@ def auth_routes() -> APIRouter:
         return REGISTERED
 
     @router.post("/verify-email")
-    async def verify_email(body: TokenBody, c: Identity, client: Client) -> dict[str, str]:
-        """Confirm an address with the mailed token."""
-        await registration.verify_email(c, body.token, client)
+    async def verify_email(body: TokenBody, request: Request, c: Identity,
+                           client: Client) -> dict[str, str]:
+        """Confirm an address with the mailed token (a new address ends the other sessions)."""
+        await registration.verify_email(c, body.token, client,
+                                        keep_session_hash=presented_session_hash(request))
         return {"status": "verified"}
 
     @router.post("/verify-email/resend", status_code=202)

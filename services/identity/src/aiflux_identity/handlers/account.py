@@ -20,6 +20,7 @@ from .common import (
     ClientInfo,
     IdentityContainer,
     current_policy_version,
+    invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
@@ -107,6 +108,7 @@ async def disable_account(
         .values(deleted_at=func.now(), deletion_request_id=request_id)
         .returning(users.c.id))).first()
     await revoke_sessions(session, user_id)
+    await invalidate_email_tokens(session, user_id)
     if disabled:
         await log_security_event(session, "account_deleted", user_id, client, reason=reason,
                                  request_id=str(request_id))
@@ -139,6 +141,7 @@ async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None
         if row is None:
             raise not_found("user")
         await revoke_sessions(session, user_id)
+        await invalidate_email_tokens(session, user_id)
         await log_security_event(session, "account_suspended", user_id, ClientInfo(),
                                  reason=reason[:200])
         await add_event(session, UserSuspended(user_id=user_id, reason=reason[:200]))

@@ -104,6 +104,23 @@ async def issue_email_token(
     return token
 
 
+RECOVERY_PURPOSES = ("reset", "email_change")
+
+
+async def invalidate_email_tokens(
+    session: AsyncSession, user_id: uuid.UUID, purposes: tuple[str, ...] = RECOVERY_PURPOSES,
+) -> int:
+    """Mark every unused token of ``user_id`` for ``purposes`` as used (in the caller's
+    transaction), so a link mailed before a password reset, a password change, a suspension, a
+    deletion or an address change can no longer take the account over."""
+    result = await session.execute(
+        update(email_tokens).where(email_tokens.c.user_id == user_id,
+                                   email_tokens.c.purpose.in_(purposes),
+                                   email_tokens.c.used_at.is_(None))
+        .values(used_at=func.now()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def revoke_sessions(
     session: AsyncSession, user_id: uuid.UUID, *, keep_token_hash: str | None = None,
 ) -> int:

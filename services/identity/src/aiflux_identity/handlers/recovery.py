@@ -10,7 +10,14 @@ from ..adapters.orm import email_tokens, users
 from ..domain import messages
 from ..domain.accounts import normalise_email
 from ..domain.passwords import check_password_rules
-from .common import ClientInfo, IdentityContainer, issue_email_token, log_security_event, revoke_sessions
+from .common import (
+    ClientInfo,
+    IdentityContainer,
+    invalidate_email_tokens,
+    issue_email_token,
+    log_security_event,
+    revoke_sessions,
+)
 
 
 async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) -> None:
@@ -61,6 +68,8 @@ async def reset_password(c: IdentityContainer, token: str, new_password: str,
         if updated is None:
             raise _bad_token()
         await revoke_sessions(session, user_id)
+        # A pending address change (or another reset link) must not outlive the recovery.
+        await invalidate_email_tokens(session, user_id)
         await log_security_event(session, "password_reset", user_id, client)
 
 
@@ -75,6 +84,7 @@ async def change_password(c: IdentityContainer, principal: Principal, current_pa
                               .values(password_hash=password_hash))
         await revoke_sessions(session, principal.user_id,
                               keep_token_hash=principal.session_id_hash)
+        await invalidate_email_tokens(session, principal.user_id)
         await log_security_event(session, "password_changed", principal.user_id, client)
 
 

@@ -22,8 +22,10 @@ from .common import (
     ClientInfo,
     IdentityContainer,
     current_policy_version,
+    invalidate_email_tokens,
     issue_email_token,
     log_security_event,
+    revoke_sessions,
     utcnow,
 )
 
@@ -112,8 +114,13 @@ async def _create_account(
                       user_id=user_id)
 
 
-async def verify_email(c: IdentityContainer, token: str, client: ClientInfo) -> None:
-    """Use a verification (or address-change) token once."""
+async def verify_email(c: IdentityContainer, token: str, client: ClientInfo, *,
+                       keep_session_hash: str | None = None) -> None:
+    """Use a verification (or address-change) token once.
+
+    An address change ends every session of the account but ``keep_session_hash`` (the
+    confirming caller's own, if it belongs to the account) and every other pending link.
+    """
     await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
     notify_old: str | None = None
     async with c.database.transaction() as session:
@@ -136,19 +143,24 @@ async def verify_email(c: IdentityContainer, token: str, client: ClientInfo) -> 
                                   .values(email_verified=True))
             await log_security_event(session, "email_verified", row.user_id, client)
         else:
-            await _apply_new_email(session, row.user_id, row.new_email, client)
+            await _apply_new_email(session, row.user_id, row.new_email, client,
+                                   keep_session_hash)
             notify_old = account.email
     if notify_old:
         await c.send_mail(notify_old, messages.email_changed_notice())
 
 
 async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email: str,
-                           client: ClientInfo) -> None:
+                           client: ClientInfo, keep_session_hash: str | None) -> None:
     if await _email_owner(session, new_email) not in (None, user_id):
         raise Problem(409, "email-taken", "Address in use",
                       "Another account uses this address now; choose another.")
     await session.execute(update(users).where(users.c.id == user_id)
                           .values(email=new_email, email_verified=True))
+    # The address is the recovery channel: whoever held a session or a link sent to the old
+    # address (reset, another pending change) loses it with the change.
+    await revoke_sessions(session, user_id, keep_token_hash=keep_session_hash)
+    await invalidate_email_tokens(session, user_id)
     await log_security_event(session, "email_changed", user_id, client)
     await add_event(session, UserUpdated(user_id=user_id, fields=["email"]))
 
