@@ -27,6 +27,30 @@ class Mail:
     """Marketing only: announced in ``List-Unsubscribe`` with RFC 8058 one-click POST."""
 
 
+class MailNotSent(Exception):
+    """A mail could not be handed over. Carries the SMTP reply code only: the SMTP client's own
+    exceptions quote the recipient address, which must reach neither logs nor broker headers."""
+
+    def __init__(self, code: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"mail not sent (SMTP code {self.code})" if self.code else "mail not sent"
+
+
+def smtp_code(exc: BaseException) -> int | None:
+    """The SMTP reply code of a failed send, when the server gave one."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    for refused in getattr(exc, "recipients", None) or ():
+        code = getattr(refused, "code", None)
+        if isinstance(code, int):
+            return code
+    return None
+
+
 class Mailer(Protocol):
     """Delivers a :class:`Mail` to one address."""
 

@@ -17,7 +17,7 @@ from aiflux_kit.service import Platform
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.mail import Mail, Mailer
+from ..adapters.mail import Mail, Mailer, smtp_code
 from ..adapters.orm import email_tokens, policy_versions, security_log, sessions
 from ..domain.passwords import PasswordHasher
 from ..settings import INITIAL_POLICY_VERSION, IdentitySettings
@@ -50,15 +50,22 @@ class IdentityContainer:
         """
         try:
             await self.mailer.send(to, mail)
-        except Exception:
-            log.exception("mail not sent", extra={"user_id": str(user_id) if user_id else None,
-                                                  "subject": mail.subject})
+        except Exception as exc:
+            log_mail_failure(exc, user_id=user_id, subject=mail.subject)
             return False
         return True
 
     async def limit(self, scope: str, identifier: str, rule: str) -> None:
         """Count one attempt against a rate limit (429 with Retry-After when over)."""
         await self.platform.limiter.hit(f"identity:{scope}", identifier, rule)
+
+
+def log_mail_failure(exc: BaseException, *, user_id: uuid.UUID | None, subject: str) -> None:
+    """Log a failed send by exception type and SMTP code only: no message, no traceback (the
+    SMTP client's exceptions quote the recipient address)."""
+    log.warning("mail not sent", extra={"user_id": str(user_id) if user_id else None,
+                                        "subject": subject, "error": type(exc).__name__,
+                                        "smtp_code": smtp_code(exc)})
 
 
 @dataclass(frozen=True)

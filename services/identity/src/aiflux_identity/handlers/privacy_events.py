@@ -23,11 +23,11 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.http import peer_client, retrying
 from sqlalchemy import delete, func, select
 
-from ..adapters.mail import Mail
+from ..adapters.mail import Mail, MailNotSent, smtp_code
 from ..adapters.orm import email_tokens, security_log, sessions, users
 from ..domain import messages
 from .account import disable_account
-from .common import SYSTEM, IdentityContainer, utcnow
+from .common import SYSTEM, IdentityContainer, log_mail_failure, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,13 @@ async def on_notification_requested(c: IdentityContainer, ctx: HandlerContext,
         log.warning("notification refused", extra={"user_id": str(event.user_id),
                                                     "template": event.template})
         return
-    await c.mailer.send(email, mail)
+    try:
+        await c.mailer.send(email, mail)
+    except Exception as exc:
+        # Retried and parked by the kit as usual, but what it records (and logs) must not quote
+        # the address: raise a scrubbed error without the original as cause or context.
+        log_mail_failure(exc, user_id=event.user_id, subject=mail.subject)
+        raise MailNotSent(smtp_code(exc)) from None
 
 
 def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any]) -> Mail | None:
