@@ -60,6 +60,8 @@ class ProviderDouble:
 
     base_url: str = ""
     polls_to_finish: int = 2
+    # Results a provider makes beyond the first (as if it honoured num_images/sampleCount).
+    extra_outputs: int = 0
     fail_jobs: set[str] = field(default_factory=set)
     down: set[str] = field(default_factory=set)
     hang: set[str] = field(default_factory=set)
@@ -145,7 +147,7 @@ def _wavespeed(app: FastAPI, d: ProviderDouble) -> None:
             return JSONResponse({"code": 404, "message": "not found"}, status_code=404)
         data: dict[str, Any] = {"id": job_id, "status": job.status, "outputs": []}
         if job.status == "completed":
-            data["outputs"] = [d.output_url(png())]
+            data["outputs"] = [d.output_url(png()) for _ in range(1 + d.extra_outputs)]
         if job.status == "failed":
             data["error"] = "NSFW content detected"
         return JSONResponse({"code": 200, "data": data})
@@ -216,7 +218,8 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
         uri = f"{d.base_url}/v1beta/files/{job_id}:download?alt=media"
         d.outputs[job_id] = MP4
         return JSONResponse({"name": job_id, "done": True, "response": {
-            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}})
+            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]
+                                      * (1 + d.extra_outputs)}}})
 
     @app.get("/v1beta/files/{name}")
     async def download(name: str, request: Request) -> Response:
@@ -278,7 +281,7 @@ def _atlas(app: FastAPI, d: ProviderDouble) -> None:
             return JSONResponse({"code": 404}, status_code=404)
         data: dict[str, Any] = {"id": job_id, "status": job.status, "outputs": []}
         if job.status == "completed":
-            data["outputs"] = [d.output_url(MP4)]
+            data["outputs"] = [d.output_url(MP4) for _ in range(1 + d.extra_outputs)]
         if job.status == "failed":
             data["error"] = "Generation failed"
         return JSONResponse({"code": 200, "data": data})

@@ -20,8 +20,12 @@ class GenerationSettings(ServiceSettings):
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_generation"
 
     # The model catalog: a JSON list of {id, modality, provider, provider_model, credits,
-    # accepted_inputs, max_inputs}. ``offline`` maps every model to the local provider
-    # (default: on in embedded mode, so the product works with no network).
+    # accepted_inputs, max_inputs, params, fixed_params, outputs}. ``params`` is the full
+    # allow-list of user params ({name: {type, choices|min+max, max_length, default, send_as,
+    # credits_per_unit|credits_by_choice}}; anything else is refused), ``fixed_params`` pins
+    # provider params (result counts) and ``outputs`` is how many results are priced and kept
+    # (default 1); ``credits`` is the price with default params. ``offline`` maps every model
+    # to the local provider (default: on in embedded mode, so the product works with no network).
     catalog: list[dict[str, Any]] = Field(default_factory=lambda: list(DEFAULT_CATALOG))
     offline: bool | None = None
 

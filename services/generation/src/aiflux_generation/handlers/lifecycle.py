@@ -145,9 +145,13 @@ class JobWorker:
                 raise InputGone(file_id)
             data = await self.c.storage.content(info.file_id)
             inputs.append(ProviderInput(info.file_id, info.kind, info.content_type, data))
+        model = self.c.catalog.get(row.model)
+        # Only the catalog's accepted, priced params reach the provider, with counts pinned;
+        # a model since removed from the catalog gets none.
+        params = model.provider_params(row.params) if model is not None else {}
         return JobSpec(generation_id=row.id, modality=row.modality,
                        provider_model=row.provider_model, prompt=row.prompt,
-                       params=dict(row.params), inputs=tuple(inputs),
+                       params=params, inputs=tuple(inputs),
                        webhook_url=webhook_url(self.c.settings, row.provider, row.id))
 
     async def _send(self, provider: str, spec: JobSpec) -> Submission:
@@ -224,17 +228,18 @@ class JobWorker:
     async def _keep_text(self, row: Any, status: JobStatus) -> None:
         """Text results live on the row (storage keeps media files only)."""
         adapter = self.c.providers[row.provider]
-        parts = [await adapter.download(output) for output in status.outputs]
+        parts = [await adapter.download(output) for output in self._priced(row, status)]
         text = b"".join(parts).decode("utf-8", errors="replace")
         saved = await self._update(row.id, output_text=text, outputs_stored=True)
         if saved is not None:
             await self._complete(saved)
 
     async def _store_outputs(self, row: Any, status: JobStatus) -> Any:
-        """Copy every output into storage (provider URLs expire); skip ones already copied."""
+        """Copy the priced outputs into storage (provider URLs expire); skip ones already
+        copied. Extra results a provider made anyway are not kept (nor paid for)."""
         adapter = self.c.providers[row.provider]
         file_ids = list(row.output_file_ids)
-        for index, output in enumerate(status.outputs):
+        for index, output in enumerate(self._priced(row, status)):
             if index < len(file_ids):
                 continue
             data = await self.c.breakers.call(row.provider, adapter.download, output)
@@ -252,6 +257,11 @@ class JobWorker:
             await add_event(session, GenerationDeleted(
                 generation_id=row.id, user_id=row.user_id, input_file_ids=[],
                 output_file_ids=[uuid.UUID(f) for f in file_ids]))
+
+    def _priced(self, row: Any, status: JobStatus) -> tuple[Any, ...]:
+        """The outputs the job's price covers (one unless the catalog prices more)."""
+        model = self.c.catalog.get(row.model)
+        return status.outputs[:model.outputs if model is not None else 1]
 
     # --- settle ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from ..adapters import repository as repo
 from ..adapters.billing_client import PeerUnavailable
 from ..domain.catalog import CatalogModel
 from ..domain.jobs import FINAL, REASON_CANCELLED, valid_params
+from ..domain.params import ParamError
 
 if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
@@ -30,6 +31,7 @@ async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id:
     if not valid_params(params):
         raise Problem(422, "invalid-params", "Invalid parameters",
                       "params must be a flat map of at most 16 short values.")
+    params, credits = _params(model, params)
     async with c.database.transaction() as session:
         if await repo.is_restricted(session, user_id):
             raise Problem(403, "processing-restricted", "Processing restricted",
@@ -42,9 +44,10 @@ async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id:
                       "again in a few minutes.", headers={"Retry-After": "60"})
     await _check_inputs(c, user_id, model, input_file_ids)
     generation_id = uuid.uuid4()
-    await c.billing.reserve(user_id, generation_id, model.credits)
+    await c.billing.reserve(user_id, generation_id, credits)
     try:
-        await _save(c, generation_id, user_id, model, prompt, input_file_ids, params, repeat_of)
+        await _save(c, generation_id, user_id, model, prompt, input_file_ids, params, credits,
+                    repeat_of)
     except BaseException:
         # The job was not saved: release its hold so no credits stay held for nothing.
         await _void_quietly(c, generation_id, "not saved")
@@ -59,6 +62,15 @@ def _model(c: GenerationContainer, model_id: str) -> CatalogModel:
         raise Problem(422, "unknown-model", "Unknown model",
                       f"There is no model {model_id!r}; see GET /v1/models.")
     return model
+
+
+def _params(model: CatalogModel, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Only the model's accepted params, in range; the credits they cost (before any hold)."""
+    try:
+        return model.check_params(params)
+    except ParamError as exc:
+        raise Problem(422, "invalid-params", "Invalid parameters",
+                      f"{exc} See the model's params in GET /v1/models.", param=exc.key) from None
 
 
 def _prompt(c: GenerationContainer, prompt: str) -> str:
@@ -92,19 +104,19 @@ async def _check_inputs(c: GenerationContainer, user_id: uuid.UUID, model: Catal
 
 async def _save(c: GenerationContainer, generation_id: uuid.UUID, user_id: uuid.UUID,
                 model: CatalogModel, prompt: str, input_file_ids: list[uuid.UUID],
-                params: dict[str, Any], repeat_of: uuid.UUID | None) -> None:
+                params: dict[str, Any], credits: int, repeat_of: uuid.UUID | None) -> None:
     timeout = c.settings.job_timeout_s.get(model.provider, 900.0)
     async with c.database.transaction() as session:
         await repo.insert_generation(session, {
             "id": generation_id, "user_id": user_id, "model": model.id,
             "modality": model.modality, "provider": model.provider,
             "provider_model": model.provider_model, "prompt": prompt, "params": params,
-            "input_file_ids": [str(f) for f in input_file_ids], "credits": model.credits,
+            "input_file_ids": [str(f) for f in input_file_ids], "credits": credits,
             "status": "queued", "repeat_of": repeat_of,
             "deadline_at": datetime.now(UTC) + timedelta(seconds=timeout)})
         await add_event(session, GenerationRequested(
             generation_id=generation_id, user_id=user_id, model=model.id,
-            credits=model.credits, input_file_ids=input_file_ids))
+            credits=credits, input_file_ids=input_file_ids))
 
 
 async def _void_quietly(c: GenerationContainer, generation_id: uuid.UUID, reason: str) -> None:

@@ -102,7 +102,9 @@ class Gemini:
         response = await send(
             self._client, "POST", f"/v1beta/models/{spec.provider_model}:predictLongRunning",
             self.name, headers=self._auth,
-            json={"instances": [{"prompt": spec.prompt}], "parameters": spec.params})
+            json={"instances": [{"prompt": spec.prompt}],
+                  # One video per job, whatever else is set: the price covers one.
+                  "parameters": {**spec.params, "sampleCount": 1}})
         name = response.json().get("name")
         if not name:
             raise ProviderUnavailable("gemini: operation without a name")
