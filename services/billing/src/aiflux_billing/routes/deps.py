@@ -25,7 +25,11 @@ else:  # the container type is only needed by the type checker (no import cycle 
 Limit = Annotated[int, Query(ge=1, le=200)]
 """Page size of list routes."""
 
-Cursor = Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")]
+BIGINT_MAX = 2**63 - 1
+"""The largest sequence number PostgreSQL's ``bigint`` holds: a larger cursor names no row."""
+
+Cursor = Annotated[int | None, Query(ge=1, le=BIGINT_MAX,
+                                     description="next_cursor of the previous page")]
 """Opaque position in a list (the last item's sequence number)."""
 
 

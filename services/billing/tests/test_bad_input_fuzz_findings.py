@@ -1,0 +1,33 @@
+"""Inputs schemathesis found answered with a 500, each now a clear problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BIGINT_MAX = 2**63 - 1
+
+
+def _invalid(response: Any, parameter: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:aiflux:problem:validation-error"
+    assert ["query", parameter] in [error["loc"] for error in body["errors"]]
+
+
+async def test_cursors_beyond_bigint_are_invalid_parameters(billing: Any) -> None:
+    # GET /v1/billing/ledger?cursor=9445150564090002129551360 was a 500 (bigint overflow)
+    _, headers = billing.sessions.sign_in()
+    admin = billing.sessions.sign_in(roles=frozenset({"admin"}))[1]
+    routes = [("/v1/billing/ledger", headers), ("/v1/billing/payments", headers),
+              ("/v1/ops/billing/payments", admin), ("/v1/ops/billing/refunds", admin),
+              ("/v1/ops/billing/reconciliation", admin)]
+    for path, who in routes:
+        _invalid(await billing.client.get(path, headers=who,
+                                          params={"cursor": "9445150564090002129551360"}),
+                 "cursor")
+        _invalid(await billing.client.get(path, headers=who,
+                                          params={"cursor": BIGINT_MAX + 1}), "cursor")
+        at_end = await billing.client.get(path, headers=who, params={"cursor": BIGINT_MAX})
+        assert at_end.status_code == 200, at_end.text
+        assert at_end.json()["next_cursor"] is None
