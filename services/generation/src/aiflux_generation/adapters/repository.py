@@ -35,11 +35,11 @@ async def list_generations(session: AsyncSession, user_id: uuid.UUID, limit: int
     """The user's jobs, newest first, after ``cursor`` (the last id of the previous page)."""
     query = sa.select(generation).where(generation.c.user_id == user_id)
     if cursor is not None:
-        anchor = (sa.select(generation.c.created_at, generation.c.id)
-                  .where(generation.c.id == cursor).subquery())
+        anchor = sa.select(generation.c.created_at).where(
+            generation.c.id == cursor, generation.c.user_id == user_id).scalar_subquery()
+        # an unknown cursor (or someone else's) leaves the anchor NULL: an empty page
         query = query.where(sa.tuple_(generation.c.created_at, generation.c.id)
-                            < sa.select(sa.tuple_(anchor.c.created_at, anchor.c.id))
-                            .scalar_subquery())
+                            < sa.tuple_(anchor, sa.literal(cursor, sa.Uuid)))
     query = query.order_by(generation.c.created_at.desc(), generation.c.id.desc()).limit(limit)
     return list((await session.execute(query)).all())
 

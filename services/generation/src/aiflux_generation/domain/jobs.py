@@ -44,8 +44,9 @@ def failure_text(error: str | None) -> str:
 def valid_params(params: dict[str, Any]) -> bool:
     """Flat, small parameter maps only (they are passed to the provider as they are)."""
     return len(params) <= MAX_PARAMS and all(
-        isinstance(k, str) and len(k) <= 64
+        isinstance(k, str) and len(k) <= 64 and "\x00" not in k
         and isinstance(v, str | int | float | bool) and len(str(v)) <= 256
+        and "\x00" not in str(v)
         for k, v in params.items())
 
 

@@ -30,7 +30,8 @@ async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id:
     prompt = _prompt(c, prompt)
     if not valid_params(params):
         raise Problem(422, "invalid-params", "Invalid parameters",
-                      "params must be a flat map of at most 16 short values.")
+                      "params must be a flat map of at most 16 short values "
+                      "without NUL (U+0000) characters.")
     params, credits = _params(model, params)
     async with c.database.transaction() as session:
         if await repo.is_restricted(session, user_id):
@@ -78,6 +79,9 @@ def _prompt(c: GenerationContainer, prompt: str) -> str:
     if not prompt or len(prompt) > c.settings.max_prompt_chars:
         raise Problem(422, "invalid-prompt", "Invalid prompt",
                       f"The prompt must have 1 to {c.settings.max_prompt_chars} characters.")
+    if "\x00" in prompt:
+        raise Problem(422, "invalid-prompt", "Invalid prompt",
+                      "The prompt must not contain NUL (U+0000) characters.")
     return prompt
 
 
