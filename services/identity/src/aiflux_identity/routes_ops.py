@@ -44,7 +44,8 @@ def ops_router() -> APIRouter:
     @router.get("/security-log")
     async def read_security_log(request: Request, user_id: uuid.UUID | None = None,
                                 limit: int = Query(100, ge=1, le=500),
-                                cursor: int | None = None) -> dict[str, Any]:
+                                cursor: int | None = Query(None, ge=1, le=2**63 - 1)
+                                ) -> dict[str, Any]:
         """Security-log rows, newest first (optionally of one user)."""
         c: IdentityContainer = request.app.state.services["identity"]
         query = select(security_log).order_by(security_log.c.id.desc()).limit(limit + 1)
