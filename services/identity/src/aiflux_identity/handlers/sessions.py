@@ -37,10 +37,10 @@ async def login(c: IdentityContainer, login_name: str, password: str,
                 client: ClientInfo) -> SignedIn:
     """Check the password (same cost for unknown logins) and open a session."""
     await c.limit("login-ip", client.ip or "-", c.settings.limit_login_ip)
+    # Keyed on the login as typed (normalised), never on the account it resolves to: a limit
+    # shared by a username and an address would tell which address belongs to which name.
+    await c.limit("login-name", login_key(login_name), c.settings.limit_login_account)
     account = await _find_login(c, login_name)
-    # Per account whichever name it is reached by; unknown names count on their own.
-    key = str(account.id) if account else token_hash(login_name.strip().lower())
-    await c.limit("login-account", key, c.settings.limit_login_account)
     ok = await c.hasher.verify(password, account.password_hash if account else None)
     async with c.database.transaction() as session:
         if not ok or account is None:
@@ -58,6 +58,17 @@ async def login(c: IdentityContainer, login_name: str, password: str,
         raise Problem(403, "email-not-verified", "Email not verified",
                       "Confirm your email address with the link we sent, then log in.")
     return await _open_session(c, account.id, client)
+
+
+def login_key(login_name: str) -> str:
+    """The rate-limit key of a login string: a hash of its normalised form (no account id)."""
+    name = login_name.strip()
+    if "@" in name:
+        try:
+            return token_hash("email:" + normalise_email(name))
+        except Problem:
+            pass
+    return token_hash("name:" + name.lower())
 
 
 async def _find_login(c: IdentityContainer, login_name: str) -> Any:
