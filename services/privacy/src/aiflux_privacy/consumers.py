@@ -29,7 +29,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
 
     async def registered(ctx: HandlerContext, event: Any) -> None:
         if isinstance(event, UserRegistered):
-            await registration.on_user_registered(ctx, event)
+            await registration.on_user_registered(ctx, event, container.consent_id_secret)
         else:
             await registration.on_policy_accepted(ctx, event)
 

@@ -30,3 +30,8 @@ class PrivacyContainer:
     def link_secret(self) -> str:
         """The key that signs one-click withdrawal links."""
         return self.settings.secret("link_secret")
+
+    @property
+    def consent_id_secret(self) -> str:
+        """The key that signs the anonymous consent ids privacy issues."""
+        return self.settings.secret("consent_id_secret")

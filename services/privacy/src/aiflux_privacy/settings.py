@@ -17,6 +17,9 @@ class PrivacySettings(ServiceSettings):
     # Pepper of the erasure certificates' subject hash, and key of the one-click links.
     pseudonym_pepper: SecretStr = SecretStr("change-me")
     link_secret: SecretStr = SecretStr("change-me")
+    # Key that signs the anonymous consent ids this service issues (the consent cookie): an id
+    # privacy did not issue is refused, so a visitor cannot claim someone else's consents.
+    consent_id_secret: SecretStr = SecretStr("change-me")
     # An erasure or export step with no progress for this long is re-driven.
     stall_after_s: float = 3600.0
     redrive_interval_s: float = 300.0

@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from aiflux_contracts import ConsentChanged
 from aiflux_kit.outbox import add_event
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import consent_link, consent_record
 from ..domain.consent import ConsentState, Purpose, allowed, current_state
+from ..domain.consent_id import is_issued_consent_id
 
 SubjectKind = Literal["user", "anonymous"]
 
@@ -29,10 +30,12 @@ async def record_consent(
                                             purpose=purpose, granted=granted))
 
 
-async def consent_state(session: AsyncSession, subject_id: uuid.UUID) -> dict[str, ConsentState]:
-    """The standing consent per purpose of one subject."""
+async def consent_state(session: AsyncSession, subject_id: uuid.UUID,
+                        kind: SubjectKind = "user") -> dict[str, ConsentState]:
+    """The standing consent per purpose of one subject (only records of that subject kind)."""
     rows = (await session.execute(select(consent_record).where(
-        consent_record.c.subject_id == subject_id).order_by(consent_record.c.id))).all()
+        consent_record.c.subject_id == subject_id, consent_record.c.subject_kind == kind,
+    ).order_by(consent_record.c.id))).all()
     return current_state([ConsentState(r.purpose, r.granted, r.recorded_at, r.policy_version,
                                        r.source) for r in rows])
 
@@ -54,20 +57,27 @@ def state_view(kind: SubjectKind, state: dict[str, ConsentState]) -> dict[str, A
 
 
 async def link_anonymous(session: AsyncSession, anonymous_id: uuid.UUID,
-                         user_id: uuid.UUID) -> int:
+                         user_id: uuid.UUID, secret: str) -> int:
     """Attach an anonymous visitor's consents to the user who signed in with that cookie.
 
-    A purpose the visitor decided after the user's own last decision is copied into the user's
-    ledger (the newer choice stands). Linking twice, or a cookie already linked to another
-    user, changes nothing. Returns how many purposes were taken over.
+    Only an id privacy issued (signed with ``secret``) is linked, and only its anonymous
+    records are taken; an id that holds user records, or is already linked (to anyone), is left
+    alone. A purpose the visitor decided after the user's own last decision is copied into the
+    user's ledger (the newer choice stands). Returns how many purposes were taken over.
     """
+    if anonymous_id == user_id or not is_issued_consent_id(anonymous_id, secret):
+        return 0
+    if (await session.execute(select(exists().where(
+            consent_record.c.subject_id == anonymous_id,
+            consent_record.c.subject_kind != "anonymous")))).scalar_one():
+        return 0
     linked = (await session.execute(pg_insert(consent_link).values(
         anonymous_id=anonymous_id, user_id=user_id).on_conflict_do_nothing().returning(
         consent_link.c.user_id))).first()
     if linked is None:
         return 0
-    visitor = await consent_state(session, anonymous_id)
-    user = await consent_state(session, user_id)
+    visitor = await consent_state(session, anonymous_id, "anonymous")
+    user = await consent_state(session, user_id, "user")
     taken = 0
     for purpose, entry in visitor.items():
         own = user.get(purpose)
@@ -84,11 +94,22 @@ async def linked_anonymous_ids(session: AsyncSession, user_id: uuid.UUID) -> lis
         consent_link.c.user_id == user_id))).scalars())
 
 
+async def records_of_user(session: AsyncSession, user_id: uuid.UUID) -> ColumnElement[bool]:
+    """Which consent records are the user's: the user's own (user kind) and the anonymous
+    records of the consent ids linked to the user. Never another subject's records that happen
+    to share an id."""
+    own = and_(consent_record.c.subject_id == user_id, consent_record.c.subject_kind == "user")
+    linked = await linked_anonymous_ids(session, user_id)
+    if not linked:
+        return own
+    return or_(own, and_(consent_record.c.subject_id.in_(linked),
+                         consent_record.c.subject_kind == "anonymous"))
+
+
 async def ledger(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every consent record of the user (for the export)."""
-    subjects = [user_id, *await linked_anonymous_ids(session, user_id)]
     rows = (await session.execute(select(consent_record).where(
-        consent_record.c.subject_id.in_(subjects)).order_by(consent_record.c.id))).all()
+        await records_of_user(session, user_id)).order_by(consent_record.c.id))).all()
     return [{"purpose": r.purpose, "granted": r.granted, "subject_kind": r.subject_kind,
              "policy_version": r.policy_version, "source": r.source,
              "recorded_at": r.recorded_at.isoformat()} for r in rows]

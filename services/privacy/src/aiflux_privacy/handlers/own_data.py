@@ -17,19 +17,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import consent_link, consent_record, minor_report, privacy_request, restriction
-from .consents import ledger, linked_anonymous_ids
-
-
-async def _subjects(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    return [user_id, *await linked_anonymous_ids(session, user_id)]
+from .consents import ledger, records_of_user
 
 
 async def erase_user(session: AsyncSession, user_id: uuid.UUID,
                      keep_request: uuid.UUID) -> dict[str, int]:
     """Delete everything privacy holds of the user except the erasure request being tracked."""
-    subjects = await _subjects(session, user_id)
     statements = {
-        "consent_records": delete(consent_record).where(consent_record.c.subject_id.in_(subjects)),
+        "consent_records": delete(consent_record).where(await records_of_user(session, user_id)),
         "consent_links": delete(consent_link).where(consent_link.c.user_id == user_id),
         "restrictions": delete(restriction).where(restriction.c.user_id == user_id),
         "requests": delete(privacy_request).where(privacy_request.c.user_id == user_id,
@@ -46,9 +41,8 @@ async def erase_user(session: AsyncSession, user_id: uuid.UUID,
 async def remaining_of_user(session: AsyncSession, user_id: uuid.UUID,
                             tracked_request: uuid.UUID) -> dict[str, int]:
     """What privacy still holds of the user (the tracked erasure request aside)."""
-    subjects = await _subjects(session, user_id)
     queries = {
-        "consent_records": select(func.count()).where(consent_record.c.subject_id.in_(subjects)),
+        "consent_records": select(func.count()).where(await records_of_user(session, user_id)),
         "consent_links": select(func.count()).where(consent_link.c.user_id == user_id),
         "restrictions": select(func.count()).where(restriction.c.user_id == user_id),
         "requests": select(func.count()).where(privacy_request.c.user_id == user_id,

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..container import PrivacyContainer
+from ..domain.consent_id import parse_consent_id
 
 
 def container(request: Request) -> PrivacyContainer:
@@ -35,12 +36,11 @@ async def optional_user(request: Request) -> Principal | None:
 
 
 def consent_cookie(request: Request) -> uuid.UUID | None:
-    """The anonymous visitor's consent id, when the cookie holds a valid one."""
-    raw = request.cookies.get(container(request).settings.consent_cookie)
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError:
-        return None
+    """The anonymous visitor's consent id, when the cookie holds one privacy issued (any other
+    value, e.g. a made-up or another user's id, counts as no cookie)."""
+    found = container(request)
+    return parse_consent_id(request.cookies.get(found.settings.consent_cookie),
+                            found.consent_id_secret)
 
 
 Container = Annotated[PrivacyContainer, Depends(container)]

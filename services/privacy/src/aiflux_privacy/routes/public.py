@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.catalog import processors, retention_rules
 from ..domain.consent import TOGGLEABLE, Purpose
+from ..domain.consent_id import issue_consent_id
 from ..domain.requests import EXPORT_TYPES, RequestType, Status
 from ..handlers import consents, marketing, minors, policy, requests
 from ..handlers.views import request_view
@@ -89,11 +90,13 @@ def _subject(user: Any, request: Request, response: Response, create: bool
              ) -> tuple[uuid.UUID | None, consents.SubjectKind]:
     if user is not None:
         return user.user_id, "user"
+    found = request.app.state.services["privacy"]
     anonymous = consent_cookie(request)
     if anonymous is None and create:
-        anonymous = uuid.uuid4()
+        # Only ids privacy issued (signed) are accepted back: a client cannot choose its own.
+        anonymous = issue_consent_id(found.consent_id_secret)
     if anonymous is not None:
-        settings = request.app.state.services["privacy"].settings
+        settings = found.settings
         # Behind the TLS-terminating ingress the request looks like http: trust the public URL.
         response.set_cookie(settings.consent_cookie, str(anonymous), max_age=COOKIE_MAX_AGE,
                             httponly=True, samesite="lax",
@@ -107,7 +110,7 @@ def _consent_routes(api: APIRouter) -> None:
                            session: Session) -> dict[str, Any]:
         """The caller's consents; ``analytics_allowed`` says whether analytics may load."""
         subject, kind = _subject(user, request, response, create=False)
-        state = await consents.consent_state(session, subject) if subject else {}
+        state = await consents.consent_state(session, subject, kind) if subject else {}
         return consents.state_view(kind, state)
 
     @api.put("/consents/{purpose}")
@@ -125,18 +128,19 @@ def _consent_routes(api: APIRouter) -> None:
         await request.app.state.limiter.hit("privacy-consent", client, "60/minute")
         await consents.record_consent(session, subject, kind, purpose, body.granted,
                                       "cookie-banner" if kind == "anonymous" else "account")
-        return consents.state_view(kind, await consents.consent_state(session, subject))
+        return consents.state_view(kind, await consents.consent_state(session, subject, kind))
 
     @api.post("/consents/link")
-    async def link(request: Request, user: CurrentUserAnyPolicy, session: Session
-                   ) -> dict[str, Any]:
+    async def link(request: Request, user: CurrentUserAnyPolicy, container: Container,
+                   session: Session) -> dict[str, Any]:
         """Link this browser's anonymous consent id to the signed-in user."""
         anonymous = consent_cookie(request)
         if anonymous is None:
             raise Problem(422, "no-consent-cookie", "No consent cookie",
                           "This browser has no anonymous consent id to link.")
-        taken = await consents.link_anonymous(session, anonymous, user.user_id)
-        state = await consents.consent_state(session, user.user_id)
+        taken = await consents.link_anonymous(session, anonymous, user.user_id,
+                                              container.consent_id_secret)
+        state = await consents.consent_state(session, user.user_id, "user")
         return {**consents.state_view("user", state), "linked_purposes": taken}
 
     @api.get("/consents/marketing/withdraw", response_class=HTMLResponse)
