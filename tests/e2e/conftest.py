@@ -17,6 +17,7 @@ import httpx
 import pytest
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import SignedIn, register_and_login
+from aiflux_kit.auth import pair_key
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
 
@@ -170,7 +171,8 @@ def _distributed_env(tmp: Path, db_urls: dict[str, str], amqp: str, ports: dict[
         env[f"{prefix}_DATABASE_URL"] = db_urls[service]
         env[f"AIFLUX_{prefix}_URL"] = f"http://127.0.0.1:{ports[service]}"
         env[f"{prefix}_SERVICE_KEY"] = keys[service]
-        env[f"{prefix}_TRUSTED_CALLERS"] = json.dumps(keys)
+        env[f"{prefix}_TRUSTED_CALLERS"] = json.dumps(
+            {caller: pair_key(key, service) for caller, key in keys.items()})
     return env
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 
@@ -123,8 +125,13 @@ def test_dev_secret_values_are_obvious_placeholders(docs: list[Doc], overlay: st
             if key == "username":
                 assert value in SERVICES
             elif key.endswith("_TRUSTED_CALLERS"):
-                callers = json.loads(value)
-                assert all(v.startswith("dev-only-") for v in callers.values())
+                # Pair keys (aiflux_kit.auth.pair_key) of the callers' dev-only service keys.
+                callee = key.removesuffix("_TRUSTED_CALLERS").lower()
+                for caller, pair in json.loads(value).items():
+                    expected = hmac.new(f"dev-only-{caller}-service-key".encode(),
+                                        f"aiflux-service-token:{callee}".encode(),
+                                        hashlib.sha256).hexdigest()
+                    assert pair == expected, (key, caller)
             else:
                 assert value.startswith("dev-only-"), (secret["metadata"]["name"], key)
 

@@ -173,3 +173,43 @@ async def test_conflicts_are_409_problems_and_database_errors_never_log_the_valu
         assert duplicate.status_code == 409
     await db.dispose()
     assert "anna@example.com" not in caplog.text
+
+
+async def test_internal_routes_admit_only_listed_callers_with_their_pair_key():
+    import time
+
+    import jwt
+    from aiflux_kit.auth import InternalAuth, ServiceTokenAuth, mint_service_token, pair_key
+
+    generation_key, identity_key = "g" * 40, "i" * 40
+    application = FastAPI()
+    install_problem_handlers(application)
+    guard = InternalAuth("billing", {"generation": pair_key(generation_key, "billing"),
+                                     "identity": pair_key(identity_key, "billing")})
+
+    @application.post("/internal/billing/holds", dependencies=[guard.require("generation")])
+    async def hold() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    transport = httpx.ASGITransport(app=application)
+
+    def client(auth: httpx.Auth | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, base_url="http://t", auth=auth)
+
+    async with client(ServiceTokenAuth("generation", "billing", generation_key)) as generation:
+        assert (await generation.post("/internal/billing/holds")).status_code == 200
+    async with client(ServiceTokenAuth("identity", "billing", identity_key)) as identity:
+        assert (await identity.post("/internal/billing/holds")).status_code == 403  # not listed
+    # A callee holds only pair keys *for itself*: with billing's copy of generation's key one
+    # cannot reach storage as generation, and a token meant for storage is refused here.
+    for_storage = mint_service_token("generation", "storage", pair_key(generation_key, "storage"))
+    async with client() as anyone:
+        refused = await anyone.post("/internal/billing/holds",
+                                    headers={"Authorization": f"Bearer {for_storage}"})
+        assert refused.status_code == 403
+        now = int(time.time())
+        forever = jwt.encode({"iss": "generation", "aud": "billing", "iat": now},
+                             pair_key(generation_key, "billing"), algorithm="HS256")
+        no_expiry = await anyone.post("/internal/billing/holds",
+                                      headers={"Authorization": f"Bearer {forever}"})
+        assert no_expiry.status_code == 403

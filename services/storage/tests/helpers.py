@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiflux_contracts import Event
-from aiflux_kit.auth import mint_service_token
+from aiflux_kit.auth import mint_service_token, pair_key
 from aiflux_kit.outbox import add_event
 from aiflux_kit.settings import derive_secret
 from sqlalchemy import text
@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 def service_headers(caller: str) -> dict[str, str]:
     """Headers of a peer service calling storage's internal routes in a test stack."""
-    key = derive_secret("test-master-secret", f"service:{caller}")
+    key = pair_key(derive_secret("test-master-secret", f"service:{caller}"), "storage")
     return {"Authorization": f"Bearer {mint_service_token(caller, 'storage', key)}"}
 
 

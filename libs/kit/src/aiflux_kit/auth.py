@@ -206,11 +206,22 @@ CurrentAdmin = Annotated[Principal, Depends(current_admin)]
 SERVICE_TOKEN_TTL_S = 60
 
 
-def mint_service_token(caller: str, audience: str, key: str) -> str:
-    """A short-lived token proving ``caller`` to ``audience`` (HS256 with the caller's key)."""
+def pair_key(service_key: str, audience: str) -> str:
+    """The key a service signs its tokens for ``audience`` with, derived from its own key.
+
+    A callee is given only the pair keys of its callers *for itself* (``trusted_callers``), so
+    holding them lets it mint tokens for nobody else: least privilege between services.
+    """
+    return hmac.new(service_key.encode(), f"aiflux-service-token:{audience}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def mint_service_token(caller: str, audience: str, signing_key: str) -> str:
+    """A short-lived token proving ``caller`` to ``audience``, signed (HS256) with the pair key
+    of that caller and audience (see :func:`pair_key`)."""
     now = int(time.time())
     claims = {"iss": caller, "aud": audience, "iat": now, "exp": now + SERVICE_TOKEN_TTL_S}
-    return jwt.encode(claims, key, algorithm="HS256")
+    return jwt.encode(claims, signing_key, algorithm="HS256")
 
 
 @dataclass(frozen=True)
@@ -231,8 +242,11 @@ class InternalAuth:
                 key = self.trusted_callers.get(caller) if caller in allowed else None
                 if key is None:
                     raise jwt.InvalidTokenError("caller not allowed")
-                jwt.decode(token, key, algorithms=["HS256"], audience=self.service,
-                           issuer=caller)
+                claims = jwt.decode(
+                    token, key, algorithms=["HS256"], audience=self.service, issuer=caller,
+                    options={"require": ["exp", "iat", "iss", "aud"]})
+                if claims["exp"] - claims["iat"] > SERVICE_TOKEN_TTL_S:
+                    raise jwt.InvalidTokenError("token lives too long")
             except jwt.PyJWTError:
                 raise Problem(403, "service-forbidden", "Forbidden",
                               "This internal route is not open to the caller.") from None
@@ -242,13 +256,15 @@ class InternalAuth:
 
 
 class ServiceTokenAuth(httpx.Auth):
-    """httpx auth that signs each request to ``audience`` as ``caller``."""
+    """httpx auth that signs each request to ``audience`` as ``caller`` (given the caller's own
+    service key; each request is signed with the pair key for ``audience``)."""
 
     def __init__(self, caller: str, audience: str, key: str) -> None:
         self._caller, self._audience, self._key = caller, audience, key
 
     def auth_flow(self, request: httpx.Request):
         """Add a fresh service token."""
-        token = mint_service_token(self._caller, self._audience, self._key)
+        token = mint_service_token(self._caller, self._audience,
+                                   pair_key(self._key, self._audience))
         request.headers["Authorization"] = f"Bearer {token}"
         yield request

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiflux_kit.app import create_app
+from aiflux_kit.auth import pair_key
 from aiflux_kit.bus.local import LocalBroker
 from aiflux_kit.db import run_migrations
 from aiflux_kit.ratelimit import RateLimiter
@@ -54,7 +55,7 @@ def service_overrides(
         "public_url": base_url,
         **{f"{peer}_url": base_url for peer in SERVICES},
         "service_key": callers[service],
-        "trusted_callers": callers,
+        "trusted_callers": {name: pair_key(key, service) for name, key in callers.items()},
     }
 
 

@@ -4,6 +4,7 @@ local servers), behind a development gateway on ``PORT`` (8000)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from aiflux_kit.auth import pair_key
 from aiflux_kit.settings import derive_secret
 
 from .gateway import build_gateway
@@ -29,11 +31,11 @@ def child_environment(dev_master: str) -> dict[str, str]:
     env.setdefault("AIFLUX_PUBLIC_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
     keys = {s: env.get(f"{s.upper()}_SERVICE_KEY") or derive_secret(dev_master, f"service:{s}")
             for s in SERVICES}
-    callers = "{" + ",".join(f'"{s}": "{k}"' for s, k in keys.items()) + "}"
     for n, service in enumerate(SERVICES):
         env.setdefault(f"AIFLUX_{service.upper()}_URL", f"http://127.0.0.1:{API_PORT_BASE + n}")
         env[f"{service.upper()}_SERVICE_KEY"] = keys[service]
-        env.setdefault(f"{service.upper()}_TRUSTED_CALLERS", callers)
+        env.setdefault(f"{service.upper()}_TRUSTED_CALLERS", json.dumps(
+            {caller: pair_key(key, service) for caller, key in keys.items()}))
     return env
 
 
