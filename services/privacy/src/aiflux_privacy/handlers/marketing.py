@@ -61,7 +61,9 @@ async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str
 
 def check_link(user_id: uuid.UUID, signature: str, secret: str) -> None:
     """Refuse a withdrawal link that this service did not sign for ``user_id``."""
-    if not hmac.compare_digest(withdraw_signature(user_id, secret), signature):
+    # bytes: compare_digest refuses non-ASCII str, and a forged link may carry any text
+    if not hmac.compare_digest(withdraw_signature(user_id, secret).encode(),
+                               signature.encode("utf-8", "surrogatepass")):
         raise Problem(403, "invalid-link", "Invalid link",
                       "This withdrawal link is not valid; sign in to change your consents.")
 

@@ -72,8 +72,9 @@ def router() -> APIRouter:
 
 def _request_routes(api: APIRouter) -> None:
     @api.get("/requests")
-    async def open_requests(_: CurrentAdmin, session: Session, limit: int = Query(50, le=200),
-                            cursor: int = Query(0, ge=0)) -> dict[str, Any]:
+    async def open_requests(_: CurrentAdmin, session: Session,
+                            limit: int = Query(50, ge=1, le=200),
+                            cursor: int = Query(0, ge=0, le=2**63 - 1)) -> dict[str, Any]:
         """Open requests with days left, overdue ones first."""
         rows = await requests.open_requests(session, limit, cursor)
         return {"items": [ops_view(r) for r in rows],
