@@ -32,6 +32,7 @@ def build(platform: Platform, settings: IdentitySettings | None = None) -> Servi
     callers = {name: key.get_secret_value() for name, key in settings.trusted_callers.items()}
 
     async def _close() -> None:
+        await container.jobs.drain()  # queued mails go out before the database closes
         hasher.close()
 
     return ServiceUnit(

@@ -28,6 +28,14 @@ async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) 
     except Problem:
         return
     await c.limit("forgot-account", token_hash(address), c.settings.limit_forgot_account)
+    # Known or not, the request only queues the same job: the lookup, the token and the mail
+    # happen after the response, so its timing cannot tell whether the address has an account.
+    c.jobs.submit(lambda: mail_reset_link(c, address, client))
+
+
+async def mail_reset_link(c: IdentityContainer, address: str, client: ClientInfo) -> None:
+    """The work behind ``forgot_password`` (in the background): mail a link if there is an
+    account with ``address``, else nothing."""
     async with c.database.transaction() as session:
         user_id = (await session.execute(select(users.c.id).where(
             users.c.email == address, users.c.deleted_at.is_(None)))).scalar()

@@ -178,6 +178,12 @@ async def resend_verification(c: IdentityContainer, email: str, client: ClientIn
     except Problem:
         return
     await c.limit("register-account", token_hash(address), c.settings.limit_register_account)
+    # The same job on every branch; the account-dependent work runs after the response.
+    c.jobs.submit(lambda: mail_verification_link(c, address))
+
+
+async def mail_verification_link(c: IdentityContainer, address: str) -> None:
+    """The work behind ``resend_verification`` (in the background)."""
     async with c.database.transaction() as session:
         user_id = (await session.execute(select(users.c.id).where(
             users.c.email == address, users.c.deleted_at.is_(None),
