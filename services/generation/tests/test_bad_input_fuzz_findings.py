@@ -15,7 +15,7 @@ async def test_listing_pages_by_cursor_and_an_unknown_cursor_is_an_empty_page(ha
     # GET /v1/generations?cursor=<any uuid> was a 500 (a row compared with a one-column row)
     h = harness
     _, headers = h.user()
-    other, other_headers = h.user()
+    _, other_headers = h.user()
     made = []
     for _ in range(3):
         created = await h.client.post("/v1/generations", headers=headers,
