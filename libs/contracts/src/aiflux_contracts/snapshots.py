@@ -1,7 +1,7 @@
 """JSON Schema snapshots of every event and the AsyncAPI document of the bus.
 
 ``python -m aiflux_contracts.snapshots --write`` regenerates them (``make contracts``);
-``--check`` exits 1 when a checked-in file differs from what the models say.
+``--check`` (the default) exits 1 when a checked-in file differs from what the models say.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def write() -> None:
 def main() -> None:
     """Command line: ``--write`` or ``--check``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--write", action="store_true", help="regenerate the files")
+    parser.add_argument("--check", action="store_true", help="the default: exit 1 when stale")
     args = parser.parse_args()
     if args.write:
         write()

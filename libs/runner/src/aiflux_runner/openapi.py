@@ -46,7 +46,8 @@ def rendered() -> dict[Path, str]:
 def main() -> None:
     """Command line: ``--write`` or ``--check``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--write", action="store_true", help="regenerate the files")
+    parser.add_argument("--check", action="store_true", help="the default: exit 1 when stale")
     args = parser.parse_args()
     files = rendered()
     if args.write:
