@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +19,7 @@ import pytest
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import SignedIn, register_and_login
 from aiflux_kit.auth import pair_key
+from aiflux_kit.testing import eventually
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
 
@@ -70,22 +72,10 @@ class Person:
         return self.signed.headers
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
-    """Poll ``check`` until it returns something truthy (or fail at the deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.2)
-
-
 @pytest.fixture
 def wait():
     """``await wait(check)`` polls an async check until it is truthy."""
-    return eventually
+    return functools.partial(eventually, timeout=60.0, interval=0.2)
 
 
 @pytest.fixture

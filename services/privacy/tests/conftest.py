@@ -7,16 +7,13 @@ this stack.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiflux_contracts import Envelope, Event
-from aiflux_kit.testing import TestSessions
+from aiflux_kit.testing import TestSessions, eventually
 from sqlalchemy import text
 
 
@@ -56,18 +53,6 @@ class PrivacyHarness:
         async with self.stack.unit("privacy").database.transaction() as session:
             result = await session.execute(text(statement), params)
             return list(result.all()) if result.returns_rows else []
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    """Poll ``check`` until it returns something truthy (or fail at the deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

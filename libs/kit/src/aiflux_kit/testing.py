@@ -6,10 +6,13 @@ Each test gets databases of its own, created fresh and dropped afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -125,3 +128,17 @@ class TestSessions:
         for token, principal in list(self._principals.items()):
             if getattr(principal, "user_id", None) == user_id:
                 del self._principals[token]
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0,  # noqa: ASYNC109
+                     interval: float = 0.1) -> Any:
+    """Poll the async ``check`` until it returns something truthy (its value), failing at the
+    deadline: how tests wait for asynchronous effects without timing assertions."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(interval)
