@@ -28,13 +28,16 @@ NAMING_CONVENTION = {
 
 
 def make_base() -> type[DeclarativeBase]:
-    """A fresh declarative base for one service, with the kit's outbox and inbox tables on it."""
+    """A fresh declarative base for one service, with the kit's tables on it (outbox, inbox,
+    sweep runs, the erasure guard)."""
+    from .erasure import add_erased_user_table
     from .messaging_tables import add_messaging_tables
 
     class Base(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
     add_messaging_tables(Base.metadata)
+    add_erased_user_table(Base.metadata)
     return Base
 
 

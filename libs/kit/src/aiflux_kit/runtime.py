@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .consumers import Dispatcher, forget_handled
+from .erasure import forget_expired_guards
 from .outbox import OutboxRelay
 from .service import Platform, ServiceUnit, Sweep, SweepResult, record_sweep
 
@@ -20,12 +21,15 @@ HOUSEKEEPING_INTERVAL_S = 3600.0
 
 
 async def forget_messaging(relay: OutboxRelay, unit: ServiceUnit) -> dict[str, int]:
-    """Apply the outbox and inbox retention of one service."""
+    """Apply the outbox and inbox retention of one service, and expire its erasure guards."""
     settings = unit.settings
+    async with unit.database.transaction() as session:
+        guards = await forget_expired_guards(session)
     return {
         "outbox_deleted": await relay.forget_published(timedelta(days=settings.outbox_keep_days)),
         "inbox_deleted": await forget_handled(unit.database,
                                               timedelta(days=settings.inbox_keep_days)),
+        "erasure_guards_deleted": guards,
     }
 
 

@@ -1,0 +1,21 @@
+"""The erasure guard: users being erased, so late writes for them are refused.
+
+Revision ID: generation_0005
+Revises: generation_0004
+Create Date: 2026-12-01
+"""
+
+from aiflux_kit.erasure import create_erased_user_table_v1, drop_erased_user_table_v1
+
+revision = "generation_0005"
+down_revision = "generation_0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_erased_user_table_v1()
+
+
+def downgrade() -> None:
+    drop_erased_user_table_v1()
