@@ -8,13 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from .auth import session_cookie_name
 from .errors import install_problem_handlers
+from .metrics import install_metrics
 from .ops import ops_router
 from .runtime import Runtime
-from .telemetry import scrub_server_span
+from .tracing_export import install_trace_middleware
 
 
 def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastAPI:
@@ -46,7 +46,8 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
-    app.add_middleware(OpenTelemetryMiddleware, server_request_hook=scrub_server_span)
+    install_metrics(app, runtime)
+    install_trace_middleware(app)
     return app
 
 

@@ -22,6 +22,7 @@ from .auth import AdminAuditSink, SessionVerifier
 from .bus import Broker, QueueSpec
 from .consumers import Subscription
 from .db import Database
+from .metrics import MetricsReader
 from .ratelimit import RateLimiter
 from .settings import ServiceSettings
 
@@ -88,6 +89,8 @@ class ServiceUnit:
     session_verifier: SessionVerifier | None = None
     admin_audit: AdminAuditSink | None = None
     """Called for every admin call to this service's ops routes (after the audit log line)."""
+    metrics: list[MetricsReader] = field(default_factory=list)
+    """Domain gauges read when Prometheus scrapes ``/metrics`` (aiflux_kit.metrics)."""
 
 
 async def record_sweep(database: Database, result: SweepResult) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import uvicorn
 from aiflux_kit.runtime import Parts, Runtime
-from aiflux_kit.telemetry import setup_logging, setup_tracing
+from aiflux_kit.telemetry import setup_logging
+from aiflux_kit.tracing_export import configure_tracing
 
 from .services import SERVICES, check_service
 
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``aiflux`` command."""
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("AIFLUX_LOG_LEVEL", "INFO"))
-    setup_tracing("aiflux")
+    configure_tracing(f"aiflux-{args.service}" if getattr(args, "service", None) else "aiflux")
     args.func(args)
 
 

@@ -13,6 +13,7 @@ from .adapters.simulated import SimulatedCheckout
 from .api import build_router
 from .consumers import subscriptions
 from .handlers import sweeps
+from .metrics import hold_metrics
 from .settings import BillingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -70,4 +71,5 @@ def build(platform: Platform, settings: BillingSettings | None = None) -> Servic
         container=container,
         subscriptions=subscriptions(container),
         sweeps=build_sweeps(container),
+        metrics=[hold_metrics(database)],
     )

@@ -27,6 +27,7 @@ from .consumers import subscriptions
 from .domain.catalog import Catalog
 from .handlers.cleanup import CleanupWorker, finish_erasures
 from .handlers.lifecycle import JobWorker
+from .metrics import breaker_metrics
 from .settings import GenerationSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -109,6 +110,7 @@ def build(platform: Platform, settings: GenerationSettings | None = None) -> Ser
                       lambda: sweep_stuck_jobs(container))],
         workers=[JobWorker(container).run, CleanupWorker(container).run],
         on_stop=[close_clients],
+        metrics=[breaker_metrics(container.breakers, container.providers)],
     )
 
 

@@ -16,6 +16,7 @@ from .handlers.deadlines import flag_overdue
 from .handlers.erasure import redrive_stalled
 from .handlers.export import assembler
 from .handlers.retention import expire_anonymous_consents
+from .metrics import request_metrics
 from .settings import PrivacySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,4 +55,5 @@ def build(platform: Platform, settings: PrivacySettings | None = None) -> Servic
         workers=[assembler(database, container.storage, settings.public_url,
                            settings.export_retention_days, settings.export_poll_interval_s)],
         on_stop=[storage_http.aclose, identity_http.aclose],
+        metrics=[request_metrics(database, settings.stall_after_s)],
     )

@@ -70,6 +70,14 @@ class ParkedMessage:
     parked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class QueueStats:
+    """How many messages wait in a subscription's queue and in its parking queue (metrics)."""
+
+    ready: int
+    parked: int
+
+
 OnMessage = Callable[[Delivery], Awaitable[None]]
 
 
@@ -98,6 +106,9 @@ class Broker(Protocol):
 
     async def parked_count(self, spec: QueueSpec) -> int:
         """How many messages wait in ``spec``'s parking queue."""
+
+    async def queue_stats(self, spec: QueueSpec) -> QueueStats:
+        """Messages waiting in ``spec``'s queue (not yet taken) and in its parking queue."""
 
     @property
     def connected(self) -> bool:

@@ -29,6 +29,7 @@ from . import (
     Poison,
     PublishFailed,
     QueueSpec,
+    QueueStats,
     Unroutable,
     describe_failure,
     next_step,
@@ -250,6 +251,15 @@ class LocalBroker:
                 "SELECT count(*) FROM bus_message WHERE queue = %s AND parked_at IS NOT NULL",
                 (spec.name,))).fetchone()
         return int(row[0]) if row else 0
+
+    async def queue_stats(self, spec: QueueSpec) -> QueueStats:
+        """Waiting and parked messages of ``spec``, in one query."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            row = await (await conn.execute(
+                "SELECT count(*) FILTER (WHERE parked_at IS NULL),"
+                " count(*) FILTER (WHERE parked_at IS NOT NULL)"
+                " FROM bus_message WHERE queue = %s", (spec.name,))).fetchone()
+        return QueueStats(int(row[0]), int(row[1])) if row else QueueStats(0, 0)
 
     async def close(self, drain_timeout: float = 30.0) -> None:
         """Stop claiming, let handlers in flight finish, stop listening."""

@@ -39,6 +39,7 @@ from . import (
     Poison,
     PublishFailed,
     QueueSpec,
+    QueueStats,
     Unroutable,
     describe_failure,
     next_step,
@@ -263,6 +264,20 @@ class RabbitBroker:
             return int(queue.declaration_result.message_count or 0)
         finally:
             await channel.close()
+
+    async def queue_stats(self, spec: QueueSpec) -> QueueStats:
+        """Ready messages of ``spec``'s queue (a passive declare: a process that does not consume
+        it must not create it with other arguments) and of its parking queue."""
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(spec.name, passive=True)
+            parking = await channel.declare_queue(spec.parking, passive=True)
+            return QueueStats(int(queue.declaration_result.message_count or 0),
+                              int(parking.declaration_result.message_count or 0))
+        finally:
+            with contextlib.suppress(Exception):
+                await channel.close()
 
     async def close(self, drain_timeout: float = 30.0) -> None:
         """Cancel consumers, wait for in-flight handlers, then close the connection."""
