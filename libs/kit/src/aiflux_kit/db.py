@@ -10,11 +10,11 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -53,7 +53,9 @@ class Database:
         self.url = url
         # hide_parameters: a database error must never carry bound values (emails, prompts)
         # into logs or dead-letter headers.
-        self.engine: AsyncEngine = create_async_engine(
+        # Looked up when called, so OpenTelemetry's SQLAlchemy instrumentation (on when traces
+        # are exported: aiflux_kit.tracing_export) can wrap it.
+        self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
             hide_parameters=True,
         )

@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from pythonjsonlogger.json import JsonFormatter
 
@@ -26,16 +26,21 @@ def tracer(name: str = "aiflux") -> trace.Tracer:
     return trace.get_tracer(name)
 
 
-def setup_tracing(service: str, exporter: SpanExporter | None = None, *, batch: bool = True) -> None:
-    """Install a tracer provider once per process (a no-op if one is set already)."""
+def setup_tracing(
+    service: str, exporter: SpanExporter | None = None, *, batch: bool = True
+) -> SpanProcessor | None:
+    """Install a tracer provider once per process (kept if one is set already) and send its
+    spans to ``exporter``; returns the processor added for it (to flush or shut down)."""
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = trace.get_tracer_provider()
     else:
         provider = TracerProvider(resource=Resource.create({"service.name": service}))
         trace.set_tracer_provider(provider)
-    if exporter is not None:
-        processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-        provider.add_span_processor(processor)  # type: ignore[attr-defined]
+    if exporter is None:
+        return None
+    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)  # type: ignore[attr-defined]
+    return processor
 
 
 # Attributes the HTTP instrumentation records that can identify a person or carry a secret
