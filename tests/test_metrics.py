@@ -7,14 +7,29 @@ are gauges read when Prometheus scrapes.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from aiflux_kit.testing import TestSessions, eventually
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 SERVICES = ["privacy", "billing", "generation"]
+MONITORING = Path(__file__).resolve().parents[1] / "deploy/k8s/base/monitoring"
+
+
+def monitored_metric_names() -> set[str]:
+    """Every metric the alert rules and the Grafana dashboard of deploy/k8s query."""
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
+    exprs = [r["expr"] for g in rules["spec"]["groups"] for r in g["rules"]]
+    dashboard = json.loads((MONITORING / "dashboards/aiflux.json").read_text())
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    return {name for expr in exprs for name in re.findall(r"\baiflux_[a-z0-9_]+", expr)}
 
 
 async def scrape(client: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -68,6 +83,10 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
 
         response = await stack.client.get("/metrics")
         samples = await scrape(stack.client)
+
+    families = list(text_string_to_metric_families(response.text))
+    exported = {f.name for f in families} | {s.name for f in families for s in f.samples}
+    assert monitored_metric_names() - exported == set()
 
     assert request_id not in response.text and str(user_id) not in response.text
     assert value(samples, "aiflux_http_requests_total", method="GET",

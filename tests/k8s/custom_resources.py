@@ -19,6 +19,7 @@ import yaml
 _CNPG = "CloudNativePG CRD (postgresql.cnpg.io): its schema ships with the operator, not with Kubernetes"
 _RABBIT = "RabbitMQ Cluster Operator CRD (rabbitmq.com): its schema ships with the operator"
 _TOPOLOGY = "RabbitMQ Messaging Topology Operator CRD (rabbitmq.com): its schema ships with the operator"
+_PROM = "Prometheus Operator CRD (monitoring.coreos.com): its schema ships with the operator"
 _ESO = "External Secrets Operator CRD (external-secrets.io): its schema ships with the operator"
 
 SKIPPED_KINDS: dict[tuple[str, str], str] = {
@@ -33,6 +34,8 @@ SKIPPED_KINDS: dict[tuple[str, str], str] = {
     ("rabbitmq.com/v1beta1", "User"): _TOPOLOGY,
     ("rabbitmq.com/v1beta1", "Permission"): _TOPOLOGY,
     ("external-secrets.io/v1", "ExternalSecret"): _ESO,
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): _PROM,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): _PROM,
 }
 """Custom resource kinds that kubernetes-validate cannot check offline, with the reason."""
 

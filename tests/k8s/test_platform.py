@@ -216,7 +216,8 @@ def test_the_documented_release_steps_apply_migrations_before_the_processes(
     step2 = [d for d in docs if _labels(d).get("app.kubernetes.io/part-of") == "aiflux"
              and _labels(d).get("app.kubernetes.io/component")
              not in ("api", "worker", "relay", "sweep", "check")]
-    assert {d["kind"] for d in step2} == {"Job", "ServiceAccount", "ConfigMap"}
+    # (the alert rules and the dashboard ConfigMap of base/monitoring may go in with them)
+    assert {d["kind"] for d in step2} == {"Job", "ServiceAccount", "ConfigMap", "PrometheusRule"}
     available = {(d["kind"], d["metadata"]["name"]) for d in platform + step2}
     available |= {("Secret", e["spec"]["target"]["name"]) for e in of_kind(docs, "ExternalSecret")}
     for job in of_kind(docs, "Job"):
