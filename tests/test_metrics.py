@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from aiflux_kit.testing import TestSessions, eventually
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
