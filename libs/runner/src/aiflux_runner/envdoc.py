@@ -29,6 +29,9 @@ HEADER = """\
 
 PORT=8000
 AIFLUX_DATA_DIR=./.data
+# Traces: an OpenTelemetry collector (OTLP over HTTP/protobuf, e.g. http://localhost:4318).
+# Unset, nothing is traced. OTEL_SERVICE_NAME overrides the name (default aiflux-<service>).
+OTEL_EXPORTER_OTLP_ENDPOINT=
 """
 
 PER_SERVICE = ("database_url", "service_key", "trusted_callers")
