@@ -21,8 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiflux_kit.bus.rabbitmq import RabbitBroker
+from aiflux_kit.http import processor_client
 from aiflux_kit.testing import TestSessions, eventually
 from aiflux_kit.tracing_export import configure_tracing, uninstrument_libraries
+from opentelemetry import trace
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -47,6 +49,7 @@ class Collector(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _ExportHandler)
         self.spans: list[ReceivedSpan] = []
         self.paths: set[str] = set()
+        self.third_party_headers: list[dict[str, str]] = []
 
     @property
     def endpoint(self) -> str:
@@ -55,6 +58,13 @@ class Collector(ThreadingHTTPServer):
 
 class _ExportHandler(BaseHTTPRequestHandler):
     server: Collector
+
+    def do_GET(self) -> None:
+        """Plays a third party (an AI provider) and keeps the headers it was sent."""
+        self.server.third_party_headers.append({k.lower(): v for k, v in self.headers.items()})
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -131,12 +141,21 @@ async def test_one_trace_from_request_through_broker_and_consumer_to_internal_ca
                 return any(s.name == storage_call for s in collector.spans)
 
             await eventually(billing_part_stored, timeout=30)
+
+            # Inside a trace, a call to a third party carries no trace context.
+            settings = stack.unit("billing").settings
+            with trace.get_tracer("test").start_as_current_span("provider call"):
+                async with processor_client("wavespeed", settings,
+                                            base_url=collector.endpoint) as provider:
+                    assert (await provider.get("/api/v3/predictions")).status_code == 200
     finally:
         processor.force_flush()
         processor.shutdown()
         uninstrument_libraries()
 
     assert collector.paths == {"/v1/traces"}
+    (sent,) = collector.third_party_headers
+    assert "traceparent" not in sent and "tracestate" not in sent
     (request_trace,) = {s.trace_id for s in collector.spans
                         if s.kind == Span.SPAN_KIND_SERVER and s.name == "POST /v1/privacy/requests"}
     flow = [s for s in collector.spans if s.trace_id == request_trace]

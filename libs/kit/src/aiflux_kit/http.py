@@ -29,6 +29,7 @@ from tenacity import (
 
 from .auth import ServiceTokenAuth
 from .settings import ServiceSettings
+from .tracing_export import trace_internal_calls
 
 T = TypeVar("T")
 
@@ -135,10 +136,10 @@ def peer_client(
 ) -> httpx.AsyncClient:
     """A client for ``audience``'s internal routes, each request signed as ``caller``."""
     base_url = getattr(settings, f"{audience}_url")
-    return httpx.AsyncClient(
+    return trace_internal_calls(httpx.AsyncClient(
         base_url=base_url, timeout=timeout,
         auth=ServiceTokenAuth(caller, audience, settings.service_key.get_secret_value()),
-    )
+    ))
 
 
 def _transient(exc: BaseException) -> bool:

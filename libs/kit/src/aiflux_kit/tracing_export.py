@@ -3,8 +3,10 @@ OpenTelemetry variable; ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` and ``OTEL_SERVIC
 honoured too).
 
 With an endpoint: an SDK tracer provider exporting in batches over OTLP/HTTP (protobuf), the
-ASGI server middleware, and instrumentation of httpx (client spans and ``traceparent`` on calls
-between services), SQLAlchemy and aio-pika, beside the kit's own outbox and consumer spans.
+ASGI server middleware, and instrumentation of SQLAlchemy and aio-pika beside the kit's own outbox
+and consumer spans. httpx is instrumented per client, only for calls between our services
+(``http.peer_client``): a third party (AI provider, Stripe, object storage) never receives our
+``traceparent``.
 Without one: no provider, no span is ever recorded; a small middleware only carries an incoming
 W3C ``traceparent`` into the request's context, so events written by the request (their
 envelopes) and the services they reach still share the caller's trace.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -51,14 +54,11 @@ def configure_tracing(service_name: str) -> SpanProcessor | None:
 
 
 def instrument_libraries() -> None:
-    """Client spans for httpx, SQLAlchemy and aio-pika (idempotent)."""
+    """Client spans for SQLAlchemy and aio-pika (idempotent)."""
     from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     for instrumentor, options in (
-        (HTTPXClientInstrumentor(), {"request_hook": scrub_client_span,
-                                     "async_request_hook": _scrub_client_span_async}),
         # Statements only (bound values stay out of spans); no SQL comments with trace ids. Its
         # declared range stops below SQLAlchemy 2.1, whose engine events it uses unchanged.
         (SQLAlchemyInstrumentor(), {"enable_commenter": False, "skip_dep_check": True}),
@@ -71,13 +71,21 @@ def instrument_libraries() -> None:
 def uninstrument_libraries() -> None:
     """Undo :func:`instrument_libraries` (tests that switch tracing on for a while)."""
     from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    for instrumentor in (HTTPXClientInstrumentor(), SQLAlchemyInstrumentor(),
-                         AioPikaInstrumentor()):
+    for instrumentor in (SQLAlchemyInstrumentor(), AioPikaInstrumentor()):
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
+
+
+def trace_internal_calls(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """``client`` (a client for another AIFLUX service) with client spans and ``traceparent``
+    on its requests while tracing is on; unchanged otherwise."""
+    if tracing_enabled():
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor.instrument_client(client, request_hook=_scrub_client_span_async)
+    return client
 
 
 def scrub_client_span(span: trace.Span, request: Any) -> None:

@@ -11,6 +11,7 @@ from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
 from aiflux_kit.service import Platform, ServiceUnit
 from aiflux_kit.settings import ServiceSettings
+from aiflux_kit.tracing_export import trace_internal_calls
 from fastapi import FastAPI
 
 from .services import builder, settings_class
@@ -29,10 +30,10 @@ def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
     )
     unit = builder(service)(platform, settings)
     platform.session_verifier = unit.session_verifier or RemoteSessionVerifier(
-        httpx.AsyncClient(
+        trace_internal_calls(httpx.AsyncClient(
             base_url=settings.identity_url, timeout=5.0,
             auth=ServiceTokenAuth(service, "identity", settings.service_key.get_secret_value()),
-        ),
+        )),
         ttl=settings.session_cache_ttl_s,
     )
     return platform, unit
