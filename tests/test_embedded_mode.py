@@ -65,8 +65,10 @@ def test_embedded_mode_starts_stops_and_restarts(tmp_path: Path):
         assert "/healthz" in docs["paths"]
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
         for service in SERVICES:
-            assert f'aiflux_outbox_backlog{{service="{service}"}}' in metrics, service
-        assert "aiflux_metrics_reader_failed{" not in metrics
+            assert f'aiflux_outbox_backlog{{service_name="{service}"}}' in metrics, service
+        failed = [line for line in metrics.splitlines()
+                  if line.startswith("aiflux_metrics_reader_failed{")]
+        assert failed and all(line.endswith(" 0.0") for line in failed), failed
         assert f"AIFLUX is running at http://localhost:{port}" in first.read_text()
     finally:
         stop(process, first)

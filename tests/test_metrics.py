@@ -22,13 +22,30 @@ SERVICES = ["privacy", "billing", "generation"]
 MONITORING = Path(__file__).resolve().parents[1] / "deploy/k8s/base/monitoring"
 
 
-def monitored_metric_names() -> set[str]:
-    """Every metric the alert rules and the Grafana dashboard of deploy/k8s query."""
+TARGET_LABELS = {"job", "instance", "namespace", "service", "pod", "container", "endpoint"}
+
+
+def _monitoring_exprs() -> list[str]:
     rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
     exprs = [r["expr"] for g in rules["spec"]["groups"] for r in g["rules"]]
     dashboard = json.loads((MONITORING / "dashboards/aiflux.json").read_text())
-    exprs += [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
-    return {name for expr in exprs for name in re.findall(r"\baiflux_[a-z0-9_]+", expr)}
+    return exprs + [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+
+
+def monitored_label_names() -> set[str]:
+    """Every label the rules and the dashboard group or filter by."""
+    found: set[str] = set()
+    for expr in _monitoring_exprs():
+        for group in re.findall(r"by \(([^)]*)\)", expr):
+            found |= {label.strip() for label in group.split(",")}
+        found |= set(re.findall(r"[{,]\s*([a-z_]+)\s*=~?", expr))
+    return found
+
+
+def monitored_metric_names() -> set[str]:
+    """Every metric the alert rules and the Grafana dashboard of deploy/k8s query."""
+    return {name for expr in _monitoring_exprs()
+            for name in re.findall(r"\baiflux_[a-z0-9_]+", expr)}
 
 
 async def scrape(client: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -76,7 +93,7 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
         # the ExportRequested message is parked, and /metrics says so.
         async def parked() -> bool:
             samples = await scrape(stack.client)
-            return value(samples, "aiflux_queue_parked", service="billing",
+            return value(samples, "aiflux_queue_parked", service_name="billing",
                          consumer="privacy-export") == 1
         await eventually(parked, timeout=30)
 
@@ -86,6 +103,11 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
     families = list(text_string_to_metric_families(response.text))
     exported = {f.name for f in families} | {s.name for f in families for s in f.samples}
     assert monitored_metric_names() - exported == set()
+    # Prometheus attaches these to every scraped series; a metric label of the same name would
+    # be renamed to exported_<name> and break the rules' grouping.
+    labels = {label for f in families for s in f.samples for label in s.labels}
+    assert labels & TARGET_LABELS == set()
+    assert monitored_label_names() <= labels | {"le"}
 
     assert request_id not in response.text and str(user_id) not in response.text
     assert value(samples, "aiflux_http_requests_total", method="GET",
@@ -93,9 +115,9 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
     assert value(samples, "aiflux_http_request_duration_seconds_count", method="POST",
                  route="/v1/privacy/requests") == 1
     for service in SERVICES:
-        assert value(samples, "aiflux_outbox_backlog", service=service) is not None
-        assert value(samples, "aiflux_outbox_oldest_age_seconds", service=service) is not None
-    assert value(samples, "aiflux_queue_depth", service="billing",
+        assert value(samples, "aiflux_outbox_backlog", service_name=service) is not None
+        assert value(samples, "aiflux_outbox_oldest_age_seconds", service_name=service) is not None
+    assert value(samples, "aiflux_queue_depth", service_name="billing",
                  consumer="privacy-export") == 0
     assert value(samples, "aiflux_privacy_requests_open", type="access") == 1
     assert value(samples, "aiflux_privacy_requests_overdue", type="access") == 1
@@ -106,7 +128,10 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
     assert value(samples, "aiflux_billing_holds_outstanding") == 1
     assert value(samples, "aiflux_billing_held_credits") == 7
     assert value(samples, "aiflux_generation_provider_breaker_open", provider="local") == 0
-    assert not [k for k in samples if k[0] == "aiflux_metrics_reader_failed"]
+    readers = {dict(k[1])["reader"]: v for k, v in samples.items()
+               if k[0] == "aiflux_metrics_reader_failed"}
+    assert set(readers) == {"outbox", "queues", "privacy.0", "billing.0", "generation.0"}
+    assert set(readers.values()) == {0}
 
 
 async def test_a_path_no_route_matches_is_not_a_label(stack_factory):

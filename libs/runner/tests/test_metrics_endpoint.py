@@ -87,6 +87,6 @@ def test_api_worker_and_relay_each_serve_metrics(pg_database, vhost_url, tmp_pat
                 "aiflux_outbox_backlog", "aiflux_outbox_oldest_age_seconds",
                 "aiflux_queue_depth", "aiflux_queue_parked",
                 "aiflux_billing_holds_outstanding"} <= names, (part, sorted(names))
-        assert 'aiflux_outbox_backlog{service="billing"} 0.0' in text, part
-    assert 'aiflux_queue_parked{consumer="privacy-export",service="billing"} 0.0' in (
+        assert 'aiflux_outbox_backlog{service_name="billing"} 0.0' in text, part
+    assert 'aiflux_queue_parked{consumer="privacy-export",service_name="billing"} 0.0' in (
         scraped["worker"])

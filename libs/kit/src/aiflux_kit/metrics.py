@@ -3,7 +3,8 @@
 - Requests: rate and latency by method, *route template* and status. Labels never carry a raw
   path (ids, download tokens) nor anything personal; a path no route matched is ``unmatched``.
 - Messaging, per service: outbox backlog and the age of its oldest row; per consumer: messages
-  waiting and parked.
+  waiting and parked. The AIFLUX service is the label ``service_name``: ``service``, ``job``,
+  ``pod``, ``namespace``... are the target labels Prometheus itself attaches to every series.
 - Domain gauges a service hands in as ``ServiceUnit.metrics`` readers (privacy requests,
   erasures, holds, provider breakers).
 
@@ -143,7 +144,7 @@ async def read_all(readers: Mapping[str, MetricsReader]) -> list[Metric]:
         *(asyncio.wait_for(readers[name](), READ_TIMEOUT_S) for name in names),
         return_exceptions=True)
     families: list[Metric] = []
-    failed: dict[tuple[str, ...], float] = {}
+    failed: dict[tuple[str, ...], float] = {(name,): 0 for name in names}
     for name, result in zip(names, results, strict=True):
         if isinstance(result, BaseException):
             log.warning("metrics reader failed", extra={"reader": name,
@@ -152,7 +153,7 @@ async def read_all(readers: Mapping[str, MetricsReader]) -> list[Metric]:
         else:
             families.extend(result)
     families.append(gauge("aiflux_metrics_reader_failed",
-                          "1 for each metrics reader that failed in this scrape", ["reader"],
+                          "1 when the metrics reader failed in this scrape", ["reader"],
                           failed))
     return families
 
@@ -165,9 +166,9 @@ async def outbox_families(runtime: Runtime) -> list[Metric]:
         count, age = await relay.backlog()
         backlog[(name,)], oldest[(name,)] = count, age
     return [
-        gauge("aiflux_outbox_backlog", "Outbox rows not yet published", ["service"], backlog),
+        gauge("aiflux_outbox_backlog", "Outbox rows not yet published", ["service_name"], backlog),
         gauge("aiflux_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
-              ["service"], oldest),
+              ["service_name"], oldest),
     ]
 
 
@@ -179,10 +180,10 @@ async def queue_families(runtime: Runtime) -> list[Metric]:
         for spec_labels, stats in await _unit_queue_stats(runtime, unit):
             ready[spec_labels], parked[spec_labels] = stats.ready, stats.parked
     return [
-        gauge("aiflux_queue_depth", "Messages waiting for a consumer", ["service", "consumer"],
+        gauge("aiflux_queue_depth", "Messages waiting for a consumer", ["service_name", "consumer"],
               ready),
         gauge("aiflux_queue_parked", "Messages parked after their last retry",
-              ["service", "consumer"], parked),
+              ["service_name", "consumer"], parked),
     ]
 
 
