@@ -89,8 +89,8 @@ def trace_internal_calls(client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 def scrub_client_span(span: trace.Span, request: Any) -> None:
-    """Keep only the path of an outgoing call: query strings (signed URLs of object storage and
-    providers) may carry secrets, and long path segments may be tokens."""
+    """Keep only the host and path of an internal call: no query string, and long path segments
+    (tokens) masked, as on server spans."""
     if not span.is_recording():
         return
     url = request.url
