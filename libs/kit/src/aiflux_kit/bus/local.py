@@ -161,10 +161,14 @@ class LocalBroker:
         patterns = await (await conn.execute("SELECT pattern FROM bus_broadcast")).fetchall()
         if not any(topic_matches(p, routing_key) for (p,) in patterns):
             return False
-        payload = json.dumps({"routing_key": routing_key, "message_id": message_id,
-                              "body": body.decode()})
-        if len(payload.encode()) > BROADCAST_MAX_BYTES:
-            log.warning("message too large to broadcast", extra={"routing_key": routing_key})
+        try:
+            payload = json.dumps({"routing_key": routing_key, "message_id": message_id,
+                                  "body": body.decode()})
+        except UnicodeDecodeError:
+            payload = ""
+        if not payload or len(payload.encode()) > BROADCAST_MAX_BYTES:
+            log.warning("message cannot be broadcast (not text, or too large)",
+                        extra={"routing_key": routing_key})
             return False
         await conn.execute("SELECT pg_notify(%s, %s)", (BROADCAST_CHANNEL, payload))
         return True
