@@ -180,8 +180,20 @@ async def test_export_parts_count_until_erased_and_are_refused_after(stack, sess
                                      headers=service_headers("privacy"))
     assert archive.status_code == 410
     assert await objects_under(stack, f"exports/{export_id}/") == []
+    late_export = uuid.uuid4()  # storage's own part of an export requested too late
+    await publish(stack, ExportRequested(request_id=late_export, user_id=user_id))
+    await eventually(lambda: _handled(stack, "storage.exports", late_export))
+    assert await objects_under(stack, f"exports/{late_export}/") == []
     remaining = await _verify(stack, request_id, user_id)
     assert remaining["export_objects"] == 0 and remaining["exports"] == 0
+
+
+async def _handled(stack, consumer: str, request_id: uuid.UUID) -> bool:
+    async with stack.unit("storage").database.transaction() as session:
+        rows = (await session.execute(text(
+            "SELECT o.body FROM inbox i JOIN outbox o ON o.event_id = i.event_id"
+            " WHERE i.consumer = :c"), {"c": consumer})).scalars().all()
+    return any(str(request_id) in body for body in rows)
 
 
 async def test_redelivered_erasure_deletes_an_object_that_landed_late(stack, sessions):

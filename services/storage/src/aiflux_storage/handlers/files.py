@@ -24,6 +24,13 @@ def _complete(upload: SpooledUpload) -> bool:
         return content.is_complete(upload.file_type, f, upload.size)
 
 
+async def refuse_erased_owner(c: StorageContainer, owner: uuid.UUID) -> None:
+    """410 at once for an erased owner, so an upload is not read for nothing (the check that
+    counts is the one in the recording transaction: an erasure may start in between)."""
+    async with c.database.transaction() as session:
+        await refuse_if_erased(session, owner)
+
+
 async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str,
                              upload: SpooledUpload,
                              generation_id: uuid.UUID | None = None) -> StoredFile:
