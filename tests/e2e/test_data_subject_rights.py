@@ -212,8 +212,13 @@ async def every_right(system, people, wait) -> None:
         assert user_id not in json.dumps(certificate)
         retained = {(item["service"], item["category"]) for item in certificate["retained"]}
         assert ("billing", "payments") in retained
+        # Besides these, any service may declare what the erasure itself keeps: its guard (a
+        # hash of the user id) and its last answer, in the outbox for the messaging retention.
+        by_erasure = {(s, c) for s in SERVICES for c in ("erasure_guard", "erasure_messages")}
         assert retained <= {("billing", "payments"), ("identity", "disabled_account"),
-                            ("identity", "security_log")}
+                            ("identity", "security_log"), *by_erasure}
+        assert {("storage", "erasure_guard"), ("billing", "erasure_guard"),
+                ("generation", "erasure_guard")} <= retained
         await wait_for_mail(system.data_dir, user.signed.email, "deleted")
 
         # Identity's 30-day grace ends (its purge runs as if the period were over).

@@ -14,6 +14,7 @@ from aiflux_contracts import (
     UserDeleted,
 )
 from aiflux_kit.auth import mint_service_token
+from aiflux_kit.erasure import guard_user
 
 
 async def _deliver(billing, event) -> None:
@@ -57,7 +58,8 @@ async def test_after_user_deleted_payments_remain_unlinked_and_the_ledger_is_gon
     assert receipt["request_id"] == str(request_id)
     assert receipt["deleted"] == {"ledger_entries": 2, "holds": 2, "balances": 1,
                                   "checkout_sessions_expired": 1}
-    [kept] = receipt["retained"]
+    kept, *by_erasure = receipt["retained"]
+    assert [r["category"] for r in by_erasure] == ["erasure_guard", "erasure_messages"]
     assert kept["category"] == "payments" and kept["count"] == 2
     assert kept["legal_basis"] == "Art. 6(1)(c) GDPR — Italian tax law, 10 years"
     assert date.fromisoformat(kept["retained_until"]).year == date.today().year + 10
@@ -73,6 +75,43 @@ async def test_a_redriven_erasure_repeats_the_same_receipt(billing):
     first, second = await _receipts(billing, user_id, "billing.erasure_completed.v1", 2)
     assert first == second
     assert first["retained"][0]["count"] == 1
+    assert {r["category"] for r in first["retained"]} == {
+        "payments", "erasure_guard", "erasure_messages"}
+
+
+async def test_writes_for_an_erased_user_are_refused(billing):
+    user_id, headers = billing.sessions.sign_in()  # a session still cached somewhere
+    await billing.buy(headers)
+    await _deliver(billing, UserDeleted(user_id=user_id, request_id=uuid.uuid4()))
+    await _receipts(billing, user_id, "billing.erasure_completed.v1")
+
+    checkout = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
+                                         headers=headers)
+    assert checkout.status_code == 410
+    assert checkout.json()["type"] == "urn:aiflux:problem:account-erased"
+    hold = await billing.hold(user_id, uuid.uuid4(), 1)
+    assert hold.status_code == 410
+    for table in ("payment", "hold", "account", "ledger_entry"):
+        rows = await billing.sql(f"SELECT count(*) AS n FROM {table} WHERE user_id = :u",
+                                 u=user_id)
+        assert rows[0].n == 0, table
+
+
+async def test_a_redelivered_erasure_erases_what_appeared_since(billing):
+    user_id, headers = billing.sessions.sign_in()
+    await billing.buy(headers)
+    request_id = uuid.uuid4()
+    await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
+    [first] = await _receipts(billing, user_id, "billing.erasure_completed.v1")
+    # A row written by a path that escaped the guard (what verification would count).
+    await billing.sql("INSERT INTO account (user_id, available) VALUES (:u, 5) RETURNING user_id",
+                      u=user_id)
+
+    await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
+    _, second = await _receipts(billing, user_id, "billing.erasure_completed.v1", 2)
+    assert first["deleted"]["balances"] == 1 and second["deleted"]["balances"] == 2
+    rows = await billing.sql("SELECT count(*) AS n FROM account WHERE user_id = :u", u=user_id)
+    assert rows[0].n == 0
 
 
 async def test_verification_reports_nothing_left_and_retention_purges_old_payments(billing):
@@ -84,8 +123,10 @@ async def test_verification_reports_nothing_left_and_retention_purges_old_paymen
 
     await _deliver(billing, ErasureVerificationRequested(user_id=user_id, request_id=request_id))
     [verified] = await _receipts(billing, user_id, "billing.erasure_verified.v1")
-    assert verified["remaining"] == {"ledger_entries": 0, "holds": 0, "balances": 0,
-                                     "payments_linked": 0}
+    remaining = dict(verified["remaining"])
+    remaining.pop("outbox_events")  # what is still on its way (the kit's tests count it)
+    assert remaining == {"ledger_entries": 0, "holds": 0, "balances": 0,
+                         "payments_linked": 0, "erasure_guard": 1}
 
     await billing.sql("UPDATE payment SET retain_until = current_date - 1"
                       " WHERE stripe_session_id = :s RETURNING id", s=paid["id"])
@@ -116,3 +157,26 @@ async def test_export_writes_billing_json_through_storage(billing_stack):
             ("starter", 999, "paid")]
         assert [(e["kind"], e["credits"]) for e in document["ledger"]] == [("purchase", 100)]
         assert document["balance"] == {"credits": 100, "held": 0}
+
+
+async def test_an_export_cancelled_by_storage_finishes_without_a_part(billing_stack):
+    async with billing_stack(services=("billing", "storage")) as billing:
+        user_id, headers = billing.sessions.sign_in()
+        await billing.buy(headers)
+        async with billing.stack.unit("storage").database.transaction() as session:
+            await guard_user(session, user_id, uuid.uuid4())  # storage erased the user first
+        export = ExportRequested(user_id=user_id, request_id=uuid.uuid4())
+
+        await _deliver(billing, export)
+
+        async def handled():
+            return await billing.sql("SELECT 1 FROM inbox WHERE consumer = :c",
+                                     c="billing.privacy-export")
+        await eventually(handled)
+        assert await billing.published("billing.export_part_ready.v1", user_id) == []
+        assert await objects_under(billing, f"exports/{export.request_id}/") == []
+
+
+async def objects_under(billing, prefix: str) -> list[str]:
+    store = billing.stack.container("storage").store
+    return [o.key for o in await store.list_prefix(prefix)]

@@ -82,8 +82,12 @@ async def test_erasure_waits_for_provider_cleanups_then_sends_its_receipt(harnes
         async def verified():
             return await h.events("generation.erasure_verified.v1")
         [verdict] = await eventually(verified)
-        assert verdict["remaining"] == {"generations": 0, "processing_restrictions": 0,
-                                        "provider_cleanups_pending": 0}
+        remaining = dict(verdict["remaining"])
+        remaining.pop("outbox_events")  # still on its way here (the kit's tests count it)
+        assert remaining == {"generations": 0, "processing_restrictions": 0,
+                             "provider_cleanups_pending": 0, "erasure_guard": 1}
+        assert {r["category"] for r in completed["retained"]} == {
+            "erasure_guard", "erasure_messages"}
 
 
 async def test_erasure_of_a_user_with_nothing_answers_at_once(harness):
@@ -128,3 +132,90 @@ async def _status(h, gid, status):
 
 async def _count_events(h, key, n):
     return len(await h.events(key)) == n
+
+
+async def _erased(h, user_id, n: int = 1) -> list[dict]:
+    request_id = uuid.uuid4()
+    await h.deliver(UserDeleted(user_id=user_id, request_id=request_id))
+
+    async def receipts():
+        found = [e for e in await h.events("generation.erasure_completed.v1")
+                 if e["user_id"] == str(user_id)]
+        return found if len(found) >= n else None
+    return await eventually(receipts)
+
+
+async def _rows(h, table: str, user_id) -> int:
+    from sqlalchemy import text
+    async with h.container.database.transaction() as s:
+        return int((await s.execute(text(f"SELECT count(*) FROM {table} WHERE user_id = :u"),
+                                    {"u": user_id})).scalar_one())
+
+
+async def test_writes_for_an_erased_user_are_refused(harness):
+    h = harness
+    user_id, headers = h.user(credits=100)  # the old session is still accepted here
+    gid = (await h.client.post("/v1/generations", headers=headers, json={
+        "model": "flux-dev", "prompt": "before"})).json()["id"]
+    await h.finished(gid, headers)
+    await _erased(h, user_id)
+
+    late = await h.client.post("/v1/generations", headers=headers, json={
+        "model": "flux-dev", "prompt": "after the erasure"})
+    assert late.status_code == 410
+    assert late.json()["type"] == "urn:aiflux:problem:account-erased"
+    assert (await h.client.post(f"/v1/generations/{gid}/repeat", headers=headers)
+            ).status_code == 410
+    assert (await h.client.delete(f"/v1/generations/{gid}", headers=headers)).status_code == 410
+    await h.deliver(ProcessingRestricted(user_id=user_id, restricted=True))
+    await eventually(lambda: _handled(h, "generation.processing-restricted"))
+    assert await _rows(h, "generation", user_id) == 0
+    assert await _rows(h, "processing_restriction", user_id) == 0
+    assert not [k for k, hold in h.billing.holds.items()
+                if hold.user_id == user_id and hold.status == "held"]
+
+
+async def test_a_redelivered_erasure_erases_what_appeared_since(harness):
+    h = harness
+    user_id, _ = h.user()
+    [first] = await _erased(h, user_id)
+    from sqlalchemy import text
+    async with h.container.database.transaction() as s:  # a row that escaped the guard
+        await s.execute(text("INSERT INTO processing_restriction (user_id) VALUES (:u)"),
+                        {"u": user_id})
+    await h.deliver(UserDeleted(user_id=user_id, request_id=uuid.UUID(first["request_id"])))
+
+    async def second():
+        found = [e for e in await h.events("generation.erasure_completed.v1")
+                 if e["user_id"] == str(user_id)]
+        return found[1] if len(found) > 1 else None
+    again = await eventually(second)
+    assert again["deleted"]["processing_restrictions"] == 1
+    assert await _rows(h, "processing_restriction", user_id) == 0
+
+
+async def test_an_output_refused_for_an_erased_user_fails_the_job_once(harness):
+    h = harness
+    user_id, headers = h.user(credits=100)
+    h.storage.erased.add(user_id)  # storage erased the user while the job ran: 410
+    gid = (await h.client.post("/v1/generations", headers=headers, json={
+        "model": "flux-dev", "prompt": "too late"})).json()["id"]
+    assert (await h.finished(gid, headers))["status"] == "failed"
+    assert h.billing.voids[uuid.UUID(gid)] == 1
+
+
+async def test_an_export_cancelled_by_an_erasure_finishes_without_a_part(harness):
+    h = harness
+    user_id, _ = h.user()
+    h.storage.erased.add(user_id)
+    await h.deliver(ExportRequested(request_id=uuid.uuid4(), user_id=user_id))
+    await eventually(lambda: _handled(h, "generation.export-requested"))
+    assert await h.events("generation.export_part_ready.v1") == []
+    assert h.storage.exports == {}
+
+
+async def _handled(h, consumer: str) -> bool:
+    from sqlalchemy import text
+    async with h.container.database.transaction() as s:
+        return (await s.execute(text("SELECT 1 FROM inbox WHERE consumer = :c"),
+                                {"c": consumer})).first() is not None

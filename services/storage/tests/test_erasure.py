@@ -111,9 +111,10 @@ async def test_user_erasure_empties_2500_objects_in_batches(stack, sessions):
     await publish(stack, UserDeleted(user_id=user_id, request_id=request_id))
     again = await _receipt(stack, request_id, "storage.erasure_completed.v1", n=2)
     assert again["deleted"] == receipt["deleted"]
-    await publish(stack, ErasureVerificationRequested(request_id=request_id, user_id=user_id))
-    verified = await _receipt(stack, request_id, "storage.erasure_verified.v1")
-    assert verified["remaining"] == {"objects": 0, "files": 0, "exports": 0}
+    assert {r["category"] for r in again["retained"]} == {"erasure_guard", "erasure_messages"}
+    verified = await _verify(stack, request_id, user_id)
+    assert {k: v for k, v in verified.items() if k != "outbox_events"} == {
+        "objects": 0, "export_objects": 0, "files": 0, "exports": 0, "erasure_guard": 1}
     assert (await stack.client.get("/v1/files", headers=headers)).json()["items"] == []
 
 
@@ -121,9 +122,94 @@ async def test_verification_counts_what_remains(stack, sessions):
     user_id, headers = sessions.sign_in()
     assert (await upload(stack, headers, png(), "kept.png")).status_code == 201
     request_id = uuid.uuid4()
+    verified = await _verify(stack, request_id, user_id)
+    assert {k: verified[k] for k in ("objects", "files", "exports", "erasure_guard")} == {
+        "objects": 1, "files": 1, "exports": 0, "erasure_guard": 0}
+
+
+async def _verify(stack, request_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, int]:
+    """Ask for a verification; return what storage says remains of the user.
+
+    (Receipts to privacy stay unsent in a storage-only stack, so ``outbox_events`` is not 0
+    here; the kit's tests cover that count.)"""
+    before = len([p for p in await published(stack, "storage.erasure_verified.v1")
+                  if p["request_id"] == str(request_id)])
     await publish(stack, ErasureVerificationRequested(request_id=request_id, user_id=user_id))
-    verified = await _receipt(stack, request_id, "storage.erasure_verified.v1")
-    assert verified["remaining"] == {"objects": 1, "files": 1, "exports": 0}
+    verified = await _receipt(stack, request_id, "storage.erasure_verified.v1", n=before + 1)
+    return dict(verified["remaining"])
+
+
+async def _erase(stack, user_id: uuid.UUID, request_id: uuid.UUID, n: int = 1):
+    await publish(stack, UserDeleted(user_id=user_id, request_id=request_id))
+    return await _receipt(stack, request_id, "storage.erasure_completed.v1", n=n)
+
+
+async def test_upload_with_an_old_session_after_erasure_is_refused_and_leaves_nothing(
+        stack, sessions):
+    user_id, headers = sessions.sign_in()  # the session stays valid: a stale cache elsewhere
+    await _erase(stack, user_id, uuid.uuid4())
+
+    late = await upload(stack, headers, png(), "late.png")
+    assert late.status_code == 410 and late.json()["type"] == "urn:aiflux:problem:account-erased"
+    output = await stack.client.post(
+        "/internal/storage/files", headers=service_headers("generation"),
+        data={"user_id": str(user_id), "purpose": "output", "generation_id": str(uuid.uuid4())},
+        files={"file": ("out.png", png(), "image/png")})
+    assert output.status_code == 410
+    assert await objects_under(stack, f"users/{user_id}/") == []
+    assert await _metadata_count(stack, user_id) == 0
+
+
+async def test_export_parts_count_until_erased_and_are_refused_after(stack, sessions):
+    user_id, _ = sessions.sign_in()
+    request_id, export_id = uuid.uuid4(), uuid.uuid4()
+    part = f"/internal/storage/exports/{export_id}/objects"
+    owner = {"user_id": str(user_id)}
+    written = await stack.client.put(f"{part}/identity.json", content=b'{"email": "a@b.c"}',
+                                     params=owner, headers=service_headers("identity"))
+    assert written.status_code == 201
+    assert (await _verify(stack, request_id, user_id))["export_objects"] == 1
+
+    await _erase(stack, user_id, request_id)
+    assert await objects_under(stack, f"exports/{export_id}/") == []
+    late = await stack.client.put(f"{part}/generation.json", content=b'{"prompts": ["x"]}',
+                                  params=owner, headers=service_headers("generation"))
+    assert late.status_code == 410
+    archive = await stack.client.put(f"/internal/storage/exports/{export_id}/archive",
+                                     content=b"PK", params=owner,
+                                     headers=service_headers("privacy"))
+    assert archive.status_code == 410
+    assert await objects_under(stack, f"exports/{export_id}/") == []
+    late_export = uuid.uuid4()  # storage's own part of an export requested too late
+    await publish(stack, ExportRequested(request_id=late_export, user_id=user_id))
+    await eventually(lambda: _handled(stack, "storage.exports", late_export))
+    assert await objects_under(stack, f"exports/{late_export}/") == []
+    remaining = await _verify(stack, request_id, user_id)
+    assert remaining["export_objects"] == 0 and remaining["exports"] == 0
+
+
+async def _handled(stack, consumer: str, request_id: uuid.UUID) -> bool:
+    async with stack.unit("storage").database.transaction() as session:
+        rows = (await session.execute(text(
+            "SELECT o.body FROM inbox i JOIN outbox o ON o.event_id = i.event_id"
+            " WHERE i.consumer = :c"), {"c": consumer})).scalars().all()
+    return any(str(request_id) in body for body in rows)
+
+
+async def test_redelivered_erasure_deletes_an_object_that_landed_late(stack, sessions):
+    user_id, headers = sessions.sign_in()
+    request_id = uuid.uuid4()
+    assert (await upload(stack, headers, png(), "a.png")).status_code == 201
+    first = await _erase(stack, user_id, request_id)
+    assert first["deleted"] == {"objects": 1, "files": 1}
+    late = f"users/{user_id}/files/{uuid.uuid4()}"  # streamed by a request that crashed
+    await asyncio.to_thread(_seed_objects, stack.container("storage").store, [late])
+    assert (await _verify(stack, request_id, user_id))["objects"] == 1
+
+    again = await _erase(stack, user_id, request_id, n=2)
+    assert again["deleted"] == {"objects": 2, "files": 1}
+    assert await objects_under(stack, f"users/{user_id}/") == []
+    assert (await _verify(stack, request_id, user_id))["objects"] == 0
 
 
 async def _store_output(stack, user_id, generation_id) -> str:

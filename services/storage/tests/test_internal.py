@@ -60,15 +60,23 @@ async def test_export_parts_and_archive(stack, sessions):
     file_id = (await upload(stack, headers, png(), "a.png")).json()["file_id"]
     request_id = uuid.uuid4()
     base = f"/internal/storage/exports/{request_id}"
+    owner = {"user_id": str(user_id)}
 
+    unowned = await stack.client.put(f"{base}/objects/billing.json", content=b"{}",
+                                     headers=service_headers("billing"))
+    assert unowned.status_code == 422
     put = await stack.client.put(f"{base}/objects/billing.json", content=b'{"payments": []}',
-                                 headers=service_headers("billing"))
+                                 params=owner, headers=service_headers("billing"))
     assert put.status_code == 201 and put.json()["key"].endswith("/parts/billing.json")
-    bad = await stack.client.put(f"{base}/objects/../secret", content=b"x",
+    bad = await stack.client.put(f"{base}/objects/../secret", content=b"x", params=owner,
                                  headers=service_headers("billing"))
     assert bad.status_code in (404, 422)
-    assert (await stack.client.put(f"{base}/objects/.hidden", content=b"x",
+    assert (await stack.client.put(f"{base}/objects/.hidden", content=b"x", params=owner,
                                    headers=service_headers("billing"))).status_code == 422
+    stranger = await stack.client.put(f"{base}/objects/other.json", content=b"{}",
+                                      params={"user_id": str(uuid.uuid4())},
+                                      headers=service_headers("billing"))
+    assert stranger.status_code == 409
 
     await publish(stack, ExportRequested(request_id=request_id, user_id=user_id))
 
@@ -94,7 +102,8 @@ async def test_export_parts_and_archive(stack, sessions):
     async def chunks():
         for start in range(0, len(archive), 64 * 1024):
             yield archive[start:start + 64 * 1024]
-    stored = await stack.client.put(f"{base}/archive", content=chunks(), headers=privacy)
+    stored = await stack.client.put(f"{base}/archive", content=chunks(), params=owner,
+                                    headers=privacy)
     assert stored.status_code == 201 and stored.json()["size"] == len(archive)
     link = (await stack.client.get(f"{base}/archive/url", headers=privacy)).json()
     async with httpx.AsyncClient() as anyone:
@@ -117,8 +126,8 @@ async def test_sweeps_remove_orphans_and_expired_archives(stack, sessions):
 
     request_id = uuid.uuid4()
     base = f"/internal/storage/exports/{request_id}"
-    await stack.client.put(f"{base}/archive", content=b"PK zip", headers=service_headers(
-        "privacy"))
+    await stack.client.put(f"{base}/archive", content=b"PK zip", params={"user_id": str(user_id)},
+                           headers=service_headers("privacy"))
     assert await objects_under(stack, f"exports/{request_id}/")
     async with stack.unit("storage").database.transaction() as session:
         await session.execute(text(

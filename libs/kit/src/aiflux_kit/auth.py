@@ -2,9 +2,10 @@
 
 End users are known by the opaque session token identity set at login. Every service asks a
 :class:`SessionVerifier` about it: identity's own database in-process, or identity's
-introspection route over HTTP with a short cache that ``SessionRevoked`` events clear, so a
-logout or revocation takes effect everywhere within seconds. No service trusts an identity
-header a client could set.
+introspection route over HTTP with a short, bounded cache that ``SessionRevoked``,
+``UserDeleted`` and ``UserSuspended`` clear at once in every API process (a per-process
+broadcast subscription, :func:`session_end_listener`), so a logout, revocation or erasure takes
+effect everywhere at once. No service trusts an identity header a client could set.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 import httpx
 import jwt
+from aiflux_contracts import SessionRevoked, UnknownEvent, UserDeleted, UserSuspended, decode
+from cachetools import TTLCache
 from fastapi import Depends, Request
+from pydantic import ValidationError
 
+from .bus import Delivery
 from .errors import Problem
 
 _audit_log = logging.getLogger("aiflux.audit")
+_log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -66,21 +72,35 @@ class SessionVerifier(Protocol):
     def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
         """Drop cached answers for one session (or all of a user's when the hash is None)."""
 
+    # A verifier that caches answers sets ``caches_sessions = True``: every process then
+    # subscribes it to the session-end broadcast (see Runtime.start).
 
-@dataclass
+
+SESSION_CACHE_SIZE = 10_000
+
+
 class RemoteSessionVerifier:
-    """Asks identity's introspection route, caching answers for ``ttl`` seconds."""
+    """Asks identity's introspection route, caching answers for ``ttl`` seconds.
 
-    client: httpx.AsyncClient
-    ttl: float = 5.0
-    _cache: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
+    The cache is bounded (at most ``maxsize`` sessions, least recently used go first) and is
+    cleared at once for a revoked session or a deleted/suspended user by
+    :func:`session_end_listener`, which every process serving API requests subscribes to.
+    """
+
+    caches_sessions = True
+    """Tells the runtime to subscribe :func:`session_end_listener` for this verifier."""
+
+    def __init__(self, client: httpx.AsyncClient, ttl: float = 5.0,
+                 maxsize: int = SESSION_CACHE_SIZE) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=maxsize, ttl=ttl)
 
     async def verify(self, session_token: str) -> Principal | None:
         """Introspect ``session_token`` (cached briefly)."""
         key = token_hash(session_token)
-        hit = self._cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if key in self._cache:
+            return self._cache[key]
         response = await self.client.post(
             "/internal/identity/sessions/introspect", json={"session_token": session_token})
         if response.status_code == 404:
@@ -94,16 +114,51 @@ class RemoteSessionVerifier:
         else:
             raise Problem(503, "identity-unavailable", "Service unavailable",
                           "Sign-in could not be checked right now; please retry.")
-        self._cache[key] = (time.monotonic() + self.ttl, principal)
+        self._cache[key] = principal
         return principal
 
     def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
-        """Evict cached sessions of ``user_id``."""
-        for key, (_, principal) in list(self._cache.items()):
+        """Evict cached sessions of ``user_id`` (one, or all when the hash is None)."""
+        if session_id_hash is not None:
+            self._cache.pop(session_id_hash, None)
+        for key, principal in list(self._cache.items()):
             if principal is not None and principal.user_id == user_id and (
                 session_id_hash is None or key == session_id_hash
             ):
-                del self._cache[key]
+                self._cache.pop(key, None)
+
+
+SESSION_END_EVENTS = (SessionRevoked, UserDeleted, UserSuspended)
+"""Events after which a cached session must not be trusted any more."""
+
+
+def caches_sessions(verifier: SessionVerifier | None) -> bool:
+    """True for a verifier that keeps answers and so must hear of ended sessions."""
+    return bool(getattr(verifier, "caches_sessions", False))
+
+
+def session_end_listener(verifier: SessionVerifier) -> Callable[[Delivery], Awaitable[None]]:
+    """A broadcast handler that makes ``verifier`` forget ended sessions at once.
+
+    ``SessionRevoked`` drops that session (or all of the user's); ``UserDeleted`` and
+    ``UserSuspended`` drop every session of the user. Every process serving API requests gets
+    its own copy of these events (a broadcast, not a work queue), so no replica keeps trusting
+    a session for the rest of its cache TTL.
+    """
+
+    async def on_message(delivery: Delivery) -> None:
+        try:
+            _, event = decode(delivery.body)
+        except (ValidationError, UnknownEvent, ValueError):
+            _log.warning("undecodable session event skipped",
+                         extra={"routing_key": delivery.routing_key})
+            return
+        if isinstance(event, SessionRevoked):
+            verifier.forget(event.user_id, event.session_id_hash)
+        elif isinstance(event, UserDeleted | UserSuspended):
+            verifier.forget(event.user_id, None)
+
+    return on_message
 
 
 def _session_token(request: Request) -> tuple[str | None, bool]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .auth import SESSION_END_EVENTS, caches_sessions, session_end_listener
 from .consumers import Dispatcher, forget_handled
 from .erasure import forget_expired_guards
 from .outbox import OutboxRelay
@@ -62,6 +63,7 @@ class Runtime:
     async def start(self) -> None:
         """Connect the bus and start every part this process runs."""
         await self.platform.broker.connect()
+        await self._forget_ended_sessions()
         for unit in self.units.values():
             for hook in unit.on_start:
                 await hook()
@@ -76,6 +78,15 @@ class Runtime:
             if self.parts.workers:
                 for n, worker in enumerate(unit.workers):
                     self._spawn(worker(self._stop), f"{unit.name}.worker{n}")
+
+    async def _forget_ended_sessions(self) -> None:
+        """Subscribe this process's session cache to the session-end broadcast: every process
+        (each API replica) gets its own copy, so none trusts an ended session until its TTL."""
+        verifier = self.platform.session_verifier
+        if verifier is None or not caches_sessions(verifier):
+            return
+        keys = tuple(e.routing_key() for e in SESSION_END_EVENTS)
+        await self.platform.broker.broadcast(keys, session_end_listener(verifier))
 
     async def _start_consumers(self, unit: ServiceUnit) -> None:
         for subscription in unit.subscriptions:

@@ -15,6 +15,7 @@ from aiflux_contracts import (
     UserDeleted,
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.errors import Problem
 from aiflux_kit.http import peer_client, retrying
 
@@ -32,14 +33,21 @@ def subscriptions(container: BillingContainer) -> list[Subscription[Any]]:
 
     async def on_user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
         try:
-            await privacy.erase_user(ctx, container.gateway, event.user_id, event.request_id)
+            await privacy.erase_user(ctx, container.gateway, event.user_id, event.request_id,
+                                     container.settings.outbox_keep_days)
         except GatewayUnavailable as exc:
             # Raising makes the kit retry later: erasure is delayed, never lost.
             raise RuntimeError("stripe unavailable while expiring checkout sessions") from exc
 
     async def on_export(ctx: HandlerContext, event: ExportRequested) -> None:
+        if await is_erased(ctx.session, event.user_id):
+            return  # the erasure cancelled the export: finish without a part
         document = await privacy.export_document(ctx.session, event.user_id)
-        key = await _put_export(container, str(event.request_id), privacy.export_bytes(document))
+        key = await _put_export(container, event, privacy.export_bytes(document))
+        if key is None:
+            log.info("export cancelled by an erasure", extra={
+                "request_id": str(event.request_id)})
+            return
         await ctx.publish(ExportPartReady["billing"](
             request_id=event.request_id, user_id=event.user_id,
             prefix=key.rsplit("/", 1)[0] if "/" in key else "", objects=["billing.json"]))
@@ -68,15 +76,21 @@ def subscriptions(container: BillingContainer) -> list[Subscription[Any]]:
     ]
 
 
-async def _put_export(container: BillingContainer, request_id: str, body: bytes) -> str:
-    """Store ``billing.json`` through storage's internal export route; returns its key."""
+async def _put_export(container: BillingContainer, event: ExportRequested,
+                      body: bytes) -> str | None:
+    """Store ``billing.json`` through storage's internal export route; returns its key, or
+    None when storage answers 410 (the user was erased, the export is cancelled)."""
     async with peer_client("billing", "storage", container.settings) as client:
         async def put() -> httpx.Response:
             response = await client.put(
-                f"/internal/storage/exports/{request_id}/objects/billing.json", content=body,
+                f"/internal/storage/exports/{event.request_id}/objects/billing.json",
+                content=body, params={"user_id": str(event.user_id)},
                 headers={"Content-Type": "application/json"})
-            response.raise_for_status()
+            if response.status_code != 410:
+                response.raise_for_status()
             return response
 
         response = await retrying(put)
-    return str(response.json().get("key", f"exports/{request_id}/billing.json"))
+    if response.status_code == 410:
+        return None
+    return str(response.json().get("key", f"exports/{event.request_id}/billing.json"))

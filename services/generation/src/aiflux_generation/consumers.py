@@ -35,5 +35,6 @@ def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
                      privacy.on_erasure_verification),
         Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
         # Our own receipts: the last one of an erased user's cleanups sends the erasure receipt.
-        Subscription("cleanup-receipts", (ProviderCleanupCompleted,), on_cleanup_completed),
+        Subscription("cleanup-receipts", (ProviderCleanupCompleted,),
+                     partial(on_cleanup_completed, container)),
     ]

@@ -59,6 +59,7 @@ def build_public_router() -> APIRouter:
     async def upload(request: Request, user: CurrentUser, c: Storage) -> dict[str, Any]:
         """Upload a reference file; its type is decided by its content, not by its name."""
         await c.platform.limiter.hit("storage-upload", str(user.user_id), c.settings.upload_rate)
+        await files.refuse_erased_owner(c, user.user_id)  # before reading the body
         async with receive_upload(request, c.spool_dir, c.limit_for, c.upload_ceiling) as (
                 fields, spooled):
             stored = await files.store_checked_file(c, user.user_id, _purpose(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from aiflux_kit.auth import InternalAuth
 from aiflux_kit.errors import Problem
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from .adapters.multipart import limited_body, receive_upload, unlimited_body
@@ -27,6 +27,9 @@ def _container(request: Request) -> StorageContainer:
 
 
 Storage = Annotated[StorageContainer, Depends(_container)]
+ExportOwner = Annotated[uuid.UUID, Query(
+    description="whose export this is: storage refuses (410) an erased user's export objects "
+                "and erases every export of a user with the user")]
 
 
 def _uuid_field(fields: dict[str, str], name: str) -> uuid.UUID:
@@ -80,11 +83,11 @@ def _files_routes(router: APIRouter, auth: InternalAuth) -> None:
 def _export_routes(router: APIRouter, auth: InternalAuth) -> None:
     @router.put("/exports/{request_id}/objects/{name:path}", status_code=201,
                 dependencies=[auth.require(*ALL)])
-    async def put_part(request_id: uuid.UUID, name: str, request: Request,
+    async def put_part(request_id: uuid.UUID, name: str, user_id: ExportOwner, request: Request,
                        c: Storage) -> dict[str, Any]:
-        """Store one part of an export (raw body)."""
+        """Store one part of a user's export (raw body); 410 when the user is erased."""
         body = limited_body(request, c.settings.max_export_part_bytes)
-        return await exports.put_part(c, request_id, name, body)
+        return await exports.put_part(c, request_id, user_id, name, body)
 
     @router.get("/exports/{request_id}/objects",
                 dependencies=[auth.require("privacy")])
@@ -101,9 +104,11 @@ def _export_routes(router: APIRouter, auth: InternalAuth) -> None:
 
     @router.put("/exports/{request_id}/archive", status_code=201,
                 dependencies=[auth.require("privacy")])
-    async def put_archive(request_id: uuid.UUID, request: Request, c: Storage) -> dict[str, Any]:
-        """Store the export archive (streamed body; no limit but the store's)."""
-        return await exports.put_archive(c, request_id, unlimited_body(request))
+    async def put_archive(request_id: uuid.UUID, user_id: ExportOwner, request: Request,
+                          c: Storage) -> dict[str, Any]:
+        """Store a user's export archive (streamed body; no limit but the store's); 410 when
+        the user is erased."""
+        return await exports.put_archive(c, request_id, user_id, unlimited_body(request))
 
     @router.get("/exports/{request_id}/archive/url",
                 dependencies=[auth.require("privacy")])

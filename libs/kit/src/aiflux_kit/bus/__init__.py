@@ -8,14 +8,20 @@ Both honour one contract, proved by one shared test suite:
   delays, then the message is parked; a :class:`Poison` message is parked at once.
 - a consumer that dies mid-message leaves it to be delivered again.
 - ``replay_parked`` moves parked messages back to their queue.
+- ``broadcast`` gives this process its own copy of matching messages (every process gets one;
+  not durable, no retries; what arrives while it is disconnected is missed): for caches that
+  every replica must clear, such as sessions.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+_log = logging.getLogger(__name__)
 
 EXCHANGE = "aiflux.events"
 ATTEMPT_HEADER = "x-aiflux-attempt"
@@ -98,6 +104,13 @@ class Broker(Protocol):
     async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
         """Declare ``spec``'s queues and start handing its messages to ``on_message``."""
 
+    async def broadcast(self, routing_keys: tuple[str, ...], on_message: OnMessage) -> None:
+        """Hand this process a copy of every message with these keys, from now on.
+
+        A handler that raises loses that message (logged): broadcasts keep caches fresh, and
+        a cache's TTL bounds what a missed message costs.
+        """
+
     async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
         """Move up to ``limit`` parked messages of ``spec`` back to its queue; return how many."""
 
@@ -117,6 +130,15 @@ class Broker(Protocol):
     @property
     def consumers_attached(self) -> int:
         """How many subscriptions are consuming right now."""
+
+
+async def deliver_broadcast(on_message: OnMessage, delivery: Delivery) -> None:
+    """Run a broadcast handler; a failure is logged (by type only) and the message dropped."""
+    try:
+        await on_message(delivery)
+    except Exception as exc:
+        _log.warning("broadcast handler failed", extra={
+            "routing_key": delivery.routing_key, "error": describe_failure(exc)})
 
 
 def describe_failure(exc: BaseException) -> str:

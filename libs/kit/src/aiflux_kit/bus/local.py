@@ -6,6 +6,10 @@ LOCKED`` for the length of its handler and deleted only once handled; a consumer
 releases the row and it is delivered again. Retries wait in the same table (``available_at``),
 parked messages carry ``parked_at``. Bindings are stored too, like RabbitMQ's durable bindings,
 so a message published before its consumer starts is kept, not dropped.
+
+Broadcasts use PostgreSQL's NOTIFY: every process listening gets its own copy when the
+publishing transaction commits, and nothing is kept for a process that is not listening, like
+RabbitMQ's exclusive auto-delete queues. ``bus_broadcast`` lists the keys anyone listens to.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from . import (
     QueueSpec,
     QueueStats,
     Unroutable,
+    deliver_broadcast,
     describe_failure,
     next_step,
     topic_matches,
@@ -39,6 +44,9 @@ from . import (
 log = logging.getLogger(__name__)
 
 CHANNEL = "aiflux_bus"
+BROADCAST_CHANNEL = "aiflux_bus_broadcast"
+# NOTIFY payloads are limited to 8000 bytes; broadcast events (session ends) are far smaller.
+BROADCAST_MAX_BYTES = 7900
 
 # The bus's own storage, declared idempotently like a broker declares its queues.
 SCHEMA = """
@@ -58,6 +66,7 @@ CREATE TABLE IF NOT EXISTS bus_message (
     created_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX IF NOT EXISTS ix_bus_message_ready
     ON bus_message (queue, available_at, id) WHERE parked_at IS NULL;
+CREATE TABLE IF NOT EXISTS bus_broadcast (pattern text PRIMARY KEY);
 """
 
 
@@ -85,6 +94,8 @@ class LocalBroker:
         self._stopping = asyncio.Event()
         self._in_flight = 0
         self._connected = False
+        self._broadcasts: list[tuple[tuple[str, ...], OnMessage]] = []
+        self._broadcast_tasks: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         """Create the bus database and tables if needed, and listen for new messages."""
@@ -115,9 +126,12 @@ class LocalBroker:
                     self._conninfo, autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {BROADCAST_CHANNEL}")
                     self._connected = True
                     async for note in conn.notifies():
-                        if note.payload in self._wake:
+                        if note.channel == BROADCAST_CHANNEL:
+                            self._on_broadcast(note.payload)
+                        elif note.payload in self._wake:
                             self._wake[note.payload].set()
             except (psycopg.Error, OSError):
                 self._connected = False
@@ -126,18 +140,62 @@ class LocalBroker:
     async def publish(
         self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any]
     ) -> None:
-        """Store one copy per bound queue in one transaction; unroutable raises."""
+        """Store one copy per bound queue (and notify broadcast listeners) in one transaction;
+        unroutable raises."""
         try:
             async with self._publish_pool.connection() as conn:
                 bindings = await (await conn.execute(
                     "SELECT queue, pattern FROM bus_binding")).fetchall()
                 queues = sorted({q for q, p in bindings if topic_matches(p, routing_key)})
-                if not queues:
+                broadcast = await self._broadcast_to(conn, routing_key, body, message_id)
+                if not queues and not broadcast:
                     raise Unroutable(f"unroutable: {routing_key}")
                 for queue in queues:
                     await self._insert(conn, queue, routing_key, body, message_id, headers)
         except (psycopg.Error, TimeoutError) as exc:
             raise PublishFailed(f"bus unavailable: {type(exc).__name__}") from exc
+
+    @staticmethod
+    async def _broadcast_to(conn: psycopg.AsyncConnection[Any], routing_key: str, body: bytes,
+                            message_id: str | None) -> bool:
+        """NOTIFY the listening processes when someone listens to ``routing_key``."""
+        patterns = await (await conn.execute("SELECT pattern FROM bus_broadcast")).fetchall()
+        if not any(topic_matches(p, routing_key) for (p,) in patterns):
+            return False
+        try:
+            payload = json.dumps({"routing_key": routing_key, "message_id": message_id,
+                                  "body": body.decode()})
+        except UnicodeDecodeError:
+            payload = ""
+        if not payload or len(payload.encode()) > BROADCAST_MAX_BYTES:
+            log.warning("message cannot be broadcast (not text, or too large)",
+                        extra={"routing_key": routing_key})
+            return False
+        await conn.execute("SELECT pg_notify(%s, %s)", (BROADCAST_CHANNEL, payload))
+        return True
+
+    def _on_broadcast(self, payload: str) -> None:
+        try:
+            note = json.loads(payload)
+            delivery = Delivery(note["body"].encode(), note["routing_key"], note["message_id"],
+                                attempt=1)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("undecodable broadcast skipped")
+            return
+        for keys, on_message in self._broadcasts:
+            if any(topic_matches(k, delivery.routing_key) for k in keys):
+                task = asyncio.create_task(deliver_broadcast(on_message, delivery))
+                self._broadcast_tasks.add(task)
+                task.add_done_callback(self._broadcast_tasks.discard)
+
+    async def broadcast(self, routing_keys: tuple[str, ...], on_message: OnMessage) -> None:
+        """Hand this process a copy of every message with these keys (through NOTIFY)."""
+        async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
+            for key in routing_keys:
+                await conn.execute("INSERT INTO bus_broadcast (pattern) VALUES (%s)"
+                                   " ON CONFLICT DO NOTHING", (key,))
+            await conn.commit()
+        self._broadcasts.append((routing_keys, on_message))
 
     @staticmethod
     async def _insert(

@@ -8,6 +8,9 @@ Topology, per subscription queue ``Q``:
 - ``Q.parking``: a durable quorum queue; messages land here after their last retry, or at once
   when they are poison. ``replay_parked`` moves them back to ``Q``.
 
+``broadcast`` declares an exclusive, auto-delete, non-durable queue per connection (so per
+process) bound to its keys: each process gets its own copy.
+
 Publishing uses publisher confirms and ``mandatory``: a message no queue is bound for comes back
 and raises :class:`PublishFailed`, so the outbox keeps it.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any
 
 import aio_pika
@@ -41,6 +45,7 @@ from . import (
     QueueSpec,
     QueueStats,
     Unroutable,
+    deliver_broadcast,
     describe_failure,
     next_step,
 )
@@ -163,6 +168,24 @@ class RabbitBroker:
 
         tag = await queue.consume(_on_delivery)
         self._consumers.append((queue, tag))
+
+    async def broadcast(self, routing_keys: tuple[str, ...], on_message: OnMessage) -> None:
+        """An exclusive, auto-delete, non-durable queue of this connection, bound to the keys:
+        every process gets its own copy; the queue goes away with the connection (and is
+        declared again, with its bindings, when the robust connection comes back)."""
+        assert self._connection is not None, "connect() first"
+        channel = await self._connection.channel()
+        queue = await channel.declare_queue(
+            f"broadcast.{uuid.uuid4().hex}", exclusive=True, auto_delete=True, durable=False)
+        for key in routing_keys:
+            await queue.bind(self._exchange_name, key)
+
+        async def _on_delivery(message: AbstractIncomingMessage) -> None:
+            await deliver_broadcast(on_message, Delivery(
+                body=message.body, routing_key=message.routing_key or "",
+                message_id=message.message_id, attempt=1, headers=dict(message.headers or {})))
+
+        await queue.consume(_on_delivery, no_ack=True, exclusive=True)
 
     async def _handle(
         self, spec: QueueSpec, message: AbstractIncomingMessage, on_message: OnMessage

@@ -166,7 +166,7 @@ class SimulatedCheckoutSession(Base):
 
 
 class ErasureReceipt(Base):
-    """The receipt sent for an erasure request, resent unchanged when the request is re-driven."""
+    """The receipt of an erasure request: totals over every run (first or re-driven)."""
 
     __tablename__ = "erasure_receipt"
 

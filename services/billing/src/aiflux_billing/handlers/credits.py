@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiflux_contracts import CreditsCaptured, CreditsReleased, CreditsReserved
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, select, update
@@ -117,6 +118,13 @@ async def _refuse(session: AsyncSession, user_id: uuid.UUID, credits: int) -> No
 async def _hold(session: AsyncSession, generation_id: uuid.UUID, *,
                 lock: bool = False) -> Hold:
     query = select(Hold).where(Hold.generation_id == generation_id)
+    if lock:
+        # The owner's erasure lock before the row lock (the erasure takes them in that order):
+        # an erasure running now finishes first, and then the hold is gone (404).
+        owner = await session.scalar(select(Hold.user_id).where(
+            Hold.generation_id == generation_id))
+        if owner is not None:
+            await is_erased(session, owner)
     hold = await session.scalar(query.with_for_update() if lock else query)
     if hold is None:
         raise not_found("hold")

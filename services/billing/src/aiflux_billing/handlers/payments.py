@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime
 
 from aiflux_contracts import CreditsPurchased, CreditsRefunded, PaymentDisputed
 from aiflux_kit.db import Database
+from aiflux_kit.erasure import is_erased, refuse_if_erased
 from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
 from sqlalchemy import delete, func, select, update
@@ -28,6 +30,7 @@ async def start_checkout(database: Database, gateway: CheckoutGateway, user_id: 
     """Record a payment and open its Checkout Session at the provider."""
     payment_id = uuid.uuid4()
     async with database.transaction() as session:
+        await refuse_if_erased(session, user_id)
         session.add(Payment(
             id=payment_id, user_id=user_id, plan_id=pack.id, credits=pack.credits,
             amount=pack.amount, currency=pack.currency, status=PaymentStatus.CREATING.value,
@@ -40,11 +43,24 @@ async def start_checkout(database: Database, gateway: CheckoutGateway, user_id: 
         raise Problem(503, "payment-provider-unavailable", "Payments unavailable",
                       "The payment provider cannot be reached right now; please retry.",
                       headers={"Retry-After": "30"}) from None
-    async with database.transaction() as session:
-        await session.execute(update(Payment).where(Payment.id == payment_id).values(
-            stripe_session_id=checkout.id, status=PaymentStatus.OPEN.value,
-            updated_at=func.now()))
+    if not await _open(database, payment_id, user_id, checkout):
+        with contextlib.suppress(GatewayUnavailable):  # Stripe expires it within a day anyway
+            await gateway.expire(checkout.id)  # erased meanwhile: nothing payable may remain
+        raise Problem(410, "account-erased", "Account deleted",
+                      "This account has been deleted; nothing more can be bought for it.")
     return checkout
+
+
+async def _open(database: Database, payment_id: uuid.UUID, user_id: uuid.UUID,
+                checkout: CheckoutSession) -> bool:
+    """Bind the opened session to its payment; False (and the payment expired) when the user
+    was erased while the session was being created."""
+    async with database.transaction() as session:
+        erased = await is_erased(session, user_id)
+        await session.execute(update(Payment).where(Payment.id == payment_id).values(
+            stripe_session_id=checkout.id, updated_at=func.now(),
+            status=(PaymentStatus.EXPIRED if erased else PaymentStatus.OPEN).value))
+    return not erased
 
 
 async def fulfil(session: AsyncSession, checkout: CheckoutSession, via: str) -> str:
@@ -73,6 +89,11 @@ async def _payment_of(session: AsyncSession, checkout: CheckoutSession) -> Payme
     """The payment row of a session, locked; binds the session id if it was never stored."""
     if checkout.payment_id is None:
         return None
+    owner = await session.scalar(select(Payment.user_id).where(Payment.id == checkout.payment_id))
+    if owner is not None:
+        # The owner's erasure lock before the row lock (the erasure's order): an erasure running
+        # now commits first, and the payment is then re-read pseudonymised (nobody to credit).
+        await is_erased(session, owner)
     payment = await session.scalar(
         select(Payment).where(Payment.id == checkout.payment_id).with_for_update())
     if payment is None or payment.stripe_session_id not in (None, checkout.id):

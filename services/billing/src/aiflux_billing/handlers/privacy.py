@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiflux_contracts import ErasureCompleted, ErasureVerified, RetainedItem
 from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.erasure import (
+    forget_user_messages,
+    guard_user,
+    messaging_residue,
+    retained_by_erasure,
+)
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +28,15 @@ OPEN_STATUSES = (PaymentStatus.CREATING.value, PaymentStatus.OPEN.value)
 
 
 async def erase_user(ctx: HandlerContext, gateway: CheckoutGateway, user_id: uuid.UUID,
-                     request_id: uuid.UUID) -> None:
-    """Erase the user's ledger and holds, close open checkouts, pseudonymise payments."""
+                     request_id: uuid.UUID, outbox_keep_days: float) -> None:
+    """Erase the user's ledger and holds, close open checkouts, pseudonymise payments.
+
+    The guard comes first (late writes for the user wait for this transaction or are refused).
+    Every delivery erases whatever exists now; the receipt adds this run's counts to earlier
+    runs' under the same request.
+    """
     session = ctx.session
+    await guard_user(session, user_id, request_id)
     expired = await _expire_open_checkouts(session, gateway, user_id)
     deleted = {
         "ledger_entries": await _delete(session, LedgerEntry, LedgerEntry.user_id == user_id),
@@ -32,22 +44,33 @@ async def erase_user(ctx: HandlerContext, gateway: CheckoutGateway, user_id: uui
         "balances": await _delete(session, Account, Account.user_id == user_id),
         "checkout_sessions_expired": expired,
     }
-    kept = (await session.execute(
+    kept = list((await session.execute(
         update(Payment).where(Payment.user_id == user_id)
         .values(user_id=None, pseudonymised_at=func.now(), updated_at=func.now())
-        .returning(Payment.retain_until))).scalars().all()
-    retained = [RetainedItem(category="payments", count=len(kept),
-                             legal_basis=PAYMENTS_LEGAL_BASIS, retained_until=max(kept))
-                ] if kept else []
-    receipt = await session.get(ErasureReceipt, request_id)
-    if receipt is None:
-        session.add(ErasureReceipt(request_id=request_id, deleted=deleted,
-                                   retained=[r.model_dump(mode="json") for r in retained]))
-    else:  # a re-driven request: repeat the first, complete receipt
-        deleted = {k: int(v) for k, v in receipt.deleted.items()}
-        retained = [RetainedItem.model_validate(r) for r in receipt.retained]
+        .returning(Payment.retain_until))).scalars().all())
+    await forget_user_messages(session, user_id)
+    deleted, kept_payments = await _add_to_receipt(session, request_id, deleted, kept)
     await ctx.publish(ErasureCompleted["billing"](
-        request_id=request_id, user_id=user_id, deleted=deleted, retained=retained))
+        request_id=request_id, user_id=user_id, deleted=deleted,
+        retained=[*kept_payments, *retained_by_erasure(outbox_keep_days)]))
+
+
+async def _add_to_receipt(session: AsyncSession, request_id: uuid.UUID,
+                          deleted: dict[str, int], kept: list[date],
+                          ) -> tuple[dict[str, int], list[RetainedItem]]:
+    """Add one run's counts to the request's receipt; return the totals."""
+    receipt = await session.get(ErasureReceipt, request_id, with_for_update=True)
+    earlier = [RetainedItem.model_validate(r) for r in receipt.retained] if receipt else []
+    count = len(kept) + sum(r.count for r in earlier)
+    until = max([*kept, *(r.retained_until for r in earlier)], default=None)
+    retained = [RetainedItem(category="payments", count=count, legal_basis=PAYMENTS_LEGAL_BASIS,
+                             retained_until=until)] if until else []
+    if receipt is None:
+        receipt = ErasureReceipt(request_id=request_id, deleted={}, retained=[])
+        session.add(receipt)
+    totals = {k: int(receipt.deleted.get(k, 0)) + v for k, v in deleted.items()}
+    receipt.deleted, receipt.retained = totals, [r.model_dump(mode="json") for r in retained]
+    return totals, retained
 
 
 async def _delete(session: AsyncSession, table: Any, condition: Any) -> int:
@@ -87,7 +110,8 @@ async def remaining(session: AsyncSession, user_id: uuid.UUID) -> dict[str, int]
     return {"ledger_entries": await count(LedgerEntry, LedgerEntry.user_id),
             "holds": await count(Hold, Hold.user_id),
             "balances": await count(Account, Account.user_id),
-            "payments_linked": await count(Payment, Payment.user_id)}
+            "payments_linked": await count(Payment, Payment.user_id),
+            **await messaging_residue(session, user_id)}
 
 
 async def verify_erasure(ctx: HandlerContext, user_id: uuid.UUID, request_id: uuid.UUID) -> None:

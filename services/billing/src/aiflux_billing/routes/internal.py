@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiflux_kit.auth import InternalAuth
+from aiflux_kit.erasure import refuse_if_erased
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,8 +52,10 @@ def add_internal_routes(router: APIRouter, settings: BillingSettings) -> None:
     @router.post("/internal/billing/holds", status_code=201, dependencies=generation_only)
     async def reserve(body: HoldRequest, response: Response,
                       container: Container) -> dict[str, Any]:
-        """Hold credits for a generation: 201 new, 200 the same hold again, 402 too few."""
+        """Hold credits for a generation: 201 new, 200 the same hold again, 402 too few, 410
+        for an erased user."""
         async with container.database.transaction() as session:
+            await refuse_if_erased(session, body.user_id)
             hold, created = await credits.reserve(
                 session, body.user_id, body.generation_id, body.credits,
                 timedelta(seconds=container.settings.hold_ttl_s))

@@ -34,7 +34,7 @@ class HttpBilling:
         self._client = client
 
     async def reserve(self, user_id: uuid.UUID, generation_id: uuid.UUID, credits: int) -> None:
-        """``POST /internal/billing/holds``; 402/403 become the same problem for the user."""
+        """``POST /internal/billing/holds``; 402/403/410 become the same problem for the user."""
         try:
             response = await retrying(lambda: self._post(
                 "/internal/billing/holds", {"user_id": str(user_id),
@@ -43,7 +43,7 @@ class HttpBilling:
         except (httpx.HTTPError, PeerUnavailable):
             raise Problem(503, "billing-unavailable", "Service unavailable",
                           "Credits could not be reserved right now; please retry.") from None
-        if response.status_code in (402, 403):
+        if response.status_code in (402, 403, 410):
             body = _json(response)
             slug = str(body.get("type", "")).rsplit(":", 1)[-1] or "credits-refused"
             raise Problem(response.status_code, slug, str(body.get("title", "Refused")),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aiflux_kit.errors import Problem
 
 from .billing_client import PeerUnavailable
-from .storage_client import FileInfo, kind_of
+from .storage_client import FileInfo, OutputRefused, kind_of
 
 
 @dataclass
@@ -79,10 +79,11 @@ class StoredFile:
 
 @dataclass
 class InMemoryStorage:
-    """Files and export parts in memory."""
+    """Files and export parts in memory; ``erased`` users are refused as storage's 410 does."""
 
     files: dict[uuid.UUID, StoredFile] = field(default_factory=dict)
     exports: dict[str, bytes] = field(default_factory=dict)
+    erased: set[uuid.UUID] = field(default_factory=set)
 
     def add_input(self, user_id: uuid.UUID, content_type: str, data: bytes) -> uuid.UUID:
         """An uploaded input file (what ``POST /v1/files`` would make)."""
@@ -102,15 +103,20 @@ class InMemoryStorage:
 
     async def store_output(self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str,
                            content_type: str, data: bytes) -> uuid.UUID:
-        """Keep an output."""
+        """Keep an output (refused for an erased user)."""
+        if user_id in self.erased:
+            raise OutputRefused("storage refused an output (410)")
         file_id = uuid.uuid4()
         self.files[file_id] = StoredFile(
             FileInfo(file_id, user_id, content_type, kind_of(content_type)), data,
             generation_id)
         return file_id
 
-    async def put_export(self, request_id: uuid.UUID, name: str, data: bytes) -> str:
-        """Keep an export part."""
+    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                         data: bytes) -> str | None:
+        """Keep an export part; None for an erased user (as storage's 410)."""
+        if user_id in self.erased:
+            return None
         key = f"exports/{request_id}/{name}"
         self.exports[key] = data
         return key

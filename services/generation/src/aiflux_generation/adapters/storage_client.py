@@ -39,8 +39,10 @@ class Storage(Protocol):
                            content_type: str, data: bytes) -> uuid.UUID:
         """Keep a generated output; return its file id."""
 
-    async def put_export(self, request_id: uuid.UUID, name: str, data: bytes) -> str:
-        """Write one part of an access export; return its key."""
+    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                         data: bytes) -> str | None:
+        """Write one part of a user's access export; return its key, or None when the user
+        was erased (the export is cancelled)."""
 
 
 def kind_of(content_type: str) -> str:
@@ -92,11 +94,15 @@ class HttpStorage:
             raise PeerUnavailable(f"storage answered {response.status_code}")
         return uuid.UUID(str(response.json()["file_id"]))
 
-    async def put_export(self, request_id: uuid.UUID, name: str, data: bytes) -> str:
-        """``PUT /internal/storage/exports/{request_id}/objects/{name}``."""
+    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                         data: bytes) -> str | None:
+        """``PUT /internal/storage/exports/{request_id}/objects/{name}?user_id=``; None when
+        storage answers 410 (the user was erased: the export is cancelled)."""
         response = await self._call(
             "PUT", f"/internal/storage/exports/{request_id}/objects/{name}", content=data,
-            headers={"Content-Type": "application/json"})
+            params={"user_id": str(user_id)}, headers={"Content-Type": "application/json"})
+        if response.status_code == 410:
+            return None
         if response.status_code not in (200, 201):
             raise PeerUnavailable(f"storage refused the export part ({response.status_code})")
         return str(response.json().get("key", f"exports/{request_id}/{name}"))

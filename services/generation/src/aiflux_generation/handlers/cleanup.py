@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from aiflux_contracts import ProviderCleanupCompleted, ProviderCleanupRequested
 from aiflux_contracts.receipts import ErasureCompleted
 from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.erasure import retained_by_erasure
 from aiflux_kit.outbox import add_event
 
 from ..adapters.orm import generation_erasure, provider_cleanup
@@ -43,7 +44,8 @@ def _json_list(items: list[str]) -> str:
     return json.dumps(items)
 
 
-async def on_cleanup_completed(ctx: HandlerContext, event: ProviderCleanupCompleted) -> None:
+async def on_cleanup_completed(c: GenerationContainer, ctx: HandlerContext,
+                               event: ProviderCleanupCompleted) -> None:
     """A cleanup receipt: close the erasure waiting for it if it was the last one."""
     rows = (await ctx.session.execute(
         sa.select(generation_erasure)
@@ -51,8 +53,8 @@ async def on_cleanup_completed(ctx: HandlerContext, event: ProviderCleanupComple
                generation_erasure.c.cleanup_ids.contains([str(event.cleanup_id)]))
         .with_for_update())).all()
     for row in rows:
-        if await _cleanups_done(ctx.session, row.cleanup_ids):
-            await complete_erasure(ctx.session, row)
+        if await cleanups_done(ctx.session, row.cleanup_ids):
+            await complete_erasure(ctx.session, row, c.settings.outbox_keep_days)
 
 
 class CleanupWorker:
@@ -135,13 +137,14 @@ async def finish_erasures(c: GenerationContainer) -> int:
             sa.select(generation_erasure).where(generation_erasure.c.completed_at.is_(None))
             .with_for_update(skip_locked=True))).all()
         for row in open_rows:
-            if await _cleanups_done(session, row.cleanup_ids):
-                await complete_erasure(session, row)
+            if await cleanups_done(session, row.cleanup_ids):
+                await complete_erasure(session, row, c.settings.outbox_keep_days)
                 published += 1
     return published
 
 
-async def _cleanups_done(session: Any, cleanup_ids: list[str]) -> bool:
+async def cleanups_done(session: Any, cleanup_ids: list[str]) -> bool:
+    """True when every listed provider cleanup is done."""
     if not cleanup_ids:
         return True
     done = (await session.execute(
@@ -151,8 +154,9 @@ async def _cleanups_done(session: Any, cleanup_ids: list[str]) -> bool:
     return int(done) == len(cleanup_ids)
 
 
-async def complete_erasure(session: Any, row: Any) -> None:
-    """Mark the erasure complete, forget the user id everywhere here, publish the receipt."""
+async def complete_erasure(session: Any, row: Any, outbox_keep_days: float) -> None:
+    """Mark the erasure complete, forget the user id everywhere here, publish the receipt
+    (which declares the erasure guard and the receipt itself, kept for the outbox retention)."""
     await session.execute(
         sa.update(generation_erasure).where(generation_erasure.c.request_id == row.request_id)
         .values(completed_at=sa.func.now(), user_id=None))
@@ -162,4 +166,5 @@ async def complete_erasure(session: Any, row: Any) -> None:
         .values(user_id=None))
     await add_event(session, ErasureCompleted["generation"](
         request_id=row.request_id, user_id=row.user_id,
-        deleted={**row.deleted, "provider_cleanups": len(row.cleanup_ids)}))
+        deleted={**row.deleted, "provider_cleanups": len(row.cleanup_ids)},
+        retained=retained_by_erasure(outbox_keep_days)))

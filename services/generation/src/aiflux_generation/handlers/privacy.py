@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -13,34 +14,35 @@ from aiflux_contracts import (
     ProcessingRestricted,
     UserDeleted,
 )
-from aiflux_contracts.receipts import ErasureCompleted, ErasureVerified, ExportPartReady
+from aiflux_contracts.receipts import ErasureVerified, ExportPartReady
 from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.erasure import forget_user_messages, guard_user, is_erased, messaging_residue
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..adapters import repository as repo
 from ..adapters.orm import generation, generation_erasure, processing_restriction, provider_cleanup
 from ..domain.jobs import FINAL, REASON_ACCOUNT_DELETED
-from .cleanup import complete_erasure
+from .cleanup import cleanups_done, complete_erasure
 from .requests import request_cleanup
 
 if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
 
 EXPORT_NAME = "generation.json"
+log = logging.getLogger(__name__)
 
 
 async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
                           event: UserDeleted) -> None:
     """Cancel running jobs, delete every generation and prompt, request provider cleanup
-    for every provider job; the receipt follows once those cleanups are done."""
+    for every provider job; the receipt follows once those cleanups are done.
+
+    The guard comes first (late writes for the user wait for this transaction or are refused).
+    Every delivery, first or re-driven, erases whatever exists now and adds to the request's
+    totals; a re-drive with nothing new left to clean up answers with the receipt at once.
+    """
     session = ctx.session
-    known = (await session.execute(sa.select(generation_erasure).where(
-        generation_erasure.c.request_id == event.request_id))).first()
-    if known is not None:
-        if known.completed_at is not None:  # a re-drive: answer with the receipt again
-            await ctx.publish(ErasureCompleted["generation"](
-                request_id=known.request_id, user_id=event.user_id,
-                deleted={**known.deleted, "provider_cleanups": len(known.cleanup_ids)}))
-        return
+    await guard_user(session, event.user_id, event.request_id)
     rows = (await session.execute(sa.select(generation).where(
         generation.c.user_id == event.user_id).with_for_update())).all()
     for row in rows:
@@ -51,13 +53,30 @@ async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
     await session.execute(sa.delete(generation).where(generation.c.user_id == event.user_id))
     restrictions = (await session.execute(sa.delete(processing_restriction).where(
         processing_restriction.c.user_id == event.user_id))).rowcount
+    await forget_user_messages(session, event.user_id)
     deleted = {"generations": len(rows), "prompts": len(rows),
                "processing_restrictions": int(restrictions or 0)}
-    row = (await session.execute(sa.insert(generation_erasure).values(
-        request_id=event.request_id, user_id=event.user_id, deleted=deleted,
-        cleanup_ids=cleanup_ids).returning(generation_erasure))).one()
-    if not cleanup_ids:
-        await complete_erasure(session, row)
+    row = await _record_run(session, event, deleted, cleanup_ids)
+    if await cleanups_done(session, row.cleanup_ids):
+        await complete_erasure(session, row, c.settings.outbox_keep_days)
+
+
+async def _record_run(session: Any, event: UserDeleted, deleted: dict[str, int],
+                      cleanup_ids: list[str]) -> Any:
+    """Add one run to the request's erasure row (totals, cleanups); reopen it until they
+    are done."""
+    earlier = (await session.execute(sa.select(generation_erasure).where(
+        generation_erasure.c.request_id == event.request_id).with_for_update())).first()
+    if earlier is not None:
+        deleted = {k: int(earlier.deleted.get(k, 0)) + v for k, v in deleted.items()}
+        cleanup_ids = [*earlier.cleanup_ids,
+                       *(i for i in cleanup_ids if i not in earlier.cleanup_ids)]
+    values = {"user_id": event.user_id, "deleted": deleted, "cleanup_ids": cleanup_ids,
+              "completed_at": None}
+    return (await session.execute(
+        pg_insert(generation_erasure).values(request_id=event.request_id, **values)
+        .on_conflict_do_update(index_elements=[generation_erasure.c.request_id], set_=values)
+        .returning(generation_erasure))).one()
 
 
 async def _pending_cleanups(session: Any, user_id: uuid.UUID) -> list[str]:
@@ -68,19 +87,30 @@ async def _pending_cleanups(session: Any, user_id: uuid.UUID) -> list[str]:
 
 
 async def on_processing_restricted(ctx: HandlerContext, event: ProcessingRestricted) -> None:
-    """Keep (or lift) the user's restriction; new generations are refused while it holds."""
+    """Keep (or lift) the user's restriction; new generations are refused while it holds.
+    An erased user has nothing left to restrict (and gets no row again)."""
+    if await is_erased(ctx.session, event.user_id):
+        return
     await repo.set_restriction(ctx.session, event.user_id, event.restricted)
 
 
 async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
                               event: ExportRequested) -> None:
-    """Write the user's generations and prompts as ``generation.json`` to the export."""
+    """Write the user's generations and prompts as ``generation.json`` to the export.
+
+    An erased user's export was cancelled by the erasure: the event finishes without a part.
+    """
+    if await is_erased(ctx.session, event.user_id):
+        return
     rows = (await ctx.session.execute(sa.select(generation).where(
         generation.c.user_id == event.user_id).order_by(generation.c.created_at))).all()
     document = {"service": "generation", "user_id": str(event.user_id),
                 "generations": [_exported(row) for row in rows]}
-    key = await c.storage.put_export(event.request_id, EXPORT_NAME,
+    key = await c.storage.put_export(event.request_id, event.user_id, EXPORT_NAME,
                                      json.dumps(document, indent=2).encode())
+    if key is None:
+        log.info("export cancelled by an erasure", extra={"request_id": str(event.request_id)})
+        return
     await ctx.publish(ExportPartReady["generation"](
         request_id=event.request_id, user_id=event.user_id,
         prefix=key.rsplit("/", 1)[0] + "/", objects=[EXPORT_NAME]))
@@ -112,6 +142,7 @@ async def on_erasure_verification(ctx: HandlerContext,
         "provider_cleanups_pending": await _count(
             s, provider_cleanup, (provider_cleanup.c.user_id == event.user_id)
             & (provider_cleanup.c.status != "done")),
+        **await messaging_residue(s, event.user_id),
     }
     await ctx.publish(ErasureVerified["generation"](
         request_id=event.request_id, user_id=event.user_id, remaining=remaining))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiflux_contracts import GenerationDeleted, GenerationRequested, ProviderCleanupRequested
+from aiflux_kit.erasure import refuse_if_erased
 from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 
@@ -34,6 +35,7 @@ async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id:
                       "without NUL (U+0000) characters.")
     params, credits = _params(model, params)
     async with c.database.transaction() as session:
+        await refuse_if_erased(session, user_id)  # early; checked again where the job is saved
         if await repo.is_restricted(session, user_id):
             raise Problem(403, "processing-restricted", "Processing restricted",
                           "Processing of your data is restricted at your request; new "
@@ -111,6 +113,8 @@ async def _save(c: GenerationContainer, generation_id: uuid.UUID, user_id: uuid.
                 params: dict[str, Any], credits: int, repeat_of: uuid.UUID | None) -> None:
     timeout = c.settings.job_timeout_s.get(model.provider, 900.0)
     async with c.database.transaction() as session:
+        # In the saving transaction: an erasure starting now waits for it and deletes the job.
+        await refuse_if_erased(session, user_id)
         await repo.insert_generation(session, {
             "id": generation_id, "user_id": user_id, "model": model.id,
             "modality": model.modality, "provider": model.provider,
@@ -133,6 +137,7 @@ async def repeat_generation(c: GenerationContainer, user_id: uuid.UUID,
                             generation_id: uuid.UUID) -> dict[str, Any]:
     """A new job with the same model, prompt, inputs and parameters."""
     async with c.database.transaction() as session:
+        await refuse_if_erased(session, user_id)
         original = await repo.get_generation(session, generation_id, user_id=user_id)
     if original is None:
         raise not_found("generation")
@@ -146,6 +151,7 @@ async def delete_generation(c: GenerationContainer, user_id: uuid.UUID,
                             generation_id: uuid.UUID) -> None:
     """Delete the job, its inputs and outputs (storage), and its provider-side data."""
     async with c.database.transaction() as session:
+        await refuse_if_erased(session, user_id)  # the erasure deletes it (and its files)
         row = await repo.get_generation(session, generation_id, user_id=user_id, lock=True)
         if row is None:
             raise not_found("generation")

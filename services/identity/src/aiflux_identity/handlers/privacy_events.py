@@ -108,11 +108,15 @@ async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
 
         async def put() -> Any:
             response = await client.put(path, content=body,
+                                        params={"user_id": str(event.user_id)},
                                         headers={"Content-Type": "application/json"})
-            response.raise_for_status()
+            if response.status_code != 410:
+                response.raise_for_status()
             return response
 
         response = await retrying(put)
+    if response.status_code == 410:
+        return  # the user was erased: storage cancelled the export, no part
     key = str(response.json().get("key", f"exports/{event.request_id}/identity.json"))
     await ctx.publish(ExportPartReady["identity"](
         request_id=event.request_id, user_id=event.user_id,

@@ -20,11 +20,13 @@ class StorageClient:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._http = client
 
-    async def put_export_object(self, request_id: uuid.UUID, name: str, body: bytes) -> None:
-        """Store one export part object (idempotent: a re-drive overwrites it)."""
+    async def put_export_object(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                                body: bytes) -> None:
+        """Store one export part object of ``user_id`` (idempotent: a re-drive overwrites it)."""
         async def call() -> None:
             response = await self._http.put(
-                f"/internal/storage/exports/{request_id}/objects/{quote(name)}", content=body)
+                f"/internal/storage/exports/{request_id}/objects/{quote(name)}", content=body,
+                params={"user_id": str(user_id)})
             response.raise_for_status()
         await retrying(call)
 
@@ -56,10 +58,12 @@ class StorageClient:
             async for chunk in response.aiter_bytes(CHUNK):
                 yield chunk
 
-    async def put_archive(self, request_id: uuid.UUID, body: AsyncIterable[bytes]) -> None:
-        """Stream the finished ZIP to storage (never held whole in memory)."""
+    async def put_archive(self, request_id: uuid.UUID, user_id: uuid.UUID,
+                          body: AsyncIterable[bytes]) -> None:
+        """Stream the finished ZIP of ``user_id`` to storage (never held whole in memory)."""
         response = await self._http.put(
             f"/internal/storage/exports/{request_id}/archive", content=body,
+            params={"user_id": str(user_id)},
             headers={"Content-Type": "application/zip"}, timeout=None)
         response.raise_for_status()
 

@@ -45,7 +45,7 @@ async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
     """Privacy's own part: ``privacy.json`` (consents and requests)."""
     document = await export_document(ctx.session, event.user_id)
     body = json.dumps(document, indent=2, default=str).encode()
-    await storage.put_export_object(event.request_id, "privacy.json", body)
+    await storage.put_export_object(event.request_id, event.user_id, "privacy.json", body)
     await ctx.publish(ExportPartReady["privacy"](
         request_id=event.request_id, user_id=event.user_id,
         prefix=f"exports/{event.request_id}/", objects=["privacy.json"]))
@@ -112,7 +112,8 @@ async def build_archive(database: Database, storage: StorageClient, request_id: 
         steps = (await session.execute(select(request_step).where(
             request_step.c.request_id == request_id).order_by(request_step.c.service))).all()
     parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
-    await storage.put_archive(request_id, async_stream_zip(archive_members(storage, row, parts)))
+    await storage.put_archive(request_id, row.user_id,
+                              async_stream_zip(archive_members(storage, row, parts)))
     expires_at = datetime.now(UTC) + timedelta(days=keep_days)
     async with database.transaction() as session:
         await session.execute(update(privacy_request).where(

@@ -118,11 +118,14 @@ async def export_objects(session: AsyncSession, request_id: uuid.UUID) -> list[E
 
 
 async def remember_export(session: AsyncSession, request_id: uuid.UUID, owner: uuid.UUID,
-                          expires_at: datetime) -> None:
-    """Record whose export ``request_id`` is (idempotent)."""
-    if await session.get(ExportRequestRow, request_id) is None:
-        session.add(ExportRequestRow(request_id=request_id, user_id=owner, expires_at=expires_at))
+                          expires_at: datetime) -> uuid.UUID:
+    """Record whose export ``request_id`` is (idempotent); return its recorded owner."""
+    row = await session.get(ExportRequestRow, request_id)
+    if row is None:
+        row = ExportRequestRow(request_id=request_id, user_id=owner, expires_at=expires_at)
+        session.add(row)
         await session.flush()
+    return row.user_id
 
 
 async def exports_of_user(session: AsyncSession, owner: uuid.UUID) -> list[uuid.UUID]:

@@ -20,6 +20,12 @@ from aiflux_contracts import (
 from aiflux_contracts.privacy import ErasureVerificationRequested
 from aiflux_contracts.storage import FilesErased
 from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.erasure import (
+    forget_user_messages,
+    guard_user,
+    messaging_residue,
+    retained_by_erasure,
+)
 from sqlalchemy import update
 
 from ..adapters import repository as repo
@@ -85,36 +91,54 @@ async def _empty_prefix(c: StorageContainer, request_id: uuid.UUID, prefix: str)
     raise PrefixNotEmpty("objects remain under the user's prefix")
 
 
+async def _erase_exports(c: StorageContainer, ctx: HandlerContext,
+                         user_id: uuid.UUID, request_id: uuid.UUID) -> int:
+    """Cancel the user's exports: empty each export prefix, then forget its rows."""
+    exports = await repo.exports_of_user(ctx.session, user_id)
+    for export_id in exports:
+        await _empty_prefix(c, request_id, keys.export_prefix(export_id))
+    await repo.forget_exports(ctx.session, exports)
+    return len(exports)
+
+
 async def erase_user(c: StorageContainer, ctx: HandlerContext, event: UserDeleted) -> None:
-    """Delete every object and all metadata of a deleted user, then publish the receipt."""
-    progress = await _progress(c, event.request_id)
-    if progress.completed_at is None:
-        exports = await repo.exports_of_user(ctx.session, event.user_id)
-        for prefix in [keys.user_prefix(event.user_id),
-                       *(keys.export_prefix(r) for r in exports)]:
-            await _empty_prefix(c, event.request_id, prefix)
-        files = await repo.delete_user_files(ctx.session, event.user_id)
-        await repo.forget_exports(ctx.session, exports)
-        row = await ctx.session.get(UserErasureRow, event.request_id, populate_existing=True)
-        assert row is not None
-        row.files_deleted, row.completed_at = files, datetime.now(UTC)
-        progress = row
-    deleted = {"objects": progress.objects_deleted, "files": progress.files_deleted or 0}
+    """Delete every object and all metadata of a deleted user, then publish the receipt.
+
+    The guard comes first: it waits for writes already past their check and refuses later ones.
+    Every delivery (first or re-driven) erases whatever exists now, so an object that landed
+    after an earlier run goes too; the receipt counts everything erased under the request.
+    """
+    await guard_user(ctx.session, event.user_id, event.request_id)
+    await _progress(c, event.request_id)
+    await _empty_prefix(c, event.request_id, keys.user_prefix(event.user_id))
+    exports = await _erase_exports(c, ctx, event.user_id, event.request_id)
+    files = await repo.delete_user_files(ctx.session, event.user_id)
+    await forget_user_messages(ctx.session, event.user_id)
+    row = await ctx.session.get(UserErasureRow, event.request_id, populate_existing=True)
+    assert row is not None
+    row.files_deleted = (row.files_deleted or 0) + files
+    row.completed_at = datetime.now(UTC)
+    deleted = {"objects": row.objects_deleted, "files": row.files_deleted}
     await ctx.publish(FilesErased(user_id=event.user_id, objects_deleted=deleted["objects"]))
     await ctx.publish(ErasureCompleted["storage"](
-        request_id=event.request_id, user_id=event.user_id, deleted=deleted))
-    log.info("user objects erased", extra={"request_id": str(event.request_id), **deleted})
+        request_id=event.request_id, user_id=event.user_id, deleted=deleted,
+        retained=retained_by_erasure(c.settings.outbox_keep_days)))
+    log.info("user objects erased", extra={"request_id": str(event.request_id),
+                                           "exports": exports, **deleted})
 
 
 async def remaining_of_user(c: StorageContainer, ctx: HandlerContext,
                             user_id: uuid.UUID) -> dict[str, int]:
-    """What storage still holds of a user: objects under the prefix, metadata, exports."""
+    """What storage still holds of a user: objects under the prefix, export objects (listed in
+    the store under every export of the user), metadata, exports and messaging residue."""
     objects = len(await c.store.list_prefix(keys.user_prefix(user_id)))
     exports = await repo.exports_of_user(ctx.session, user_id)
+    export_objects = 0
     for request_id in exports:
-        objects += len(await c.store.list_prefix(keys.export_prefix(request_id)))
-    return {"objects": objects, "files": await repo.count_files(ctx.session, user_id),
-            "exports": len(exports)}
+        export_objects += len(await c.store.list_prefix(keys.export_prefix(request_id)))
+    return {"objects": objects, "export_objects": export_objects,
+            "files": await repo.count_files(ctx.session, user_id), "exports": len(exports),
+            **await messaging_residue(ctx.session, user_id)}
 
 
 async def verify_user_erased(c: StorageContainer, ctx: HandlerContext,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,9 @@ from typing import Any
 
 from aiflux_contracts import ExportPartReady, ExportRequested
 from aiflux_kit.consumers import HandlerContext
-from aiflux_kit.errors import not_found
+from aiflux_kit.erasure import is_erased, refuse_if_erased
+from aiflux_kit.errors import Problem, not_found
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import repository as repo
 from ..container import StorageContainer
@@ -18,19 +21,45 @@ from ..domain import keys
 
 STORAGE_PART = "storage.json"
 ARCHIVE_NAME = "archive.zip"
+log = logging.getLogger(__name__)
 
 
 def _expiry(c: StorageContainer) -> datetime:
     return datetime.now(UTC) + timedelta(days=c.settings.export_ttl_days)
 
 
-async def put_part(c: StorageContainer, request_id: uuid.UUID, name: str,
-                   body: AsyncIterator[bytes]) -> dict[str, Any]:
-    """Store one export part (replacing an earlier one of the same name)."""
-    key = keys.export_part_key(request_id, name)
-    size = await c.store.put_stream(key, body, "application/octet-stream")
-    async with c.database.transaction() as session:
+async def _record_export_object(c: StorageContainer, session: AsyncSession,
+                                request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                                key: str, size: int) -> None:
+    """Record an export object for its user, unless the user is erased or the export is
+    another user's; the object is already in the store, so a refusal deletes it again."""
+    try:
+        await refuse_if_erased(session, user_id)
+        if await repo.remember_export(session, request_id, user_id, _expiry(c)) != user_id:
+            raise Problem(409, "export-owner-mismatch", "Export of another user",
+                          "This export request belongs to another user.")
         await repo.add_export_object(session, request_id, name, key, size, _expiry(c))
+    except BaseException:
+        await c.store.delete_batch([key])
+        raise
+
+
+async def store_export_object(c: StorageContainer, session: AsyncSession,
+                              request_id: uuid.UUID, user_id: uuid.UUID, name: str, key: str,
+                              body: AsyncIterator[bytes], content_type: str) -> int:
+    """Stream one export object to the store and record it in ``session``'s transaction."""
+    size = await c.store.put_stream(key, body, content_type)
+    await _record_export_object(c, session, request_id, user_id, name, key, size)
+    return size
+
+
+async def put_part(c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
+                   body: AsyncIterator[bytes]) -> dict[str, Any]:
+    """Store one export part of ``user_id`` (replacing an earlier one of the same name)."""
+    key = keys.export_part_key(request_id, name)
+    async with c.database.transaction() as session:
+        size = await store_export_object(c, session, request_id, user_id, name, key, body,
+                                         "application/octet-stream")
     return {"key": key, "name": name, "size": size}
 
 
@@ -52,15 +81,14 @@ async def open_part(c: StorageContainer, request_id: uuid.UUID,
     return c.store.open(key)
 
 
-async def put_archive(c: StorageContainer, request_id: uuid.UUID,
+async def put_archive(c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID,
                       body: AsyncIterator[bytes]) -> dict[str, Any]:
-    """Store the finished archive (streamed; it expires with the export)."""
+    """Store the finished archive of ``user_id`` (streamed; it expires with the export)."""
     key = keys.export_archive_key(request_id)
-    size = await c.store.put_stream(key, body, "application/zip")
-    expires_at = _expiry(c)
     async with c.database.transaction() as session:
-        await repo.add_export_object(session, request_id, ARCHIVE_NAME, key, size, expires_at)
-    return {"key": key, "size": size, "expires_at": expires_at.isoformat()}
+        size = await store_export_object(c, session, request_id, user_id, ARCHIVE_NAME, key,
+                                         body, "application/zip")
+    return {"key": key, "size": size, "expires_at": _expiry(c).isoformat()}
 
 
 async def archive_url(c: StorageContainer, request_id: uuid.UUID) -> dict[str, Any]:
@@ -89,13 +117,18 @@ async def write_storage_part(c: StorageContainer, ctx: HandlerContext,
     """Write ``storage.json`` (the user's files) and tell privacy which objects to include.
 
     ``objects`` lists the part and then ``files/<file_id>`` for every file: privacy fetches each
-    from ``/internal/storage/files/<file_id>/content`` into the archive.
+    from ``/internal/storage/files/<file_id>/content`` into the archive. An erased user's export
+    was cancelled by the erasure: the event finishes without a part.
     """
-    await repo.remember_export(ctx.session, event.request_id, event.user_id, _expiry(c))
+    if await is_erased(ctx.session, event.user_id):
+        log.info("export of an erased user skipped", extra={"request_id": str(event.request_id)})
+        return
     files = await user_files(c, ctx.session, event.user_id)
     document = {"service": "storage", "user_id": str(event.user_id), "files": files}
     data = json.dumps(document, indent=2, sort_keys=True).encode()
-    await put_part(c, event.request_id, STORAGE_PART, _one_chunk(data))
+    await store_export_object(c, ctx.session, event.request_id, event.user_id, STORAGE_PART,
+                              keys.export_part_key(event.request_id, STORAGE_PART),
+                              _one_chunk(data), "application/octet-stream")
     await ctx.publish(ExportPartReady["storage"](
         request_id=event.request_id, user_id=event.user_id,
         prefix=keys.export_prefix(event.request_id) + "parts/",

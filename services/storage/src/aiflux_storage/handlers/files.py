@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiflux_contracts.storage import FilesErased, FileStored
+from aiflux_kit.erasure import refuse_if_erased
 from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 
@@ -23,13 +24,22 @@ def _complete(upload: SpooledUpload) -> bool:
         return content.is_complete(upload.file_type, f, upload.size)
 
 
+async def refuse_erased_owner(c: StorageContainer, owner: uuid.UUID) -> None:
+    """410 at once for an erased owner, so an upload is not read for nothing (the check that
+    counts is the one in the recording transaction: an erasure may start in between)."""
+    async with c.database.transaction() as session:
+        await refuse_if_erased(session, owner)
+
+
 async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str,
                              upload: SpooledUpload,
                              generation_id: uuid.UUID | None = None) -> StoredFile:
     """Store a spooled upload whose type is known: check it is whole, put it, record it.
 
-    The object is written before its metadata; if recording fails the object is removed again
-    (and the orphan sweep catches what a crash in between leaves).
+    The object is written before its metadata; if recording fails (or the owner is being
+    erased: 410) the object is removed again, and the orphan sweep catches what a crash in
+    between leaves. An erasure that starts after the check waits for this transaction and
+    deletes what it wrote.
     """
     if not await asyncio.to_thread(_complete, upload):
         raise Problem(422, "file-truncated", "File is incomplete",
@@ -43,6 +53,7 @@ async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str
                         upload.sha256, purpose, generation_id, key, datetime.now(UTC))
     try:
         async with c.database.transaction() as session:
+            await refuse_if_erased(session, owner)
             stored = await repo.add_file(session, record)
             await add_event(session, FileStored(file_id=file_id, user_id=owner, purpose=purpose,
                                                 content_type=media, size=upload.size))
