@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
-from http.cookiejar import CookieJar
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
 from urllib.parse import quote, unquote
 
 import httpx
@@ -70,19 +71,17 @@ def service_for(path: str, routes: Routes = PUBLIC_ROUTES) -> str | None:
     return None
 
 
-def _never_store() -> CookieJar:
-    class NoCookies(CookieJar):
-        # A Set-Cookie belongs to the caller it was sent to: pass it on, never keep it.
-        def set_cookie(self, cookie):  # type: ignore[no-untyped-def]
-            return None
+class NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: a Set-Cookie belongs to the caller it was sent to."""
 
-        def extract_cookies(self, response, request):  # type: ignore[no-untyped-def]
-            return None
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
 
-    return NoCookies()
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
 
-def _hop_by_hop(headers: Iterable[tuple[str, str]]) -> set[str]:
+def _hop_by_hop(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
     """The fixed hop-by-hop headers plus those a ``Connection`` header names."""
     named = {token.strip().lower() for k, v in headers if k.lower() == "connection"
              for token in v.split(",")}
@@ -114,7 +113,7 @@ def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTE
     """
     routes = tuple(routes)
     parts = health or {name: {"api": url} for name, url in upstreams.items()}
-    client = httpx.AsyncClient(timeout=60.0, cookies=_never_store(), follow_redirects=False,
+    client = httpx.AsyncClient(timeout=60.0, cookies=NoCookies(), follow_redirects=False,
                                trust_env=False)
 
     async def healthz(request: Request) -> JSONResponse:
