@@ -18,7 +18,6 @@ from urllib.parse import quote, unquote
 import httpx
 from aiflux_kit.errors import Problem, not_found, problem_response
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -142,8 +141,7 @@ def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTE
         except httpx.TransportError:
             return problem_response(Problem(
                 502, "bad-gateway", "Bad gateway", f"The {service} service is not answering."))
-        forwarded = StreamingResponse(response.aiter_raw(), status_code=response.status_code,
-                                      background=BackgroundTask(response.aclose))
+        forwarded = StreamingResponse(_relay(response), status_code=response.status_code)
         forwarded.raw_headers = _response_headers(response)
         return forwarded
 
@@ -165,6 +163,16 @@ async def _readiness(client: httpx.AsyncClient, base_url: str) -> str:
     except httpx.TransportError:
         ready = False
     return "ready" if ready else "not-ready"
+
+
+async def _relay(response: httpx.Response) -> AsyncIterator[bytes]:
+    # Closed even when the caller goes away mid-body, so an unfinished upstream connection is
+    # dropped, never handed to the next caller.
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    finally:
+        await response.aclose()
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
