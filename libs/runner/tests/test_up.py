@@ -4,6 +4,7 @@ crashed part comes back, /healthz reports each part, and `make down` stops exact
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -114,6 +115,45 @@ async def test_crashed_parts_restart_and_make_down_stops_exactly_what_up_started
             up.send_signal(signal.SIGTERM)
             up.wait(timeout=60)
         log.close()
+        rabbit_vhost(vhost, False)
+
+
+async def test_down_stops_the_parts_of_a_supervisor_that_was_killed(pg_database, amqp_url,
+                                                                    tmp_path: Path):
+    vhost = f"t{uuid.uuid4().hex[:10]}"
+    rabbit_vhost(vhost, True)
+    port = free_port()
+    env = {**os.environ, "PRIVACY_DATABASE_URL": pg_database("privacy"),
+           "AIFLUX_AMQP_URL": amqp_url.rstrip("/") + f"/{vhost}", "AIFLUX_DATA_DIR": str(tmp_path),
+           "PORT": str(port), "OPS_PORT": str(free_port())}
+    up = subprocess.Popen(up_command("--services", "privacy", "--port-base", str(free_port_base())),
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid_file = tmp_path / "up.pid"
+    parts: dict[str, int] = {}
+    try:
+        async def all_started() -> dict[str, int] | None:
+            assert up.poll() is None
+            with contextlib.suppress(OSError, ValueError):
+                recorded = dict(json.loads(pid_file.read_text())["parts"])
+                return recorded if len(recorded) == 3 else None
+            return None
+
+        parts = await eventually(all_started, timeout=120)
+        up.kill()  # SIGKILL: no chance to stop its parts
+        up.wait(timeout=30)
+        assert all(is_ours(pid) for pid in parts.values())
+        down = subprocess.run(up_command("down"), env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert down.returncode == 0 and "stopped 3 part(s)" in down.stdout, down.stdout
+
+        async def all_gone() -> bool:
+            return not any(is_ours(pid) for pid in parts.values())
+        await eventually(all_gone, timeout=30)
+        assert not pid_file.exists()
+    finally:
+        for pid in parts.values():
+            if is_ours(pid):
+                os.killpg(pid, signal.SIGKILL)
         rabbit_vhost(vhost, False)
 
 

@@ -182,8 +182,12 @@ def stop_recorded(pid_file: PidFile, wait_s: float = 60.0) -> str:
         if is_ours(supervisor):
             os.kill(supervisor, signal.SIGKILL)
     parts = state.get("parts")
-    for pid in (parts.values() if isinstance(parts, dict) else ()):
-        if isinstance(pid, int) and is_ours(pid):
-            signal_group(pid, signal.SIGKILL)
+    orphans = [pid for pid in (parts.values() if isinstance(parts, dict) else ())
+               if isinstance(pid, int) and is_ours(pid)]
+    for pid in orphans:
+        signal_group(pid, signal.SIGKILL)
     pid_file.remove()
-    return "stopped" if supervisor is not None else "nothing was running (stale pid file removed)"
+    if supervisor is not None:
+        return "stopped"
+    return (f"stopped {len(orphans)} part(s) left by a supervisor that died" if orphans
+            else "nothing was running (stale pid file removed)")

@@ -166,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     running = pid_file.running_supervisor()
     if running is not None:
         raise SystemExit(f"aiflux up: already running (pid {running}); run `make down` first")
+    if pid_file.read() is not None:  # a supervisor that was killed: its parts may live on
+        print(f"aiflux up: previous run {stop_recorded(pid_file)}", flush=True)
     services = [s for s in args.services.split(",") if s]
     unknown = sorted(set(services) - set(SERVICES))
     if unknown:
