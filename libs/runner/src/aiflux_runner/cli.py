@@ -43,14 +43,15 @@ def _embedded(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .embedded import build_embedded, start_postgres
+    from .servers import ExitingServer
 
     data_dir = Path(os.environ.get("AIFLUX_DATA_DIR", ".data")).resolve()
     port = int(os.environ.get("PORT", args.port))
     print(f"Starting AIFLUX (embedded) with data in {data_dir} ...", flush=True)
     url_template = start_postgres(data_dir)
     app = build_embedded(data_dir, port, url_template)
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_config=None,
-                                           timeout_graceful_shutdown=30))
+    server = ExitingServer(uvicorn.Config(app, host=args.host, port=port, log_config=None,
+                                          timeout_graceful_shutdown=30))
 
     async def serve() -> None:
         serving = asyncio.create_task(server.serve())

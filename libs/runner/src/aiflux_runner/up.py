@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import uvicorn
@@ -28,6 +27,7 @@ from aiflux_kit.settings import derive_secret
 
 from .gateway import SERVER_OPTIONS, build_gateway, ops_routes
 from .public_routes import PUBLIC_ROUTES
+from .servers import SupervisedServer
 from .services import SERVICES
 from .supervisor import (
     Part,
@@ -80,14 +80,6 @@ def health_table(parts: Sequence[Part]) -> dict[str, dict[str, str]]:
     return table
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the supervisor owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def _migrate(services: Sequence[str], env: Mapping[str, str], stop: asyncio.Event) -> bool:
     for service in services:
         process = await asyncio.create_subprocess_exec(
@@ -124,9 +116,9 @@ async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
     upstreams = {s: env[f"AIFLUX_{s.upper()}_URL"] for s in SERVICES}
     health = health_table(parts)
     gateways = [
-        _Server(uvicorn.Config(build_gateway(upstreams, health=health), host="127.0.0.1",
+        SupervisedServer(uvicorn.Config(build_gateway(upstreams, health=health), host="127.0.0.1",
                                port=port, **SERVER_OPTIONS)),  # type: ignore[arg-type]
-        _Server(uvicorn.Config(
+        SupervisedServer(uvicorn.Config(
             build_gateway(upstreams, routes=PUBLIC_ROUTES + ops_routes(SERVICES), health=health),
             host="127.0.0.1", port=ops_port, **SERVER_OPTIONS)),  # type: ignore[arg-type]
     ]
