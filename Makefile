@@ -53,8 +53,8 @@ migrate: $(VENV_STAMP)  ## upgrade every service database (distributed settings 
 up: $(VENV_STAMP)  ## distributed mode here: every service as its own processes on RabbitMQ/PostgreSQL/Redis
 	$(UV) run --frozen python -m aiflux_runner.up
 
-down:  ## stop what `make up` started
-	-pkill -f 'aiflux_runner.up' || true
+down: $(VENV_STAMP)  ## stop what `make up` started (the processes its pid file names, nothing else)
+	$(UV) run --frozen python -m aiflux_runner.up down
 
 bench: $(VENV_STAMP)  ## speed and memory benchmarks
 	$(UV) run --frozen python -m benchmarks

@@ -193,7 +193,8 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
 
     import uvicorn
     from aiflux_kit.db import run_migrations
-    from aiflux_runner.gateway import build_gateway
+    from aiflux_runner.gateway import build_gateway, ops_routes
+    from aiflux_runner.public_routes import PUBLIC_ROUTES
     from aiflux_runner.services import builder
     from moto.server import ThreadedMotoServer
 
@@ -225,7 +226,9 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
                  "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log))
             health.append(f"http://127.0.0.1:{port}")
     gateway = uvicorn.Server(uvicorn.Config(
-        build_gateway({s: f"http://127.0.0.1:{p}" for s, p in api_ports.items()}),
+        # The operator gateway of `make up`: the public routes plus the ops API.
+        build_gateway({s: f"http://127.0.0.1:{p}" for s, p in api_ports.items()},
+                      routes=PUBLIC_ROUTES + ops_routes(SERVICES)),
         host="127.0.0.1", port=gateway_port, log_config=None))
     gateway_task = asyncio.create_task(gateway.serve())
 

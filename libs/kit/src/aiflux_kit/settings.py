@@ -76,16 +76,36 @@ class ServiceSettings(BaseSettings):
         for name, value in self:
             secrets = value.values() if isinstance(value, dict) else [value]
             for secret in secrets:
-                if isinstance(secret, SecretStr) and (
-                    secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
-                ):
+                if isinstance(secret, SecretStr) and _is_placeholder(secret):
                     raise ValueError(f"{name} must be set to a real secret when env={self.env}")
         return self
+
+    def local_secret(self, name: str, purpose: str) -> None:
+        """Replace the placeholder secret setting ``name`` by one derived from the service key
+        (``purpose`` keeps derived secrets apart), as local runs need no configured one.
+
+        Refused where the result would be guessable: outside tests, a placeholder service key
+        derives a secret anyone can compute (``make up`` and the embedded mode always set a
+        real one); outside local runs the placeholder refusal above applies.
+        """
+        value: SecretStr = getattr(self, name)
+        if not _is_placeholder(value):
+            return
+        key = self.service_key
+        if self.env == "test" or (self.is_local and not _is_placeholder(key)):
+            setattr(self, name, SecretStr(derive_secret(key.get_secret_value(), purpose)))
+            return
+        raise ValueError(f"{name} must be set to a real secret when env={self.env} "
+                         "(or set a real service_key to derive it from)")
 
     @property
     def is_local(self) -> bool:
         """True in dev, test and embedded runs (placeholder secrets allowed, local peers)."""
         return self.env in ("dev", "test", "embedded")
+
+
+def _is_placeholder(secret: SecretStr) -> bool:
+    return secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
 
 
 def derive_secret(master: str, purpose: str) -> str:

@@ -15,7 +15,7 @@ from aiflux_kit.bus.local import LocalBroker
 from aiflux_kit.db import run_migrations
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
-from aiflux_kit.service import Platform
+from aiflux_kit.service import Platform, ServiceUnit
 from aiflux_kit.settings import derive_secret
 from fastapi import FastAPI
 
@@ -59,16 +59,32 @@ def service_overrides(
     }
 
 
-def build_embedded(data_dir: Path, port: int, url_template: str) -> FastAPI:
-    """Migrate every service database and build the one app serving them all."""
-    master = master_secret(data_dir)
-    base_url = os.environ.get("AIFLUX_PUBLIC_URL", f"http://localhost:{port}")
-    platform = Platform(
+def _platform(data_dir: Path, url_template: str) -> Platform:
+    return Platform(
         mode="embedded",
         broker=LocalBroker(url_template.format(db="aiflux_bus")),
         limiter=RateLimiter.from_url(None),
         data_dir=data_dir,
     )
+
+
+def embedded_unit(data_dir: Path, service: str) -> tuple[Platform, ServiceUnit]:
+    """One service of the embedded install in ``data_dir``, on its database and bus (the
+    install's PostgreSQL is joined, or started for as long as this process runs), for the
+    operator commands."""
+    url_template = start_postgres(data_dir)
+    base_url = os.environ.get("AIFLUX_PUBLIC_URL", "http://localhost:8000")
+    settings = settings_class(service)(
+        **service_overrides(service, url_template, base_url, master_secret(data_dir)))
+    platform = _platform(data_dir, url_template)
+    return platform, builder(service)(platform, settings)
+
+
+def build_embedded(data_dir: Path, port: int, url_template: str) -> FastAPI:
+    """Migrate every service database and build the one app serving them all."""
+    master = master_secret(data_dir)
+    base_url = os.environ.get("AIFLUX_PUBLIC_URL", f"http://localhost:{port}")
+    platform = _platform(data_dir, url_template)
     units = []
     for service in SERVICES:
         settings = settings_class(service)(

@@ -30,7 +30,7 @@ def document(service: str) -> dict[str, Any]:
     platform = Platform(mode="distributed", broker=LocalBroker("postgresql+psycopg:///unused"),
                         limiter=RateLimiter.from_url(None),
                         data_dir=Path(tempfile.gettempdir()))
-    unit = builder(service)(platform, settings_class(service)(env="dev"))
+    unit = builder(service)(platform, settings_class(service)(env="test"))
     app = create_app(Runtime(platform, [unit], Parts(False, False, False, False)),
                      title=f"AIFLUX {service}")
     return app.openapi()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiflux_kit.service import Platform, ServiceUnit
-from aiflux_kit.settings import ServiceSettings
+if TYPE_CHECKING:
+    from aiflux_kit.service import Platform, ServiceUnit
+    from aiflux_kit.settings import ServiceSettings
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
 

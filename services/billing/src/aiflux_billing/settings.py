@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aiflux_kit.settings import ServiceSettings, derive_secret
+from aiflux_kit.settings import ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -41,9 +41,12 @@ class BillingSettings(ServiceSettings):
             self.checkout_backend = "simulated" if self.env == "embedded" else "stripe"
         # Local runs sign their simulated webhooks with a secret derived from the service key,
         # so nobody has to configure one; elsewhere the placeholder check refuses an empty one.
-        if not self.stripe_webhook_secret.get_secret_value() and self.is_local:
-            derived = derive_secret(self.service_key.get_secret_value(), "stripe-webhook")
-            self.stripe_webhook_secret = SecretStr(f"whsec_{derived}")
+        configured = self.stripe_webhook_secret
+        if self.is_local:
+            self.local_secret("stripe_webhook_secret", "stripe-webhook")
+            if self.stripe_webhook_secret is not configured:
+                derived = self.stripe_webhook_secret.get_secret_value()
+                self.stripe_webhook_secret = SecretStr(f"whsec_{derived}")
         self.success_url = self.success_url or (
             f"{self.public_url}/billing/success?session_id={{CHECKOUT_SESSION_ID}}")
         self.cancel_url = self.cancel_url or f"{self.public_url}/billing/cancelled"

@@ -70,6 +70,15 @@ class GenerationSettings(ServiceSettings):
     local_delay_s: float = 3.0
 
     @model_validator(mode="after")
+    def _local_webhook_secrets(self) -> GenerationSettings:
+        # A placeholder would let anyone forge a provider's "job done" callback; local runs
+        # derive per-install secrets from the service key instead (as billing does for Stripe).
+        if self.is_local:
+            self.local_secret("wavespeed_webhook_secret", "generation:wavespeed-webhook")
+            self.local_secret("runpod_webhook_secret", "generation:runpod-webhook")
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_backoff(self) -> GenerationSettings:
         # Webhooks tell a leased job from one waiting out its backoff by this gap.
         if self.lease_s <= self.poll_max_s * 1.25:

@@ -13,14 +13,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
-from aiflux_kit.db import psycopg_conninfo
-
-from .settings import IdentitySettings
+# psycopg, the kit's db module and the settings are imported where used: this module is
+# loaded by every `aiflux` invocation (even --help), which must answer at once.
 
 
 def set_admin(database_url: str, username: str, grant: bool) -> bool:
     """Grant or revoke the admin role of an active account; False when there is none."""
+    import psycopg
+    from aiflux_kit.db import psycopg_conninfo
+
     change = ("array_append(array_remove(roles, 'admin'), 'admin')" if grant
               else "array_remove(roles, 'admin')")
     with psycopg.connect(psycopg_conninfo(database_url)) as conn:
@@ -44,6 +45,8 @@ def _database_url(args: argparse.Namespace) -> str:
     if args.data_dir:
         return str(args.embedded_database(Path(args.data_dir).resolve(), "identity"))
     if os.environ.get("IDENTITY_DATABASE_URL"):
+        from .settings import IdentitySettings
+
         return IdentitySettings().database_url
     raise SystemExit("set IDENTITY_DATABASE_URL, or pass --data-dir for an embedded install")
 
