@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from html import escape
 
 from ..adapters.mail import Mail
@@ -58,12 +59,27 @@ def password_reset(url: str) -> Mail:
         "If you did not ask for this, ignore this message."], ("Choose a new password", url))
 
 
-def policy_changed(version: str, url: str) -> Mail:
-    """A substantial privacy-policy change (§9)."""
-    return _mail("Our privacy policy changed", [
-        f"We updated our privacy policy (version {version}). The changes are substantial, so "
-        "we will ask you to accept the new version the next time you use AIFLUX."],
-        ("Read the new privacy policy", url))
+def policy_changed(version: str, effective_at: datetime, now: datetime, url: str) -> Mail:
+    """A substantial privacy-policy change (§9), told before or when it takes effect."""
+    subject = "Our privacy policy changed"
+    if effective_at > now:
+        subject = f"Our privacy policy changes on {day(effective_at)}"
+        when = (f"The new version takes effect on {day(effective_at)} (UTC); until then the "
+                "current version applies. From that day on we will ask you to accept the new "
+                "version when you next use AIFLUX; you may also accept it before.")
+    else:
+        when = ("The new version is in force from today, so we will ask you to accept it the "
+                "next time you use AIFLUX.")
+    return _mail(subject, [
+        f"We updated our privacy policy (version {version}). The changes are substantial.",
+        when, "If you do not agree, you can delete your account in your account settings at any "
+        "time."], ("Read the new privacy policy", url))
+
+
+def day(moment: datetime) -> str:
+    """A date as people read it in a mail: 8 December 2026 (UTC)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.day} {utc.strftime('%B %Y')}"
 
 
 def export_ready(url: str) -> Mail:

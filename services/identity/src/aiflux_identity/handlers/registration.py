@@ -21,13 +21,13 @@ from ..domain.passwords import check_password_rules
 from .common import (
     ClientInfo,
     IdentityContainer,
-    current_policy_version,
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
     utcnow,
 )
+from .policy import acceptable_version
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,8 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
     # Hash before looking anything up, so a taken address costs the same time as a free one.
     password_hash = await c.hasher.hash(form.password)
     async with c.database.transaction() as session:
-        version = await current_policy_version(session)
-        if form.accept_privacy_policy_version != version:
-            raise Problem(422, "policy-version-mismatch", "Privacy policy version",
-                          f"Accept the current privacy policy (version {version}) to register.",
-                          current_version=version)
+        version = await acceptable_version(session, form.accept_privacy_policy_version,
+                                           "to register")
         if await _username_exists(session, username):
             raise username_taken()
         if await _email_owner(session, email) is not None:
