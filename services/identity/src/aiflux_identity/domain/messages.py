@@ -97,10 +97,38 @@ def erasure_confirmation() -> Mail:
         "months). This is the last message we send to this address."])
 
 
-def request_update(status: str, url: str) -> Mail:
-    """A privacy request changed status."""
-    return _mail("Update on your privacy request", [
-        f"Your privacy request is now: {status}."], ("See your request", url))
+COMPLAINT = ("If you disagree, you can lodge a complaint with the Italian Data Protection "
+             "Authority (Garante per la Protezione dei Dati Personali, www.garanteprivacy.it).")
+
+
+def request_decided(kind: str, granted: bool, answer: str, url: str) -> Mail:
+    """An operator decided a rectification or objection: the outcome and the answer."""
+    outcome = "granted" if granted else "rejected"
+    lines = [f"We have answered your {kind} request: it is {outcome}.", f"Our answer: {answer}"]
+    if not granted:
+        lines.append(COMPLAINT)
+    return _mail(f"Your {kind} request was {outcome}", lines, ("See your request", url))
+
+
+def request_extended(kind: str, due_at: datetime, reason: str, url: str) -> Mail:
+    """The deadline of a request was extended (once, Art. 12(3) GDPR): until when and why."""
+    return _mail(f"We need more time for your {kind} request: deadline extended", [
+        f"We need more time to answer your {kind} request. We will answer by "
+        f"{day(due_at)} (UTC).", f"The reason: {reason}", COMPLAINT], ("See your request", url))
+
+
+def restriction_lifted(reason: str, url: str) -> Mail:
+    """A restriction of processing ends (Art. 18(3) GDPR): the user is told why."""
+    return _mail("The restriction of processing of your data was lifted", [
+        "The restriction of processing you asked for has ended: we process your data again "
+        "as our privacy policy describes.", f"The reason: {reason}", COMPLAINT],
+        ("See your request", url))
+
+
+def request_update(kind: str, what: str, url: str) -> Mail:
+    """Any other change of a privacy request, in words."""
+    return _mail(f"Update on your {kind} request", [
+        f"Your {kind} request: {what}."], ("See your request", url))
 
 
 def marketing(subject: str, body: str, withdraw_url: str) -> Mail:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiflux_contracts import (
@@ -150,7 +150,7 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     if template == "erasure_confirmation":
         return messages.erasure_confirmation()
     if template == "request_update":
-        return messages.request_update(str(params.get("status", "updated"))[:60], request_link)
+        return request_update_mail(params, request_link)
     if template == "marketing":
         withdraw = _own_link(c, params, WITHDRAW_PARAMS)
         if withdraw is None:
@@ -158,6 +158,35 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
         return messages.marketing(str(params.get("subject", "News from AIFLUX"))[:200],
                                   str(params.get("body", ""))[:10_000], withdraw)
     return None
+
+
+REQUEST_KINDS = {"access", "portability", "rectification", "erasure", "restriction",
+                 "objection"}
+EVENT_WORDS = {"received": "we received it", "in_progress": "we are working on it",
+               "completed": "it is completed", "rejected": "it was rejected",
+               "lifted": "it was lifted"}
+
+
+def request_update_mail(params: dict[str, Any], link: str) -> Mail | None:
+    """The mail about a privacy request: the answer, the reason and the dates it carries."""
+    kind = str(params.get("request_type", ""))
+    kind = kind if kind in REQUEST_KINDS else "privacy"
+    event = str(params.get("event") or params.get("status") or "")
+    reason = str(params.get("reason", ""))[:2000]
+    if event == "decided" and params.get("outcome") in ("granted", "rejected"):
+        return messages.request_decided(kind, params["outcome"] == "granted",
+                                        str(params.get("answer", ""))[:5000], link)
+    if event == "deadline_extended" and reason and params.get("due_at"):
+        try:
+            due_at = datetime.fromisoformat(str(params["due_at"]))
+        except ValueError:
+            return None
+        return messages.request_extended(kind, due_at, reason, link)
+    if event == "restriction_lifted" and reason:
+        return messages.restriction_lifted(reason, link)
+    if event in EVENT_WORDS:
+        return messages.request_update(kind, EVENT_WORDS[event], link)
+    return None  # never a mail that says nothing true
 
 
 WITHDRAW_PARAMS = ("withdraw_url", "withdrawal_url", "unsubscribe_url")

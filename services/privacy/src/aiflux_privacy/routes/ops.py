@@ -76,7 +76,7 @@ def _request_routes(api: APIRouter) -> None:
     async def open_requests(_: CurrentAdmin, session: Session,
                             limit: int = Query(50, ge=1, le=200),
                             cursor: int = Query(0, ge=0, le=2**63 - 1)) -> dict[str, Any]:
-        """Open requests with days left, overdue ones first."""
+        """Open requests with days left, overdue ones first, and restrictions in effect."""
         rows = await requests.open_requests(session, limit, cursor)
         return {"items": [ops_view(r) for r in rows],
                 "next_cursor": cursor + limit if len(rows) == limit else None}
