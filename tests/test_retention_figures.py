@@ -70,3 +70,15 @@ def test_the_credit_hold_period_is_told_in_words_too() -> None:
     rule = next(r for r in retention_rules() if r["id"] == "credit-holds")
     hours = _default(BillingSettings, "hold_ttl_s") // 3600
     assert f"{hours} hours" in rule["period_text"]
+
+
+def test_what_receipts_keep_cites_a_rule_with_the_same_legal_basis() -> None:
+    from aiflux_billing.handlers import privacy as billing_privacy
+    from aiflux_identity.handlers import privacy_events as identity_privacy
+
+    declared = [(identity_privacy.ACCOUNT_RULE, identity_privacy.ACCOUNT_BASIS),
+                (identity_privacy.SECURITY_RULE, identity_privacy.SECURITY_BASIS),
+                (billing_privacy.PAYMENTS_RULE, billing_privacy.PAYMENTS_LEGAL_BASIS)]
+    rules = {r["id"]: r for r in retention_rules()}
+    for rule_id, basis in declared:
+        assert rules[rule_id]["legal_basis"] == basis, rule_id

@@ -17,7 +17,8 @@ from ..adapters.orm import Account, ErasureReceipt, Hold, LedgerEntry, Payment
 from ..domain.rules import PaymentStatus
 from . import payments
 
-PAYMENTS_LEGAL_BASIS = "Art. 6(1)(c) GDPR — Italian tax law, 10 years"
+# The retention rule of privacy's catalog (§5) that keeps payments, and its basis.
+PAYMENTS_RULE, PAYMENTS_LEGAL_BASIS = "payment-data", "Art. 6(1)(c)"
 OPEN_STATUSES = (PaymentStatus.CREATING.value, PaymentStatus.OPEN.value)
 
 
@@ -37,7 +38,8 @@ async def erase_user(ctx: HandlerContext, gateway: CheckoutGateway, user_id: uui
         .values(user_id=None, pseudonymised_at=func.now(), updated_at=func.now())
         .returning(Payment.retain_until))).scalars().all()
     retained = [RetainedItem(category="payments", count=len(kept),
-                             legal_basis=PAYMENTS_LEGAL_BASIS, retained_until=max(kept))
+                             legal_basis=PAYMENTS_LEGAL_BASIS, retained_until=max(kept),
+                             retention_rule=PAYMENTS_RULE)
                 ] if kept else []
     receipt = await session.get(ErasureReceipt, request_id)
     if receipt is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
+from typing import Any
 
 from ..adapters.mail import Mail
 
@@ -76,10 +77,11 @@ def policy_changed(version: str, effective_at: datetime, now: datetime, url: str
         "time."], ("Read the new privacy policy", url))
 
 
-def day(moment: datetime) -> str:
-    """A date as people read it in a mail: 8 December 2026 (UTC)."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.day} {utc.strftime('%B %Y')}"
+def day(moment: date) -> str:
+    """A date as people read it in a mail: 8 December 2026 (a moment is shown in UTC)."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment.strftime('%B %Y')}"
 
 
 def export_ready(url: str) -> Mail:
@@ -89,12 +91,31 @@ def export_ready(url: str) -> Mail:
         ("Download your data", url))
 
 
-def erasure_confirmation() -> Mail:
-    """The erasure request is complete."""
-    return _mail("Your account and data were deleted", [
-        "Your AIFLUX account was deleted and your personal data erased, except what the law "
-        "requires us to keep (payment records, 10 years) and security logs (at most 12 "
-        "months). This is the last message we send to this address."])
+def erasure_confirmation(retained: list[dict[str, Any]]) -> Mail:
+    """The erasure is complete: everything still kept, each with its period and legal basis."""
+    lines = ["Your AIFLUX account was deleted and your personal data erased."]
+    if retained:
+        lines.append("We keep only the following, each for the period and on the legal basis "
+                     "shown, and delete it then:")
+        lines += [_retained_line(item) for item in retained[:50]]
+    else:
+        lines.append("We keep nothing of your personal data.")
+    lines.append("This is the last message we send to this address.")
+    return _mail("Your account and data were deleted", lines)
+
+
+def _retained_line(item: dict[str, Any]) -> str:
+    what = str(item.get("description") or str(item.get("category", "data")).replace("_", " "))
+    count = int(item.get("count") or 0)
+    try:
+        until = f"kept until {day(date.fromisoformat(str(item.get('retained_until'))))}"
+    except ValueError:
+        until = "kept for a limited time"
+    period = f" ({item['period']})" if item.get("period") else ""
+    basis = str(item.get("legal_basis", ""))
+    basis = basis if "GDPR" in basis or not basis else f"{basis} GDPR"
+    return (f"- {what[:200]}: {count} record{'s' if count != 1 else ''}, {until}{period[:300]}. "
+            f"Legal basis: {basis[:200]}.")
 
 
 COMPLAINT = ("If you disagree, you can lodge a complaint with the Italian Data Protection "

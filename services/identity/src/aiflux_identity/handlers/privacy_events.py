@@ -31,7 +31,9 @@ from .common import SYSTEM, IdentityContainer, log_mail_failure, utcnow
 
 log = logging.getLogger(__name__)
 
-SECURITY_BASIS = "Art. 6(1)(f) GDPR: security of the service and abuse prevention (policy §5)"
+# The retention rules (privacy's catalog, §5) that keep these after an erasure, with their bases.
+ACCOUNT_RULE, ACCOUNT_BASIS = "account-data", "Art. 6(1)(b)"
+SECURITY_RULE, SECURITY_BASIS = "security-logs", "Art. 6(1)(f)"
 
 
 async def on_erasure_requested(c: IdentityContainer, ctx: HandlerContext,
@@ -52,14 +54,16 @@ async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: User
     if row is not None and row.deleted_at is not None:
         purge_on = (row.deleted_at + timedelta(days=c.settings.purge_after_days)).date()
         retained.append(RetainedItem(category="disabled_account", count=1,
-                                     legal_basis=SECURITY_BASIS, retained_until=purge_on))
+                                     legal_basis=ACCOUNT_BASIS, retained_until=purge_on,
+                                     retention_rule=ACCOUNT_RULE))
     oldest_log, log_rows = (await s.execute(
         select(func.max(security_log.c.created_at), func.count())
         .where(security_log.c.user_id == event.user_id))).one()
     if log_rows:
         until = (oldest_log + timedelta(days=c.settings.security_log_retention_days)).date()
         retained.append(RetainedItem(category="security_log", count=log_rows,
-                                     legal_basis=SECURITY_BASIS, retained_until=max(until, today)))
+                                     legal_basis=SECURITY_BASIS, retained_until=max(until, today),
+                                     retention_rule=SECURITY_RULE))
     await ctx.publish(ErasureCompleted["identity"](
         request_id=event.request_id, user_id=event.user_id,
         deleted={"sessions": ended or 0, "email_tokens": tokens or 0}, retained=retained))
@@ -148,7 +152,9 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     if template == "export_ready":
         return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link)
     if template == "erasure_confirmation":
-        return messages.erasure_confirmation()
+        retained = params.get("retained")
+        return messages.erasure_confirmation(
+            [i for i in retained if isinstance(i, dict)] if isinstance(retained, list) else [])
     if template == "request_update":
         return request_update_mail(params, request_link)
     if template == "marketing":
