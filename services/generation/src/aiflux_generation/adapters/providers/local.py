@@ -2,8 +2,8 @@
 
 Nothing leaves the process, so it names no processor. Job ids carry everything needed to
 finish the job (``{modality}.{seed}.{ready_at_ms}``), so a restart loses nothing: a PNG for
-images, a WAV of a voice-like signal for audio, an animated GIF for video and animations, and
-plain text for text.
+images, a WAV of a voice-like signal for audio, a WebM (VP8) video for video and animations,
+and plain text for text. A video model's output is a video, stored and served as one.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def make_file(modality: str, seed: int) -> tuple[str, bytes]:
     if modality == "audio":
         return "audio/wav", _wav(seed)
     if modality in ("video", "animated_video"):
-        return "image/gif", _gif(seed)
+        return "video/webm", _webm(seed)
     return "text/plain", f"Local text result {uuid.UUID(int=seed)}.\n".encode()
 
 
@@ -90,11 +90,18 @@ def _png(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _gif(seed: int, frames: int = 12) -> bytes:
-    images = [_frame(seed, 2 * math.pi * i / frames) for i in range(frames)]
+def _webm(seed: int, frames: int = 12, fps: int = 12) -> bytes:
+    """One second of a moving disc, VP8 in WebM (royalty-free; every browser plays it)."""
+    import av  # PyAV (FFmpeg): imported here so only video jobs pay for loading it
+
     out = io.BytesIO()
-    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=80,
-                   loop=0)
+    with av.open(out, mode="w", format="webm") as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        for i in range(frames):
+            image = _frame(seed, 2 * math.pi * i / frames)
+            container.mux(stream.encode(av.VideoFrame.from_image(image)))
+        container.mux(stream.encode(None))  # flush the encoder
     return out.getvalue()
 
 
