@@ -22,10 +22,21 @@ def _mail(subject: str, lines: list[str], link: tuple[str, str] | None = None) -
     return Mail(subject, text, html)
 
 
-def verify_email(url: str) -> Mail:
+def duration(seconds: float) -> str:
+    """A validity period in words: 24 hours, 30 minutes, 7 days."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{max(1, round(seconds / 60))} minutes"
+
+
+def verify_email(url: str, valid_s: float) -> Mail:
     """Confirm a new account's address."""
     return _mail("Verify your email address", [
-        "Welcome to AIFLUX. Please confirm your email address to finish creating your account.",
+        "Welcome to AIFLUX. Please confirm your email address to finish creating your account. "
+        f"The link works once and expires in {duration(valid_s)}; after that, ask for a new "
+        "one from the login page.",
         "If you did not sign up, ignore this message."], ("Verify your email", url))
 
 
@@ -37,11 +48,13 @@ def address_already_registered(reset_url: str) -> Mail:
         "If it was not you, you can ignore this message."], ("Reset your password", reset_url))
 
 
-def confirm_new_email(url: str) -> Mail:
+def confirm_new_email(url: str, valid_s: float) -> Mail:
     """Confirm an address change (sent to the new address)."""
     return _mail("Confirm your new email address", [
         "You asked to change the email address of your AIFLUX account to this one.",
-        "The change takes effect once you confirm it."], ("Confirm the new address", url))
+        f"The change takes effect once you confirm it; the link expires in {duration(valid_s)}.",
+        "If you did not ask for this, ignore this message: nothing changes."],
+        ("Confirm the new address", url))
 
 
 def email_changed_notice() -> Mail:
@@ -52,11 +65,11 @@ def email_changed_notice() -> Mail:
         "the contact address in our privacy policy."])
 
 
-def password_reset(url: str) -> Mail:
+def password_reset(url: str, valid_s: float) -> Mail:
     """A password-reset link."""
     return _mail("Reset your password", [
         "Someone asked to reset the password of your AIFLUX account. The link works once and "
-        "expires in an hour. Resetting ends every session of your account.",
+        f"expires in {duration(valid_s)}. Resetting ends every session of your account.",
         "If you did not ask for this, ignore this message."], ("Choose a new password", url))
 
 
@@ -84,11 +97,14 @@ def day(moment: date) -> str:
     return f"{moment.day} {moment.strftime('%B %Y')}"
 
 
-def export_ready(url: str) -> Mail:
-    """The user's data export can be downloaded."""
+def export_ready(url: str, expires_at: datetime | None) -> Mail:
+    """The user's data export can be downloaded, until when."""
+    until = (f"You can download it until {day(expires_at)} (UTC); after that it is deleted "
+             "and you can ask for a new one." if expires_at else
+             "It is kept for a short time only, then deleted.")
     return _mail("Your data export is ready", [
-        "The copy of your personal data you asked for is ready. Download it while logged in."],
-        ("Download your data", url))
+        "The copy of your personal data you asked for is ready (a ZIP of JSON files and your "
+        "files). Download it while logged in.", until], ("Download your data", url))
 
 
 def erasure_confirmation(retained: list[dict[str, Any]]) -> Mail:

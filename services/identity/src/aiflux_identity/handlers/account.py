@@ -70,7 +70,8 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
         raise username_taken() from None
     if token and new_email:
         await c.send_mail(new_email, messages.confirm_new_email(
-            c.link("/verify-email", token=token)), user_id=principal.user_id)
+            c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
+            user_id=principal.user_id)
 
 
 async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiflux_contracts import (
@@ -150,7 +150,8 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     """The mail for ``template``, or None when it is unknown or lacks what it must carry."""
     request_link = c.link(f"/privacy/requests/{params.get('request_id', '')}")
     if template == "export_ready":
-        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link)
+        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link,
+                                     _moment(params.get("expires_at")))
     if template == "erasure_confirmation":
         retained = params.get("retained")
         return messages.erasure_confirmation(
@@ -183,16 +184,21 @@ def request_update_mail(params: dict[str, Any], link: str) -> Mail | None:
         return messages.request_decided(kind, params["outcome"] == "granted",
                                         str(params.get("answer", ""))[:5000], link)
     if event == "deadline_extended" and reason and params.get("due_at"):
-        try:
-            due_at = datetime.fromisoformat(str(params["due_at"]))
-        except ValueError:
-            return None
-        return messages.request_extended(kind, due_at, reason, link)
+        due_at = _moment(params["due_at"])
+        return None if due_at is None else messages.request_extended(kind, due_at, reason, link)
     if event == "restriction_lifted" and reason:
         return messages.restriction_lifted(reason, link)
     if event in EVENT_WORDS:
         return messages.request_update(kind, EVENT_WORDS[event], link)
     return None  # never a mail that says nothing true
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 WITHDRAW_PARAMS = ("withdraw_url", "withdrawal_url", "unsubscribe_url")

@@ -107,7 +107,8 @@ async def _create_account(
             if await _username_exists(session, username):
                 raise username_taken() from None
         return
-    await c.send_mail(email, messages.verify_email(c.link("/verify-email", token=token)),
+    await c.send_mail(email, messages.verify_email(
+        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
                       user_id=user_id)
 
 
@@ -189,5 +190,6 @@ async def mail_verification_link(c: IdentityContainer, address: str) -> None:
             return
         token = await issue_email_token(session, user_id, "verify",
                                         c.settings.verification_token_ttl_s)
-    await c.send_mail(address, messages.verify_email(c.link("/verify-email", token=token)),
+    await c.send_mail(address, messages.verify_email(
+        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
                       user_id=user_id)
