@@ -19,6 +19,7 @@ import wave
 
 from PIL import Image, ImageDraw
 
+from ..media import encode_webm
 from .base import JobSpec, JobStatus, Output, ProviderRejected, Submission
 
 SIZE = (256, 256)
@@ -90,19 +91,9 @@ def _png(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _webm(seed: int, frames: int = 12, fps: int = 12) -> bytes:
-    """One second of a moving disc, VP8 in WebM (royalty-free; every browser plays it)."""
-    import av  # PyAV (FFmpeg): imported here so only video jobs pay for loading it
-
-    out = io.BytesIO()
-    with av.open(out, mode="w", format="webm") as container:
-        stream = container.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
-        for i in range(frames):
-            image = _frame(seed, 2 * math.pi * i / frames)
-            container.mux(stream.encode(av.VideoFrame.from_image(image)))
-        container.mux(stream.encode(None))  # flush the encoder
-    return out.getvalue()
+def _webm(seed: int, frames: int = 12) -> bytes:
+    """One second of a moving disc as a WebM clip."""
+    return encode_webm([_frame(seed, 2 * math.pi * i / frames) for i in range(frames)])
 
 
 def _wav(seed: int, seconds: float = 1.5) -> bytes:
