@@ -14,13 +14,13 @@ NEXT = "2026-12-08"
 TEXT = "Privacy Policy, version of 8 December 2026: we now also ..."
 
 
-def _let_time_pass(db_urls: dict[str, str]) -> None:
-    """As if the week until the scheduled version's effective date had passed."""
+def _let_time_pass(db_urls: dict[str, str], since_switch: str) -> None:
+    """As if the scheduled version had taken effect ``since_switch`` ago (an interval)."""
     for service, table in (("privacy", "policy_version"), ("identity", "policy_versions")):
         url = db_urls[service].replace("+psycopg", "")
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"UPDATE {table} SET effective_at = now() - interval '1 minute' "
-                         "WHERE version = %s", (NEXT,))
+            conn.execute(f"UPDATE {table} SET effective_at = now() - %s::interval "
+                         "WHERE version = %s", (since_switch, NEXT))
 
 
 async def _register(client, version: str):  # type: ignore[no-untyped-def]
@@ -59,8 +59,7 @@ async def test_a_scheduled_version_takes_effect_at_its_time(stack_factory, peopl
         assert (await _register(stack.client, INITIAL)).status_code == 202
         assert (await _register(stack.client, NEXT)).status_code == 202  # accepted ahead
 
-        await new_person()  # registration keeps working across the window
-        _let_time_pass(system.db_urls)
+        _let_time_pass(system.db_urls, "1 minute")
 
         # From its date on: in force, re-acceptance required, registration needs it.
         assert (await stack.client.get("/v1/privacy/policy")).json()["version"] == NEXT
@@ -77,9 +76,18 @@ async def test_a_scheduled_version_takes_effect_at_its_time(stack_factory, peopl
         again = await early.client.patch("/v1/account", headers=early.headers,
                                          json={"current_password": early.signed.password})
         assert again.status_code == 200
+        assert (await _register(stack.client, NEXT)).status_code == 202
+        # A form loaded just before the switch still registers, and accepts on first use.
+        assert (await _register(stack.client, INITIAL)).status_code == 202
+        late = await new_person()  # the helper submits the initial version first
+        first_use = await late.client.patch("/v1/account", headers=late.headers, json={
+            "current_password": late.signed.password})
+        assert first_use.status_code == 403
+        assert first_use.json()["type"].endswith("policy-acceptance-required")
+
+        _let_time_pass(system.db_urls, "2 hours")  # past the switch grace
         stale = await _register(stack.client, INITIAL)
         assert stale.status_code == 422 and stale.json()["current_version"] == NEXT
-        assert (await _register(stack.client, NEXT)).status_code == 202
 
 
 async def test_an_effective_date_in_the_past_is_refused(stack_factory, people, as_system):

@@ -82,7 +82,8 @@ async def test_erasure_request_disables_and_answers_idempotently(identity_stack,
 
 async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
         identity_stack, helpers) -> None:
-    async with identity_stack(policy_notice_batch_size=1, policy_notice_interval_s=0.2) as stack:
+    async with identity_stack(policy_notice_batch_size=1, policy_notice_interval_s=0.2,
+                              policy_switch_grace_s=0) as stack:
         signed = await register_and_login(stack.client, stack.data_dir)
         other = await register_and_login(stack.client, stack.data_dir)  # client acts as other now
         await helpers.publish(stack, PolicyPublished(
@@ -109,7 +110,7 @@ async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
             stack, "identity.policy_accepted.v1")
         for user in (signed, other):
             await wait_for_mail(stack.data_dir, user.email, "privacy policy changed")
-        # New registrations must accept the new version.
+        # New registrations must accept the new version (past the switch grace, here none).
         from aiflux_identity.testing import register
         late = await register(stack.client, username="late", email="late" + "@example.com",
                               password="late comer password", policy_version="2026-05-09")

@@ -9,7 +9,8 @@ the clock (nobody has to publish anything at that moment).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiflux_kit.errors import Problem
@@ -31,19 +32,35 @@ async def current_policy_version(session: AsyncSession, now: datetime | None = N
     return row[0] if row else INITIAL_POLICY_VERSION
 
 
-async def acceptable_policy_versions(session: AsyncSession,
-                                     now: datetime | None = None) -> tuple[str, list[str]]:
-    """The version in force and the scheduled ones, which a user may accept ahead of time.
+@dataclass(frozen=True)
+class AcceptableVersions:
+    """What a user may accept now: the version in force, the one it replaced a moment ago
+    (within the switch grace), and the scheduled ones."""
 
-    Accepting both in the window before a switch keeps a registration form that was loaded
-    just before the effective date valid just after it, and lets a user who read the notice
-    mail accept the coming version at once (no second prompt when it takes effect).
+    in_force: str
+    just_replaced: str | None
+    scheduled: list[str]
+
+    def __contains__(self, version: object) -> bool:
+        return version in (self.in_force, self.just_replaced, *self.scheduled)
+
+
+async def acceptable_policy_versions(session: AsyncSession, switch_grace: timedelta,
+                                     now: datetime | None = None) -> AcceptableVersions:
+    """The versions a user may accept now.
+
+    Accepting a scheduled one lets a user who read the notice mail accept the coming version
+    at once (no second prompt when it takes effect). The grace keeps a registration form
+    loaded just before the switch valid just after it; such an account records the version it
+    accepted and is asked to accept the new one on first use.
     """
     now = now or utcnow()
     scheduled = (await session.execute(
         select(policy_versions.c.version).where(policy_versions.c.effective_at > now)
         .order_by(policy_versions.c.effective_at))).scalars().all()
-    return await current_policy_version(session, now), list(scheduled)
+    in_force = await current_policy_version(session, now)
+    before = await current_policy_version(session, now - switch_grace)
+    return AcceptableVersions(in_force, before if before != in_force else None, list(scheduled))
 
 
 async def policy_accepted(session: Any, accepted_version: str, now: datetime | None = None
@@ -57,13 +74,16 @@ async def policy_accepted(session: Any, accepted_version: str, now: datetime | N
     return (await session.execute(newer)).first() is None
 
 
-async def acceptable_version(session: AsyncSession, version: str, purpose: str) -> str:
+async def acceptable_version(session: AsyncSession, version: str, purpose: str,
+                             switch_grace: timedelta = timedelta(0)) -> str:
     """``version`` when a user may accept it now; otherwise a 422 naming the one in force."""
-    in_force, scheduled = await acceptable_policy_versions(session)
-    if version == in_force or version in scheduled:
+    acceptable = await acceptable_policy_versions(session, switch_grace)
+    if version in acceptable:
         return version
+    scheduled = acceptable.scheduled
     coming = f" (version {', '.join(scheduled)} is scheduled and may be accepted too)" \
         if scheduled else ""
     raise Problem(422, "policy-version-mismatch", "Privacy policy version",
-                  f"Accept the privacy policy in force (version {in_force}) {purpose}{coming}.",
-                  current_version=in_force, scheduled_versions=scheduled)
+                  f"Accept the privacy policy in force (version {acceptable.in_force}) "
+                  f"{purpose}{coming}.", current_version=acceptable.in_force,
+                  scheduled_versions=scheduled)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from aiflux_contracts import UserRegistered, UserUpdated
 from aiflux_kit.auth import token_hash
@@ -60,8 +60,9 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
     # Hash before looking anything up, so a taken address costs the same time as a free one.
     password_hash = await c.hasher.hash(form.password)
     async with c.database.transaction() as session:
-        version = await acceptable_version(session, form.accept_privacy_policy_version,
-                                           "to register")
+        version = await acceptable_version(
+            session, form.accept_privacy_policy_version, "to register",
+            timedelta(seconds=c.settings.policy_switch_grace_s))
         if await _username_exists(session, username):
             raise username_taken()
         if await _email_owner(session, email) is not None:
