@@ -82,8 +82,8 @@ def policy_changed(version: str, effective_at: datetime, now: datetime, url: str
                 "current version applies. From that day on we will ask you to accept the new "
                 "version when you next use AIFLUX; you may also accept it before.")
     else:
-        when = ("The new version is in force from today, so we will ask you to accept it the "
-                "next time you use AIFLUX.")
+        when = (f"The new version is in force since {day(effective_at)} (UTC), so we will ask "
+                "you to accept it the next time you use AIFLUX.")
     return _mail(subject, [
         f"We updated our privacy policy (version {version}). The changes are substantial.",
         when, "If you do not agree, you can delete your account in your account settings at any "
