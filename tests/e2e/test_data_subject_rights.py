@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 import pytest
-from aiflux_identity.testing import wait_for_mail
+from aiflux_identity.testing import mail_text, wait_for_mail
 from aiflux_kit.db import psycopg_conninfo
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
@@ -219,7 +219,17 @@ async def every_right(system, people, wait) -> None:
                             ("identity", "security_log"), *by_erasure}
         assert {("storage", "erasure_guard"), ("billing", "erasure_guard"),
                 ("generation", "erasure_guard")} <= retained
-        await wait_for_mail(system.data_dir, user.signed.email, "deleted")
+        farewell = mail_text(await wait_for_mail(system.data_dir, user.signed.email, "deleted"))
+        catalog = {r["id"]: r for r in (await admin.client.get("/v1/privacy/retention")).json()[
+            "items"]}
+        for item in certificate["retained"]:  # every item kept is told, with its rule's basis
+            rule = catalog.get(item.get("retention_rule"), {})
+            assert item["legal_basis"] == rule.get("legal_basis", item["legal_basis"])
+            assert f"Legal basis: {item['legal_basis']}" in farewell
+            assert (item.get("description") or item["category"].replace("_", " ")) in farewell
+        account = next(i for i in certificate["retained"] if i["category"] == "disabled_account")
+        assert (account["retention_rule"], account["legal_basis"]) == ("account-data",
+                                                                      "Art. 6(1)(b)")
 
         # Identity's 30-day grace ends (its purge runs as if the period were over).
         assert await system.purge_identity() == 1

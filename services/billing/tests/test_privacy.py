@@ -61,7 +61,7 @@ async def test_after_user_deleted_payments_remain_unlinked_and_the_ledger_is_gon
     kept, *by_erasure = receipt["retained"]
     assert [r["category"] for r in by_erasure] == ["erasure_guard", "erasure_messages"]
     assert kept["category"] == "payments" and kept["count"] == 2
-    assert kept["legal_basis"] == "Art. 6(1)(c) GDPR — Italian tax law, 10 years"
+    assert (kept["legal_basis"], kept["retention_rule"]) == ("Art. 6(1)(c)", "payment-data")
     assert date.fromisoformat(kept["retained_until"]).year == date.today().year + 10
     assert (await billing.balance(headers))["credits"] == 0
 

@@ -28,6 +28,15 @@ def png(color: tuple[int, int, int] = (10, 200, 30)) -> bytes:
     return out.getvalue()
 
 
+def gif(frames: int = 4) -> bytes:
+    """A small real animated GIF (what animation endpoints often answer)."""
+    images = [Image.new("RGB", (16, 16), (40 * i, 100, 200 - 40 * i)) for i in range(frames)]
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=100,
+                   loop=0)
+    return out.getvalue()
+
+
 def wav() -> bytes:
     """A short real WAV."""
     import wave
@@ -147,7 +156,8 @@ def _wavespeed(app: FastAPI, d: ProviderDouble) -> None:
             return JSONResponse({"code": 404, "message": "not found"}, status_code=404)
         data: dict[str, Any] = {"id": job_id, "status": job.status, "outputs": []}
         if job.status == "completed":
-            data["outputs"] = [d.output_url(png()) for _ in range(1 + d.extra_outputs)]
+            made = MP4 if "wan-" in job.model else png()  # video models answer with MP4
+            data["outputs"] = [d.output_url(made) for _ in range(1 + d.extra_outputs)]
         if job.status == "failed":
             data["error"] = "NSFW content detected"
         return JSONResponse({"code": 200, "data": data})
@@ -248,8 +258,10 @@ def _runpod(app: FastAPI, d: ProviderDouble) -> None:
             return JSONResponse({"error": "not found"}, status_code=404)
         body: dict[str, Any] = {"id": job_id, "status": states[job.status]}
         if job.status == "completed":
-            body["output"] = {"files": [{"content_type": "audio/wav",
-                                         "data_base64": base64.b64encode(wav()).decode()}]}
+            # An animation endpoint answers with an animated GIF, a TTS endpoint with a WAV.
+            made = ("image/gif", gif()) if "animate" in job.model else ("audio/wav", wav())
+            body["output"] = {"files": [{"content_type": made[0],
+                                         "data_base64": base64.b64encode(made[1]).decode()}]}
         if job.status == "failed":
             body["error"] = "CUDA out of memory"
         return JSONResponse(body)

@@ -16,6 +16,8 @@ PROVIDER_CASES = [
     ("veo-3", None, "video/mp4"),
     ("tts-voice", "audio/wav", "audio/wav"),
     ("seedance-1.5", "image/png", "video/mp4"),
+    ("wan-2.2-video", "image/png", "video/mp4"),
+    ("animate-portrait", "image/png", "video/webm"),  # a GIF from the provider, kept as video
     ("gemini-text", "image/png", "text"),
 ]
 

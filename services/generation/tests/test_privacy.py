@@ -119,7 +119,14 @@ async def test_export_writes_generations_and_prompts(harness):
     [exported] = document["generations"]
     assert (exported["id"], exported["prompt"], exported["status"]) == (
         gid, "my exported prompt", "completed")
-    assert len(exported["output_file_ids"]) == 1
+    # The result URLs as the user sees them in the API (§2), never an internal path or key.
+    shown = (await h.client.get(f"/v1/generations/{gid}", headers=headers)).json()
+    assert exported["outputs"] == shown["outputs"] and len(shown["outputs"]) == 1
+    assert exported["outputs"][0]["url"].endswith(f"/v1/files/{shown['outputs'][0]['file_id']}")
+    assert exported["params"] == shown["params"] and exported["created_at"]
+    assert exported["finished_at"]
+    raw = h.storage.exports[f"exports/{request_id}/generation.json"].decode()
+    assert "/internal/" not in raw and "provider_job_id" not in raw
 
 
 async def _status(h, gid, status):

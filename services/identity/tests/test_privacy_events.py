@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiflux_contracts import (
     ErasureRequested,
@@ -82,7 +82,8 @@ async def test_erasure_request_disables_and_answers_idempotently(identity_stack,
 
 async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
         identity_stack, helpers) -> None:
-    async with identity_stack(policy_notice_batch_size=1, policy_notice_interval_s=0.2) as stack:
+    async with identity_stack(policy_notice_batch_size=1, policy_notice_interval_s=0.2,
+                              policy_switch_grace_s=0) as stack:
         signed = await register_and_login(stack.client, stack.data_dir)
         other = await register_and_login(stack.client, stack.data_dir)  # client acts as other now
         await helpers.publish(stack, PolicyPublished(
@@ -109,7 +110,7 @@ async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
             stack, "identity.policy_accepted.v1")
         for user in (signed, other):
             await wait_for_mail(stack.data_dir, user.email, "privacy policy changed")
-        # New registrations must accept the new version.
+        # New registrations must accept the new version (past the switch grace, here none).
         from aiflux_identity.testing import register
         late = await register(stack.client, username="late", email="late" + "@example.com",
                               password="late comer password", policy_version="2026-05-09")
@@ -137,3 +138,40 @@ async def test_notifications_are_mailed_and_marketing_needs_its_withdrawal_link(
         assert f"{stack.base_url}/privacy/requests/{request_id}" in mail_text(ready)
         subjects = [str(m["Subject"]) for m in mails_to(stack.data_dir, signed.email)]
         assert not any("Spring" in s for s in subjects)  # no link, no marketing mail
+
+
+async def test_the_erasure_mail_lists_everything_kept_with_period_and_basis(
+        identity_stack, helpers) -> None:
+    async with identity_stack() as stack:
+        signed = await register_and_login(stack.client, stack.data_dir)
+        await helpers.publish(stack, ErasureRequested(request_id=uuid.uuid4(),
+                                                      user_id=signed.user_id))
+
+        async def receipt():  # type: ignore[no-untyped-def]
+            return await _outbox(stack, "identity.erasure_completed.v1")
+
+        [sent] = await helpers.eventually(receipt)
+        kept = {item["category"]: item for item in sent["retained"]}
+        assert (kept["disabled_account"]["legal_basis"],
+                kept["disabled_account"]["retention_rule"]) == ("Art. 6(1)(b)", "account-data")
+        assert kept["security_log"]["retention_rule"] == "security-logs"
+
+        # What privacy's certificate lists, including an item of a kind identity never saw.
+        retained = [
+            {**kept["disabled_account"], "service": "identity",
+             "description": "Account data (username, email, password hash)",
+             "period": "for the duration of the account and up to 30 days after deletion"},
+            {**kept["security_log"], "service": "identity"},
+            {"category": "mail_spool", "count": 2, "legal_basis": "Art. 6(1)(f)",
+             "retained_until": "2027-01-05", "service": "identity"}]
+        await helpers.publish(stack, UserNotificationRequested(
+            user_id=signed.user_id, template="erasure_confirmation",
+            params={"request_id": str(uuid.uuid4()), "retained": retained}))
+        text_ = mail_text(await wait_for_mail(stack.data_dir, signed.email, "were deleted"))
+        purge_on = date.fromisoformat(kept["disabled_account"]["retained_until"])
+        assert "Account data (username, email, password hash): 1 record, kept until " \
+               f"{purge_on.day} {purge_on:%B %Y}" in text_
+        assert "up to 30 days after deletion). Legal basis: Art. 6(1)(b) GDPR." in text_
+        assert "security log:" in text_ and "Art. 6(1)(f) GDPR" in text_
+        assert "mail spool: 2 records, kept until 5 January 2027. Legal basis: Art. 6(1)(f)" \
+            in text_

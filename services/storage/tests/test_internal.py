@@ -93,6 +93,12 @@ async def test_export_parts_and_archive(stack, sessions):
     storage_json = json.loads((await stack.client.get(f"{base}/objects/storage.json",
                                                       headers=privacy)).content)
     assert [f["file_id"] for f in storage_json["files"]] == [file_id]
+    # Each file as its owner reaches it through the API, never by an internal path or key.
+    [exported] = storage_json["files"]
+    assert exported["url"] == f"{stack.unit('storage').settings.public_url.rstrip('/')}" \
+                              f"/v1/files/{file_id}"
+    raw = (await stack.client.get(f"{base}/objects/storage.json", headers=privacy)).text
+    assert "/internal/" not in raw and "object_key" not in raw
     missing = await stack.client.get(f"{base}/objects/nothing.json", headers=privacy)
     assert missing.status_code == 404
 

@@ -17,7 +17,13 @@ SERVICES = ("identity", "billing", "generation", "storage", "privacy")
 
 
 class RetainedItem(BaseModel):
-    """Data a service must keep after erasure, and why."""
+    """Data a service must keep after erasure, and why.
+
+    ``retention_rule`` names the rule of privacy's retention catalog (§5, ``GET
+    /v1/privacy/retention``) that keeps it; privacy then tells the user that rule's legal basis
+    and period, so a receipt cannot contradict the published rules. ``legal_basis`` must equal
+    the rule's; it stands alone only for an item no rule covers.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -25,6 +31,7 @@ class RetainedItem(BaseModel):
     count: int
     legal_basis: str
     retained_until: date
+    retention_rule: str | None = None
 
 
 class ErasureCompletedBase(Event):

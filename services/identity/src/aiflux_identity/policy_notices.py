@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .adapters.orm import policy_notices, policy_versions, users
 from .domain import messages
-from .handlers.common import IdentityContainer
+from .handlers.common import IdentityContainer, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,10 @@ async def send_next_batch(c: IdentityContainer) -> int:
         if run.last_user_id is not None:
             query = query.where(users.c.id > run.last_user_id)
         batch = (await session.execute(query)).all()
-        mail = messages.policy_changed(run.version, c.link("/privacy-policy"))
+        effective_at = (await session.execute(select(policy_versions.c.effective_at).where(
+            policy_versions.c.version == run.version))).scalar_one()
+        mail = messages.policy_changed(run.version, effective_at, utcnow(),
+                                       c.link("/privacy-policy"))
         for user in batch:
             await c.mailer.send(user.email, mail)
         values: dict[str, object] = {"sent": run.sent + len(batch)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aiflux_kit.settings import ServiceSettings
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 INITIAL_POLICY_VERSION = "2026-05-09"
@@ -51,7 +51,11 @@ class IdentitySettings(ServiceSettings):
     security_log_retention_days: int = 365
     sweep_interval_s: float = 3600.0
 
-    # Policy-change notices.
+    # Policy-change notices, and how long after a new version takes effect a registration
+    # may still accept the one it replaced (a form loaded just before the switch).
+    policy_switch_grace_s: int = Field(default=3600, ge=0, description=(
+        "after a policy version takes effect, registration still accepts the one it "
+        "replaced for this long; such accounts accept the new one on first use"))
     policy_notice_batch_size: int = 200
     policy_notice_interval_s: float = 5.0
 

@@ -23,7 +23,8 @@ from ..adapters.orm import Account, ErasureReceipt, Hold, LedgerEntry, Payment
 from ..domain.rules import PaymentStatus
 from . import payments
 
-PAYMENTS_LEGAL_BASIS = "Art. 6(1)(c) GDPR — Italian tax law, 10 years"
+# The retention rule of privacy's catalog (§5) that keeps payments, and its basis.
+PAYMENTS_RULE, PAYMENTS_LEGAL_BASIS = "payment-data", "Art. 6(1)(c)"
 OPEN_STATUSES = (PaymentStatus.CREATING.value, PaymentStatus.OPEN.value)
 
 
@@ -64,7 +65,7 @@ async def _add_to_receipt(session: AsyncSession, request_id: uuid.UUID,
     count = len(kept) + sum(r.count for r in earlier)
     until = max([*kept, *(r.retained_until for r in earlier)], default=None)
     retained = [RetainedItem(category="payments", count=count, legal_basis=PAYMENTS_LEGAL_BASIS,
-                             retained_until=until)] if until else []
+                             retained_until=until, retention_rule=PAYMENTS_RULE)] if until else []
     if receipt is None:
         receipt = ErasureReceipt(request_id=request_id, deleted={}, retained=[])
         session.add(receipt)

@@ -53,6 +53,7 @@ def valid_params(params: dict[str, Any]) -> bool:
 OUTPUT_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp",
                      "image/gif": "gif", "video/mp4": "mp4", "video/webm": "webm",
                      "audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3",
+                     "audio/ogg": "ogg", "audio/flac": "flac",
                      "text/plain": "txt"}
 
 
@@ -77,6 +78,10 @@ def sniff_content_type(data: bytes, hint: str | None) -> str:
         return "video/mp4"
     if data.startswith(b"\x1a\x45\xdf\xa3"):
         return "video/webm"
-    if data.startswith(b"ID3") or data[:2] == b"\xff\xfb":
-        return "audio/mpeg"
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
+    if data.startswith(b"fLaC"):
+        return "audio/flac"
+    if data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"  # an ID3 tag or an MPEG frame sync (any layer III bitrate header)
     return hint or "application/octet-stream"

@@ -22,6 +22,7 @@ from aiflux_kit.outbox import add_event
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from ..adapters import repository as repo
+from ..adapters.media import as_modality
 from ..adapters.providers.base import (
     JobSpec,
     JobStatus,
@@ -243,7 +244,8 @@ class JobWorker:
             if index < len(file_ids):
                 continue
             data = await self.c.breakers.call(row.provider, adapter.download, output)
-            content_type = sniff_content_type(data, output.content_type)
+            content_type, data = await asyncio.to_thread(
+                as_modality, row.modality, sniff_content_type(data, output.content_type), data)
             file_id = await self.c.storage.store_output(
                 row.user_id, row.id, output_filename(index, content_type), content_type, data)
             file_ids.append(str(file_id))

@@ -23,7 +23,7 @@ from ..adapters import repository as repo
 from ..adapters.orm import generation, generation_erasure, processing_restriction, provider_cleanup
 from ..domain.jobs import FINAL, REASON_ACCOUNT_DELETED
 from .cleanup import cleanups_done, complete_erasure
-from .requests import request_cleanup
+from .requests import request_cleanup, view
 
 if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
@@ -105,9 +105,9 @@ async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
     rows = (await ctx.session.execute(sa.select(generation).where(
         generation.c.user_id == event.user_id).order_by(generation.c.created_at))).all()
     document = {"service": "generation", "user_id": str(event.user_id),
-                "generations": [_exported(row) for row in rows]}
+                "generations": [_exported(c, row) for row in rows]}
     key = await c.storage.put_export(event.request_id, event.user_id, EXPORT_NAME,
-                                     json.dumps(document, indent=2).encode())
+                                     json.dumps(document, indent=2, default=_json_value).encode())
     if key is None:
         log.info("export cancelled by an erasure", extra={"request_id": str(event.request_id)})
         return
@@ -116,19 +116,17 @@ async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
         prefix=key.rsplit("/", 1)[0] + "/", objects=[EXPORT_NAME]))
 
 
-def _exported(row: Any) -> dict[str, Any]:
-    return {"id": str(row.id), "model": row.model, "modality": row.modality,
-            "provider": row.provider, "prompt": row.prompt, "params": row.params,
-            "status": row.status, "credits": row.credits,
-            "input_file_ids": row.input_file_ids, "output_file_ids": row.output_file_ids,
-            "output_text": row.output_text, "failure_reason": row.failure_reason,
-            "repeat_of": _str(row.repeat_of),
-            "created_at": row.created_at.isoformat(),
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None}
+def _exported(c: GenerationContainer, row: Any) -> dict[str, Any]:
+    """A generation as its owner sees it in the API (§2: prompt and result URLs): public
+    download URLs and API paths only, never object keys, internal hosts or provider job ids."""
+    shown = view(c, row)
+    base = c.settings.public_url.rstrip("/")
+    inputs = [{"file_id": f, "url": f"{base}/v1/files/{f}"} for f in shown.pop("input_file_ids")]
+    return {**shown, "provider": row.provider, "inputs": inputs}
 
 
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _json_value(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 async def on_erasure_verification(ctx: HandlerContext,

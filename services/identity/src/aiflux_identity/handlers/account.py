@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
 from aiflux_kit.auth import Principal
-from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.errors import not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,13 +19,13 @@ from ..domain.accounts import normalise_email, normalise_username
 from .common import (
     ClientInfo,
     IdentityContainer,
-    current_policy_version,
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
     utcnow,
 )
+from .policy import acceptable_version
 from .recovery import require_password
 from .registration import username_taken
 
@@ -70,7 +70,8 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
         raise username_taken() from None
     if token and new_email:
         await c.send_mail(new_email, messages.confirm_new_email(
-            c.link("/verify-email", token=token)), user_id=principal.user_id)
+            c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
+            user_id=principal.user_id)
 
 
 async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
@@ -117,13 +118,9 @@ async def disable_account(
 
 async def accept_policy(c: IdentityContainer, principal: Principal, version: str,
                         client: ClientInfo) -> None:
-    """Record the caller's acceptance of the current policy version (consent, §4)."""
+    """Record the caller's acceptance of the version in force or a scheduled one (§4)."""
     async with c.database.transaction() as session:
-        current = await current_policy_version(session)
-        if version != current:
-            raise Problem(422, "policy-version-mismatch", "Privacy policy version",
-                          f"The current privacy policy is version {current}.",
-                          current_version=current)
+        await acceptable_version(session, version, "to go on using AIFLUX")
         await session.execute(update(users).where(users.c.id == principal.user_id).values(
             accepted_policy_version=version, accepted_policy_at=utcnow()))
         await log_security_event(session, "policy_accepted", principal.user_id, client,

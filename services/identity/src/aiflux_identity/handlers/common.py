@@ -17,13 +17,13 @@ from aiflux_kit.auth import token_hash
 from aiflux_kit.db import Database
 from aiflux_kit.outbox import add_event
 from aiflux_kit.service import Platform
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.mail import Mail, Mailer, smtp_code
-from ..adapters.orm import email_tokens, policy_versions, security_log, sessions
+from ..adapters.orm import email_tokens, security_log, sessions
 from ..domain.passwords import PasswordHasher
-from ..settings import INITIAL_POLICY_VERSION, IdentitySettings
+from ..settings import IdentitySettings
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +205,3 @@ async def revoke_sessions(
         await add_event(session, SessionRevoked(user_id=user_id, session_id_hash=None))
     return len(ended)
 
-
-async def current_policy_version(session: AsyncSession) -> str:
-    """The newest published privacy-policy version (the one registration must accept)."""
-    row = (await session.execute(select(policy_versions.c.version)
-                                 .order_by(policy_versions.c.effective_at.desc()).limit(1))).first()
-    return row[0] if row else INITIAL_POLICY_VERSION

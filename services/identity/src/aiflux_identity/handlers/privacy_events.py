@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiflux_contracts import (
@@ -31,7 +31,9 @@ from .common import SYSTEM, IdentityContainer, log_mail_failure, utcnow
 
 log = logging.getLogger(__name__)
 
-SECURITY_BASIS = "Art. 6(1)(f) GDPR: security of the service and abuse prevention (policy §5)"
+# The retention rules (privacy's catalog, §5) that keep these after an erasure, with their bases.
+ACCOUNT_RULE, ACCOUNT_BASIS = "account-data", "Art. 6(1)(b)"
+SECURITY_RULE, SECURITY_BASIS = "security-logs", "Art. 6(1)(f)"
 
 
 async def on_erasure_requested(c: IdentityContainer, ctx: HandlerContext,
@@ -52,14 +54,16 @@ async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: User
     if row is not None and row.deleted_at is not None:
         purge_on = (row.deleted_at + timedelta(days=c.settings.purge_after_days)).date()
         retained.append(RetainedItem(category="disabled_account", count=1,
-                                     legal_basis=SECURITY_BASIS, retained_until=purge_on))
+                                     legal_basis=ACCOUNT_BASIS, retained_until=purge_on,
+                                     retention_rule=ACCOUNT_RULE))
     oldest_log, log_rows = (await s.execute(
         select(func.max(security_log.c.created_at), func.count())
         .where(security_log.c.user_id == event.user_id))).one()
     if log_rows:
         until = (oldest_log + timedelta(days=c.settings.security_log_retention_days)).date()
         retained.append(RetainedItem(category="security_log", count=log_rows,
-                                     legal_basis=SECURITY_BASIS, retained_until=max(until, today)))
+                                     legal_basis=SECURITY_BASIS, retained_until=max(until, today),
+                                     retention_rule=SECURITY_RULE))
     await ctx.publish(ErasureCompleted["identity"](
         request_id=event.request_id, user_id=event.user_id,
         deleted={"sessions": ended or 0, "email_tokens": tokens or 0}, retained=retained))
@@ -150,11 +154,14 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     """The mail for ``template``, or None when it is unknown or lacks what it must carry."""
     request_link = c.link(f"/privacy/requests/{params.get('request_id', '')}")
     if template == "export_ready":
-        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link)
+        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link,
+                                     _moment(params.get("expires_at")))
     if template == "erasure_confirmation":
-        return messages.erasure_confirmation()
+        retained = params.get("retained")
+        return messages.erasure_confirmation(
+            [i for i in retained if isinstance(i, dict)] if isinstance(retained, list) else [])
     if template == "request_update":
-        return messages.request_update(str(params.get("status", "updated"))[:60], request_link)
+        return request_update_mail(params, request_link)
     if template == "marketing":
         withdraw = _own_link(c, params, WITHDRAW_PARAMS)
         if withdraw is None:
@@ -162,6 +169,40 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
         return messages.marketing(str(params.get("subject", "News from AIFLUX"))[:200],
                                   str(params.get("body", ""))[:10_000], withdraw)
     return None
+
+
+REQUEST_KINDS = {"access", "portability", "rectification", "erasure", "restriction",
+                 "objection"}
+EVENT_WORDS = {"received": "we received it", "in_progress": "we are working on it",
+               "completed": "it is completed", "rejected": "it was rejected",
+               "lifted": "it was lifted"}
+
+
+def request_update_mail(params: dict[str, Any], link: str) -> Mail | None:
+    """The mail about a privacy request: the answer, the reason and the dates it carries."""
+    kind = str(params.get("request_type", ""))
+    kind = kind if kind in REQUEST_KINDS else "privacy"
+    event = str(params.get("event") or params.get("status") or "")
+    reason = str(params.get("reason", ""))[:2000]
+    if event == "decided" and params.get("outcome") in ("granted", "rejected"):
+        return messages.request_decided(kind, params["outcome"] == "granted",
+                                        str(params.get("answer", ""))[:5000], link)
+    if event == "deadline_extended" and reason and params.get("due_at"):
+        due_at = _moment(params["due_at"])
+        return None if due_at is None else messages.request_extended(kind, due_at, reason, link)
+    if event == "restriction_lifted" and reason:
+        return messages.restriction_lifted(reason, link)
+    if event in EVENT_WORDS:
+        return messages.request_update(kind, EVENT_WORDS[event], link)
+    return None  # never a mail that says nothing true
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 WITHDRAW_PARAMS = ("withdraw_url", "withdrawal_url", "unsubscribe_url")

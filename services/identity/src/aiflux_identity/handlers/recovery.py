@@ -43,7 +43,8 @@ async def mail_reset_link(c: IdentityContainer, address: str, client: ClientInfo
             return
         token = await issue_email_token(session, user_id, "reset", c.settings.reset_token_ttl_s)
         await log_security_event(session, "password_reset_requested", user_id, client)
-    await c.send_mail(address, messages.password_reset(c.link("/reset-password", token=token)),
+    await c.send_mail(address, messages.password_reset(c.link("/reset-password", token=token),
+                                                       c.settings.reset_token_ttl_s),
                       user_id=user_id)
 
 

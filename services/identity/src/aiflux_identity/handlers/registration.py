@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from aiflux_contracts import UserRegistered, UserUpdated
 from aiflux_kit.auth import token_hash
@@ -21,13 +21,13 @@ from ..domain.passwords import check_password_rules
 from .common import (
     ClientInfo,
     IdentityContainer,
-    current_policy_version,
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
     utcnow,
 )
+from .policy import acceptable_version
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,9 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
     # Hash before looking anything up, so a taken address costs the same time as a free one.
     password_hash = await c.hasher.hash(form.password)
     async with c.database.transaction() as session:
-        version = await current_policy_version(session)
-        if form.accept_privacy_policy_version != version:
-            raise Problem(422, "policy-version-mismatch", "Privacy policy version",
-                          f"Accept the current privacy policy (version {version}) to register.",
-                          current_version=version)
+        version = await acceptable_version(
+            session, form.accept_privacy_policy_version, "to register",
+            timedelta(seconds=c.settings.policy_switch_grace_s))
         if await _username_exists(session, username):
             raise username_taken()
         if await _email_owner(session, email) is not None:
@@ -110,7 +108,8 @@ async def _create_account(
             if await _username_exists(session, username):
                 raise username_taken() from None
         return
-    await c.send_mail(email, messages.verify_email(c.link("/verify-email", token=token)),
+    await c.send_mail(email, messages.verify_email(
+        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
                       user_id=user_id)
 
 
@@ -192,5 +191,6 @@ async def mail_verification_link(c: IdentityContainer, address: str) -> None:
             return
         token = await issue_email_token(session, user_id, "verify",
                                         c.settings.verification_token_ttl_s)
-    await c.send_mail(address, messages.verify_email(c.link("/verify-email", token=token)),
+    await c.send_mail(address, messages.verify_email(
+        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
                       user_id=user_id)

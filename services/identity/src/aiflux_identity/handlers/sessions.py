@@ -11,11 +11,12 @@ from aiflux_contracts import SessionRevoked
 from aiflux_kit.auth import Principal, token_hash
 from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 
-from ..adapters.orm import policy_versions, sessions, users
+from ..adapters.orm import sessions, users
 from ..domain.accounts import normalise_email
 from .common import ClientInfo, IdentityContainer, log_security_event, new_secret, utcnow
+from .policy import policy_accepted
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class DbSessionVerifier:
             if row.last_seen_at < now - timedelta(seconds=c.settings.session_touch_interval_s):
                 await session.execute(update(sessions).where(sessions.c.id == row.id)
                                       .values(last_seen_at=now))
-            accepted = await policy_accepted(session, row.accepted_policy_version)
+            accepted = await policy_accepted(session, row.accepted_policy_version, now)
         return Principal(user_id=row.user_id, session_id_hash=key,
                          csrf_token_hash=row.csrf_token_hash, roles=frozenset(row.roles),
                          policy_accepted=accepted)
@@ -172,12 +173,3 @@ class DbSessionVerifier:
     def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
         """Nothing cached here: every answer is read from the database."""
 
-
-async def policy_accepted(session: Any, accepted_version: str) -> bool:
-    """False when a substantial version newer than the accepted one is in force."""
-    accepted_at = (select(policy_versions.c.effective_at)
-                   .where(policy_versions.c.version == accepted_version).scalar_subquery())
-    newer = select(policy_versions.c.version).where(
-        policy_versions.c.substantial,
-        or_(accepted_at.is_(None), policy_versions.c.effective_at > accepted_at)).limit(1)
-    return (await session.execute(newer)).first() is None

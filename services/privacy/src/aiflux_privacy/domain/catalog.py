@@ -46,6 +46,18 @@ def retention_rules() -> list[dict[str, Any]]:
     return rules
 
 
+def explain_retained(item: dict[str, Any], service: str) -> dict[str, Any]:
+    """A retained item of a receipt as the user is told it: the legal basis, period and
+    description come from the retention rule the receipt names (one source, §5); an item no
+    rule covers keeps the basis its service declared."""
+    rule = next((r for r in retention_rules() if r["id"] == item.get("retention_rule")), None)
+    explained = dict(item, service=service)
+    if rule is not None:
+        explained.update(legal_basis=rule["legal_basis"], period=rule["period_text"],
+                         description=rule["category"])
+    return explained
+
+
 def processors() -> list[dict[str, Any]]:
     """The processor registry of §6 as served to clients (hosts are internal detail)."""
     return [

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiflux_contracts.receipts import SERVICES
 
+from .catalog import explain_retained
+
 PARTICIPANTS: tuple[str, ...] = SERVICES
 
 
@@ -53,6 +55,6 @@ def certificate(
             }
             for service, step in sorted(steps.items())
         },
-        "retained": [dict(item, service=service) for service, step in sorted(steps.items())
+        "retained": [explain_retained(item, service) for service, step in sorted(steps.items())
                      for item in step["receipt"].get("retained", [])],
     }

@@ -1,10 +1,16 @@
-"""Privacy-policy versions: the one in force, the history, and publishing a new one (§9)."""
+"""Privacy-policy versions: the one in force, the history, and publishing a new one (§9).
+
+A version may be published ahead of its effective date. Until then it is *scheduled*: the
+notice mail goes out at once (§9), but the version in force, and what registration must
+accept, change only when the date comes. Nobody has to publish anything at that moment:
+every reader compares ``effective_at`` with the clock.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from aiflux_contracts import PolicyPublished
 from aiflux_kit.errors import Problem
@@ -15,37 +21,66 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import policy_version
 
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the past an ``effective_at`` may lie (an operator's clock, a slow request)."""
 
-def version_view(row: Any, *, with_text: bool = True) -> dict[str, Any]:
+Status = Literal["scheduled", "in_force", "superseded"]
+
+
+def version_view(row: Any, status: Status, *, with_text: bool = True) -> dict[str, Any]:
     """A policy version as clients see it."""
     view = {"version": row.version, "effective_at": row.effective_at,
-            "substantial": row.substantial, "published_at": row.published_at}
+            "substantial": row.substantial, "published_at": row.published_at,
+            "status": status}
     if with_text:
         view["text"] = row.text
     return view
 
 
+def _in_force_first(now: datetime) -> Any:
+    return select(policy_version).where(policy_version.c.effective_at <= now).order_by(
+        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc())
+
+
 async def current_policy(session: AsyncSession, now: datetime | None = None) -> Any:
     """The version in force: the newest whose effective date has come."""
-    now = now or datetime.now(UTC)
-    row = (await session.execute(select(policy_version).where(
-        policy_version.c.effective_at <= now).order_by(
-        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc()))).first()
+    row = (await session.execute(_in_force_first(now or datetime.now(UTC)).limit(1))).first()
     if row is None:
         raise Problem(404, "no-policy", "No policy in force", "No privacy policy is in force.")
     return row
 
 
-async def all_versions(session: AsyncSession) -> list[Any]:
-    """Every published version, newest first."""
-    return list((await session.execute(select(policy_version).order_by(
-        policy_version.c.effective_at.desc()))).all())
+async def all_versions(session: AsyncSession,
+                       now: datetime | None = None) -> list[tuple[Any, Status]]:
+    """Every published version, newest first, each with its status at ``now``."""
+    now = now or datetime.now(UTC)
+    in_force = (await session.execute(_in_force_first(now).limit(1))).first()
+    rows = (await session.execute(select(policy_version).order_by(
+        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc()))).all()
+    return [(row, _status(row, in_force, now)) for row in rows]
+
+
+def _status(row: Any, in_force: Any, now: datetime) -> Status:
+    if row.effective_at > now:
+        return "scheduled"
+    return "in_force" if in_force is not None and row.version == in_force.version \
+        else "superseded"
 
 
 async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text: str,
-                  substantial: bool, effective_at: datetime | None) -> Any:
-    """Publish a version: identity mails every user and, when substantial, asks re-acceptance."""
-    effective_at = effective_at or datetime.now(UTC)
+                  substantial: bool, effective_at: datetime | None) -> tuple[Any, Status]:
+    """Publish a version, in force now or at ``effective_at`` (never in the past).
+
+    Identity learns the schedule from ``PolicyPublished``: it mails every user at once when
+    the change is substantial, and asks for re-acceptance once the version is in force.
+    """
+    now = datetime.now(UTC)
+    if effective_at is not None and effective_at < now - CLOCK_SKEW:
+        raise Problem(422, "effective-date-in-past", "Effective date in the past",
+                      "A policy version takes effect now or later; users cannot have been "
+                      "told of a change that already applies. Leave effective_at out to "
+                      "publish it in force now.", effective_at=effective_at.isoformat())
+    effective_at = max(effective_at or now, now)  # within the skew: in force from now
     inserted = (await session.execute(pg_insert(policy_version).values(
         version=version, text=text, substantial=substantial, effective_at=effective_at,
         published_by=admin_id).on_conflict_do_nothing().returning(policy_version))).first()
@@ -54,4 +89,4 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
                       f"Policy version {version!r} is already published; versions never change.")
     await add_event(session, PolicyPublished(version=version, substantial=substantial,
                                              effective_at=effective_at))
-    return inserted
+    return inserted, "scheduled" if effective_at > now else "in_force"

@@ -97,8 +97,9 @@ async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
 
 
 async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[Any]:
-    """Open requests for operators, the most urgent (overdue) first."""
-    standing = [*OPEN]
+    """Requests operators must look after: open ones, the most urgent (overdue) first, and
+    restrictions in effect (they hold until an operator lifts them)."""
+    standing = [*OPEN, Status.IN_EFFECT]
     return list((await session.execute(select(privacy_request).where(
         privacy_request.c.status.in_(standing)).order_by(
         privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))).all())

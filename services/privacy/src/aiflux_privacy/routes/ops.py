@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import httpx
 from aiflux_kit.auth import CurrentAdmin
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ..domain.catalog import retention_rules
 from ..handlers import marketing, minors, policy, requests
@@ -43,7 +42,9 @@ class PolicyBody(BaseModel):
     version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     text: str = Field(min_length=20)
     substantial: bool
-    effective_at: datetime | None = None
+    effective_at: AwareDatetime | None = Field(
+        None, description="When it takes effect (with a time zone; now or later, default now). "
+        "Until then the version in force does not change; users are mailed at once.")
 
 
 class CampaignBody(BaseModel):
@@ -75,7 +76,7 @@ def _request_routes(api: APIRouter) -> None:
     async def open_requests(_: CurrentAdmin, session: Session,
                             limit: int = Query(50, ge=1, le=200),
                             cursor: int = Query(0, ge=0, le=2**63 - 1)) -> dict[str, Any]:
-        """Open requests with days left, overdue ones first."""
+        """Open requests with days left, overdue ones first, and restrictions in effect."""
         rows = await requests.open_requests(session, limit, cursor)
         return {"items": [ops_view(r) for r in rows],
                 "next_cursor": cursor + limit if len(rows) == limit else None}
@@ -114,9 +115,9 @@ def _policy_and_marketing(api: APIRouter) -> None:
     @api.post("/policy/versions", status_code=201)
     async def publish(body: PolicyBody, admin: CurrentAdmin, session: Session) -> dict[str, Any]:
         """Publish a policy version: every user is notified (identity mails in batches)."""
-        row = await policy.publish(session, admin.user_id, body.version, body.text,
-                                   body.substantial, body.effective_at)
-        return policy.version_view(row, with_text=False)
+        row, status = await policy.publish(session, admin.user_id, body.version, body.text,
+                                           body.substantial, body.effective_at)
+        return policy.version_view(row, status, with_text=False)
 
     @api.post("/marketing/campaigns", status_code=202)
     async def campaign(body: CampaignBody, admin: CurrentAdmin, container: Container,

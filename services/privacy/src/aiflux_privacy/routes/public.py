@@ -57,13 +57,13 @@ def _catalog_routes(api: APIRouter) -> None:
     @api.get("/policy")
     async def current_policy(session: Session) -> dict[str, Any]:
         """The privacy-policy version in force."""
-        return policy.version_view(await policy.current_policy(session))
+        return policy.version_view(await policy.current_policy(session), "in_force")
 
     @api.get("/policy/versions")
     async def policy_versions(session: Session) -> dict[str, Any]:
-        """Every published version, newest first."""
+        """Every published version, newest first: scheduled, in force or superseded."""
         rows = await policy.all_versions(session)
-        return {"items": [policy.version_view(r, with_text=False) for r in rows],
+        return {"items": [policy.version_view(r, status, with_text=False) for r, status in rows],
                 "next_cursor": None}
 
     @api.get("/processors")

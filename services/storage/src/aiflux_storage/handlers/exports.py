@@ -102,10 +102,11 @@ async def archive_url(c: StorageContainer, request_id: uuid.UUID) -> dict[str, A
 
 
 async def user_files(c: StorageContainer, session: Any, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every file of the user, as exported (metadata only; contents via the content route)."""
+    """Every file of the user, as exported: metadata and the API URL its owner opens it by
+    (the archive carries the contents; never an internal path or object key)."""
     files = await repo.list_files(session, user_id)
-    return [{**f.public(), "content_path": f"/internal/storage/files/{f.file_id}/content"}
-            for f in files]
+    base = c.settings.public_url.rstrip("/")
+    return [{**f.public(), "url": f"{base}/v1/files/{f.file_id}"} for f in files]
 
 
 async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
@@ -116,9 +117,9 @@ async def write_storage_part(c: StorageContainer, ctx: HandlerContext,
                              event: ExportRequested) -> None:
     """Write ``storage.json`` (the user's files) and tell privacy which objects to include.
 
-    ``objects`` lists the part and then ``files/<file_id>`` for every file: privacy fetches each
-    from ``/internal/storage/files/<file_id>/content`` into the archive. An erased user's export
-    was cancelled by the erasure: the event finishes without a part.
+    ``objects`` lists the part and then ``files/<file_id>`` for every file: privacy copies each
+    file's content into the archive through storage's internal content route. An erased user's
+    export was cancelled by the erasure: the event finishes without a part.
     """
     if await is_erased(ctx.session, event.user_id):
         log.info("export of an erased user skipped", extra={"request_id": str(event.request_id)})

@@ -2,8 +2,8 @@
 
 Nothing leaves the process, so it names no processor. Job ids carry everything needed to
 finish the job (``{modality}.{seed}.{ready_at_ms}``), so a restart loses nothing: a PNG for
-images, a WAV of a voice-like signal for audio, an animated GIF for video and animations, and
-plain text for text.
+images, a WAV of a voice-like signal for audio, a WebM (VP8) video for video and animations,
+and plain text for text. A video model's output is a video, stored and served as one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import wave
 
 from PIL import Image, ImageDraw
 
+from ..media import encode_webm
 from .base import JobSpec, JobStatus, Output, ProviderRejected, Submission
 
 SIZE = (256, 256)
@@ -67,7 +68,7 @@ def make_file(modality: str, seed: int) -> tuple[str, bytes]:
     if modality == "audio":
         return "audio/wav", _wav(seed)
     if modality in ("video", "animated_video"):
-        return "image/gif", _gif(seed)
+        return "video/webm", _webm(seed)
     return "text/plain", f"Local text result {uuid.UUID(int=seed)}.\n".encode()
 
 
@@ -90,12 +91,9 @@ def _png(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _gif(seed: int, frames: int = 12) -> bytes:
-    images = [_frame(seed, 2 * math.pi * i / frames) for i in range(frames)]
-    out = io.BytesIO()
-    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=80,
-                   loop=0)
-    return out.getvalue()
+def _webm(seed: int, frames: int = 12) -> bytes:
+    """One second of a moving disc as a WebM clip."""
+    return encode_webm([_frame(seed, 2 * math.pi * i / frames) for i in range(frames)])
 
 
 def _wav(seed: int, seconds: float = 1.5) -> bytes:
