@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from aiflux_kit.auth import CurrentUserAnyPolicy
+from aiflux_kit.erasure import refuse_if_erased
 from aiflux_kit.errors import Problem
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -120,6 +121,9 @@ def _consent_routes(api: APIRouter) -> None:
         if purpose not in TOGGLEABLE:
             raise Problem(404, "unknown-purpose", "Unknown purpose",
                           f"Consent purposes are: {', '.join(sorted(TOGGLEABLE))}.")
+        if user is not None:
+            # An old cookie of an erased account must not recreate its consent rows.
+            await refuse_if_erased(session, user.user_id)
         subject, kind = _subject(user, request, response, create=True)
         assert subject is not None
         client = str(subject) if kind == "user" else (
@@ -134,6 +138,7 @@ def _consent_routes(api: APIRouter) -> None:
     async def link(request: Request, user: CurrentUserAnyPolicy, container: Container,
                    session: Session) -> dict[str, Any]:
         """Link this browser's anonymous consent id to the signed-in user."""
+        await refuse_if_erased(session, user.user_id)
         anonymous = consent_cookie(request)
         if anonymous is None:
             raise Problem(422, "no-consent-cookie", "No consent cookie",
@@ -181,6 +186,7 @@ def _request_routes(api: APIRouter) -> None:
                            session: Session) -> dict[str, Any]:
         """File a request of §7; its outcome starts at once where the services carry it out."""
         await request.app.state.limiter.hit("privacy-request", str(user.user_id), "20/hour")
+        await refuse_if_erased(session, user.user_id)
         row = await requests.file_request(session, user.user_id, body.type, body.details)
         return {"id": str(row.id), "status": row.status, "due_at": row.due_at,
                 "type": row.type}

@@ -1,0 +1,119 @@
+"""Privacy's erasure stays true while late requests and late messages arrive: the guard refuses
+new writes, open exports are cancelled, minor reports go with the user, and verification counts
+everything that still names the user."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from aiflux_contracts import (
+    ErasureCompleted,
+    ErasureVerificationRequested,
+    ErasureVerified,
+    ExportPartReady,
+    PolicyAccepted,
+    UserDeleted,
+    UserRegistered,
+)
+
+
+async def _erase(privacy, wait, user_id: uuid.UUID) -> tuple[uuid.UUID, dict]:
+    """Deliver UserDeleted and return privacy's receipt."""
+    request_id = uuid.uuid4()
+    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id))
+
+    async def receipt():
+        return [r for r in await privacy.published(ErasureCompleted["privacy"])
+                if r["request_id"] == str(request_id)]
+
+    return request_id, (await wait(receipt))[0]
+
+
+async def _consent_rows(privacy, user_id: uuid.UUID) -> int:
+    rows = await privacy.sql("SELECT count(*) AS n FROM consent_record WHERE subject_id = :u",
+                             u=user_id)
+    return rows[0].n
+
+
+async def test_an_old_session_cannot_store_consents_or_requests_after_erasure(privacy, wait):
+    user_id, headers = privacy.user()
+    await privacy.client.put("/v1/privacy/consents/marketing", json={"granted": True},
+                             headers=headers)
+    _, receipt = await _erase(privacy, wait, user_id)
+    assert receipt["deleted"]["consent_records"] == 1
+
+    # The session is still valid in a cache somewhere: every write for the user is refused.
+    for method, path, body in (("PUT", "/v1/privacy/consents/analytics", {"granted": True}),
+                               ("POST", "/v1/privacy/requests", {"type": "access"}),
+                               ("POST", "/v1/privacy/consents/link", None)):
+        answer = await privacy.client.request(method, path, json=body, headers=headers)
+        assert answer.status_code == 410, (path, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["type"] == "urn:aiflux:problem:account-erased"
+    # Events that were already on their way record nothing either.
+    await privacy.publish(PolicyAccepted(user_id=user_id, version="2026-05-09"))
+    await privacy.publish(UserRegistered(
+        user_id=user_id, accepted_policy_version="2026-05-09", marketing_opt_in=True,
+        age_confirmed_on=date(2026, 1, 1)))
+    other, _ = privacy.user()
+    await privacy.publish(PolicyAccepted(user_id=other, version="2026-05-09"))
+    await wait(lambda: _consent_rows(privacy, other))
+    assert await _consent_rows(privacy, user_id) == 0
+    assert (await privacy.sql("SELECT count(*) AS n FROM privacy_request WHERE user_id = :u"
+                              " AND type <> 'erasure'", u=user_id))[0].n == 0
+
+
+async def test_erasure_cancels_open_exports_and_ignores_their_late_parts(privacy, wait):
+    user_id, headers = privacy.user()
+    filed = await privacy.client.post("/v1/privacy/requests", json={"type": "portability"},
+                                      headers=headers)
+    export_id = uuid.UUID(filed.json()["id"])
+
+    request_id, receipt = await _erase(privacy, wait, user_id)
+
+    assert receipt["deleted"]["exports_cancelled"] == 1
+    assert {i["category"] for i in receipt["retained"]} == {"erasure_guard",
+                                                            "erasure_messages"}
+    # A service's part that arrives afterwards is not recorded: no archive can be assembled.
+    await privacy.publish(ExportPartReady["billing"](
+        request_id=export_id, user_id=user_id, prefix=f"exports/{export_id}/",
+        objects=["billing.json"]))
+    await privacy.publish(ErasureVerificationRequested(request_id=request_id, user_id=user_id))
+
+    async def verified():
+        return await privacy.published(ErasureVerified["privacy"])
+
+    [answer] = await wait(verified)
+    assert answer["remaining"]["requests"] == 0
+    assert answer["remaining"]["request_steps"] == 0
+    assert (await privacy.sql("SELECT count(*) AS n FROM request_step WHERE request_id = :id",
+                              id=export_id))[0].n == 0
+
+
+async def test_minor_reports_about_the_user_are_erased_and_counted(privacy, wait):
+    user_id, _ = privacy.user()
+    reports = {}
+    for account in ("kid_2010", "KID_2010", str(user_id), "someone_else"):
+        answer = await privacy.client.post("/v1/privacy/minor-reports", json={
+            "account": account, "details": f"{account} says they are twelve"})
+        reports[account] = uuid.UUID(answer.json()["id"])
+    # An operator confirmed the first report for this account (identity is not in this stack).
+    await privacy.sql("UPDATE minor_report SET status = 'confirmed', user_id = :u WHERE id = :id",
+                      u=user_id, id=reports["kid_2010"])
+
+    request_id, receipt = await _erase(privacy, wait, user_id)
+
+    assert receipt["deleted"]["minor_reports"] == 3
+    left = await privacy.sql("SELECT account, details FROM minor_report")
+    assert [(r.account, r.details) for r in left] == [
+        ("someone_else", "someone_else says they are twelve")]
+    # A report naming the user that arrives later is counted by verification.
+    await privacy.client.post("/v1/privacy/minor-reports", json={"account": str(user_id)})
+    await privacy.publish(ErasureVerificationRequested(request_id=request_id, user_id=user_id))
+
+    async def verified():
+        return await privacy.published(ErasureVerified["privacy"])
+
+    [answer] = await wait(verified)
+    assert answer["remaining"]["minor_reports"] == 1
