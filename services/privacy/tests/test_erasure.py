@@ -3,6 +3,7 @@ re-drive of a stalled step."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date
 
@@ -53,7 +54,10 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     await privacy.client.post("/v1/privacy/requests", json={"type": "restriction"},
                               headers=headers)
     request_id = uuid.uuid4()
-    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id))
+    token = "the-status-link-token"
+    await privacy.publish(UserDeleted(
+        user_id=user_id, request_id=request_id,
+        status_token_sha256=hashlib.sha256(token.encode()).hexdigest()))
     await _answer_receipts(privacy, user_id, request_id)
 
     async def verifying():
@@ -102,6 +106,14 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     shown = (await privacy.client.get(f"/v1/ops/privacy/requests/{request_id}",
                                       headers=admin)).json()
     assert shown["status"] == "completed" and shown["certificate"] == certificate
+    # The user follows it through the status link: outcome and counts, nothing identifying.
+    privacy.client.cookies.clear()
+    public = (await privacy.client.get(f"/v1/privacy/requests/{request_id}/status",
+                                       params={"token": token})).json()
+    assert public["status"] == "completed" and public["outcome"] == "erased"
+    assert public["certificate"]["deleted"]["privacy"]["consent_records"] == 2
+    assert all(step["erased"] and step["verified"] for step in public["progress"].values())
+    assert certificate["subject_sha256"] not in str(public) and str(user_id) not in str(public)
 
     # Identity's purge 30 days later is noted on the certificate, found by the hash alone.
     await privacy.publish(UserPurged(user_id=user_id))

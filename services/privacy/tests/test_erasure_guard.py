@@ -4,9 +4,11 @@ everything that still names the user."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date
 
+import httpx
 from aiflux_contracts import (
     ErasureCompleted,
     ErasureVerificationRequested,
@@ -117,3 +119,57 @@ async def test_minor_reports_about_the_user_are_erased_and_counted(privacy, wait
 
     [answer] = await wait(verified)
     assert answer["remaining"]["minor_reports"] == 1
+
+
+async def test_the_status_link_shows_an_erasure_without_a_session(privacy, wait):
+    user_id, headers = privacy.user()
+    filed = await privacy.client.post("/v1/privacy/requests", json={"type": "erasure"},
+                                      headers=headers)
+    assert filed.status_code == 202
+    request_id = filed.json()["id"]
+    link = httpx.URL(filed.json()["status_url"])
+    assert link.path == f"/v1/privacy/requests/{request_id}/status"
+    token = link.params["token"]
+    privacy.client.cookies.clear()
+
+    shown = await privacy.client.get(link.path, params={"token": token})
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    body = shown.json()
+    assert body["status"] == "in_progress" and body["due_at"] and body["outcome"] is None
+
+    # A wrong token and an unknown id get the same answer: no oracle for request ids.
+    wrong = (await privacy.client.get(link.path, params={"token": token[:-2] + "xx"})).json()
+    unknown_id = str(uuid.uuid4())
+    unknown = (await privacy.client.get(f"/v1/privacy/requests/{unknown_id}/status",
+                                        params={"token": token})).json()
+    assert wrong == {**unknown, "request_id": request_id}
+    assert wrong["status"] == "pending" and wrong["progress"] == {}
+
+    await privacy.publish(UserDeleted(user_id=user_id, request_id=uuid.UUID(request_id),
+                                      reason="privacy_request"))
+
+    async def privacy_erased():
+        progress = (await privacy.client.get(link.path, params={"token": token})).json()
+        return progress["progress"].get("privacy", {}).get("erased")
+
+    await wait(privacy_erased)
+
+
+async def test_an_account_deletion_is_pending_until_privacy_hears_of_it(privacy, wait):
+    user_id, _ = privacy.user()
+    request_id, token = uuid.uuid4(), "a-token-only-the-user-holds"
+    path = f"/v1/privacy/requests/{request_id}/status"
+    before = (await privacy.client.get(path, params={"token": token})).json()
+    assert before["status"] == "pending"
+
+    await privacy.publish(UserDeleted(
+        user_id=user_id, request_id=request_id,
+        status_token_sha256=hashlib.sha256(token.encode()).hexdigest()))
+
+    async def in_progress():
+        shown = (await privacy.client.get(path, params={"token": token})).json()
+        return shown["status"] == "in_progress" and shown
+
+    shown = await wait(in_progress)
+    assert shown["type"] == "erasure" and shown["due_at"]
+    assert str(user_id) not in str(shown)

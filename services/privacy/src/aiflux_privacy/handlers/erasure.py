@@ -45,7 +45,8 @@ async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
     await ctx.session.execute(pg_insert(privacy_request).values(
         id=event.request_id, user_id=event.user_id, type=RequestType.ERASURE,
         status=Status.IN_PROGRESS, source=source, received_at=now, due_at=due_date(now),
-        progress_at=now).on_conflict_do_nothing())
+        progress_at=now, status_token_sha256=event.status_token_sha256,
+    ).on_conflict_do_nothing())
     cancelled = await cancel_exports(ctx.session, event.user_id)
     deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id)
     await ctx.publish(ErasureCompleted["privacy"](
