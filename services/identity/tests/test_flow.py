@@ -105,8 +105,8 @@ async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, sm
             assert row.deleted_at is not None and str(row.deletion_request_id) == request_id
             payloads = await helpers.published(stack, "identity.user_deleted.v1")
             assert {"user_id": str(user_id), "request_id": request_id, "reason": "user_request",
-                    "status_token_sha256": hashlib.sha256(token.encode()).hexdigest()
-                    } in payloads
+                    "status_token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                    "account_name_sha256": hashlib.sha256(b"alice2").hexdigest()} in payloads
 
             async def own_events_delivered() -> bool:
                 async with database.transaction() as session:

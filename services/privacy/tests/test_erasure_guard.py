@@ -20,10 +20,10 @@ from aiflux_contracts import (
 )
 
 
-async def _erase(privacy, wait, user_id: uuid.UUID) -> tuple[uuid.UUID, dict]:
+async def _erase(privacy, wait, user_id: uuid.UUID, **fields) -> tuple[uuid.UUID, dict]:
     """Deliver UserDeleted and return privacy's receipt."""
     request_id = uuid.uuid4()
-    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id))
+    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id, **fields))
 
     async def receipt():
         return [r for r in await privacy.published(ErasureCompleted["privacy"])
@@ -96,7 +96,7 @@ async def test_erasure_cancels_open_exports_and_ignores_their_late_parts(privacy
 async def test_minor_reports_about_the_user_are_erased_and_counted(privacy, wait):
     user_id, _ = privacy.user()
     reports = {}
-    for account in ("kid_2010", "KID_2010", str(user_id), "someone_else"):
+    for account in ("kid_2010", "KID_2010", str(user_id), "Kid.Alias ", "someone_else"):
         answer = await privacy.client.post("/v1/privacy/minor-reports", json={
             "account": account, "details": f"{account} says they are twelve"})
         reports[account] = uuid.UUID(answer.json()["id"])
@@ -104,9 +104,11 @@ async def test_minor_reports_about_the_user_are_erased_and_counted(privacy, wait
     await privacy.sql("UPDATE minor_report SET status = 'confirmed', user_id = :u WHERE id = :id",
                       u=user_id, id=reports["kid_2010"])
 
-    request_id, receipt = await _erase(privacy, wait, user_id)
+    # The account's current username reaches privacy only as a hash, in UserDeleted.
+    request_id, receipt = await _erase(privacy, wait, user_id,
+                                       account_name_sha256=hashlib.sha256(b"kid.alias").hexdigest())
 
-    assert receipt["deleted"]["minor_reports"] == 3
+    assert receipt["deleted"]["minor_reports"] == 4
     left = await privacy.sql("SELECT account, details FROM minor_report")
     assert [(r.account, r.details) for r in left] == [
         ("someone_else", "someone_else says they are twelve")]
@@ -173,3 +175,27 @@ async def test_an_account_deletion_is_pending_until_privacy_hears_of_it(privacy,
     shown = await wait(in_progress)
     assert shown["type"] == "erasure" and shown["due_at"]
     assert str(user_id) not in str(shown)
+
+
+async def test_a_redriven_erasure_erases_what_exists_now_and_reports_totals(privacy, wait):
+    user_id, headers = privacy.user()
+    await privacy.client.put("/v1/privacy/consents/marketing", json={"granted": True},
+                             headers=headers)
+    request_id, first = await _erase(privacy, wait, user_id)
+    assert first["deleted"]["consent_records"] == 1
+    await wait(lambda: privacy.sql("SELECT 1 FROM request_step WHERE request_id = :id"
+                                   " AND service = 'privacy'", id=request_id))
+    # A write that passed its check just before the guard landed after the first run.
+    await privacy.sql("INSERT INTO consent_record (subject_id, subject_kind, purpose, granted,"
+                      " source) VALUES (:u, 'user', 'analytics', true, 'account')", u=user_id)
+
+    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id))
+
+    async def second():
+        answers = [r for r in await privacy.published(ErasureCompleted["privacy"])
+                   if r["request_id"] == str(request_id)]
+        return answers[1:]
+
+    [again] = await wait(second)
+    assert again["deleted"]["consent_records"] == 2
+    assert await _consent_rows(privacy, user_id) == 0

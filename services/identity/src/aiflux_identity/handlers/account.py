@@ -131,8 +131,18 @@ async def disable_account(
     if disabled:
         await log_security_event(session, "account_deleted", user_id, client, reason=reason,
                                  request_id=str(request_id))
-    await add_event(session, UserDeleted(user_id=user_id, request_id=request_id, reason=reason,
-                                         status_token_sha256=status_token_sha256))
+    username = (await session.execute(select(users.c.username).where(
+        users.c.id == user_id))).scalar()
+    await add_event(session, UserDeleted(
+        user_id=user_id, request_id=request_id, reason=reason,
+        status_token_sha256=status_token_sha256,
+        # Reports of minors name accounts by username; privacy erases them with the user.
+        account_name_sha256=username_sha256(username) if username else None))
+
+
+def username_sha256(username: str) -> str:
+    """How ``UserDeleted`` names the account's username: sha256 of it lower-cased."""
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
 
 
 async def accept_policy(c: IdentityContainer, principal: Principal, version: str,

@@ -48,11 +48,25 @@ async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
         progress_at=now, status_token_sha256=event.status_token_sha256,
     ).on_conflict_do_nothing())
     cancelled = await cancel_exports(ctx.session, event.user_id)
-    deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id)
+    deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id,
+                               name_sha256=event.account_name_sha256)
+    deleted["exports_cancelled"] = cancelled
     await ctx.publish(ErasureCompleted["privacy"](
         request_id=event.request_id, user_id=event.user_id,
-        deleted={**deleted, "exports_cancelled": cancelled},
+        deleted=await _in_total(ctx.session, event.request_id, deleted),
         retained=retained_by_erasure(outbox_keep_days)))
+
+
+async def _in_total(session: AsyncSession, request_id: uuid.UUID, deleted: dict[str, int]
+                    ) -> dict[str, int]:
+    """This run's counts added to those of privacy's earlier receipt for the request: a
+    receipt reports what the erasure erased in total, re-drives included."""
+    earlier = (await session.execute(select(request_step.c.receipt).where(
+        request_step.c.request_id == request_id,
+        request_step.c.service == "privacy"))).scalar_one_or_none() or {}
+    before = earlier.get("deleted", {})
+    return {name: count + int(before.get(name, 0))
+            for name, count in {**dict.fromkeys(before, 0), **deleted}.items()}
 
 
 async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -28,15 +28,19 @@ from ..adapters.orm import (
 from .consents import ledger, records_of_user
 
 
-def reports_naming(user_id: uuid.UUID) -> ColumnElement[bool]:
-    """Minor reports about the user: confirmed for the account, naming its id, or naming the
-    account the same way as a report that was confirmed for it (the username and free text of
-    every report about that account go with it)."""
-    confirmed_names = select(func.lower(minor_report.c.account)).where(
+def reports_naming(user_id: uuid.UUID, name_sha256: str | None = None) -> ColumnElement[bool]:
+    """Minor reports about the user: confirmed for the account, naming its id or its username
+    (``name_sha256``, from ``UserDeleted``), or naming the account the same way as a report that
+    was confirmed for it (the username and free text of every report about it go with it)."""
+    named = func.lower(func.trim(minor_report.c.account))
+    confirmed_names = select(func.lower(func.trim(minor_report.c.account))).where(
         minor_report.c.user_id == user_id).scalar_subquery()
-    return or_(minor_report.c.user_id == user_id,
-               func.lower(func.trim(minor_report.c.account)) == str(user_id),
-               func.lower(minor_report.c.account).in_(confirmed_names))
+    conditions = [minor_report.c.user_id == user_id, named == str(user_id),
+                  named.in_(confirmed_names)]
+    if name_sha256:
+        conditions.append(func.encode(func.sha256(func.convert_to(named, "UTF8")), "hex")
+                          == name_sha256)
+    return or_(*conditions)
 
 
 def _steps_of_requests(user_id: uuid.UUID, keep_request: uuid.UUID) -> ColumnElement[bool]:
@@ -44,11 +48,11 @@ def _steps_of_requests(user_id: uuid.UUID, keep_request: uuid.UUID) -> ColumnEle
         privacy_request.c.user_id == user_id, privacy_request.c.id != keep_request))
 
 
-async def erase_user(session: AsyncSession, user_id: uuid.UUID,
-                     keep_request: uuid.UUID) -> dict[str, int]:
+async def erase_user(session: AsyncSession, user_id: uuid.UUID, keep_request: uuid.UUID,
+                     name_sha256: str | None = None) -> dict[str, int]:
     """Delete everything privacy holds of the user except the erasure request being tracked."""
     statements = {
-        "minor_reports": delete(minor_report).where(reports_naming(user_id)),
+        "minor_reports": delete(minor_report).where(reports_naming(user_id, name_sha256)),
         "request_steps": delete(request_step).where(_steps_of_requests(user_id, keep_request)),
         "consent_records": delete(consent_record).where(await records_of_user(session, user_id)),
         "consent_links": delete(consent_link).where(consent_link.c.user_id == user_id),
