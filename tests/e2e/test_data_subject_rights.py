@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 import pytest
-from aiflux_identity.testing import wait_for_mail
+from aiflux_identity.testing import mails_to, wait_for_mail
 from aiflux_kit.db import psycopg_conninfo
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
@@ -212,9 +212,21 @@ async def every_right(system, people, wait) -> None:
         assert user_id not in json.dumps(certificate)
         retained = {(item["service"], item["category"]) for item in certificate["retained"]}
         assert ("billing", "payments") in retained
+        # Besides the payments and identity's rows: every service's erasure guard and last
+        # erasure message, and the confirmation mail identity sends after the certificate.
+        by_erasure = {(service, category) for service in SERVICES
+                      for category in ("erasure_guard", "erasure_messages")}
         assert retained <= {("billing", "payments"), ("identity", "disabled_account"),
-                            ("identity", "security_log")}
+                            ("identity", "security_log"),
+                            ("identity", "erasure_confirmation_mail"), *by_erasure}
         await wait_for_mail(system.data_dir, user.signed.email, "deleted")
+        # Every earlier mail to the user went with the erasure: the confirmation alone is left.
+        assert len(mails_to(system.data_dir, user.signed.email)) == 1
+        # The user follows the erasure through the 202's link, without a session.
+        async with httpx.AsyncClient() as anon:  # no cookie, no session
+            public = (await anon.get(deleted.json()["status_url"])).json()
+        assert public["status"] == "completed" and public["outcome"] == "erased"
+        assert set(public["progress"]) == set(SERVICES) and user_id not in json.dumps(public)
 
         # Identity's 30-day grace ends (its purge runs as if the period were over).
         assert await system.purge_identity() == 1
