@@ -121,6 +121,15 @@ async def test_minor_reports_about_the_user_are_erased_and_counted(privacy, wait
 
     [answer] = await wait(verified)
     assert answer["remaining"]["minor_reports"] == 1
+    # Confirming that late report cannot start anything for the erased account.
+    [late] = await privacy.sql("SELECT id FROM minor_report WHERE account = :a", a=str(user_id))
+    decided = await privacy.client.post(f"/v1/ops/privacy/minor-reports/{late.id}/decision",
+                                        headers=privacy.admin(), json={
+                                            "confirmed": True, "reason": "confirmed",
+                                            "user_id": str(user_id)})
+    assert decided.status_code == 410, decided.text
+    assert (await privacy.sql("SELECT count(*) AS n FROM privacy_request WHERE user_id = :u"
+                              " AND source = 'minor'", u=user_id))[0].n == 0
 
 
 async def test_the_status_link_shows_an_erasure_without_a_session(privacy, wait):

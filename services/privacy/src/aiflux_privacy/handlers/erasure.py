@@ -22,7 +22,7 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import guard_user, retained_by_erasure
 from aiflux_kit.outbox import add_event
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -226,9 +226,9 @@ async def _redrive_erasure(session: AsyncSession, row: Any, *, only_unclean: boo
     if row.status == Status.VERIFYING:
         # Those that did not confirm a clean state must erase (and answer) again; right after
         # an unclean verification, those still verifying are left to answer.
-        not_clean = request_step.c.clean.is_(False)
+        not_clean: ColumnElement[bool] = request_step.c.clean.is_(False)
         if not only_unclean:
-            not_clean = not_clean | request_step.c.clean.is_(None)
+            not_clean = or_(not_clean, request_step.c.clean.is_(None))
         await session.execute(update(request_step).where(
             request_step.c.request_id == row.id, not_clean).values(receipt_at=None))
         await _set(session, row.id, status=Status.IN_PROGRESS)
