@@ -16,8 +16,10 @@ from aiflux_contracts import (
     ExportPartReady,
     PolicyAccepted,
     UserDeleted,
+    UserNotificationRequested,
     UserRegistered,
 )
+from aiflux_privacy.handlers.export import build_archive
 
 
 async def _erase(privacy, wait, user_id: uuid.UUID, **fields) -> tuple[uuid.UUID, dict]:
@@ -208,3 +210,25 @@ async def test_a_redriven_erasure_erases_what_exists_now_and_reports_totals(priv
     [again] = await wait(second)
     assert again["deleted"]["consent_records"] == 2
     assert await _consent_rows(privacy, user_id) == 0
+
+
+async def test_no_archive_is_built_or_mailed_once_the_users_erasure_started(privacy):
+    user_id, headers = privacy.user()
+    filed = await privacy.client.post("/v1/privacy/requests", json={"type": "access"},
+                                      headers=headers)
+    export_id = uuid.UUID(filed.json()["id"])
+    # Every part was in and the assembler picked the request just as the erasure began.
+    await privacy.sql("UPDATE privacy_request SET status = 'assembling' WHERE id = :id",
+                      id=export_id)
+    await privacy.sql("INSERT INTO erased_user (subject_sha256, request_id) VALUES (:s, :r)",
+                      s=hashlib.sha256(str(user_id).encode()).hexdigest(), r=uuid.uuid4())
+    container = privacy.stack.container("privacy")
+
+    await build_archive(container.database, container.storage, export_id,
+                        container.settings.public_url, 7)
+
+    mails = [m for m in await privacy.published(UserNotificationRequested)
+             if m["template"] == "export_ready"]
+    assert mails == []
+    [row] = await privacy.sql("SELECT status FROM privacy_request WHERE id = :id", id=export_id)
+    assert row.status == "assembling"  # left to the erasure, which cancels it
