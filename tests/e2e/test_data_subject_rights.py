@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 import pytest
-from aiflux_identity.testing import mail_text, wait_for_mail
+from aiflux_identity.testing import mail_text, mails_to, wait_for_mail
 from aiflux_kit.db import psycopg_conninfo
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
@@ -212,24 +212,32 @@ async def every_right(system, people, wait) -> None:
         assert user_id not in json.dumps(certificate)
         retained = {(item["service"], item["category"]) for item in certificate["retained"]}
         assert ("billing", "payments") in retained
-        # Besides these, any service may declare what the erasure itself keeps: its guard (a
-        # hash of the user id) and its last answer, in the outbox for the messaging retention.
-        by_erasure = {(s, c) for s in SERVICES for c in ("erasure_guard", "erasure_messages")}
+        # Besides the payments and identity's rows: every service's erasure guard and last
+        # erasure message, and the confirmation mail identity sends after the certificate.
+        by_erasure = {(service, category) for service in SERVICES
+                      for category in ("erasure_guard", "erasure_messages")}
         assert retained <= {("billing", "payments"), ("identity", "disabled_account"),
-                            ("identity", "security_log"), *by_erasure}
-        assert {("storage", "erasure_guard"), ("billing", "erasure_guard"),
-                ("generation", "erasure_guard")} <= retained
+                            ("identity", "security_log"),
+                            ("identity", "erasure_confirmation_mail"), *by_erasure}
+        assert {(service, "erasure_guard") for service in SERVICES} <= retained
         farewell = mail_text(await wait_for_mail(system.data_dir, user.signed.email, "deleted"))
         catalog = {r["id"]: r for r in (await admin.client.get("/v1/privacy/retention")).json()[
             "items"]}
         for item in certificate["retained"]:  # every item kept is told, with its rule's basis
-            rule = catalog.get(item.get("retention_rule"), {})
-            assert item["legal_basis"] == rule.get("legal_basis", item["legal_basis"])
+            rule = catalog[item["retention_rule"]]
+            assert item["legal_basis"] == rule["legal_basis"], item
             assert f"Legal basis: {item['legal_basis']}" in farewell
             assert (item.get("description") or item["category"].replace("_", " ")) in farewell
         account = next(i for i in certificate["retained"] if i["category"] == "disabled_account")
         assert (account["retention_rule"], account["legal_basis"]) == ("account-data",
                                                                       "Art. 6(1)(b)")
+        # Every earlier mail to the user went with the erasure: the confirmation alone is left.
+        assert len(mails_to(system.data_dir, user.signed.email)) == 1
+        # The user follows the erasure through the 202's link, without a session.
+        async with httpx.AsyncClient() as anon:  # no cookie, no session
+            public = (await anon.get(deleted.json()["status_url"])).json()
+        assert public["status"] == "completed" and public["outcome"] == "erased"
+        assert set(public["progress"]) == set(SERVICES) and user_id not in json.dumps(public)
 
         # Identity's 30-day grace ends (its purge runs as if the period were over).
         assert await system.purge_identity() == 1

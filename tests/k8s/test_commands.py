@@ -9,7 +9,8 @@ import pytest
 from rendered_manifests import REPO, SERVICES, Doc, of_kind, pod_spec, workloads
 
 SWEEP_RULES = {
-    "identity": {"security-log-retention", "account-purge", "expired-credentials"},
+    "identity": {"security-log-retention", "account-purge", "expired-credentials",
+                 "mail-spool-retention"},
     "billing": {"hold-expiry", "stripe-reconciliation", "payment-retention"},
     "generation": {"stuck-jobs"},
     "storage": {"orphan-objects", "expired-archives"},

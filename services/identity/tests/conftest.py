@@ -83,9 +83,42 @@ async def eventually(check: Any, within_s: float = 10.0) -> Any:
         await asyncio.sleep(0.1)
 
 
+async def record_outbox(stack: Any) -> None:
+    """Copy every row identity adds to its outbox into ``test_published``: an erasure forgets
+    the published rows that name the user, but tests still read what was sent."""
+    from sqlalchemy import text
+
+    statements = (
+        "CREATE TABLE test_published (id bigserial PRIMARY KEY, routing_key text NOT NULL,"
+        " body text NOT NULL)",
+        "CREATE FUNCTION test_record_outbox() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN INSERT INTO test_published (routing_key, body)"
+        " VALUES (NEW.routing_key, NEW.body); RETURN NEW; END $$",
+        "CREATE TRIGGER test_record_outbox AFTER INSERT ON outbox"
+        " FOR EACH ROW EXECUTE FUNCTION test_record_outbox()")
+    async with stack.unit("identity").database.transaction() as session:
+        for statement in statements:
+            await session.execute(text(statement))
+
+
+async def published(stack: Any, routing_key: str) -> list[dict[str, Any]]:
+    """Payloads identity published with ``routing_key`` since :func:`record_outbox`."""
+    import json
+
+    from sqlalchemy import text
+
+    async with stack.unit("identity").database.transaction() as session:
+        bodies = (await session.execute(text(
+            "SELECT body FROM test_published WHERE routing_key = :k ORDER BY id"),
+            {"k": routing_key})).scalars()
+        return [json.loads(b)["payload"] for b in bodies]
+
+
 @pytest.fixture
 def helpers() -> Any:
-    """``publish`` and ``eventually`` for tests (conftest is not importable by name)."""
+    """``publish``, ``eventually``, ``record_outbox`` and ``published`` for tests (conftest is
+    not importable by name)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(publish=publish, eventually=eventually)
+    return SimpleNamespace(publish=publish, eventually=eventually, record_outbox=record_outbox,
+                           published=published)

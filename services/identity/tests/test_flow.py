@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import time
 import uuid
 
+import httpx
 from aiflux_identity.adapters.orm import users
 from aiflux_identity.testing import DEFAULT_PASSWORD, link_token, register, register_and_login
 from sqlalchemy import select, text
@@ -43,6 +44,7 @@ async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, sm
     if True:
         async with identity_stack(smtp_host="127.0.0.1", smtp_port=port,
                                   smtp_starttls=False) as stack:
+            await helpers.record_outbox(stack)
             client = stack.client
             old, new = "alice" + AT, "alice.new" + AT
             response = await register(client, username="alice", email=old,
@@ -85,6 +87,12 @@ async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, sm
                                            json={"password": DEFAULT_PASSWORD})
             assert deleted.status_code == 202, deleted.text
             request_id = deleted.json()["request_id"]
+            # A link to follow the erasure once the session is gone: only its hash travels.
+            link = httpx.URL(deleted.json()["status_url"])
+            assert str(link).startswith(stack.base_url)
+            assert link.path == f"/v1/privacy/requests/{request_id}/status"
+            token = link.params["token"]
+            assert len(token) >= 32
             assert (await client.get("/v1/account")).status_code == 401
             gone = await client.post("/v1/auth/login",
                                      json={"login": "alice2", "password": DEFAULT_PASSWORD})
@@ -94,13 +102,11 @@ async def test_register_verify_login_rectify_delete_over_smtp(identity_stack, sm
             async with database.transaction() as session:
                 row = (await session.execute(select(users.c.deleted_at, users.c.deletion_request_id)
                                              .where(users.c.id == user_id))).one()
-                bodies = (await session.execute(text(
-                    "SELECT body FROM outbox WHERE routing_key = 'identity.user_deleted.v1'"
-                ))).scalars().all()
             assert row.deleted_at is not None and str(row.deletion_request_id) == request_id
-            payloads = [json.loads(b)["payload"] for b in bodies]
-            assert {"user_id": str(user_id), "request_id": request_id,
-                    "reason": "user_request"} in payloads
+            payloads = await helpers.published(stack, "identity.user_deleted.v1")
+            assert {"user_id": str(user_id), "request_id": request_id, "reason": "user_request",
+                    "status_token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                    "account_name_sha256": hashlib.sha256(b"alice2").hexdigest()} in payloads
 
             async def own_events_delivered() -> bool:
                 async with database.transaction() as session:

@@ -18,14 +18,18 @@ from sqlalchemy import select, text
 
 
 async def _outbox(stack, routing_key: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """What identity published (recorded by ``helpers.record_outbox``: the erasure forgets
+    the published rows of the user)."""
     async with stack.unit("identity").database.transaction() as session:
-        bodies = (await session.execute(text("SELECT body FROM outbox WHERE routing_key = :k"
-                                             " ORDER BY id"), {"k": routing_key})).scalars()
+        bodies = (await session.execute(text("SELECT body FROM test_published"
+                                             " WHERE routing_key = :k ORDER BY id"),
+                                        {"k": routing_key})).scalars()
         return [json.loads(b)["payload"] for b in bodies]
 
 
 async def test_erasure_request_disables_and_answers_idempotently(identity_stack, helpers) -> None:
     async with identity_stack() as stack:
+        await helpers.record_outbox(stack)
         signed = await register_and_login(stack.client, stack.data_dir)
         request_id = uuid.uuid4()
         event = ErasureRequested(request_id=request_id, user_id=signed.user_id)
@@ -84,6 +88,7 @@ async def test_substantial_policy_needs_reacceptance_and_mails_everyone(
         identity_stack, helpers) -> None:
     async with identity_stack(policy_notice_batch_size=1, policy_notice_interval_s=0.2,
                               policy_switch_grace_s=0) as stack:
+        await helpers.record_outbox(stack)
         signed = await register_and_login(stack.client, stack.data_dir)
         other = await register_and_login(stack.client, stack.data_dir)  # client acts as other now
         await helpers.publish(stack, PolicyPublished(

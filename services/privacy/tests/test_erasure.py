@@ -3,6 +3,7 @@ re-drive of a stalled step."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date
 
@@ -53,7 +54,10 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     await privacy.client.post("/v1/privacy/requests", json={"type": "restriction"},
                               headers=headers)
     request_id = uuid.uuid4()
-    await privacy.publish(UserDeleted(user_id=user_id, request_id=request_id))
+    token = "the-status-link-token"
+    await privacy.publish(UserDeleted(
+        user_id=user_id, request_id=request_id,
+        status_token_sha256=hashlib.sha256(token.encode()).hexdigest()))
     await _answer_receipts(privacy, user_id, request_id)
 
     async def verifying():
@@ -66,7 +70,10 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     own = await wait(lambda: privacy.sql(
         "SELECT verification FROM request_step WHERE request_id = :id AND service = 'privacy'"
         " AND verification IS NOT NULL", id=request_id))
-    assert set(own[0].verification["remaining"].values()) == {0}
+    remaining = own[0].verification["remaining"]
+    # Only the guard (declared in the receipt) is left; no published message names the user.
+    assert remaining.pop("erasure_guard") == 1
+    assert set(remaining.values()) == {0} and "outbox_events" in remaining
 
     await _answer_verifications(privacy, user_id, request_id)
 
@@ -83,8 +90,10 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     assert set(certificate["services"]) == {"identity", "billing", "generation", "storage",
                                             "privacy"}
     assert certificate["services"]["privacy"]["deleted"]["consent_records"] == 2
-    assert certificate["retained"] == [{**PAYMENTS.model_dump(mode="json"),
-                                        "service": "billing"}]
+    assert certificate["retained"][0] == {**PAYMENTS.model_dump(mode="json"),
+                                          "service": "billing"}
+    declared = {(i["service"], i["category"]) for i in certificate["retained"][1:]}
+    assert declared == {("privacy", "erasure_guard"), ("privacy", "erasure_messages")}
     mails = [m for m in await privacy.published(UserNotificationRequested)
              if m["template"] == "erasure_confirmation"]
     assert [m["user_id"] for m in mails] == [str(user_id)]
@@ -97,6 +106,14 @@ async def test_account_deletion_completes_with_receipts_and_a_certificate(privac
     shown = (await privacy.client.get(f"/v1/ops/privacy/requests/{request_id}",
                                       headers=admin)).json()
     assert shown["status"] == "completed" and shown["certificate"] == certificate
+    # The user follows it through the status link: outcome and counts, nothing identifying.
+    privacy.client.cookies.clear()
+    public = (await privacy.client.get(f"/v1/privacy/requests/{request_id}/status",
+                                       params={"token": token})).json()
+    assert public["status"] == "completed" and public["outcome"] == "erased"
+    assert public["certificate"]["deleted"]["privacy"]["consent_records"] == 2
+    assert all(step["erased"] and step["verified"] for step in public["progress"].values())
+    assert certificate["subject_sha256"] not in str(public) and str(user_id) not in str(public)
 
     # Identity's purge 30 days later is noted on the certificate, found by the hash alone.
     await privacy.publish(UserPurged(user_id=user_id))
@@ -137,12 +154,15 @@ async def test_a_stalled_step_is_redriven_and_residue_blocks_the_certificate(pri
     # Generation still holds two prompts it never declared: no certificate.
     await _answer_verifications(privacy, user_id, request_id,
                                 residue={"generation": {"prompts": 2}})
-    await wait(lambda: privacy.sql("SELECT 1 FROM request_step WHERE request_id = :id AND"
-                                   " service = 'generation' AND clean = false", id=request_id))
-    assert await _status(privacy, request_id) == "verifying"
-    await privacy.stack.runtime.run_sweep("privacy", "erasure-redrive")
+    # The unclean verification re-drives the erasure at once, without waiting for the sweep.
+    async def redriven():
+        return len(await privacy.published(ErasureRequested)) == 3
+
+    await wait(redriven)
     assert await _status(privacy, request_id) == "in_progress"
-    assert len(await privacy.published(ErasureRequested)) == 3
+    [row] = await privacy.sql("SELECT redrives FROM privacy_request WHERE id = :id",
+                              id=request_id)
+    assert row.redrives == 2
 
     # Generation erases again; a fresh verification round comes out clean.
     await _answer_receipts(privacy, user_id, request_id, ("generation",),

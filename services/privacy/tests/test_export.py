@@ -40,7 +40,7 @@ async def _part_from(stack, service: str, request_id: uuid.UUID, user_id: uuid.U
     async with peer_client(service, "storage", settings, timeout=120) as client:
         body = body or json.dumps({"service": service, "user_id": str(user_id)}).encode()
         put = await client.put(f"/internal/storage/exports/{request_id}/objects/{service}.json",
-                               content=body, params={"user_id": str(user_id)})
+                               params={"user_id": str(user_id)}, content=body)
         assert put.status_code == 201, put.text
     event = ExportPartReady[service](request_id=request_id, user_id=user_id,
                                               prefix=f"exports/{request_id}/",

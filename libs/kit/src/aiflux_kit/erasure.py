@@ -37,6 +37,7 @@ GUARD_KEEP_DAYS = 30
 GUARD_CATEGORY = "erasure_guard"
 MESSAGES_CATEGORY = "erasure_messages"
 GUARD_BASIS = "Art. 6(1)(c)"  # Art. 17: the erasure must stay effective
+MESSAGES_BASIS = "Art. 6(1)(b)"  # as every event message (delivery of the service)
 
 
 def add_erased_user_table(metadata: MetaData) -> Table:
@@ -140,19 +141,23 @@ async def messaging_residue(session: AsyncSession, user_id: uuid.UUID) -> dict[s
     return {"outbox_events": int(pending), GUARD_CATEGORY: int(guards)}
 
 
-def retained_by_erasure(outbox_keep_days: float, today: date | None = None) -> list[RetainedItem]:
+def retained_by_erasure(service: str, outbox_keep_days: float, today: date | None = None
+                        ) -> list[RetainedItem]:
     """What every service keeps because of the erasure itself, for its receipt.
 
     The guard (a hash of the user id, so late requests cannot store anything again) and the
     service's last answer about the erasure, which stays in its outbox for the messaging
-    retention after delivery.
+    retention after delivery. Each names its rule in privacy's retention catalog
+    (``erasure-guard-<service>``, ``event-messages-<service>``) and carries that rule's basis.
     """
     today = today or datetime.now(UTC).date()
     return [
         RetainedItem(category=GUARD_CATEGORY, count=1, legal_basis=GUARD_BASIS,
-                     retained_until=today + timedelta(days=GUARD_KEEP_DAYS)),
-        RetainedItem(category=MESSAGES_CATEGORY, count=1, legal_basis=GUARD_BASIS,
-                     retained_until=today + timedelta(days=int(outbox_keep_days) + 1)),
+                     retained_until=today + timedelta(days=GUARD_KEEP_DAYS),
+                     retention_rule=f"erasure-guard-{service}"),
+        RetainedItem(category=MESSAGES_CATEGORY, count=1, legal_basis=MESSAGES_BASIS,
+                     retained_until=today + timedelta(days=int(outbox_keep_days) + 1),
+                     retention_rule=f"event-messages-{service}"),
     ]
 
 

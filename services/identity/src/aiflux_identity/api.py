@@ -220,9 +220,12 @@ def account_routes() -> APIRouter:
     @router.delete("", status_code=202)
     async def delete_account(body: PasswordBody, user: CurrentUserAnyPolicy, c: Identity,
                              client: Client) -> dict[str, Any]:
-        """Delete the account: disabled at once, erased everywhere by the cascade."""
-        request_id = await account.delete_account(c, user, body.password, client)
-        return {"request_id": request_id}
+        """Delete the account: disabled at once, erased everywhere by the cascade.
+
+        ``status_url`` (no session needed, keep it private) shows the erasure's progress.
+        """
+        started = await account.delete_account(c, user, body.password, client)
+        return {"request_id": started.request_id, "status_url": started.status_url}
 
     @router.post("/password", status_code=204)
     async def change_password(body: PasswordChangeBody, user: CurrentUser, c: Identity,

@@ -1,4 +1,5 @@
-"""Scheduled work: retention sweeps (security log 12 months, account purge 30 days)."""
+"""Scheduled work: retention sweeps (security log 12 months, account purge 30 days, the
+embedded mail spool ``mail_spool_keep_days``)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,14 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
                 email_tokens.c.expires_at < now - timedelta(days=1)))).rowcount
         return {"sessions": ended or 0, "tokens": tokens or 0}
 
+    async def mail_spool_retention() -> dict[str, int]:
+        keep = timedelta(days=c.settings.mail_spool_keep_days)
+        return {"deleted": await c.mailer.forget_older_than(keep)}
+
     return [Sweep("security-log-retention", interval, security_log_retention),
             Sweep("account-purge", interval, account_purge),
-            Sweep("expired-credentials", interval, expired_credentials)]
+            Sweep("expired-credentials", interval, expired_credentials),
+            Sweep("mail-spool-retention", interval, mail_spool_retention)]
 
 
 def workers(c: IdentityContainer) -> list[Worker]:

@@ -67,6 +67,9 @@ class IdentitySettings(ServiceSettings):
     smtp_starttls: bool = True
     smtp_use_tls: bool = False
     mail_from: str = "AIFLUX <no-reply" "@aiflux.local>"
+    # The embedded .eml spool (no SMTP server) keeps each mail this long (retention rule
+    # "mail-spool"); a user's erasure deletes theirs at once.
+    mail_spool_keep_days: int = 7
 
     @model_validator(mode="after")
     def _production_needs_smtp(self) -> IdentitySettings:

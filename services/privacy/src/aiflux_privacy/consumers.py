@@ -34,7 +34,8 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
             await registration.on_policy_accepted(ctx, event)
 
     async def user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
-        await erasure.on_user_deleted(ctx, event, container.pepper)
+        await erasure.on_user_deleted(ctx, event, container.pepper,
+                                      container.settings.outbox_keep_days)
 
     async def user_purged(ctx: HandlerContext, event: UserPurged) -> None:
         await erasure.on_user_purged(ctx, event, container.pepper)
@@ -44,7 +45,8 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
         if type(event) in ErasureCompleted.values():
             await erasure.on_receipt(ctx, service, event, container.pepper)
         else:
-            await erasure.on_verified(ctx, service, event, container.pepper)
+            await erasure.on_verified(ctx, service, event, container.pepper,
+                                      container.settings.max_redrives)
 
     async def verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
         await erasure.on_verification_requested(ctx, event)

@@ -53,7 +53,7 @@ async def erase_user(ctx: HandlerContext, gateway: CheckoutGateway, user_id: uui
     deleted, kept_payments = await _add_to_receipt(session, request_id, deleted, kept)
     await ctx.publish(ErasureCompleted["billing"](
         request_id=request_id, user_id=user_id, deleted=deleted,
-        retained=[*kept_payments, *retained_by_erasure(outbox_keep_days)]))
+        retained=[*kept_payments, *retained_by_erasure("billing", outbox_keep_days)]))
 
 
 async def _add_to_receipt(session: AsyncSession, request_id: uuid.UUID,

@@ -167,4 +167,4 @@ async def complete_erasure(session: Any, row: Any, outbox_keep_days: float) -> N
     await add_event(session, ErasureCompleted["generation"](
         request_id=row.request_id, user_id=row.user_id,
         deleted={**row.deleted, "provider_cleanups": len(row.cleanup_ids)},
-        retained=retained_by_erasure(outbox_keep_days)))
+        retained=retained_by_erasure("generation", outbox_keep_days)))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
@@ -86,19 +89,35 @@ async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
     await add_event(session, UserUpdated(user_id=user_id, fields=["username"]))
 
 
+@dataclass(frozen=True)
+class ErasureStarted:
+    """The 202 of an account deletion: the erasure's id and its status link."""
+
+    request_id: uuid.UUID
+    status_url: str
+
+
 async def delete_account(c: IdentityContainer, principal: Principal, password: str,
-                         client: ClientInfo) -> uuid.UUID:
-    """Disable the account, end its sessions and start the erasure cascade (one transaction)."""
+                         client: ClientInfo) -> ErasureStarted:
+    """Disable the account, end its sessions and start the erasure cascade (one transaction).
+
+    The status link's token goes to the user only; ``UserDeleted`` carries its sha256, which
+    privacy keeps with the request, so the user can follow the erasure without a session.
+    """
     await require_password(c, principal, password)
     request_id = uuid.uuid4()
+    token = secrets.token_urlsafe(32)
     async with c.database.transaction() as session:
-        await disable_account(session, principal.user_id, request_id, "user_request", client)
-    return request_id
+        await disable_account(session, principal.user_id, request_id, "user_request", client,
+                              status_token_sha256=hashlib.sha256(token.encode()).hexdigest())
+    return ErasureStarted(request_id, c.link(f"/v1/privacy/requests/{request_id}/status",
+                                             token=token))
 
 
 async def disable_account(
     session: AsyncSession, user_id: uuid.UUID, request_id: uuid.UUID,
     reason: Literal["user_request", "privacy_request", "minor"], client: ClientInfo,
+    status_token_sha256: str | None = None,
 ) -> None:
     """Disable (if not yet), end sessions and publish ``UserDeleted`` with ``request_id``.
 
@@ -113,7 +132,18 @@ async def disable_account(
     if disabled:
         await log_security_event(session, "account_deleted", user_id, client, reason=reason,
                                  request_id=str(request_id))
-    await add_event(session, UserDeleted(user_id=user_id, request_id=request_id, reason=reason))
+    username = (await session.execute(select(users.c.username).where(
+        users.c.id == user_id))).scalar()
+    await add_event(session, UserDeleted(
+        user_id=user_id, request_id=request_id, reason=reason,
+        status_token_sha256=status_token_sha256,
+        # Reports of minors name accounts by username; privacy erases them with the user.
+        account_name_sha256=username_sha256(username) if username else None))
+
+
+def username_sha256(username: str) -> str:
+    """How ``UserDeleted`` names the account's username: sha256 of it lower-cased."""
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
 
 
 async def accept_policy(c: IdentityContainer, principal: Principal, version: str,

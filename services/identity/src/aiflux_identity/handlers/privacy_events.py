@@ -20,8 +20,16 @@ from aiflux_contracts import (
     UserNotificationRequested,
 )
 from aiflux_kit.consumers import HandlerContext
+from aiflux_kit.erasure import (
+    forget_user_messages,
+    guard_user,
+    is_erased,
+    messaging_residue,
+    retained_by_erasure,
+)
 from aiflux_kit.http import peer_client, retrying
 from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.mail import Mail, MailNotSent, smtp_code
 from ..adapters.orm import email_tokens, security_log, sessions, users
@@ -34,6 +42,9 @@ log = logging.getLogger(__name__)
 # The retention rules (privacy's catalog, §5) that keep these after an erasure, with their bases.
 ACCOUNT_RULE, ACCOUNT_BASIS = "account-data", "Art. 6(1)(b)"
 SECURITY_RULE, SECURITY_BASIS = "security-logs", "Art. 6(1)(f)"
+MAIL_SPOOL_RULE, MAIL_SPOOL_BASIS = "mail-spool", "Art. 6(1)(b)"
+AFTER_ERASURE = "erasure_confirmation"
+"""The one mail an erased user still gets (sent after the certificate, before the purge)."""
 
 
 async def on_erasure_requested(c: IdentityContainer, ctx: HandlerContext,
@@ -43,14 +54,36 @@ async def on_erasure_requested(c: IdentityContainer, ctx: HandlerContext,
 
 
 async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: UserDeleted) -> None:
-    """Erase sessions and tokens; keep the disabled row and the security log; send a receipt."""
+    """Erase sessions, tokens, kept mails and published messages; keep the disabled row and
+    the security log; send a receipt. Every delivery (a re-drive too) erases what exists now."""
     s = ctx.session
+    await guard_user(s, event.user_id, event.request_id)
+    addresses = await _addresses(s, event.user_id)
     ended = (await s.execute(delete(sessions).where(sessions.c.user_id == event.user_id))).rowcount
     tokens = (await s.execute(
         delete(email_tokens).where(email_tokens.c.user_id == event.user_id))).rowcount
-    row = (await s.execute(select(users.c.deleted_at).where(users.c.id == event.user_id))).first()
+    mails = sum([await c.mailer.forget_recipient(address) for address in addresses])
+    await ctx.publish(ErasureCompleted["identity"](
+        request_id=event.request_id, user_id=event.user_id,
+        deleted={"sessions": ended or 0, "email_tokens": tokens or 0, "mails": mails,
+                 "outbox_events": await forget_user_messages(s, event.user_id)},
+        retained=await _retained(c, s, event.user_id)))
+
+
+async def _addresses(session: AsyncSession, user_id: uuid.UUID) -> set[str]:
+    """Every address identity mailed for the user: the account's and pending new ones."""
+    found = set((await session.execute(select(users.c.email).where(
+        users.c.id == user_id))).scalars())
+    found |= set((await session.execute(select(email_tokens.c.new_email).where(
+        email_tokens.c.user_id == user_id, email_tokens.c.new_email.is_not(None)))).scalars())
+    return {address for address in found if address}
+
+
+async def _retained(c: IdentityContainer, s: AsyncSession, user_id: uuid.UUID
+                    ) -> list[RetainedItem]:
     retained = []
     today = utcnow().date()
+    row = (await s.execute(select(users.c.deleted_at).where(users.c.id == user_id))).first()
     if row is not None and row.deleted_at is not None:
         purge_on = (row.deleted_at + timedelta(days=c.settings.purge_after_days)).date()
         retained.append(RetainedItem(category="disabled_account", count=1,
@@ -58,20 +91,25 @@ async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: User
                                      retention_rule=ACCOUNT_RULE))
     oldest_log, log_rows = (await s.execute(
         select(func.max(security_log.c.created_at), func.count())
-        .where(security_log.c.user_id == event.user_id))).one()
+        .where(security_log.c.user_id == user_id))).one()
     if log_rows:
         until = (oldest_log + timedelta(days=c.settings.security_log_retention_days)).date()
         retained.append(RetainedItem(category="security_log", count=log_rows,
                                      legal_basis=SECURITY_BASIS, retained_until=max(until, today),
                                      retention_rule=SECURITY_RULE))
-    await ctx.publish(ErasureCompleted["identity"](
-        request_id=event.request_id, user_id=event.user_id,
-        deleted={"sessions": ended or 0, "email_tokens": tokens or 0}, retained=retained))
+    if c.mailer.keeps_copies:
+        # Sent after the certificate, so no verification sees it: declared here instead.
+        keep = c.settings.mail_spool_keep_days
+        retained.append(RetainedItem(category="erasure_confirmation_mail", count=1,
+                                     legal_basis=MAIL_SPOOL_BASIS,
+                                     retained_until=today + timedelta(days=keep + 1),
+                                     retention_rule=MAIL_SPOOL_RULE))
+    return retained + retained_by_erasure("identity", c.settings.outbox_keep_days, today)
 
 
 async def on_verification_requested(c: IdentityContainer, ctx: HandlerContext,
                                     event: ErasureVerificationRequested) -> None:
-    """Count what identity still holds of the user."""
+    """Count what identity still holds of the user, kept mails and messages included."""
     s, uid = ctx.session, event.user_id
 
     async def count(table: Any) -> int:
@@ -80,11 +118,13 @@ async def on_verification_requested(c: IdentityContainer, ctx: HandlerContext,
 
     accounts = int((await s.execute(select(func.count()).select_from(users)
                                     .where(users.c.id == uid))).scalar_one())
+    mails = sum([await c.mailer.count_for(address) for address in await _addresses(s, uid)])
     await ctx.publish(ErasureVerified["identity"](
         request_id=event.request_id, user_id=uid,
         remaining={"disabled_account": accounts, "sessions": await count(sessions),
                    "email_tokens": await count(email_tokens),
-                   "security_log": await count(security_log)}))
+                   "security_log": await count(security_log), "mails": mails,
+                   **await messaging_residue(s, uid)}))
 
 
 async def export_document(ctx: HandlerContext, user_id: uuid.UUID) -> dict[str, Any]:
@@ -105,7 +145,13 @@ async def export_document(ctx: HandlerContext, user_id: uuid.UUID) -> dict[str, 
 
 async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
                               event: ExportRequested) -> None:
-    """Write identity.json through storage's export route, then announce the part."""
+    """Write identity.json through storage's export route, then announce the part.
+
+    Not for an erased user: the erasure cancelled the export (storage answers 410 too), so the
+    event finishes without a part.
+    """
+    if await is_erased(ctx.session, event.user_id):
+        return
     body = json.dumps(await export_document(ctx, event.user_id), default=str, indent=2).encode()
     path = f"/internal/storage/exports/{event.request_id}/objects/identity.json"
     async with peer_client("identity", "storage", c.settings) as client:
@@ -129,7 +175,14 @@ async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
 
 async def on_notification_requested(c: IdentityContainer, ctx: HandlerContext,
                                     event: UserNotificationRequested) -> None:
-    """Mail the user the requested template (identity alone holds the address)."""
+    """Mail the user the requested template (identity alone holds the address).
+
+    An erased user gets only the erasure confirmation: an export link or a request update
+    that was on its way when the erasure started is dropped.
+    """
+    if event.template != AFTER_ERASURE and await is_erased(ctx.session, event.user_id):
+        log.info("notification for an erased user dropped", extra={"template": event.template})
+        return
     email = (await ctx.session.execute(
         select(users.c.email).where(users.c.id == event.user_id))).scalar()
     if email is None:

@@ -51,6 +51,8 @@ privacy_request = Table(
     Column("redrives", Integer, nullable=False, server_default=text("0")),
     Column("certificate", JSONB(none_as_null=True)),
     Column("archive_expires_at", DateTime(timezone=True)),
+    # sha256 of the token of the erasure's status link (the token itself is only the user's).
+    Column("status_token_sha256", String(64)),
 )
 Index("ix_privacy_request_open_due", privacy_request.c.status, privacy_request.c.due_at)
 

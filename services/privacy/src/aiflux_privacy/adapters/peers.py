@@ -14,6 +14,16 @@ from aiflux_kit.http import retrying
 CHUNK = 64 * 1024
 
 
+class ExportCancelled(Exception):
+    """Storage refused an export object (410): the user is erased, the export is cancelled."""
+
+
+def _raise_for_export(response: httpx.Response) -> None:
+    if response.status_code == 410:
+        raise ExportCancelled
+    response.raise_for_status()
+
+
 class StorageClient:
     """Storage's internal routes: export parts, the user's files, the export archive."""
 
@@ -22,12 +32,15 @@ class StorageClient:
 
     async def put_export_object(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
                                 body: bytes) -> None:
-        """Store one export part object of ``user_id`` (idempotent: a re-drive overwrites it)."""
+        """Store one export part object of ``user_id`` (idempotent: a re-drive overwrites it).
+
+        Raises :class:`ExportCancelled` when storage refuses it because the user is erased.
+        """
         async def call() -> None:
             response = await self._http.put(
-                f"/internal/storage/exports/{request_id}/objects/{quote(name)}", content=body,
-                params={"user_id": str(user_id)})
-            response.raise_for_status()
+                f"/internal/storage/exports/{request_id}/objects/{quote(name)}",
+                params={"user_id": str(user_id)}, content=body)
+            _raise_for_export(response)
         await retrying(call)
 
     async def user_files(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -60,12 +73,15 @@ class StorageClient:
 
     async def put_archive(self, request_id: uuid.UUID, user_id: uuid.UUID,
                           body: AsyncIterable[bytes]) -> None:
-        """Stream the finished ZIP of ``user_id`` to storage (never held whole in memory)."""
+        """Stream the finished ZIP of ``user_id`` to storage (never held whole in memory).
+
+        Raises :class:`ExportCancelled` when storage refuses it because the user is erased.
+        """
         response = await self._http.put(
             f"/internal/storage/exports/{request_id}/archive", content=body,
             params={"user_id": str(user_id)},
             headers={"Content-Type": "application/zip"}, timeout=None)
-        response.raise_for_status()
+        _raise_for_export(response)
 
     async def archive_url(self, request_id: uuid.UUID) -> dict[str, Any]:
         """A short-lived signed URL of the archive."""

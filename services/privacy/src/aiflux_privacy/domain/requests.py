@@ -36,6 +36,7 @@ class Status(StrEnum):
     COMPLETED = "completed"
     REJECTED = "rejected"
     LIFTED = "lifted"              # a restriction was lifted
+    CANCELLED = "cancelled"        # an export overtaken by the user's erasure
 
 
 OPEN = frozenset({Status.RECEIVED, Status.IN_PROGRESS, Status.ASSEMBLING, Status.VERIFYING})

@@ -20,29 +20,65 @@ from aiflux_contracts import (
 )
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
+from aiflux_kit.erasure import guard_user, retained_by_erasure
 from aiflux_kit.outbox import add_event
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import privacy_request, request_step
 from ..domain import erasure as rules
-from ..domain.requests import RequestType, Status, due_date
+from ..domain.requests import EXPORT_TYPES, OPEN, RequestType, Status, due_date
 from .own_data import erase_user, remaining_of_user
 from .requests import load_steps
 
 
-async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str) -> None:
-    """Track the erasure (a deleted account starts one) and erase privacy's own data."""
+async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
+                          outbox_keep_days: float) -> None:
+    """Track the erasure (a deleted account starts one) and erase privacy's own data.
+
+    Every delivery (a re-drive too) erases whatever exists now and reports it.
+    """
+    await guard_user(ctx.session, event.user_id, event.request_id)
     now = datetime.now(UTC)
     source = {"user_request": "account_deletion"}.get(event.reason, event.reason)
     await ctx.session.execute(pg_insert(privacy_request).values(
         id=event.request_id, user_id=event.user_id, type=RequestType.ERASURE,
         status=Status.IN_PROGRESS, source=source, received_at=now, due_at=due_date(now),
-        progress_at=now).on_conflict_do_nothing())
-    deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id)
+        progress_at=now, status_token_sha256=event.status_token_sha256,
+    ).on_conflict_do_nothing())
+    cancelled = await cancel_exports(ctx.session, event.user_id)
+    deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id,
+                               name_sha256=event.account_name_sha256)
+    deleted["exports_cancelled"] = cancelled
     await ctx.publish(ErasureCompleted["privacy"](
-        request_id=event.request_id, user_id=event.user_id, deleted=deleted, retained=[]))
+        request_id=event.request_id, user_id=event.user_id,
+        deleted=await _in_total(ctx.session, event.request_id, deleted),
+        retained=retained_by_erasure("privacy", outbox_keep_days)))
+
+
+async def _in_total(session: AsyncSession, request_id: uuid.UUID, deleted: dict[str, int]
+                    ) -> dict[str, int]:
+    """This run's counts added to those of privacy's earlier receipt for the request: a
+    receipt reports what the erasure erased in total, re-drives included."""
+    earlier = (await session.execute(select(request_step.c.receipt).where(
+        request_step.c.request_id == request_id,
+        request_step.c.service == "privacy"))).scalar_one_or_none() or {}
+    before = earlier.get("deleted", {})
+    return {name: count + int(before.get(name, 0))
+            for name, count in {**dict.fromkeys(before, 0), **deleted}.items()}
+
+
+async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Cancel the user's open access/portability requests: no archive is built or mailed for
+    an erased user (the erasure then deletes the requests with the rest)."""
+    result: Any = await session.execute(update(privacy_request).where(
+        privacy_request.c.user_id == user_id, privacy_request.c.type.in_(EXPORT_TYPES),
+        privacy_request.c.status.in_(OPEN),
+    ).values(status=Status.CANCELLED, outcome="cancelled_by_erasure",
+             answer="The account was erased before the export was ready.",
+             closed_at=datetime.now(UTC)))
+    return int(result.rowcount or 0)
 
 
 async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
@@ -68,7 +104,8 @@ async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str)
     await advance(session, event.request_id, pepper)
 
 
-async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
+async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str,
+                      max_redrives: int) -> None:
     """Record a service's verification; clean when only declared retained items remain."""
     session = ctx.session
     receipt = (await session.execute(select(request_step.c.receipt).where(
@@ -83,7 +120,7 @@ async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str
     ).on_conflict_do_update(index_elements=["request_id", "service"],
                             set_={"verification": verification, "verified_at": now,
                                   "clean": clean}))
-    await advance(session, event.request_id, pepper)
+    await advance(session, event.request_id, pepper, max_redrives)
 
 
 async def on_verification_requested(ctx: HandlerContext, event: ErasureVerificationRequested
@@ -94,8 +131,10 @@ async def on_verification_requested(ctx: HandlerContext, event: ErasureVerificat
         request_id=event.request_id, user_id=event.user_id, remaining=remaining))
 
 
-async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str) -> None:
-    """Move the erasure on when every service has answered the current phase."""
+async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str,
+                  max_redrives: int = 0) -> None:
+    """Move the erasure on when every service has answered the current phase; a verification
+    that found residue re-drives the erasure at once (up to ``max_redrives`` times)."""
     row = (await session.execute(select(privacy_request).where(
         privacy_request.c.id == request_id).with_for_update())).first()
     if row is None or row.type != RequestType.ERASURE or row.user_id is None:
@@ -114,7 +153,12 @@ async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str) -> 
                                                               user_id=row.user_id))
     elif row.status == Status.VERIFYING:
         verified = {s for s, step in steps.items() if step.verified_at is not None}
-        if rules.missing(verified) or not all(steps[s].clean for s in verified):
+        unclean = [s for s in verified if not steps[s].clean]
+        if unclean and row.redrives < max_redrives:
+            await _redrive_erasure(session, row, only_unclean=True)
+            await _set(session, request_id, progress_at=now, redrives=row.redrives + 1)
+            return
+        if rules.missing(verified) or unclean:
             await _touch(session, request_id)
             return
         await _complete(session, row, steps, pepper)
@@ -177,13 +221,16 @@ async def redrive_stalled(database: Database, stall_after_s: float, max_redrives
     return counts
 
 
-async def _redrive_erasure(session: AsyncSession, row: Any) -> None:
+async def _redrive_erasure(session: AsyncSession, row: Any, *, only_unclean: bool = False
+                           ) -> None:
     if row.status == Status.VERIFYING:
-        # Those that did not confirm a clean state must erase (and answer) again.
+        # Those that did not confirm a clean state must erase (and answer) again; right after
+        # an unclean verification, those still verifying are left to answer.
+        not_clean: ColumnElement[bool] = request_step.c.clean.is_(False)
+        if not only_unclean:
+            not_clean = or_(not_clean, request_step.c.clean.is_(None))
         await session.execute(update(request_step).where(
-            request_step.c.request_id == row.id,
-            (request_step.c.clean.is_(None)) | (request_step.c.clean.is_(False)),
-        ).values(receipt_at=None))
+            request_step.c.request_id == row.id, not_clean).values(receipt_at=None))
         await _set(session, row.id, status=Status.IN_PROGRESS)
     reason = "minor" if row.source == "minor" else "privacy_request"
     await add_event(session, ErasureRequested(request_id=row.id, user_id=row.user_id,

@@ -22,13 +22,14 @@ from typing import Any
 from aiflux_contracts import ExportPartReady, ExportRequested, UserNotificationRequested
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from stream_zip import ZIP_64, async_stream_zip
 
 from ..adapters.orm import privacy_request, request_step
-from ..adapters.peers import StorageClient
+from ..adapters.peers import ExportCancelled, StorageClient
 from ..domain import erasure as rules
 from ..domain.catalog import export_manifest
 from ..domain.requests import EXPORT_TYPES, Status
@@ -42,27 +43,38 @@ Member = tuple[str, datetime, int, Any, AsyncIterator[bytes]]
 
 async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
                               storage: StorageClient) -> None:
-    """Privacy's own part: ``privacy.json`` (consents and requests)."""
+    """Privacy's own part: ``privacy.json`` (consents and requests).
+
+    None for an erased user: the erasure cancelled the export, so the event just finishes.
+    """
+    if await is_erased(ctx.session, event.user_id):
+        return
     document = await export_document(ctx.session, event.user_id)
     body = json.dumps(document, indent=2, default=str).encode()
-    await storage.put_export_object(event.request_id, event.user_id, "privacy.json", body)
+    try:
+        await storage.put_export_object(event.request_id, event.user_id, "privacy.json", body)
+    except ExportCancelled:
+        return
     await ctx.publish(ExportPartReady["privacy"](
         request_id=event.request_id, user_id=event.user_id,
         prefix=f"exports/{event.request_id}/", objects=["privacy.json"]))
 
 
 async def on_part_ready(ctx: HandlerContext, service: str, event: Any) -> None:
-    """Record one service's part; when all five are in, the archive can be built."""
+    """Record one service's part; when all five are in, the archive can be built.
+
+    A part of a request that is no longer collecting (cancelled or erased) is not recorded.
+    """
     now = datetime.now(UTC)
+    row = (await ctx.session.execute(select(privacy_request).where(
+        privacy_request.c.id == event.request_id).with_for_update())).first()
+    if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
+        return
     part = {"prefix": event.prefix, "objects": list(event.objects)}
     await ctx.session.execute(pg_insert(request_step).values(
         request_id=event.request_id, service=service, receipt=part, receipt_at=now,
     ).on_conflict_do_update(index_elements=["request_id", "service"],
                             set_={"receipt": part, "receipt_at": now}))
-    row = (await ctx.session.execute(select(privacy_request).where(
-        privacy_request.c.id == event.request_id).with_for_update())).first()
-    if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
-        return
     answered = set((await ctx.session.execute(select(request_step.c.service).where(
         request_step.c.request_id == event.request_id,
         request_step.c.receipt_at.is_not(None)))).scalars())
@@ -105,21 +117,34 @@ async def archive_members(storage: StorageClient, row: Any, parts: dict[str, lis
 
 async def build_archive(database: Database, storage: StorageClient, request_id: uuid.UUID,
                         public_url: str, keep_days: int) -> None:
-    """Build and store one export archive, then ask identity to mail the link."""
+    """Build and store one export archive, then ask identity to mail the link.
+
+    Never for an erased user: the erasure cancels the request (storage refuses the archive
+    too), and the link is mailed only if the request is still ASSEMBLING once it is stored.
+    """
     async with database.transaction() as session:
         row = (await session.execute(select(privacy_request).where(
-            privacy_request.c.id == request_id))).one()
+            privacy_request.c.id == request_id))).first()
+        if row is None or row.user_id is None or await is_erased(session, row.user_id):
+            return
         steps = (await session.execute(select(request_step).where(
             request_step.c.request_id == request_id).order_by(request_step.c.service))).all()
     parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
-    await storage.put_archive(request_id, row.user_id,
-                              async_stream_zip(archive_members(storage, row, parts)))
+    try:
+        await storage.put_archive(request_id, row.user_id,
+                                  async_stream_zip(archive_members(storage, row, parts)))
+    except ExportCancelled:
+        return  # the erasure cancels the request (or has already deleted it)
     expires_at = datetime.now(UTC) + timedelta(days=keep_days)
     async with database.transaction() as session:
-        await session.execute(update(privacy_request).where(
+        if await is_erased(session, row.user_id):
+            return
+        done = (await session.execute(update(privacy_request).where(
             privacy_request.c.id == request_id, privacy_request.c.status == Status.ASSEMBLING,
         ).values(status=Status.COMPLETED, outcome="exported", closed_at=datetime.now(UTC),
-                 archive_expires_at=expires_at))
+                 archive_expires_at=expires_at).returning(privacy_request.c.id))).first()
+        if done is None:
+            return
         await add_event(session, UserNotificationRequested(
             user_id=row.user_id, template="export_ready",
             params={"request_id": str(request_id), "expires_at": expires_at.isoformat(),

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiflux_contracts import UserNotificationRequested
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
 from sqlalchemy import insert, text
@@ -72,6 +73,8 @@ async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature:
                            secret: str) -> bool:
     """Withdraw marketing consent from a mail's link; False when it was already withdrawn."""
     check_link(user_id, signature, secret)
+    if await is_erased(session, user_id):
+        return False  # nothing to withdraw, and no consent row may name an erased user again
     entry = (await consent_state(session, user_id)).get(Purpose.MARKETING)
     if entry is None or not entry.granted:
         return False

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiflux_contracts import ErasureRequested
+from aiflux_kit.erasure import refuse_if_erased
 from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import insert, select, update
@@ -49,6 +50,8 @@ async def decide(session: AsyncSession, identity: IdentityClient, report_id: uui
         if user_id is None:
             raise Problem(422, "user-id-required", "Account required",
                           "Confirming a report needs the account's user_id.")
+        # An erased account is gone already; nothing may name it again here.
+        await refuse_if_erased(session, user_id)
         await identity.suspend(user_id, "minor")
         request_id = uuid.uuid4()
         now = datetime.now(UTC)

@@ -8,8 +8,9 @@ from html import escape
 from typing import Any
 
 from aiflux_kit.auth import CurrentUserAnyPolicy
+from aiflux_kit.erasure import refuse_if_erased
 from aiflux_kit.errors import Problem
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +18,7 @@ from ..domain.catalog import processors, retention_rules
 from ..domain.consent import TOGGLEABLE, Purpose
 from ..domain.consent_id import issue_consent_id
 from ..domain.requests import EXPORT_TYPES, RequestType, Status
-from ..handlers import consents, marketing, minors, policy, requests
+from ..handlers import consents, marketing, minors, policy, requests, status_link
 from ..handlers.views import request_view
 from .deps import Container, MaybeUser, Session, consent_cookie
 
@@ -120,6 +121,9 @@ def _consent_routes(api: APIRouter) -> None:
         if purpose not in TOGGLEABLE:
             raise Problem(404, "unknown-purpose", "Unknown purpose",
                           f"Consent purposes are: {', '.join(sorted(TOGGLEABLE))}.")
+        if user is not None:
+            # An old cookie of an erased account must not recreate its consent rows.
+            await refuse_if_erased(session, user.user_id)
         subject, kind = _subject(user, request, response, create=True)
         assert subject is not None
         client = str(subject) if kind == "user" else (
@@ -134,6 +138,7 @@ def _consent_routes(api: APIRouter) -> None:
     async def link(request: Request, user: CurrentUserAnyPolicy, container: Container,
                    session: Session) -> dict[str, Any]:
         """Link this browser's anonymous consent id to the signed-in user."""
+        await refuse_if_erased(session, user.user_id)
         anonymous = consent_cookie(request)
         if anonymous is None:
             raise Problem(422, "no-consent-cookie", "No consent cookie",
@@ -181,9 +186,30 @@ def _request_routes(api: APIRouter) -> None:
                            session: Session) -> dict[str, Any]:
         """File a request of §7; its outcome starts at once where the services carry it out."""
         await request.app.state.limiter.hit("privacy-request", str(user.user_id), "20/hour")
+        await refuse_if_erased(session, user.user_id)
         row = await requests.file_request(session, user.user_id, body.type, body.details)
-        return {"id": str(row.id), "status": row.status, "due_at": row.due_at,
-                "type": row.type}
+        answer = {"id": str(row.id), "status": row.status, "due_at": row.due_at,
+                  "type": row.type}
+        if row.type == RequestType.ERASURE:
+            # The session ends with the account: the link lets the user follow the erasure.
+            token = await status_link.issue_status_token(session, row.id)
+            answer["status_url"] = status_link.status_url(
+                request.app.state.services["privacy"].settings.public_url, row.id, token)
+        return answer
+
+    @api.get("/requests/{request_id}/status")
+    async def request_status(request_id: uuid.UUID, request: Request, response: Response,
+                             session: Session,
+                             token: str = Query(min_length=1, max_length=200)
+                             ) -> dict[str, Any]:
+        """An erasure's status link (no session: the account is gone): status, per-service
+        progress, due date and outcome. An unknown id or a wrong token answer "pending", like a
+        request privacy has not heard of yet."""
+        client = request.client.host if request.client else "unknown"
+        await request.app.state.limiter.hit("privacy-status-link", client, "60/minute")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return await status_link.public_status(session, request_id, token)
 
     @api.get("/requests")
     async def list_requests(user: CurrentUserAnyPolicy, session: Session) -> dict[str, Any]:

@@ -122,7 +122,7 @@ async def erase_user(c: StorageContainer, ctx: HandlerContext, event: UserDelete
     await ctx.publish(FilesErased(user_id=event.user_id, objects_deleted=deleted["objects"]))
     await ctx.publish(ErasureCompleted["storage"](
         request_id=event.request_id, user_id=event.user_id, deleted=deleted,
-        retained=retained_by_erasure(c.settings.outbox_keep_days)))
+        retained=retained_by_erasure("storage", c.settings.outbox_keep_days)))
     log.info("user objects erased", extra={"request_id": str(event.request_id),
                                            "exports": exports, **deleted})
 
