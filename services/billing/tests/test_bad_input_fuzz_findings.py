@@ -31,3 +31,15 @@ async def test_cursors_beyond_bigint_are_invalid_parameters(billing: Any) -> Non
         at_end = await billing.client.get(path, headers=who, params={"cursor": BIGINT_MAX})
         assert at_end.status_code == 200, at_end.text
         assert at_end.json()["next_cursor"] is None
+
+
+async def test_non_ascii_stripe_signatures_are_invalid_signatures(billing: Any) -> None:
+    # Stripe-Signature: t=1,v1=é made the SDK's compare_digest raise: an unauthenticated 500.
+    payload = '{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}'
+    for header in ["t=1,v1=é", "t=²,v1=00", "t=1,v1=00 é"]:
+        response = await billing.client.post(
+            "/v1/billing/stripe/webhook", content=payload,
+            headers={"Stripe-Signature": header.encode(), "Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:aiflux:problem:invalid-signature"
