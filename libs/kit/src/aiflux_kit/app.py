@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from .auth import session_cookie_name
+from .body_limit import DEFAULT_BODY_LIMIT, BodyLimitMiddleware
 from .errors import install_problem_handlers
 from .ops import ops_router
 from .runtime import Runtime
@@ -46,6 +47,9 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
+    app.add_middleware(BodyLimitMiddleware,
+                       limit=max((u.settings.max_body_bytes for u in runtime.units.values()),
+                                 default=DEFAULT_BODY_LIMIT))
     app.add_middleware(OpenTelemetryMiddleware, server_request_hook=scrub_server_span)
     return app
 
