@@ -47,6 +47,7 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
+    # One limit per process: in the embedded app the largest of the services' settings.
     app.add_middleware(BodyLimitMiddleware,
                        limit=max((u.settings.max_body_bytes for u in runtime.units.values()),
                                  default=DEFAULT_BODY_LIMIT))
