@@ -30,7 +30,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,  # schemathesis draws with `random` inside a strategy:
+              pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")]
 
 EXAMPLES = int(os.environ.get("AIFLUX_FUZZ_EXAMPLES", "2"))
 SESSION_ENDING = [re.compile(p) for p in (r"^/v1/account$", r"^/v1/privacy/requests$",
