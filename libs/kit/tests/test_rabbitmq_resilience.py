@@ -15,9 +15,9 @@ from aiflux_kit.bus.rabbitmq import RabbitBroker
 from aiflux_kit.consumers import Dispatcher
 from aiflux_kit.db import Database
 from aiflux_kit.outbox import OutboxRelay, add_event
+from aiflux_kit.tcp_proxy import TcpProxy
 
 from .conftest import _declared, spec
-from .tcp_proxy import TcpProxy
 from .test_bus_contract import eventually
 from .test_outbox_inbox import _count_is, count, subscription
 

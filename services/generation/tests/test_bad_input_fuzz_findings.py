@@ -57,3 +57,21 @@ async def test_nul_characters_are_refused_before_credits_are_held(harness):
     assert h.billing.holds == {}
     listed = await h.client.get("/v1/generations", headers=headers)
     assert listed.json() == {"items": [], "next_cursor": None}
+
+
+async def test_non_ascii_webhook_secrets_are_refused_not_500(harness):
+    # A non-ASCII RunPod URL token, or WaveSpeed signature/timestamp ("²".isdigit() is True,
+    # int("²") raises), was an unauthenticated 500.
+    h = harness
+    gid = uuid.uuid4()
+    wrong = await h.client.post(f"/v1/generation/webhooks/runpod/{gid}/%C3%A9{'0' * 62}")
+    _problem(wrong, 404, "not-found")
+    url = "/v1/generation/webhooks/wavespeed"
+    body = b'{"id": "p1"}'
+    now = str(int(__import__("time").time())).encode()
+    for stamp, signature in [(b"\xc2\xb2", b"v3,00"), (now, "v3,é".encode()),
+                             (b"1" * 40, b"v3,00")]:
+        sent = await h.client.post(url, content=body, headers={
+            "webhook-id": "msg_1", "webhook-timestamp": stamp, "webhook-signature": signature,
+            "content-type": "application/json"})
+        _problem(sent, 401, "webhook-signature-invalid")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from urllib.parse import urlsplit
+
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import register_and_login
 
@@ -29,3 +33,58 @@ async def test_security_log_cursor_out_of_range_and_nul_in_a_login(identity_stac
         body = _problem(await stack.client.post("/v1/auth/login", json={
             "login": "a\u0000b", "password": "whatever it is"}), 422)
         assert "a\u0000b" not in str(body)
+
+
+BODY_LIMIT = 64 * 1024
+HUGE = 256 * 1024 * 1024
+
+
+async def _post_partly(base_url: str, head: str, body_parts: list[bytes]) -> tuple[int, dict]:
+    """Send request headers and only ``body_parts`` of the body, then read the answer.
+
+    The body is never finished: an answer proves the server refused it without reading it all.
+    """
+    url = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    try:
+        writer.write(head.encode())
+        for part in body_parts:
+            writer.write(part)
+            await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 30)
+        headers = {}
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers["content-length"]))
+    finally:
+        writer.close()
+    assert headers["content-type"] == "application/problem+json"
+    return int(status_line.split()[1]), json.loads(body)
+
+
+async def test_oversized_bodies_are_refused_before_they_are_read(identity_stack) -> None:
+    # A 256 MiB body to /v1/auth/login was read whole (RSS +760 MB) before a 422.
+    async with identity_stack(max_body_bytes=BODY_LIMIT) as stack:
+        start = '{"login": "someone", "password": "' + "x" * 1024
+        declared = (f"POST /v1/auth/login HTTP/1.1\r\nHost: test\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {HUGE}\r\n\r\n")
+        status, problem = await _post_partly(stack.base_url, declared, [start.encode()])
+        assert status == 413
+        assert problem["type"] == "urn:aiflux:problem:payload-too-large"
+        assert str(BODY_LIMIT) in problem["detail"]
+
+        # Without a Content-Length the bytes are counted as they come (chunked encoding).
+        chunk = b"x" * 16 * 1024
+        chunked = ("POST /v1/auth/login HTTP/1.1\r\nHost: test\r\n"
+                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        # Just past the limit, then silence: the server must answer without the end chunk.
+        parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (BODY_LIMIT // len(chunk) + 1)
+        status, problem = await _post_partly(stack.base_url, chunked, parts)
+        assert status == 413
+        assert problem["type"] == "urn:aiflux:problem:payload-too-large"
+
+        # A body under the limit is still read and judged as before.
+        fine = await stack.client.post("/v1/auth/login", json={
+            "login": "someone", "password": "x" * 1024})
+        assert fine.status_code in (401, 422), fine.text

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from .auth import session_cookie_name
+from .body_limit import DEFAULT_BODY_LIMIT, BodyLimitMiddleware
 from .errors import install_problem_handlers
 from .metrics import install_metrics
 from .ops import ops_router
@@ -47,6 +48,10 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
     install_metrics(app, runtime)
+    # One limit per process: in the embedded app the largest of the services' settings.
+    app.add_middleware(BodyLimitMiddleware,
+                       limit=max((u.settings.max_body_bytes for u in runtime.units.values()),
+                                 default=DEFAULT_BODY_LIMIT))
     install_trace_middleware(app)
     return app
 

@@ -27,6 +27,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from .bus import Delivery
+from .constant_time import equal
 from .errors import Problem
 
 _audit_log = logging.getLogger("aiflux.audit")
@@ -179,7 +180,7 @@ def _check_csrf(request: Request, principal: Principal) -> None:
     if request.method in SAFE_METHODS or not principal.via_cookie:
         return
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent or not hmac.compare_digest(token_hash(sent), principal.csrf_token_hash):
+    if not equal(principal.csrf_token_hash, token_hash(sent) if sent else None):
         raise Problem(403, "csrf-token-missing", "CSRF token required",
                       f"State-changing requests made with the session cookie must carry the "
                       f"{CSRF_HEADER} header returned at login.")

@@ -15,7 +15,14 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "urn:aiflux:problem:"
@@ -110,6 +117,24 @@ def _unstorable_text(exc: DBAPIError) -> bool:
     return type(orig) is psycopg.DataError and "NUL (0x00)" in str(orig)
 
 
+RETRY_AFTER_S = 5
+"""What a client is told to wait when a dependency of the service (its database) is down."""
+
+# Errors that say the database is unreachable, overloaded or lost the connection: not the
+# request's fault, and worth retrying.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError,
+    psycopg.OperationalError, psycopg.InterfaceError,
+)
+
+
+def service_unavailable() -> Problem:
+    """The 503 for a request that failed only because a dependency is down; safe to retry."""
+    return Problem(503, "service-unavailable", "Service unavailable",
+                   "The service cannot reach its database right now; nothing was changed. "
+                   "Please retry shortly.", headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
@@ -146,6 +171,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Text in the request must not contain NUL (U+0000) characters.",
         )
         return problem_response(problem, request.url.path)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The type only: connection errors name hosts and users.
+        log.warning("database unavailable", extra={"path": request.url.path,
+                                                   "error": type(exc).__qualname__})
+        return problem_response(service_unavailable(), request.url.path)
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:

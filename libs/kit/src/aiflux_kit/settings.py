@@ -18,6 +18,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .body_limit import DEFAULT_BODY_LIMIT
+
 Environment = Literal["dev", "test", "embedded", "production"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "placeholder", "secret", "dev"})
@@ -54,6 +56,9 @@ class ServiceSettings(BaseSettings):
     inbox_keep_days: float = Field(
         default=30, description="how long handled event ids are remembered to drop redeliveries")
     log_level: str = "INFO"
+    max_body_bytes: int = Field(
+        default=DEFAULT_BODY_LIMIT,
+        description="largest request body of a route; uploads and exports have their own limits")
 
     @classmethod
     def settings_customise_sources(

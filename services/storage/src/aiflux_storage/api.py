@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aiflux_kit.auth import CurrentUser
+from aiflux_kit.body_limit import streams_own_body
 from aiflux_kit.errors import Problem
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -56,6 +57,7 @@ def build_public_router() -> APIRouter:
     router = APIRouter(tags=["storage"])
 
     @router.post("/v1/files", status_code=201)
+    @streams_own_body  # per-kind limits, checked while the multipart body streams
     async def upload(request: Request, user: CurrentUser, c: Storage) -> dict[str, Any]:
         """Upload a reference file; its type is decided by its content, not by its name."""
         await c.platform.limiter.hit("storage-upload", str(user.user_id), c.settings.upload_rate)

@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 from aiflux_kit.auth import InternalAuth
+from aiflux_kit.body_limit import streams_own_body
 from aiflux_kit.errors import Problem
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -58,6 +59,7 @@ def _files_routes(router: APIRouter, auth: InternalAuth) -> None:
 
     @router.post("/files", status_code=201,
                  dependencies=[auth.require("generation")])
+    @streams_own_body
     async def store_output(request: Request, c: Storage) -> dict[str, Any]:
         """Store a generated output (its type still checked by its content)."""
         async with receive_upload(request, c.spool_dir, c.limit_for, c.upload_ceiling) as (
@@ -83,6 +85,7 @@ def _files_routes(router: APIRouter, auth: InternalAuth) -> None:
 def _export_routes(router: APIRouter, auth: InternalAuth) -> None:
     @router.put("/exports/{request_id}/objects/{name:path}", status_code=201,
                 dependencies=[auth.require(*ALL)])
+    @streams_own_body  # max_export_part_bytes
     async def put_part(request_id: uuid.UUID, name: str, user_id: ExportOwner, request: Request,
                        c: Storage) -> dict[str, Any]:
         """Store one part of a user's export (raw body); 410 when the user is erased."""
@@ -104,6 +107,7 @@ def _export_routes(router: APIRouter, auth: InternalAuth) -> None:
 
     @router.put("/exports/{request_id}/archive", status_code=201,
                 dependencies=[auth.require("privacy")])
+    @streams_own_body  # a whole export: no limit but the store's
     async def put_archive(request_id: uuid.UUID, user_id: ExportOwner, request: Request,
                           c: Storage) -> dict[str, Any]:
         """Store a user's export archive (streamed body; no limit but the store's); 410 when

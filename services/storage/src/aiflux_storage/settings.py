@@ -36,6 +36,9 @@ class StorageSettings(ServiceSettings):
     max_video_bytes: int = 500 * MiB
     max_audio_bytes: int = 100 * MiB
     max_export_part_bytes: int = 200 * MiB
+    # Pixel bounds of images (read from the header): small files may declare huge images.
+    max_image_pixels: int = 50_000_000
+    max_image_side: int = 16_384
     upload_rate: str = "60/minute"
 
     # Signed download URLs.

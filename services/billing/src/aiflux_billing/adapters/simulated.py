@@ -7,7 +7,6 @@ pays a session with a one-time token and then sends a signed ``checkout.session.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 import uuid
@@ -15,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiflux_kit.auth import token_hash
+from aiflux_kit.constant_time import equal
 from aiflux_kit.db import Database
 from sqlalchemy import select, update
 
@@ -103,7 +103,7 @@ class SimulatedCheckout:
             row = await session.scalar(query)
             if row is None or row.body.get("status") != "open":
                 return None
-            if token is not None and not (row.pay_token_hash and hmac.compare_digest(
+            if token is not None and not (row.pay_token_hash and equal(
                     row.pay_token_hash, token_hash(token))):
                 return None
             row.body = {**row.body, **changes}

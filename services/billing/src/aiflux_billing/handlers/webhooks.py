@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import stripe
+from aiflux_kit.constant_time import ascii_token
 from aiflux_kit.errors import Problem
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -31,6 +32,9 @@ SessionHandler = Callable[[AsyncSession, CheckoutSession, Mapping[str, Any]], Aw
 def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -> dict[str, Any]:
     """Check ``Stripe-Signature`` with the SDK and return the event; 400 problems otherwise."""
     try:
+        # The SDK's own compare raises TypeError on non-ASCII text: refuse that first.
+        if ascii_token(signature) is None:
+            raise stripe.SignatureVerificationError("not an ASCII header", signature)
         stripe.Webhook.construct_event(payload, signature, secret, tolerance)
     except stripe.SignatureVerificationError:
         raise Problem(400, "invalid-signature", "Invalid signature",

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from aiflux_kit.constant_time import equal
 from aiflux_kit.errors import Problem, not_found
 
 from ..adapters.orm import generation
@@ -62,7 +63,7 @@ async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str],
 
 async def runpod_webhook(c: GenerationContainer, generation_id: uuid.UUID, token: str) -> None:
     """Check the URL's token, then make the job due for a status read."""
-    if not hmac.compare_digest(token, runpod_token(c.settings, generation_id)):
+    if not equal(runpod_token(c.settings, generation_id), token):
         raise not_found("webhook")
     await _recheck(c, (generation.c.provider == "runpod") & (generation.c.id == generation_id))
 

@@ -16,6 +16,8 @@ import hmac
 import secrets
 import uuid
 
+from aiflux_kit.constant_time import equal
+
 _CONTEXT = b"aiflux-privacy:anonymous-consent-id:"
 
 
@@ -35,7 +37,7 @@ def issue_consent_id(secret: str) -> uuid.UUID:
 def is_issued_consent_id(candidate: uuid.UUID, secret: str) -> bool:
     """True when ``candidate`` is an anonymous consent id this service issued."""
     raw = candidate.bytes
-    return candidate.version == 8 and hmac.compare_digest(raw[8:], _mac(raw[:8], secret))
+    return candidate.version == 8 and equal(_mac(raw[:8], secret).hex(), raw[8:].hex())
 
 
 def parse_consent_id(raw: str | None, secret: str) -> uuid.UUID | None:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiflux_contracts import UserNotificationRequested
+from aiflux_kit.constant_time import equal
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
@@ -62,9 +63,7 @@ async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str
 
 def check_link(user_id: uuid.UUID, signature: str, secret: str) -> None:
     """Refuse a withdrawal link that this service did not sign for ``user_id``."""
-    # bytes: compare_digest refuses non-ASCII str, and a forged link may carry any text
-    if not hmac.compare_digest(withdraw_signature(user_id, secret).encode(),
-                               signature.encode("utf-8", "surrogatepass")):
+    if not equal(withdraw_signature(user_id, secret), signature):
         raise Problem(403, "invalid-link", "Invalid link",
                       "This withdrawal link is not valid; sign in to change your consents.")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from aiflux_kit.constant_time import ascii_int
 from aiflux_kit.errors import Problem
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -166,8 +167,8 @@ def _boundary(request: Request) -> bytes:
 
 
 def _check_declared_length(request: Request, ceiling: int) -> None:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > ceiling + 64 * 1024:
+    length = ascii_int(request.headers.get("content-length"), max_digits=20)
+    if length is not None and length > ceiling + 64 * 1024:
         raise Problem(413, "file-too-large", "File too large",
                       f"Uploads may be at most {ceiling} bytes.", limit=ceiling)
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from aiflux_kit.constant_time import equal
 from aiflux_kit.errors import Problem
 
 DOWNLOAD_PATH = "/v1/files/download/"
@@ -60,7 +61,7 @@ class UrlSigner:
     def verify(self, token: str) -> DownloadGrant:
         """The grant of a valid, unexpired token; a 403/410 problem otherwise."""
         payload, _, mac = token.partition(".")
-        if not payload or not hmac.compare_digest(mac, self._mac(payload)):
+        if not payload or not equal(self._mac(payload), mac):
             raise Problem(403, "invalid-download-link", "Invalid download link",
                           "This download link is not valid.")
         body = json.loads(_unb64(payload))

@@ -10,6 +10,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
+from PIL import Image, UnidentifiedImageError
+
 Kind = Literal["image", "video", "audio"]
 
 HEAD_BYTES = 64
@@ -152,6 +154,31 @@ def is_complete(file_type: FileType, f: BinaryIO, size: int) -> bool:
     if file_type in (MP4, MOV):
         return _iso_boxes_complete(f, size)
     return size > len(b"fLaC")  # streams without a cheap end marker: non-empty beyond the magic
+
+
+def oversized_image(file_type: FileType, f: BinaryIO, max_pixels: int,
+                    max_side: int) -> str | None:
+    """Why an image's declared pixel size is refused, or None when it is acceptable.
+
+    A few kilobytes of PNG can declare 100000 x 100000 pixels and decompress to tens of
+    gigabytes wherever it is opened (our thumbnails, the AI providers). Only the header is read
+    (``Image.open`` is lazy). A header Pillow cannot read is left to the other checks.
+    """
+    if file_type.kind != "image":
+        return None
+    f.seek(0)
+    try:
+        with Image.open(f) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        return f"the image declares more than {max_pixels} pixels"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    if width > max_side or height > max_side:
+        return f"the image is {width} x {height} pixels; each side may be at most {max_side}"
+    if width * height > max_pixels:
+        return f"the image has {width * height} pixels; at most {max_pixels} are allowed"
+    return None
 
 
 _PREFERRED_EXTENSION = {

@@ -31,6 +31,12 @@ async def refuse_erased_owner(c: StorageContainer, owner: uuid.UUID) -> None:
         await refuse_if_erased(session, owner)
 
 
+def _oversized(c: StorageContainer, upload: SpooledUpload) -> str | None:
+    with upload.path.open("rb") as f:
+        return content.oversized_image(upload.file_type, f, c.settings.max_image_pixels,
+                                       c.settings.max_image_side)
+
+
 async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str,
                              upload: SpooledUpload,
                              generation_id: uuid.UUID | None = None) -> StoredFile:
@@ -45,6 +51,12 @@ async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str
         raise Problem(422, "file-truncated", "File is incomplete",
                       f"The {upload.file_type.media_type} file ends early (truncated or "
                       "damaged); upload the whole file.")
+    oversized = await asyncio.to_thread(_oversized, c, upload)
+    if oversized:
+        raise Problem(422, "image-too-large", "Image too large",
+                      f"Refused: {oversized}. Scale the image down and upload it again.",
+                      max_pixels=c.settings.max_image_pixels,
+                      max_side=c.settings.max_image_side)
     file_id = uuid.uuid4()
     key = keys.file_key(owner, file_id)
     media = upload.file_type.media_type

@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 import httpx
+from aiflux_kit.constant_time import ascii_int, equal
 
 from .base import (
     JobSpec,
@@ -116,10 +117,10 @@ def verify_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
     webhook_id = headers.get("webhook-id", "")
     timestamp = headers.get("webhook-timestamp", "")
     signature = headers.get("webhook-signature", "")
-    if not (webhook_id and timestamp.isdigit() and signature):
+    sent_at = ascii_int(timestamp)
+    if not (webhook_id and sent_at is not None and signature):
         return False
-    if abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_S:
+    if abs(time.time() - sent_at) > WEBHOOK_TOLERANCE_S:
         return False
     expected = sign_webhook(secret, webhook_id, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate.strip())
-               for candidate in signature.split(" "))
+    return any(equal(expected, candidate.strip()) for candidate in signature.split(" "))

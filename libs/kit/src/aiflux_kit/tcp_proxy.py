@@ -1,4 +1,4 @@
-"""A TCP proxy a test can cut and restore, to take a broker away from one client."""
+"""A TCP proxy a test can cut and restore, to take a broker or database away from one client."""
 
 from __future__ import annotations
 
