@@ -13,6 +13,7 @@ from .auth import session_cookie_name
 from .body_limit import DEFAULT_BODY_LIMIT, BodyLimitMiddleware
 from .errors import install_problem_handlers
 from .metrics import install_metrics
+from .openapi import add_problem_schema
 from .ops import ops_router
 from .runtime import Runtime
 from .tracing_export import install_trace_middleware
@@ -53,7 +54,18 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
                        limit=max((u.settings.max_body_bytes for u in runtime.units.values()),
                                  default=DEFAULT_BODY_LIMIT))
     install_trace_middleware(app)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document carries ``ProblemDetails``, which every route's errors refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return add_problem_schema(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _health_routes(app: FastAPI, runtime: Runtime) -> None:

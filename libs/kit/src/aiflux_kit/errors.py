@@ -25,6 +25,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .domain_errors import DomainError
+
 PROBLEM_BASE = "urn:aiflux:problem:"
 MEDIA_TYPE = "application/problem+json"
 
@@ -145,6 +147,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request.url.path)
+
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        problem = Problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extensions)
+        return problem_response(problem, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
