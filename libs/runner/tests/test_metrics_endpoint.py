@@ -59,7 +59,9 @@ def test_api_worker_and_relay_each_serve_metrics(pg_database, vhost_url, tmp_pat
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
            "BILLING_DATABASE_URL": pg_database("billing"), "AIFLUX_AMQP_URL": vhost_url,
            "AIFLUX_ENV": "dev", "AIFLUX_DATA_DIR": str(tmp_path),
-           "BILLING_CHECKOUT_BACKEND": "simulated"}
+           "BILLING_CHECKOUT_BACKEND": "simulated",
+           # dev refuses placeholder secrets: a real service key derives the webhook secret
+           "BILLING_SERVICE_KEY": uuid.uuid4().hex}
     command = [sys.executable, "-m", "aiflux_runner.cli"]
     migrated = subprocess.run([*command, "migrate", "billing"], env=env, capture_output=True,
                               text=True, timeout=120)
