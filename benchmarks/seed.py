@@ -61,16 +61,15 @@ def seed_generations(url: str, user_id: uuid.UUID, count: int,
                      output_file_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     """``count`` completed local-image generations; the first ones own one output file each."""
     ids = [uuid.uuid4() for _ in range(count)]
-    with _connect(url) as conn, conn.cursor() as cursor:
-        with cursor.copy(
-                "COPY generation (id, user_id, model, modality, provider, provider_model, "
-                "prompt, credits, status, output_file_ids, outputs_stored, deadline_at, "
-                "finished_at) FROM STDIN") as copy:
-            for n, generation_id in enumerate(ids):
-                outputs = [str(output_file_ids[n])] if n < len(output_file_ids) else []
-                copy.write_row((generation_id, user_id, "local-image", "image", "local",
-                                "local/image", f"{PROMPT} #{n}", 1, "completed",
-                                json.dumps(outputs), True, "now()", "now()"))
+    with _connect(url) as conn, conn.cursor() as cursor, cursor.copy(
+            "COPY generation (id, user_id, model, modality, provider, provider_model, "
+            "prompt, credits, status, output_file_ids, outputs_stored, deadline_at, "
+            "finished_at) FROM STDIN") as copy:
+        for n, generation_id in enumerate(ids):
+            outputs = [str(output_file_ids[n])] if n < len(output_file_ids) else []
+            copy.write_row((generation_id, user_id, "local-image", "image", "local",
+                            "local/image", f"{PROMPT} #{n}", 1, "completed",
+                            json.dumps(outputs), True, "now()", "now()"))
     return ids
 
 
@@ -80,15 +79,15 @@ def seed_files(url: str, user_id: uuid.UUID, file_ids: list[uuid.UUID],
     from aiflux_storage.domain.keys import file_key
 
     made = []
-    with _connect(url) as conn, conn.cursor() as cursor:
-        with cursor.copy("COPY stored_file (id, user_id, content_type, kind, size, sha256, "
-                         "purpose, generation_id, object_key) FROM STDIN") as copy:
-            for file_id, generation_id in zip(file_ids, generation_ids, strict=False):
-                key = file_key(user_id, file_id)
-                digest = hashlib.sha256(str(file_id).encode()).hexdigest()
-                copy.write_row((file_id, user_id, "image/png", "image", size, digest, "output",
-                                generation_id, key))
-                made.append((key, digest))
+    with _connect(url) as conn, conn.cursor() as cursor, cursor.copy(
+            "COPY stored_file (id, user_id, content_type, kind, size, sha256, purpose, "
+            "generation_id, object_key) FROM STDIN") as copy:
+        for file_id, generation_id in zip(file_ids, generation_ids, strict=False):
+            key = file_key(user_id, file_id)
+            digest = hashlib.sha256(str(file_id).encode()).hexdigest()
+            copy.write_row((file_id, user_id, "image/png", "image", size, digest, "output",
+                            generation_id, key))
+            made.append((key, digest))
     return made
 
 
@@ -141,4 +140,4 @@ def s3_client(endpoint: str) -> Any:
     import boto3
 
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - moto
