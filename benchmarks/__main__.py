@@ -41,25 +41,31 @@ def parse(argv: list[str] | None = None) -> Options:
     return Options(only=only, repeat=max(1, args.repeat), scale=args.scale, profile=args.profile)
 
 
+async def measure_path(bench: Bench, path: str) -> list[Row]:
+    """The rows of one path, printed as they come; a crash is a MISS row saying why."""
+    module = importlib.import_module(f"benchmarks.{PATHS[path]}")
+    try:
+        measured: list[Row] = await module.measure(bench)
+    except Exception as exc:
+        traceback.print_exc()
+        measured = [Row(path, "did not run", "-", True,
+                        notes=[f"ERROR {type(exc).__name__}: {exc}"[:300]])]
+    for row in measured:
+        print(ratio_line(row), flush=True)
+    return measured
+
+
 async def run(options: Options) -> list[Row]:
-    """Measure every chosen path; a path that crashes yields a MISS row saying why."""
+    """Measure every chosen path."""
     rows: list[Row] = []
     databases = Databases()
     profiler = Profiler(options.profile)
     try:
         with tempfile.TemporaryDirectory(prefix="aiflux-bench-") as tmp:
             bench = Bench(options, profiler, databases, Path(tmp))
-            for path in options.only:
-                module = importlib.import_module(f"benchmarks.{PATHS[path]}")
-                try:
-                    measured = await module.measure(bench)
-                except Exception as exc:
-                    traceback.print_exc()
-                    measured = [Row(path, "did not run", "-", True,
-                                    notes=[f"ERROR {type(exc).__name__}: {exc}"[:300]])]
-                for row in measured:
-                    print(ratio_line(row), flush=True)
-                rows.extend(measured)
+            async with bench.resources:
+                for path in options.only:
+                    rows.extend(await measure_path(bench, path))
     finally:
         await asyncio.to_thread(databases.drop_all)
     if options.profile:

@@ -168,12 +168,22 @@ class Databases:
 
 @dataclass
 class Bench:
-    """What a path gets: the options, the profiler, scratch databases and a temp folder."""
+    """What a path gets: the options, the profiler, scratch databases, a temp folder, and stacks
+    shared by the paths of one run (started once: starting five services takes seconds)."""
 
     options: Options
     profiler: Profiler
     databases: Databases
     tmp: Path
+    resources: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    stacks: dict[str, Any] = field(default_factory=dict)
+
+    async def stack(self, name: str = "embedded", storage: dict[str, Any] | None = None) -> Any:
+        """The running stack ``name`` of this run (started on first use)."""
+        if name not in self.stacks:
+            self.stacks[name] = await self.resources.enter_async_context(
+                run_bench_stack(self, name, storage))
+        return self.stacks[name]
 
 
 # Rate limits a load test would otherwise trip over (it is one client IP and one account).
@@ -194,7 +204,7 @@ def stack_overrides(options: Options, storage: dict[str, Any] | None = None
 
 
 @contextlib.asynccontextmanager
-async def stack(bench: Bench, name: str, storage: dict[str, Any] | None = None
+async def run_bench_stack(bench: Bench, name: str, storage: dict[str, Any] | None = None
                 ) -> AsyncIterator[Any]:
     """All five services in this process on fresh databases and the in-process bus, served by
     uvicorn over loopback (the embedded mode's shape, as the test stack builds it)."""

@@ -16,7 +16,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .harness import Bench, Row, stack
+from .harness import Bench, Row
 from .load import drive
 from .seed import User, seed_content, sign_up
 
@@ -108,31 +108,37 @@ async def serve(app: Any) -> AsyncIterator[str]:
 async def measure(bench: Bench) -> list[Row]:
     """Each endpoint through the stack and through the bare app, repeated."""
     seconds = bench.options.pick(1, 10)
-    async with stack(bench, "p3") as running:
-        user = await sign_up(running)
-        await seed_content(running, user.user_id, generations=60, files=0, size=0)
-        statements = {name: await record_selects(running, user, path)
-                      for name, path in ENDPOINTS.items()}
-        urls = {s: running.unit(s).settings.database_url for s in running.runtime.units}
-        app = bare_app(urls, statements)
-        rows = {name: Row("P3", f"GET {path} (authenticated)", "req/s", True, min_ratio=0.5,
-                          notes=[f"bare app replays {len(statements[name])} SELECT(s) of "
-                                 f"{sorted({s for s, _, _ in statements[name]})}"])
-                for name, path in ENDPOINTS.items()}
-        try:
-            async with serve(app) as bare_url:
-                for _ in range(bench.options.repeat):
-                    for name, path in ENDPOINTS.items():
-                        with bench.profiler.around(f"P3 {path}"):
-                            system = await drive(running.base_url + path, seconds,
-                                                 headers={"Cookie": user.cookie})
-                        raw = await drive(f"{bare_url}/{name}", seconds)
-                        rows[name].system.append(system.requests_per_s)
-                        rows[name].raw.append(raw.requests_per_s)
-                        if system.non_2xx or raw.non_2xx:
-                            rows[name].notes.append(f"ERROR non-2xx answers: system "
-                                                    f"{system.non_2xx}, bare {raw.non_2xx}")
-        finally:
-            for engine in app.state.engines.values():
-                await engine.dispose()
+    running = await bench.stack()
+    user = await sign_up(running)
+    await seed_content(running, user.user_id, generations=60, files=0, size=0)
+    statements = {name: await record_selects(running, user, path)
+                  for name, path in ENDPOINTS.items()}
+    urls = {s: running.unit(s).settings.database_url for s in running.runtime.units}
+    app = bare_app(urls, statements)
+    rows = {name: Row("P3", f"GET {path} (authenticated)", "req/s", True, min_ratio=0.5,
+                      notes=[f"bare app replays {len(statements[name])} SELECT(s) of "
+                             f"{sorted({s for s, _, _ in statements[name]})}"])
+            for name, path in ENDPOINTS.items()}
+    try:
+        async with serve(app) as bare_url:
+            for _ in range(bench.options.repeat):
+                for name, path in ENDPOINTS.items():
+                    await compare(bench, rows[name], (running.base_url + path, user.cookie),
+                                  f"{bare_url}/{name}", seconds)
+    finally:
+        for engine in app.state.engines.values():
+            await engine.dispose()
     return list(rows.values())
+
+
+async def compare(bench: Bench, row: Row, system_target: tuple[str, str], bare_url: str,
+                  seconds: float) -> None:
+    """One repetition: the same load on the system's route, then on the bare app's."""
+    url, cookie = system_target
+    with bench.profiler.around(f"P3 {row.label}"):
+        system = await drive(url, seconds, headers={"Cookie": cookie})
+    raw = await drive(bare_url, seconds)
+    row.system.append(system.requests_per_s)
+    row.raw.append(raw.requests_per_s)
+    if system.non_2xx or raw.non_2xx:
+        row.notes.append(f"ERROR non-2xx answers: system {system.non_2xx}, bare {raw.non_2xx}")
