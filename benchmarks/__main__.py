@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
     # The services log every request and event at INFO; only problems matter here.
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every call
     rows = asyncio.run(run(options))
     print()
     print(report(rows, options))

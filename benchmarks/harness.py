@@ -107,7 +107,7 @@ def ratio_line(row: Row) -> str:
     """One line printed as soon as a row is measured (progress on a long run)."""
     ratio = row.ratio
     return (f"{row.path} {row.label}: system {_fmt(row.system)} {row.unit}, raw {_fmt(row.raw)}"
-            f", ratio {f'{ratio:.2f}' if ratio is not None else '-'}, goal {row.goal}: "
+            f", ratio {f'{ratio:.2g}' if ratio is not None else '-'}, goal {row.goal}: "
             f"{'PASS' if row.passed else 'MISS'}")
 
 

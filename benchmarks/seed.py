@@ -141,3 +141,12 @@ def s3_client(endpoint: str) -> Any:
 
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - moto
+
+
+async def admin_of(stack: Any) -> User:
+    """The stack's operator (made on first use): reads erasure progress on the ops API."""
+    admin = getattr(stack, "bench_admin", None)
+    if admin is None:
+        admin = await sign_up(stack, admin=True)
+        stack.bench_admin = admin
+    return admin
