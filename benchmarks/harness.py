@@ -97,7 +97,7 @@ def report(rows: list[Row], options: Options) -> str:
         ratio = row.ratio
         lines.append(
             f"{row.path:4s} {row.label + ' (' + row.unit + ')':52s} {_fmt(row.system):>20s} "
-            f"{_fmt(row.raw):>20s} {(f'{ratio:.2f}' if ratio is not None else '-'):>6s}  "
+            f"{_fmt(row.raw):>20s} {(f'{ratio:.2g}' if ratio is not None else '-'):>6s}  "
             f"{row.goal:22s} {'PASS' if row.passed else 'MISS'}")
         lines.extend(f"       note: {note}" for note in row.notes)
     return "\n".join(lines)
