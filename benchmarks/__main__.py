@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import signal
 import tempfile
 import traceback
 from pathlib import Path
@@ -75,6 +76,8 @@ async def run(options: Options) -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
+    # SIGTERM unwinds like Ctrl-C, so stacks stop and scratch databases are dropped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     # The services log every request and event at INFO; only problems matter here.
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every call

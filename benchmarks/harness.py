@@ -185,6 +185,11 @@ class Bench:
                 run_bench_stack(self, name, storage))
         return self.stacks[name]
 
+    async def close_stacks(self) -> None:
+        """Stop the running stacks (they hold many PostgreSQL connections between them)."""
+        await self.resources.aclose()
+        self.stacks.clear()
+
 
 # Rate limits a load test would otherwise trip over (it is one client IP and one account).
 UNLIMITED = "1000000/minute"

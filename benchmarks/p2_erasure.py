@@ -8,14 +8,16 @@ The limit beside each is the bare deletion of the same number of objects on the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .harness import Bench, Row
+from .harness import Bench, Row, run_bench_stack
 from .seed import User, admin_of, s3_client, seed_content, sign_up, write_local_objects, write_s3_objects
 
 OBJECT_BYTES = 1024
@@ -49,10 +51,10 @@ def cases(bench: Bench) -> list[Case]:
     ]
 
 
-async def s3_stack(bench: Bench) -> Any:
-    """The stack whose storage uses moto's S3 server (started once per run)."""
-    if "s3" in bench.stacks:
-        return bench.stacks["s3"]
+@contextlib.asynccontextmanager
+async def s3_stack(bench: Bench) -> AsyncIterator[Any]:
+    """A stack whose storage uses moto's S3 server; closed after its case, so two stacks never
+    hold PostgreSQL connections at once (the server is shared by everyone on the machine)."""
     from moto.server import ThreadedMotoServer
 
     with socket.socket() as sock:
@@ -60,13 +62,16 @@ async def s3_stack(bench: Bench) -> Any:
         port = sock.getsockname()[1]
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
-    bench.resources.callback(moto.stop)
-    endpoint = f"http://127.0.0.1:{port}"
-    await asyncio.to_thread(s3_client(endpoint).create_bucket, Bucket=BUCKET)
-    return await bench.stack("s3", storage={
-        "backend": "s3", "s3_endpoint_url": endpoint, "s3_bucket": BUCKET,
-        "s3_region": "us-east-1", "s3_access_key_id": "testing",
-        "s3_secret_access_key": "testing"})
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(s3_client(endpoint).create_bucket, Bucket=BUCKET)
+        async with run_bench_stack(bench, "s3", storage={
+                "backend": "s3", "s3_endpoint_url": endpoint, "s3_bucket": BUCKET,
+                "s3_region": "us-east-1", "s3_access_key_id": "testing",
+                "s3_secret_access_key": "testing"}) as running:
+            yield running
+    finally:
+        moto.stop()
 
 
 async def erase(running: Any, admin: User, user: User, within_s: float) -> float:
@@ -137,19 +142,28 @@ async def measure(bench: Bench) -> list[Row]:
     """Every case, repeated (the 10,000-object case once)."""
     rows = []
     for number, case in enumerate(cases(bench)):
-        running = await (s3_stack(bench) if case.store == "s3" else bench.stack())
-        repeats = case.repeats or bench.options.repeat
-        row = Row("P2", case.label, "s", False, max_value=case.goal_s,
-                  notes=[f"{repeats} run(s); raw: "
-                         + ("os.unlink loop" if case.store == "local" else
-                            "S3 DeleteObjects, 1,000 keys per call")])
-        for round_no in range(repeats):
-            try:
-                system, raw = await one_round(bench, case, running, number * 100 + round_no)
-            except TimeoutError as exc:
-                row.notes.append(f"ERROR {exc}")
-                break
-            row.system.append(system)
-            row.raw.append(raw)
-        rows.append(row)
+        if case.store == "s3":
+            await bench.close_stacks()
+            async with s3_stack(bench) as running:
+                rows.append(await measure_case(bench, case, running, number))
+        else:
+            rows.append(await measure_case(bench, case, await bench.stack(), number))
     return rows
+
+
+async def measure_case(bench: Bench, case: Case, running: Any, number: int) -> Row:
+    """One case ``--repeat`` times (or its own count); a failure ends it with an ERROR note."""
+    repeats = case.repeats or bench.options.repeat
+    row = Row("P2", case.label, "s", False, max_value=case.goal_s,
+              notes=[f"{repeats} run(s); raw: "
+                     + ("os.unlink loop" if case.store == "local" else
+                        "S3 DeleteObjects, 1,000 keys per call")])
+    for round_no in range(repeats):
+        try:
+            system, raw = await one_round(bench, case, running, number * 100 + round_no)
+        except Exception as exc:
+            row.notes.append(f"ERROR {type(exc).__name__}: {exc}"[:300])
+            break
+        row.system.append(system)
+        row.raw.append(raw)
+    return row

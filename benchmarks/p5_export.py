@@ -105,8 +105,8 @@ async def measure(bench: Bench) -> list[Row]:
                 async with peak_rss_growth() as growth:
                     duration.system.append(await export(running, user,
                                                         bench.options.pick(120.0, 900.0)))
-        except TimeoutError as exc:
-            duration.notes.append(f"ERROR {exc}")
+        except Exception as exc:
+            duration.notes.append(f"ERROR {type(exc).__name__}: {exc}"[:300])
             break
         memory.system.extend(growth)
         duration.raw.append(await asyncio.to_thread(raw_zip, root, content.object_keys,
