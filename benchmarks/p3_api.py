@@ -20,6 +20,10 @@ from .harness import Bench, Row
 from .load import drive
 from .seed import User, seed_content, sign_up
 
+# Concurrent requests: enough to keep both cores busy, few enough that neither side's pools
+# exhaust the PostgreSQL connections everyone on this machine shares.
+CONNECTIONS = 8
+
 ENDPOINTS = {"generations": "/v1/generations", "balance": "/v1/billing/balance"}
 # Queries of the machinery around a request (relays, inbox, guards, pings), not of the route.
 MACHINERY = re.compile(r"\b(outbox|inbox|sweep_run|erasure_guard|erased_user|pg_\w+)\b|^SELECT 1$",
@@ -64,7 +68,9 @@ def bare_app(urls: dict[str, str], statements: dict[str, list[Statement]]) -> An
     from fastapi.encoders import jsonable_encoder
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    engines = {service: create_async_engine(url, pool_size=10, isolation_level="AUTOCOMMIT")
+    # The kit's pool size (5 + 5 overflow), without its pre-ping and transactions.
+    engines = {service: create_async_engine(url, pool_size=5, max_overflow=5,
+                                            isolation_level="AUTOCOMMIT")
                for service, url in urls.items()}
     app = FastAPI()
 
@@ -136,8 +142,8 @@ async def compare(bench: Bench, row: Row, system_target: tuple[str, str], bare_u
     """One repetition: the same load on the system's route, then on the bare app's."""
     url, cookie = system_target
     with bench.profiler.around(f"P3 {row.label}"):
-        system = await drive(url, seconds, headers={"Cookie": cookie})
-    raw = await drive(bare_url, seconds)
+        system = await drive(url, seconds, CONNECTIONS, headers={"Cookie": cookie})
+    raw = await drive(bare_url, seconds, CONNECTIONS)
     row.system.append(system.requests_per_s)
     row.raw.append(raw.requests_per_s)
     if system.non_2xx or raw.non_2xx:

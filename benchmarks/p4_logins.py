@@ -39,7 +39,7 @@ def raw_checks_per_s(password: str, rounds: int, threads: int, seconds: float) -
 
 async def measure(bench: Bench) -> list[Row]:
     """Login load with a `/healthz` prober beside it, then raw bcrypt, repeated."""
-    seconds = bench.options.pick(2, 10)
+    seconds = bench.options.pick(1, 10)
     running = await bench.stack()
     settings = running.unit("identity").settings
     user = await sign_up(running)
