@@ -133,12 +133,16 @@ class Profiler:
             self.profiles[name] = profile
 
     def report(self, top: int = 25) -> str:
-        """The top cumulative entries of each profile (the remaining cost of each path)."""
+        """The top cumulative entries of each profile (the remaining cost of each path), and
+        the top entries by own time (under asyncio the cumulative list starts with the loop)."""
         out = io.StringIO()
         for name, profile in self.profiles.items():
-            out.write(f"\n=== profile: {name} (top {top} by cumulative time) ===\n")
             stats = pstats.Stats(profile, stream=out)
+            stats.strip_dirs()
+            out.write(f"\n=== profile: {name} (top {top} by cumulative time) ===\n")
             stats.sort_stats("cumulative").print_stats(top)
+            out.write(f"=== profile: {name} (top {top} by own time) ===\n")
+            stats.sort_stats("tottime").print_stats(top)
         return out.getvalue()
 
 
