@@ -203,11 +203,12 @@ def stack_overrides(options: Options, storage: dict[str, Any] | None = None
                     ) -> dict[str, dict[str, Any]]:
     """Settings of a benchmark stack: production costs (bcrypt 12), no rate limits in the way,
     the local AI provider offline."""
-    identity: dict[str, Any] = {
-        "bcrypt_rounds": options.pick(4, 12),
-        "limit_login_ip": UNLIMITED, "limit_login_account": UNLIMITED,
-        "limit_register_ip": UNLIMITED, "limit_register_account": UNLIMITED,
-    }
+    from aiflux_identity.settings import IdentitySettings
+
+    # Every identity limit (by name, so a new one is lifted too): the bench is one client IP.
+    identity: dict[str, Any] = {name: UNLIMITED for name in IdentitySettings.model_fields
+                                if name.startswith("limit_")}
+    identity["bcrypt_rounds"] = options.pick(4, 12)
     return {"identity": identity, "billing": {"checkout_backend": "simulated"},
             "generation": {"offline": True}, "storage": storage or {}}
 
