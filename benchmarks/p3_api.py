@@ -146,5 +146,8 @@ async def compare(bench: Bench, row: Row, system_target: tuple[str, str], bare_u
     raw = await drive(bare_url, seconds, CONNECTIONS)
     row.system.append(system.requests_per_s)
     row.raw.append(raw.requests_per_s)
+    client = f"client: {system.tool}, {CONNECTIONS} connections, {seconds:g} s per side"
+    if client not in row.notes:
+        row.notes.append(client)
     if system.non_2xx or raw.non_2xx:
         row.notes.append(f"ERROR non-2xx answers: system {system.non_2xx}, bare {raw.non_2xx}")

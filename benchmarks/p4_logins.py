@@ -56,6 +56,9 @@ async def measure(bench: Bench) -> list[Row]:
                 drive(f"{running.base_url}/v1/auth/login", seconds, LOGIN_CONNECTIONS, body=body),
                 drive(f"{running.base_url}/healthz", seconds, 1))
         logins.system.append(login.requests_per_s)
+        client = f"client: {login.tool}, {LOGIN_CONNECTIONS} connections, {seconds:g} s"
+        if client not in logins.notes:
+            logins.notes.append(client)
         healthz.system.append(probe.p99_ms)
         if login.non_2xx or probe.non_2xx:
             logins.notes.append(f"ERROR non-2xx answers: logins {login.non_2xx}, "
