@@ -31,7 +31,9 @@ async def test_erasure_deletes_the_users_mails_and_only_the_confirmation_follows
         assert len(mails_to(stack.data_dir, other.email)) == 1
         retained = {item["category"]: item for item in answer["retained"]}
         assert {"erasure_confirmation_mail", "erasure_guard", "erasure_messages"} <= set(retained)
-        assert "6(1)(c)" in retained["erasure_confirmation_mail"]["legal_basis"]
+        confirmation = retained["erasure_confirmation_mail"]
+        assert (confirmation["retention_rule"], confirmation["legal_basis"]) == (
+            "mail-spool", "Art. 6(1)(b)")  # the rule that keeps the spool, with its basis
 
         # An export link that was on its way is dropped; verification finds no mail.
         await helpers.publish(stack, UserNotificationRequested(
