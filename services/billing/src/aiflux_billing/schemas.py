@@ -15,7 +15,7 @@ Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=
 NextCursor = Annotated[str | None, Field(description="pass as ?cursor= for the next page")]
 
 
-class Request(BaseModel):
+class RequestBody(BaseModel):
     """A request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
@@ -23,13 +23,13 @@ class Request(BaseModel):
 
 # --- requests ---------------------------------------------------------------------------------
 
-class CheckoutRequest(Request):
+class CheckoutRequest(RequestBody):
     """``POST /v1/billing/checkout``."""
 
     plan_id: str = Field(min_length=1, max_length=40)
 
 
-class HoldRequest(Request):
+class HoldRequest(RequestBody):
     """``POST /internal/billing/holds``."""
 
     user_id: uuid.UUID
@@ -37,7 +37,7 @@ class HoldRequest(Request):
     credits: int = Field(gt=0, le=1_000_000)
 
 
-class VoidRequest(Request):
+class VoidRequest(RequestBody):
     """``POST /internal/billing/holds/{generation_id}/void``."""
 
     reason: str = Field(default="unspecified", max_length=500)
