@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from aiflux_billing.testing import WEBHOOK_SECRET, FakeStripe, serve, stripe_event, stripe_signature
+from aiflux_billing.adapters.stripe_webhooks import event_payload, signature_header
+from aiflux_billing.testing import WEBHOOK_SECRET, FakeStripe, serve
 from aiflux_kit.auth import mint_service_token
 from aiflux_kit.testing import TestSessions
 from aiflux_runner.testing import run_stack
@@ -34,7 +35,7 @@ class Billing:
     async def webhook(self, payload: str, signature: str | None = None) -> Any:
         """POST a Stripe event to the webhook route, signed unless told otherwise."""
         return await self.client.post("/v1/billing/stripe/webhook", content=payload, headers={
-            "Stripe-Signature": signature or stripe_signature(payload),
+            "Stripe-Signature": signature or signature_header(payload, WEBHOOK_SECRET),
             "Content-Type": "application/json"})
 
     async def checkout(self, headers: dict[str, str], plan: str = "starter") -> str:
@@ -47,7 +48,7 @@ class Billing:
     async def buy(self, headers: dict[str, str], plan: str = "starter") -> dict[str, Any]:
         """Checkout, pay at Stripe, deliver the webhook; returns the paid session."""
         session = self.fake.pay(await self.checkout(headers, plan))
-        response = await self.webhook(stripe_event("checkout.session.completed", session))
+        response = await self.webhook(event_payload("checkout.session.completed", session))
         assert response.json()["outcome"] == "fulfilled", response.text
         return session
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aiflux_billing.testing import WEBHOOK_SECRET, eventually, stripe_event
+from aiflux_billing.adapters.stripe_webhooks import event_payload
+from aiflux_billing.testing import WEBHOOK_SECRET, eventually
 from aiflux_identity.testing import register_and_login
 
 
@@ -16,7 +17,7 @@ async def test_a_registered_user_buys_credits_and_erasure_unlinks_the_payment(
         user = await register_and_login(stack.client, stack.data_dir)
         session_id = await billing.checkout(user.headers)
         paid = fake_stripe.pay(session_id)
-        await billing.webhook(stripe_event("checkout.session.completed", paid))
+        await billing.webhook(event_payload("checkout.session.completed", paid))
         assert (await billing.balance({}))["credits"] == 100  # the session cookie
 
         deleted = await stack.client.request("DELETE", "/v1/account", headers=user.headers,

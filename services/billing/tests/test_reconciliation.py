@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiflux_billing.testing import stripe_event
+from aiflux_billing.adapters.stripe_webhooks import event_payload
 
 
 async def test_reconciliation_fulfils_a_paid_session_whose_webhook_was_lost(billing):
@@ -24,7 +24,7 @@ async def test_a_late_webhook_after_reconciliation_grants_nothing_more(billing):
     session = billing.fake.pay(await billing.checkout(headers))
     await billing.sweep("stripe-reconciliation")
 
-    late = await billing.webhook(stripe_event("checkout.session.completed", session))
+    late = await billing.webhook(event_payload("checkout.session.completed", session))
 
     assert late.json()["outcome"] == "already-fulfilled"
     assert (await billing.balance(headers))["credits"] == 100

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import secrets
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import stripe
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -35,23 +32,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 WEBHOOK_SECRET = "whsec_test_billing"  # noqa: S105 - a test double's secret
-
-
-def stripe_signature(payload: str, secret: str = WEBHOOK_SECRET,
-                     timestamp: int | None = None, scheme: str = "v1") -> str:
-    """A Stripe-Signature header computed with the stripe SDK's own HMAC."""
-    t = int(time.time()) if timestamp is None else timestamp
-    digest = stripe.WebhookSignature._compute_signature(f"{t}.{payload}", secret)
-    return f"t={t},{scheme}={digest}"
-
-
-def stripe_event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> str:
-    """A Stripe event JSON, shaped like the snapshot events Stripe sends."""
-    return json.dumps({
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
-        "api_version": "2025-01-27.acacia", "created": int(time.time()), "type": event_type,
-        "livemode": False, "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}})
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:

@@ -8,42 +8,32 @@ that row and the balance can never go negative.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiflux_contracts import CreditsCaptured, CreditsReleased, CreditsReserved
 from aiflux_kit.erasure import is_erased
-from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import Account, Hold, LedgerEntry
+from ..domain.errors import (
+    AccountErased,
+    HoldCaptured,
+    HoldConflict,
+    HoldVoided,
+    InsufficientCredits,
+    NotFound,
+    SpendingFrozen,
+)
+from ..domain.records import HoldView
 from ..domain.rules import EntryKind, HoldStatus, TakeBack, take_back
 
 
-@dataclass(frozen=True)
-class HoldView:
-    """A hold as the generation service sees it."""
-
-    hold_id: uuid.UUID
-    generation_id: uuid.UUID
-    user_id: uuid.UUID
-    credits: int
-    status: str
-
-    @classmethod
-    def of(cls, hold: Hold) -> HoldView:
-        """The view of an ORM hold."""
-        return cls(hold.id, hold.generation_id, hold.user_id, hold.credits, hold.status)
-
-
-async def balance(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
-    """``(available, held)`` credits of the user (0, 0 for someone who never bought)."""
-    row = (await session.execute(select(Account.available, Account.held)
-                                 .where(Account.user_id == user_id))).first()
-    return (row.available, row.held) if row else (0, 0)
+def hold_view(hold: Hold) -> HoldView:
+    """The view of an ORM hold."""
+    return HoldView(hold.id, hold.generation_id, hold.user_id, hold.credits, hold.status)
 
 
 async def grant(session: AsyncSession, user_id: uuid.UUID, credits: int, kind: EntryKind,
@@ -76,7 +66,11 @@ async def take_back_credits(session: AsyncSession, user_id: uuid.UUID, due: int,
 
 async def reserve(session: AsyncSession, user_id: uuid.UUID, generation_id: uuid.UUID,
                   credits: int, ttl: timedelta) -> tuple[HoldView, bool]:
-    """Hold ``credits`` for a generation; ``(hold, created)``. Same generation id, same hold."""
+    """Hold ``credits`` for a generation; ``(hold, created)``. Same generation id, same hold.
+
+    Refused for an erased user (the erasure guard's shared lock is held to the end)."""
+    if await is_erased(session, user_id):
+        raise AccountErased("This account has been deleted; nothing more can be stored for it.")
     inserted = await session.scalar(
         insert(Hold).values(id=uuid.uuid4(), generation_id=generation_id, user_id=user_id,
                             credits=credits, status=HoldStatus.HELD.value,
@@ -98,21 +92,18 @@ async def reserve(session: AsyncSession, user_id: uuid.UUID, generation_id: uuid
 
 def _same_request(hold: Hold, user_id: uuid.UUID, credits: int) -> HoldView:
     if hold.user_id != user_id or hold.credits != credits:
-        raise Problem(409, "hold-conflict", "Hold conflict",
-                      "This generation already holds credits with different terms.")
-    return HoldView.of(hold)
+        raise HoldConflict("This generation already holds credits with different terms.")
+    return hold_view(hold)
 
 
 async def _refuse(session: AsyncSession, user_id: uuid.UUID, credits: int) -> None:
     account = await session.get(Account, user_id)
     if account is not None and account.open_disputes > 0:
-        raise Problem(403, "spending-frozen", "Spending frozen",
-                      "A payment of this account is disputed; credits cannot be spent until "
-                      "the dispute is resolved.")
+        raise SpendingFrozen("A payment of this account is disputed; credits cannot be spent "
+                             "until the dispute is resolved.")
     available = account.available if account else 0
-    raise Problem(402, "insufficient-credits", "Not enough credits",
-                  f"This needs {credits} credits and {available} are available.",
-                  required=credits, available=available)
+    raise InsufficientCredits(f"This needs {credits} credits and {available} are available.",
+                              required=credits, available=available)
 
 
 async def _hold(session: AsyncSession, generation_id: uuid.UUID, *,
@@ -127,7 +118,7 @@ async def _hold(session: AsyncSession, generation_id: uuid.UUID, *,
             await is_erased(session, owner)
     hold = await session.scalar(query.with_for_update() if lock else query)
     if hold is None:
-        raise not_found("hold")
+        raise NotFound("No such hold.")
     return hold
 
 
@@ -135,10 +126,9 @@ async def capture(session: AsyncSession, generation_id: uuid.UUID) -> HoldView:
     """Turn a hold into a spend (idempotent); a voided hold cannot be captured."""
     hold = await _hold(session, generation_id, lock=True)
     if hold.status == HoldStatus.CAPTURED:
-        return HoldView.of(hold)
+        return hold_view(hold)
     if hold.status == HoldStatus.VOIDED:
-        raise Problem(409, "hold-voided", "Hold voided",
-                      "The credits of this generation were already released.")
+        raise HoldVoided("The credits of this generation were already released.")
     hold.status, hold.settled_at = HoldStatus.CAPTURED.value, datetime.now(UTC)
     await session.execute(update(Account).where(Account.user_id == hold.user_id).values(
         held=Account.held - hold.credits, updated_at=func.now()))
@@ -147,19 +137,18 @@ async def capture(session: AsyncSession, generation_id: uuid.UUID) -> HoldView:
                             generation_id=generation_id))
     await add_event(session, CreditsCaptured(user_id=hold.user_id, hold_id=hold.id,
                                              generation_id=generation_id, credits=hold.credits))
-    return HoldView.of(hold)
+    return hold_view(hold)
 
 
 async def void(session: AsyncSession, generation_id: uuid.UUID, reason: str) -> HoldView:
     """Release a hold's credits, at most once; a captured hold cannot be voided."""
     hold = await _hold(session, generation_id, lock=True)
     if hold.status == HoldStatus.VOIDED:
-        return HoldView.of(hold)
+        return hold_view(hold)
     if hold.status == HoldStatus.CAPTURED:
-        raise Problem(409, "hold-captured", "Hold captured",
-                      "The credits of this generation were already spent.")
+        raise HoldCaptured("The credits of this generation were already spent.")
     await release(session, hold, reason)
-    return HoldView.of(hold)
+    return hold_view(hold)
 
 
 async def release(session: AsyncSession, hold: Hold, reason: str) -> None:

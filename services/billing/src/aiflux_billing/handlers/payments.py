@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from aiflux_contracts import CreditsPurchased, CreditsRefunded, PaymentDisputed
 from aiflux_kit.db import Database
-from aiflux_kit.erasure import is_erased, refuse_if_erased
-from aiflux_kit.errors import Problem
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.checkout import CheckoutGateway, CheckoutSession, GatewayUnavailable
 from ..adapters.orm import Account, Dispute, Payment
+from ..domain.errors import AccountErased, PaymentProviderUnavailable, UnknownPlan
 from ..domain.packs import CreditPack
 from ..domain.rules import EntryKind, PaymentStatus, credits_due_back, retained_until
 from .credits import grant, take_back_credits
@@ -25,12 +25,22 @@ from .credits import grant, take_back_credits
 log = logging.getLogger(__name__)
 
 
+def pack_on_sale(packs: list[CreditPack], plan_id: str) -> CreditPack:
+    """The credit pack called ``plan_id``; refused when it is not on sale."""
+    pack = next((p for p in packs if p.id == plan_id), None)
+    if pack is None:
+        raise UnknownPlan(f"There is no credit pack {plan_id!r}; see /v1/billing/plans.")
+    return pack
+
+
 async def start_checkout(database: Database, gateway: CheckoutGateway, user_id: uuid.UUID,
                          pack: CreditPack, retention_years: int) -> CheckoutSession:
     """Record a payment and open its Checkout Session at the provider."""
     payment_id = uuid.uuid4()
     async with database.transaction() as session:
-        await refuse_if_erased(session, user_id)
+        if await is_erased(session, user_id):
+            raise AccountErased("This account has been deleted; nothing more can be stored "
+                                "for it.")
         session.add(Payment(
             id=payment_id, user_id=user_id, plan_id=pack.id, credits=pack.credits,
             amount=pack.amount, currency=pack.currency, status=PaymentStatus.CREATING.value,
@@ -40,14 +50,12 @@ async def start_checkout(database: Database, gateway: CheckoutGateway, user_id: 
     except GatewayUnavailable:
         async with database.transaction() as session:
             await session.execute(delete(Payment).where(Payment.id == payment_id))
-        raise Problem(503, "payment-provider-unavailable", "Payments unavailable",
-                      "The payment provider cannot be reached right now; please retry.",
-                      headers={"Retry-After": "30"}) from None
+        raise PaymentProviderUnavailable(
+            "The payment provider cannot be reached right now; please retry.") from None
     if not await _open(database, payment_id, user_id, checkout):
         with contextlib.suppress(GatewayUnavailable):  # Stripe expires it within a day anyway
             await gateway.expire(checkout.id)  # erased meanwhile: nothing payable may remain
-        raise Problem(410, "account-erased", "Account deleted",
-                      "This account has been deleted; nothing more can be bought for it.")
+        raise AccountErased("This account has been deleted; nothing more can be bought for it.")
     return checkout
 
 
@@ -193,3 +201,18 @@ async def _change_disputes(session: AsyncSession, user_id: uuid.UUID, delta: int
         .on_conflict_do_update(index_elements=[Account.user_id], set_={
             "open_disputes": func.greatest(Account.open_disputes + delta, 0),
             "updated_at": func.now()}))
+
+
+class SessionPaymentBook:
+    """Payments recorded in one transaction (the erasure's ``PaymentBook``)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def fulfil(self, checkout: CheckoutSession, via: str) -> str:
+        """Grant the credits of a paid session, exactly once."""
+        return await fulfil(self._session, checkout, via)
+
+    async def set_status(self, checkout: CheckoutSession, status: PaymentStatus) -> str:
+        """Record a session's new state unless it is already paid."""
+        return await set_status(self._session, checkout, status)

@@ -14,13 +14,14 @@ from typing import Any
 
 import stripe
 from aiflux_kit.constant_time import ascii_token
-from aiflux_kit.errors import Problem
+from aiflux_kit.db import Database
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.checkout import CheckoutGateway, CheckoutSession, GatewayUnavailable
 from ..adapters.orm import StripeEvent
+from ..domain.errors import InvalidPayload, InvalidSignature, StripeLookupUnavailable
 from ..domain.rules import PaymentStatus
 from . import payments
 
@@ -30,26 +31,25 @@ SessionHandler = Callable[[AsyncSession, CheckoutSession, Mapping[str, Any]], Aw
 
 
 def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -> dict[str, Any]:
-    """Check ``Stripe-Signature`` with the SDK and return the event; 400 problems otherwise."""
+    """Check ``Stripe-Signature`` with the SDK and return the event; refused otherwise."""
+    refused = InvalidSignature("The Stripe-Signature header is missing, malformed, stale or "
+                               "does not match the payload.")
+    # The SDK's own compare raises TypeError on non-ASCII text: refuse that first.
+    if ascii_token(signature) is None:
+        raise refused
     try:
-        # The SDK's own compare raises TypeError on non-ASCII text: refuse that first.
-        if ascii_token(signature) is None:
-            raise stripe.SignatureVerificationError("not an ASCII header", signature)
         stripe.Webhook.construct_event(payload, signature, secret, tolerance)
     except stripe.SignatureVerificationError:
-        raise Problem(400, "invalid-signature", "Invalid signature",
-                      "The Stripe-Signature header is missing, malformed, stale or does not "
-                      "match the payload.") from None
+        raise refused from None
     except ValueError:
-        raise Problem(400, "invalid-payload", "Invalid payload",
-                      "The webhook body is not a JSON Stripe event.") from None
+        raise InvalidPayload("The webhook body is not a JSON Stripe event.") from None
     event = json.loads(payload)
     obj = (event.get("data") or {}).get("object") if isinstance(event, dict) else None
-    if not (isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance(obj, dict)):
-        raise Problem(400, "invalid-payload", "Invalid payload",
-                      "The event lacks an id, a type or data.object.")
-    return event
+    if not (isinstance(obj, dict) and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str)):
+        raise InvalidPayload("The event lacks an id, a type or data.object.")
+    verified: dict[str, Any] = event
+    return verified
 
 
 async def _completed(session: AsyncSession, checkout: CheckoutSession, _: Any) -> str:
@@ -102,7 +102,9 @@ CHARGE_EVENTS: dict[str, SessionHandler] = {
 }
 
 
-async def _checkout_of(gateway: CheckoutGateway, event: Mapping[str, Any]) -> CheckoutSession | None:
+async def checkout_of_event(gateway: CheckoutGateway,
+                            event: Mapping[str, Any]) -> CheckoutSession | None:
+    """The checkout session an event is about (refunds and disputes: asked of Stripe)."""
     obj = event["data"]["object"]
     if event["type"] in SESSION_EVENTS:
         return CheckoutSession.from_stripe(obj) if obj.get("id") else None
@@ -113,17 +115,16 @@ async def _checkout_of(gateway: CheckoutGateway, event: Mapping[str, Any]) -> Ch
     return await gateway.find_by_payment_intent(intent)
 
 
-async def handle(database: Any, gateway: CheckoutGateway, event: Mapping[str, Any]) -> str:
+async def handle(database: Database, gateway: CheckoutGateway, event: Mapping[str, Any]) -> str:
     """Apply one verified event exactly once; returns what happened (for the response)."""
     handler = SESSION_EVENTS.get(event["type"]) or CHARGE_EVENTS.get(event["type"])
     checkout = None
     if handler is not None:
         try:
-            checkout = await _checkout_of(gateway, event)
+            checkout = await checkout_of_event(gateway, event)
         except GatewayUnavailable:
-            raise Problem(503, "payment-provider-unavailable", "Try again",
-                          "Stripe could not be asked about this event; it will be retried.",
-                          headers={"Retry-After": "30"}) from None
+            raise StripeLookupUnavailable(
+                "Stripe could not be asked about this event; it will be retried.") from None
     async with database.transaction() as session:
         first = await session.scalar(insert(StripeEvent).values(
             id=event["id"], type=event["type"][:100], outcome="processing")

@@ -1,1 +1,0 @@
-"""HTTP routes of the billing service, by audience: users, Stripe, generation, operators."""
