@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiflux_kit.constant_time import equal
-from aiflux_kit.errors import Problem
+
+from ..domain.errors import DownloadLinkExpired, InvalidDownloadLink
 
 DOWNLOAD_PATH = "/v1/files/download/"
 
@@ -62,10 +63,8 @@ class UrlSigner:
         """The grant of a valid, unexpired token; a 403/410 problem otherwise."""
         payload, _, mac = token.partition(".")
         if not payload or not equal(self._mac(payload), mac):
-            raise Problem(403, "invalid-download-link", "Invalid download link",
-                          "This download link is not valid.")
+            raise InvalidDownloadLink()
         body = json.loads(_unb64(payload))
         if int(body["e"]) < time.time():
-            raise Problem(410, "download-link-expired", "Download link expired",
-                          "This download link has expired; ask for a new one.")
+            raise DownloadLinkExpired()
         return DownloadGrant(str(body["k"]), str(body["t"]), str(body["n"]))
