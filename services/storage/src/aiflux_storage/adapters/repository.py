@@ -192,7 +192,8 @@ class SqlRecords:
 
     async def is_erased(self, user_id: uuid.UUID) -> bool:
         """True when the user is erased or being erased."""
-        return await erasure.is_erased(self.session, user_id)
+        erased: bool = await erasure.is_erased(self.session, user_id)
+        return erased
 
     async def guard_user(self, user_id: uuid.UUID, request_id: uuid.UUID) -> None:
         """Start refusing writes for the user (the kit's guard)."""
@@ -200,11 +201,13 @@ class SqlRecords:
 
     async def forget_user_messages(self, user_id: uuid.UUID) -> int:
         """Delete the published messages naming the user."""
-        return await erasure.forget_user_messages(self.session, user_id)
+        forgotten: int = await erasure.forget_user_messages(self.session, user_id)
+        return forgotten
 
     async def messaging_residue(self, user_id: uuid.UUID) -> dict[str, int]:
         """Messages and guards that still name the user."""
-        return await erasure.messaging_residue(self.session, user_id)
+        residue: dict[str, int] = await erasure.messaging_residue(self.session, user_id)
+        return residue
 
     async def publish(self, event: Event) -> None:
         """Add ``event`` to the outbox of this transaction."""
