@@ -170,8 +170,8 @@ async def test_download_links_are_signed_and_short_lived(stack, sessions):
         "download_url"]
     assert uuid.UUID(file_id)
     if stack.container("storage").settings.backend == "local":
-        _payload, mac = url.rsplit("/", 1)[1].split(".")
-        forged = url.replace(mac, mac[::-1])
+        mac = url.rsplit(".", 1)[1]  # the token's signature comes last
+        forged = url[: -len(mac)] + mac[::-1]
         assert (await stack.client.get(forged)).status_code == 403
         return
     # S3 / R2: a presigned GET, valid for minutes, for this one object only.

@@ -13,8 +13,8 @@ from aiflux_contracts import (
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
 
-from .container import StorageContainer
-from .handlers import erasure, exports
+from .bootstrap import StorageContainer
+from .handlers import erasure, export
 
 
 def subscriptions(c: StorageContainer) -> list[Subscription[Any]]:
@@ -30,7 +30,7 @@ def subscriptions(c: StorageContainer) -> list[Subscription[Any]]:
         await erasure.erase_user(c, ctx, event)
 
     async def on_export(ctx: HandlerContext, event: ExportRequested) -> None:
-        await exports.write_storage_part(c, ctx, event)
+        await export.write_storage_part(c, ctx, event)
 
     async def on_verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
         await erasure.verify_user_erased(c, ctx, event)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aiflux_kit.constant_time import ascii_int
-from aiflux_kit.errors import Problem
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -27,6 +26,18 @@ from starlette.requests import ClientDisconnect
 
 from ..domain import content
 from ..domain.content import FileType
+from ..domain.errors import (
+    BodyTooLarge,
+    FieldTooLong,
+    FileMissing,
+    FileTooLarge,
+    FileTypeMismatch,
+    MalformedMultipart,
+    MultipartRequired,
+    OneFileOnly,
+    UnsupportedFileType,
+    UploadInterrupted,
+)
 
 MAX_FIELD_BYTES = 1024
 FILE_FIELD = "file"
@@ -50,13 +61,6 @@ class _Part:
     declared: str | None = None
     is_file: bool = False
     value: bytearray = field(default_factory=bytearray)
-
-
-def unsupported(detail: str) -> Problem:
-    """The 415 for content that is not an allowed image, video or audio type."""
-    return Problem(415, "unsupported-file-type", "Unsupported file type",
-                   f"{detail} Allowed: PNG, JPEG, WebP, GIF images; MP4, MOV, WebM videos; "
-                   "WAV, MP3, OGG, FLAC audio.")
 
 
 class _Receiver:
@@ -109,8 +113,7 @@ class _Receiver:
         self.part.is_file = self.part.name == FILE_FIELD
         if self.part.is_file:
             if self.file_seen:
-                raise Problem(422, "one-file-only", "One file per upload",
-                              "Send exactly one 'file' part per request.")
+                raise OneFileOnly()
             self.file_seen, self.file_part = True, self.part
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -119,8 +122,7 @@ class _Receiver:
             return
         self.part.value += data[start:end]
         if len(self.part.value) > MAX_FIELD_BYTES:
-            raise Problem(422, "field-too-long", "Form field too long",
-                          f"The form field '{self.part.name}' is longer than allowed.")
+            raise FieldTooLong(f"The form field '{self.part.name}' is longer than allowed.")
 
     def _part_end(self) -> None:
         if not self.part.is_file:
@@ -136,20 +138,18 @@ class _Receiver:
         self.size += len(chunk)
         if self.file_type is not None and self.size > self.limit_for(self.file_type):
             limit = self.limit_for(self.file_type)
-            raise Problem(413, "file-too-large", "File too large",
-                          f"{self.file_type.kind.capitalize()} files may be at most {limit} "
-                          "bytes; the upload was stopped.", limit=limit)
+            raise FileTooLarge(f"{self.file_type.kind.capitalize()} files may be at most "
+                               f"{limit} bytes; the upload was stopped.", limit=limit)
         return chunk
 
     def _decide_type(self) -> None:
         detected = content.sniff(bytes(self.head))
         if detected is None:
-            raise unsupported("The file's content is not an allowed type.")
+            raise UnsupportedFileType("The file's content is not an allowed type.")
         assert self.file_part is not None
         reason = content.mismatch(detected, self.file_part.filename, self.file_part.declared)
         if reason:
-            raise Problem(415, "file-type-mismatch", "File type does not match its content",
-                          f"Refused: {reason}.", detected_type=detected.media_type)
+            raise FileTypeMismatch(f"Refused: {reason}.", detected_type=detected.media_type)
         self.file_type = detected
 
     def write(self, chunk: bytes) -> None:
@@ -161,16 +161,14 @@ class _Receiver:
 def _boundary(request: Request) -> bytes:
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not options.get(b"boundary"):
-        raise Problem(415, "multipart-required", "Multipart form required",
-                      "Send the file as multipart/form-data with a 'file' part.")
+        raise MultipartRequired()
     return options[b"boundary"]
 
 
 def _check_declared_length(request: Request, ceiling: int) -> None:
     length = ascii_int(request.headers.get("content-length"), max_digits=20)
     if length is not None and length > ceiling + 64 * 1024:
-        raise Problem(413, "file-too-large", "File too large",
-                      f"Uploads may be at most {ceiling} bytes.", limit=ceiling)
+        raise FileTooLarge(f"Uploads may be at most {ceiling} bytes.", limit=ceiling)
 
 
 @asynccontextmanager
@@ -202,9 +200,7 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
         async for data in request.stream():
             yield data
     except ClientDisconnect:
-        raise Problem(400, "upload-interrupted", "Upload interrupted",
-                      "The connection closed before the whole file arrived; nothing was "
-                      "stored.") from None
+        raise UploadInterrupted() from None
 
 
 def _feed(parser: MultipartParser, data: bytes | None) -> None:
@@ -214,15 +210,14 @@ def _feed(parser: MultipartParser, data: bytes | None) -> None:
         else:
             parser.write(data)
     except MultipartParseError:
-        raise Problem(400, "malformed-multipart", "Malformed upload",
-                      "The multipart body could not be parsed.") from None
+        raise MalformedMultipart() from None
 
 
 def _spooled(receiver: _Receiver, path: Path) -> SpooledUpload:
     if not receiver.file_seen or receiver.file_part is None:
-        raise Problem(422, "file-missing", "No file", "The form has no 'file' part.")
+        raise FileMissing()
     if receiver.file_type is None or receiver.size == 0:
-        raise unsupported("The file is empty.")
+        raise UnsupportedFileType("The file is empty.")
     return SpooledUpload(path, receiver.size, receiver.digest.hexdigest(), receiver.file_type,
                          receiver.file_part.filename)
 
@@ -233,8 +228,7 @@ async def limited_body(request: Request, limit: int) -> AsyncIterator[bytes]:
     async for chunk in _body(request):
         size += len(chunk)
         if size > limit:
-            raise Problem(413, "body-too-large", "Body too large",
-                          f"The body may be at most {limit} bytes.", limit=limit)
+            raise BodyTooLarge(f"The body may be at most {limit} bytes.", limit=limit)
         if chunk:
             yield chunk
 

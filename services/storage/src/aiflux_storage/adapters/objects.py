@@ -77,7 +77,7 @@ async def delete_keys(store: ObjectStore, keys: list[str]) -> int:
 
 
 class LocalDiskStore:
-    """Objects as files under ``root`` (embedded mode); downloads via HMAC-signed storage URLs."""
+    """Objects as files under ``root`` (embedded mode); downloads via signed (JWT) storage URLs."""
 
     def __init__(self, root: Path, spool: Path, url_signer: UrlSigner) -> None:
         self.root = root
@@ -176,6 +176,6 @@ class LocalDiskStore:
 
     async def signed_url(self, key: str, ttl_s: int, content_type: str,
                          filename: str) -> str:
-        """A storage download route URL carrying an HMAC-signed, expiring token."""
+        """A storage download route URL carrying a signed, expiring token (JWT)."""
         return self._signer.url(key, ttl_s, content_type, filename)
 

@@ -1,31 +1,22 @@
 """Signed, expiring download URLs for the local-disk store (S3 presigns its own).
 
-A token is ``<base64url(json payload)>.<base64url(HMAC-SHA256)>``; the payload holds the object
-key, the expiry, and the type and name to serve it with. It grants nothing else.
+A token is a standard JWT (HS256, PyJWT) with its own key and audience: the object key, the
+expiry, and the type and name to serve it with. It grants nothing else.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from aiflux_kit.constant_time import equal
-from aiflux_kit.errors import Problem
+import jwt
+from aiflux_kit.constant_time import ascii_token
+
+from ..domain.errors import DownloadLinkExpired, InvalidDownloadLink
 
 DOWNLOAD_PATH = "/v1/files/download/"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+AUDIENCE = "aiflux-storage-download"
+ALGORITHM = "HS256"
 
 
 @dataclass(frozen=True)
@@ -44,28 +35,26 @@ class UrlSigner:
         self._key = key
         self._base_url = base_url.rstrip("/")
 
-    def _mac(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
-
     def token(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """A token for ``key`` valid for ``ttl_s`` seconds."""
-        body: dict[str, Any] = {"k": key, "e": int(time.time()) + ttl_s, "t": content_type,
-                                "n": filename}
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._mac(payload)}"
+        claims = {"k": key, "t": content_type, "n": filename, "aud": AUDIENCE,
+                  "exp": int(time.time()) + ttl_s}
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """The full download URL of ``key``."""
         return f"{self._base_url}{DOWNLOAD_PATH}{self.token(key, ttl_s, content_type, filename)}"
 
     def verify(self, token: str) -> DownloadGrant:
-        """The grant of a valid, unexpired token; a 403/410 problem otherwise."""
-        payload, _, mac = token.partition(".")
-        if not payload or not equal(self._mac(payload), mac):
-            raise Problem(403, "invalid-download-link", "Invalid download link",
-                          "This download link is not valid.")
-        body = json.loads(_unb64(payload))
-        if int(body["e"]) < time.time():
-            raise Problem(410, "download-link-expired", "Download link expired",
-                          "This download link has expired; ask for a new one.")
-        return DownloadGrant(str(body["k"]), str(body["t"]), str(body["n"]))
+        """The grant of a valid, unexpired token; a refusal otherwise."""
+        ascii_only = ascii_token(token)  # a forged 'é' is "no match", never an exception
+        if ascii_only is None:
+            raise InvalidDownloadLink()
+        try:
+            claims = jwt.decode(ascii_only, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                options={"require": ["exp", "aud", "k", "t", "n"]})
+        except jwt.ExpiredSignatureError:
+            raise DownloadLinkExpired() from None
+        except jwt.PyJWTError:
+            raise InvalidDownloadLink() from None
+        return DownloadGrant(str(claims["k"]), str(claims["t"]), str(claims["n"]))

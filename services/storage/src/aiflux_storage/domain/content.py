@@ -111,7 +111,7 @@ def mismatch(detected: FileType, filename: str | None, declared: str | None) -> 
 
 def _riff_complete(f: BinaryIO, size: int) -> bool:
     f.seek(4)
-    declared = struct.unpack("<I", f.read(4))[0]
+    declared: int = struct.unpack("<I", f.read(4))[0]
     return declared + 8 <= size
 
 

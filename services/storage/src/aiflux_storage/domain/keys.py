@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from aiflux_kit.errors import Problem
+from .errors import InvalidPartName
 
 USERS_PREFIX = "users/"
 EXPORTS_PREFIX = "exports/"
@@ -47,9 +47,7 @@ def export_part_key(request_id: uuid.UUID, name: str) -> str:
     """The key of one export part; ``name`` may have folders (``files/x.png``), never ``..``."""
     segments = name.split("/")
     if len(name) > 512 or not all(_PART_SEGMENT.match(s) for s in segments):
-        raise Problem(422, "invalid-part-name", "Invalid export part name",
-                      "Part names are 1-128 letters, digits, '.', '_' or '-' per folder, "
-                      "and may not start with '.'.")
+        raise InvalidPartName()
     return f"{export_prefix(request_id)}parts/{name}"
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ..adapters import repository as repo
 from ..adapters.objects import delete_keys, delete_prefix
-from ..container import StorageContainer
+from ..bootstrap import StorageContainer
 from ..domain import keys
 
 
@@ -20,8 +19,8 @@ async def sweep_orphan_objects(c: StorageContainer) -> dict[str, int]:
     listed = await c.store.list_prefix(keys.USERS_PREFIX)
     candidates = {o.key: keys.file_id_of(o.key) for o in listed if o.last_modified < cutoff}
     ids = [i for i in candidates.values() if i is not None]
-    async with c.database.transaction() as session:
-        known = await repo.known_file_ids(session, ids)
+    async with c.records.transaction() as records:
+        known = await records.known_file_ids(ids)
     orphans = [k for k, file_id in candidates.items() if file_id not in known]
     deleted = await delete_keys(c.store, orphans)
     return {"scanned": len(listed), "deleted": deleted}
@@ -30,15 +29,16 @@ async def sweep_orphan_objects(c: StorageContainer) -> dict[str, int]:
 async def sweep_expired_archives(c: StorageContainer) -> dict[str, int]:
     """Delete export archives and parts past their 7-day expiry, objects and rows."""
     now = datetime.now(UTC)
-    async with c.database.transaction() as session:
-        expired = await repo.expired_exports(session, now)
+    async with c.records.transaction() as records:
+        expired = await records.expired_exports(now)
     deleted = 0
     for request_id in expired:
         deleted += await delete_prefix(c.store, keys.export_prefix(request_id))
-    async with c.database.transaction() as session:
-        await repo.forget_exports(session, expired)
+    async with c.records.transaction() as records:
+        await records.forget_exports(expired)
     # Objects of an export whose row was never written (a crash after the upload) age out too.
     stale = now - timedelta(days=c.settings.export_ttl_days)
-    leftovers = [o.key for o in await c.store.list_prefix(keys.EXPORTS_PREFIX) if o.last_modified < stale]
+    listed = await c.store.list_prefix(keys.EXPORTS_PREFIX)
+    leftovers = [o.key for o in listed if o.last_modified < stale]
     deleted += await delete_keys(c.store, leftovers)
     return {"exports": len(expired), "deleted": deleted}
