@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from aiflux_kit.constant_time import equal
-from aiflux_kit.errors import Problem, not_found
 
 from ..adapters.orm import generation
 from ..adapters.providers.wavespeed import verify_webhook
+from ..domain import errors
 from ..settings import GenerationSettings
 
 if TYPE_CHECKING:
@@ -50,13 +50,12 @@ async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str],
     """Verify the signature, then make the named prediction due for a status read."""
     secret = c.settings.wavespeed_webhook_secret.get_secret_value()
     if not verify_webhook(secret, headers, body):
-        raise Problem(401, "webhook-signature-invalid", "Invalid signature",
-                      "The webhook signature is missing, stale or does not match.")
+        raise errors.WebhookSignatureInvalid(
+            "The webhook signature is missing, stale or does not match.")
     try:
         prediction_id = str(json.loads(body)["id"])
     except (ValueError, KeyError, TypeError):
-        raise Problem(400, "webhook-malformed", "Malformed webhook",
-                      "The webhook body carries no prediction id.") from None
+        raise errors.WebhookMalformed("The webhook body carries no prediction id.") from None
     await _recheck(c, (generation.c.provider == "wavespeed")
                    & (generation.c.provider_job_id == prediction_id))
 
@@ -64,7 +63,7 @@ async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str],
 async def runpod_webhook(c: GenerationContainer, generation_id: uuid.UUID, token: str) -> None:
     """Check the URL's token, then make the job due for a status read."""
     if not equal(runpod_token(c.settings, generation_id), token):
-        raise not_found("webhook")
+        raise errors.WebhookNotFound("No such webhook.")
     await _recheck(c, (generation.c.provider == "runpod") & (generation.c.id == generation_id))
 
 
