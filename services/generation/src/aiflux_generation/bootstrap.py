@@ -23,6 +23,7 @@ from .adapters.providers.local import LocalProvider
 from .adapters.providers.runpod import RunPod
 from .adapters.providers.wavespeed import WaveSpeed
 from .adapters.storage_client import HttpStorage, Storage
+from .adapters.store import SqlStores, Stores
 from .consumers import subscriptions
 from .domain.catalog import Catalog
 from .handlers.cleanup import CleanupWorker, finish_erasures
@@ -45,6 +46,7 @@ class GenerationContainer:
     storage: Storage
     providers: dict[str, Provider]
     breakers: Breakers
+    stores: Stores
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def use_in_memory_peers(self) -> tuple[InMemoryBilling, InMemoryStorage]:
@@ -86,7 +88,8 @@ def build_providers(settings: GenerationSettings) -> dict[str, Provider]:
 
 def build(platform: Platform, settings: GenerationSettings | None = None, *,
           billing: Billing | None = None, storage: Storage | None = None,
-          providers: dict[str, Provider] | None = None) -> ServiceUnit:
+          providers: dict[str, Provider] | None = None,
+          stores: Stores | None = None) -> ServiceUnit:
     """The generation service, wired to real adapters (or to the fakes handed in)."""
     from .api import build_router  # the routes import this module for ``Container``
 
@@ -101,7 +104,8 @@ def build(platform: Platform, settings: GenerationSettings | None = None, *,
                                     allow_local=settings.is_local or settings.is_offline),
         billing=billing or HttpBilling(peers[0]), storage=storage or HttpStorage(peers[1]),
         providers=providers,
-        breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s))
+        breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s),
+        stores=stores or SqlStores(database))
 
     async def close_clients() -> None:
         for client in peers:

@@ -28,11 +28,11 @@ def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
         Subscription("user-deleted", (UserDeleted,),
                      partial(erasure.on_user_deleted, container)),
         Subscription("processing-restricted", (ProcessingRestricted,),
-                     restriction.on_processing_restricted),
+                     partial(restriction.on_processing_restricted, container)),
         Subscription("export-requested", (ExportRequested,),
                      partial(export.on_export_requested, container)),
         Subscription("erasure-verification", (ErasureVerificationRequested,),
-                     erasure.on_erasure_verification),
+                     partial(erasure.on_erasure_verification, container)),
         Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
         # Our own receipts: the last one of an erased user's cleanups sends the erasure receipt.
         Subscription("cleanup-receipts", (ProviderCleanupCompleted,),

@@ -15,10 +15,10 @@ from aiflux_contracts.receipts import ErasureCompleted
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.erasure import retained_by_erasure
 from aiflux_kit.outbox import add_event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import cleanups
 from ..adapters.providers.base import ProviderError
+from ..adapters.store import GenerationStore
 from ..domain.jobs import retry_delay
 from ..domain.records import ErasureRun, ProviderCleanup
 
@@ -41,7 +41,8 @@ async def on_cleanup_completed(c: GenerationContainer, ctx: HandlerContext,
     """A cleanup receipt: close the erasure waiting for it if it was the last one."""
     for run in await cleanups.open_erasures(ctx.session, waiting_for=event.cleanup_id):
         if await cleanups.all_done(ctx.session, run.cleanup_ids):
-            await complete_erasure(ctx.session, run, c.settings.outbox_keep_days)
+            await complete_erasure(c.stores.bound(ctx.session), run,
+                                   c.settings.outbox_keep_days)
 
 
 class CleanupWorker:
@@ -107,19 +108,20 @@ async def finish_erasures(c: GenerationContainer) -> int:
     async with c.database.transaction() as session:
         for run in await cleanups.open_erasures(session):
             if await cleanups.all_done(session, run.cleanup_ids):
-                await complete_erasure(session, run, c.settings.outbox_keep_days)
+                await complete_erasure(c.stores.bound(session), run,
+                                       c.settings.outbox_keep_days)
                 published += 1
     return published
 
 
-async def complete_erasure(session: AsyncSession, run: ErasureRun,
+async def complete_erasure(store: GenerationStore, run: ErasureRun,
                            outbox_keep_days: float) -> None:
     """Mark the erasure complete, forget the user id everywhere here, publish the receipt
     (which declares the erasure guard and the receipt itself, kept for the outbox retention)."""
     if run.user_id is None:
         return  # already completed: its user id was forgotten with the receipt
-    await cleanups.close_erasure(session, run)
-    await add_event(session, ErasureCompleted["generation"](
+    await store.close_erasure(run)
+    await store.add_event(ErasureCompleted["generation"](
         request_id=run.request_id, user_id=run.user_id,
         deleted={**run.deleted, "provider_cleanups": len(run.cleanup_ids)},
         retained=retained_by_erasure("generation", outbox_keep_days)))

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiflux_contracts import ExportRequested
 from aiflux_contracts.receipts import ExportPartReady
 from aiflux_kit.consumers import HandlerContext
-from aiflux_kit.erasure import is_erased
 
-from ..adapters import repository as repo
 from ..domain.records import Generation
 from .requests import file_url, view
 
@@ -28,9 +26,10 @@ async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
 
     An erased user's export was cancelled by the erasure: the event finishes without a part.
     """
-    if await is_erased(ctx.session, event.user_id):
+    store = c.stores.bound(ctx.session)
+    if await store.is_erased(event.user_id):
         return
-    jobs = await repo.user_generations(ctx.session, event.user_id)
+    jobs = await store.user_generations(event.user_id)
     document = {"service": "generation", "user_id": str(event.user_id),
                 "generations": [exported(c, job) for job in jobs]}
     key = await c.storage.put_export(event.request_id, event.user_id, EXPORT_NAME,

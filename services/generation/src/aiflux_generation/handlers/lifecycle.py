@@ -188,8 +188,8 @@ class JobWorker:
     async def _orphaned(self, row: Generation, submission: Submission) -> None:
         """The job was deleted while it was being sent: clean its provider side up."""
         async with self.c.database.transaction() as session:
-            await request_cleanup(session, with_provider_job(row, submission.job_id,
-                                                             submission.file_ids))
+            orphan = with_provider_job(row, submission.job_id, submission.file_ids)
+            await request_cleanup(self.c.stores.bound(session), orphan)
 
     # --- poll -----------------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ class JobWorker:
             await add_event(session, GenerationCompleted(
                 generation_id=row.id, user_id=row.user_id, credits=row.credits,
                 output_file_ids=[uuid.UUID(f) for f in done.output_file_ids]))
-            await request_cleanup(session, done)
+            await request_cleanup(self.c.stores.bound(session), done)
 
     async def _fail(self, row: Generation, reason: str) -> None:
         """Save the reason, void the hold (at most once in billing), announce once."""
@@ -293,7 +293,7 @@ class JobWorker:
                 return
             await add_event(session, GenerationFailed(
                 generation_id=row.id, user_id=row.user_id, reason=reason))
-            await request_cleanup(session, done)
+            await request_cleanup(self.c.stores.bound(session), done)
 
     # --- helpers --------------------------------------------------------------------------
 

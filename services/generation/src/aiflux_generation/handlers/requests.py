@@ -9,12 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiflux_contracts import GenerationDeleted, GenerationRequested, ProviderCleanupRequested
-from aiflux_kit.erasure import refuse_if_erased
-from aiflux_kit.outbox import add_event
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters import repository as repo
 from ..adapters.billing_client import PeerUnavailable
+from ..adapters.store import GenerationStore, refuse_if_erased
 from ..domain import errors
 from ..domain.catalog import CatalogModel
 from ..domain.jobs import FINAL, REASON_CANCELLED, valid_params
@@ -39,9 +36,9 @@ async def start_generation(c: GenerationContainer, user_id: uuid.UUID, model_id:
         raise errors.InvalidParams("params must be a flat map of at most 16 short values "
                                    "without NUL (U+0000) characters.")
     params, credits = _params(model, params)
-    async with c.database.transaction() as session:
-        await refuse_if_erased(session, user_id)  # early; checked again where the job is saved
-        if await repo.is_restricted(session, user_id):
+    async with c.stores.transaction() as store:
+        await refuse_if_erased(store, user_id)  # early; checked again where the job is saved
+        if await store.is_restricted(user_id):
             raise errors.ProcessingRestricted(
                 "Processing of your data is restricted at your request; new "
                 "generations are paused until the restriction is lifted.")
@@ -112,17 +109,17 @@ async def _save(c: GenerationContainer, generation_id: uuid.UUID, user_id: uuid.
                 model: CatalogModel, prompt: str, input_file_ids: list[uuid.UUID],
                 params: dict[str, Any], credits: int, repeat_of: uuid.UUID | None) -> None:
     timeout = c.settings.job_timeout_s.get(model.provider, 900.0)
-    async with c.database.transaction() as session:
+    async with c.stores.transaction() as store:
         # In the saving transaction: an erasure starting now waits for it and deletes the job.
-        await refuse_if_erased(session, user_id)
-        await repo.insert_generation(session, {
+        await refuse_if_erased(store, user_id)
+        await store.insert_generation({
             "id": generation_id, "user_id": user_id, "model": model.id,
             "modality": model.modality, "provider": model.provider,
             "provider_model": model.provider_model, "prompt": prompt, "params": params,
             "input_file_ids": [str(f) for f in input_file_ids], "credits": credits,
             "status": "queued", "repeat_of": repeat_of,
             "deadline_at": datetime.now(UTC) + timedelta(seconds=timeout)})
-        await add_event(session, GenerationRequested(
+        await store.add_event(GenerationRequested(
             generation_id=generation_id, user_id=user_id, model=model.id,
             credits=credits, input_file_ids=input_file_ids))
 
@@ -136,9 +133,9 @@ async def _void_quietly(c: GenerationContainer, generation_id: uuid.UUID, reason
 async def repeat_generation(c: GenerationContainer, user_id: uuid.UUID,
                             generation_id: uuid.UUID) -> uuid.UUID:
     """A new job with the same model, prompt, inputs and parameters."""
-    async with c.database.transaction() as session:
-        await refuse_if_erased(session, user_id)
-        original = await repo.get_generation(session, generation_id, user_id=user_id)
+    async with c.stores.transaction() as store:
+        await refuse_if_erased(store, user_id)
+        original = await store.get_generation(generation_id, user_id=user_id)
     if original is None:
         raise errors.GenerationNotFound(NO_SUCH_GENERATION)
     return await start_generation(
@@ -150,9 +147,9 @@ async def repeat_generation(c: GenerationContainer, user_id: uuid.UUID,
 async def delete_generation(c: GenerationContainer, user_id: uuid.UUID,
                             generation_id: uuid.UUID) -> None:
     """Delete the job, its inputs and outputs (storage), and its provider-side data."""
-    async with c.database.transaction() as session:
-        await refuse_if_erased(session, user_id)  # the erasure deletes it (and its files)
-        row = await repo.get_generation(session, generation_id, user_id=user_id, lock=True)
+    async with c.stores.transaction() as store:
+        await refuse_if_erased(store, user_id)  # the erasure deletes it (and its files)
+        row = await store.get_generation(generation_id, user_id=user_id, lock=True)
         if row is None:
             raise errors.GenerationNotFound(NO_SUCH_GENERATION)
         if row.status not in FINAL:
@@ -162,22 +159,21 @@ async def delete_generation(c: GenerationContainer, user_id: uuid.UUID,
                 raise errors.BillingUnavailable(
                     "The running job could not be cancelled right now; nothing was "
                     "deleted. Please retry.") from None
-        shared = await repo.inputs_used_elsewhere(session, user_id, row.id,
-                                                  list(row.input_file_ids))
-        await repo.delete_generation(session, row.id)
-        await add_event(session, GenerationDeleted(
+        shared = await store.inputs_used_elsewhere(user_id, row.id, list(row.input_file_ids))
+        await store.delete_generation(row.id)
+        await store.add_event(GenerationDeleted(
             generation_id=row.id, user_id=user_id,
             input_file_ids=[uuid.UUID(f) for f in row.input_file_ids if f not in shared],
             output_file_ids=[uuid.UUID(f) for f in row.output_file_ids]))
-        await request_cleanup(session, row)
+        await request_cleanup(store, row)
 
 
-async def request_cleanup(session: AsyncSession, row: Generation) -> uuid.UUID | None:
+async def request_cleanup(store: GenerationStore, row: Generation) -> uuid.UUID | None:
     """Publish ``ProviderCleanupRequested`` when the provider may hold data of ``row``."""
     if row.provider == "local" or not (row.provider_job_id or row.provider_file_ids):
         return None
     cleanup_id = uuid.uuid4()
-    await add_event(session, ProviderCleanupRequested(
+    await store.add_event(ProviderCleanupRequested(
         cleanup_id=cleanup_id, provider=row.provider, provider_job_id=row.provider_job_id,
         provider_file_ids=list(row.provider_file_ids), generation_id=row.id,
         user_id=row.user_id))
@@ -187,16 +183,16 @@ async def request_cleanup(session: AsyncSession, row: Generation) -> uuid.UUID |
 async def list_generations(c: GenerationContainer, user_id: uuid.UUID, limit: int,
                            cursor: uuid.UUID | None) -> list[GenerationOut]:
     """The user's generations, newest first, after ``cursor``."""
-    async with c.database.transaction() as session:
-        jobs = await repo.list_generations(session, user_id, limit, cursor)
+    async with c.stores.transaction() as store:
+        jobs = await store.list_generations(user_id, limit, cursor)
     return [view(c, job) for job in jobs]
 
 
 async def get_generation(c: GenerationContainer, user_id: uuid.UUID,
                          generation_id: uuid.UUID) -> GenerationOut:
     """One of the user's generations."""
-    async with c.database.transaction() as session:
-        job = await repo.get_generation(session, generation_id, user_id=user_id)
+    async with c.stores.transaction() as store:
+        job = await store.get_generation(generation_id, user_id=user_id)
     if job is None:
         raise errors.GenerationNotFound(NO_SUCH_GENERATION)
     return view(c, job)
