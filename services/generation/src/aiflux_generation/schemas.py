@@ -168,3 +168,4 @@ class ProviderBreakerPage(BaseModel):
     """``GET /v1/ops/generation/providers``."""
 
     items: list[ProviderBreakerOut]
+    next_cursor: str | None = None

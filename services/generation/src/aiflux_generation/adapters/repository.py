@@ -161,3 +161,19 @@ async def set_restriction(session: AsyncSession, user_id: uuid.UUID, restricted:
     else:
         await session.execute(sa.delete(processing_restriction)
                               .where(processing_restriction.c.user_id == user_id))
+
+
+async def make_running_job_due(session: AsyncSession, provider: str, backoff: timedelta, *,
+                               provider_job_id: str | None = None,
+                               generation_id: uuid.UUID | None = None) -> None:
+    """Make the running job (by provider job id or by id) due now, unless it is leased:
+    a job waiting out a poll backoff is due within ``backoff``, one further out is being
+    worked on."""
+    query = sa.update(generation).where(
+        generation.c.provider == provider, generation.c.status == "running",
+        generation.c.next_check_at < sa.func.now() + backoff)
+    if provider_job_id is not None:
+        query = query.where(generation.c.provider_job_id == provider_job_id)
+    if generation_id is not None:
+        query = query.where(generation.c.id == generation_id)
+    await session.execute(query.values(next_check_at=sa.func.now()))

@@ -118,13 +118,15 @@ class SqlStore:
         await erasure.guard_user(self.session, user_id, request_id)
 
     async def is_erased(self, user_id: uuid.UUID) -> bool:
-        return await erasure.is_erased(self.session, user_id)
+        erased: bool = await erasure.is_erased(self.session, user_id)
+        return erased
 
     async def forget_user_messages(self, user_id: uuid.UUID) -> None:
         await erasure.forget_user_messages(self.session, user_id)
 
     async def messaging_residue(self, user_id: uuid.UUID) -> dict[str, int]:
-        return await erasure.messaging_residue(self.session, user_id)
+        residue: dict[str, int] = await erasure.messaging_residue(self.session, user_id)
+        return residue
 
     async def insert_generation(self, values: dict[str, Any]) -> None:
         await repo.insert_generation(self.session, values)

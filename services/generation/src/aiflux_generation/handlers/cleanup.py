@@ -8,10 +8,10 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from aiflux_contracts import ProviderCleanupCompleted, ProviderCleanupRequested
-from aiflux_contracts.receipts import ErasureCompleted
+from aiflux_contracts.receipts import ErasureCompleted, ErasureCompletedBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.erasure import retained_by_erasure
 from aiflux_kit.outbox import add_event
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
 
 log = logging.getLogger(__name__)
+# The per-service receipt classes are built at run time; this one has the base's fields.
+GenerationErasureCompleted = cast(type[ErasureCompletedBase], ErasureCompleted["generation"])
 
 
 async def on_cleanup_requested(ctx: HandlerContext, event: ProviderCleanupRequested) -> None:
@@ -121,7 +123,7 @@ async def complete_erasure(store: GenerationStore, run: ErasureRun,
     if run.user_id is None:
         return  # already completed: its user id was forgotten with the receipt
     await store.close_erasure(run)
-    await store.add_event(ErasureCompleted["generation"](
+    await store.add_event(GenerationErasureCompleted(
         request_id=run.request_id, user_id=run.user_id,
         deleted={**run.deleted, "provider_cleanups": len(run.cleanup_ids)},
         retained=retained_by_erasure("generation", outbox_keep_days)))

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from aiflux_contracts import ErasureVerificationRequested, UserDeleted
-from aiflux_contracts.receipts import ErasureVerified
+from aiflux_contracts.receipts import ErasureVerified, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 
 from ..domain.jobs import FINAL, REASON_ACCOUNT_DELETED
@@ -15,6 +15,9 @@ from .requests import request_cleanup
 
 if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
+
+# The per-service receipt classes are built at run time; this one has the base's fields.
+GenerationErasureVerified = cast(type[ErasureVerifiedBase], ErasureVerified["generation"])
 
 
 async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
@@ -52,5 +55,5 @@ async def on_erasure_verification(c: GenerationContainer, ctx: HandlerContext,
         "provider_cleanups_pending": len(await store.open_cleanup_ids(event.user_id)),
         **await store.messaging_residue(event.user_id),
     }
-    await ctx.publish(ErasureVerified["generation"](
+    await ctx.publish(GenerationErasureVerified(
         request_id=event.request_id, user_id=event.user_id, remaining=remaining))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiflux_contracts import ExportRequested
-from aiflux_contracts.receipts import ExportPartReady
+from aiflux_contracts.receipts import ExportPartReady, ExportPartReadyBase
 from aiflux_kit.consumers import HandlerContext
 
 from ..domain.records import Generation
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
 
 EXPORT_NAME = "generation.json"
+# The per-service receipt classes are built at run time; this one has the base's fields.
+GenerationExportPartReady = cast(type[ExportPartReadyBase], ExportPartReady["generation"])
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +39,7 @@ async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
     if key is None:
         log.info("export cancelled by an erasure", extra={"request_id": str(event.request_id)})
         return
-    await ctx.publish(ExportPartReady["generation"](
+    await ctx.publish(GenerationExportPartReady(
         request_id=event.request_id, user_id=event.user_id,
         prefix=key.rsplit("/", 1)[0] + "/", objects=[EXPORT_NAME]))
 
