@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +110,8 @@ async def test_deleting_a_running_job_voids_its_hold_and_asks_for_cleanup(fakes:
     fakes.billing.balances[user_id] = 100
     generation_id = await _start(fakes, user_id)
     job = fakes.store.jobs[generation_id]
-    fakes.store.jobs[generation_id] = type(job)(**{**job.__dict__, "status": "running",
-                                                   "provider_job_id": "pred-1",
-                                                   "provider": "wavespeed"})
+    fakes.store.jobs[generation_id] = replace(job, status="running", provider="wavespeed",
+                                              provider_job_id="pred-1")
     await requests.delete_generation(fakes.c, user_id, generation_id)
     assert generation_id not in fakes.store.jobs
     assert fakes.billing.voids == {generation_id: 1}
@@ -131,9 +130,8 @@ async def test_erasure_deletes_everything_and_waits_for_provider_cleanups(fakes:
     running = await _start(fakes, user_id, prompt="my secret prompt")
     kept = await _start(fakes, other)
     job = fakes.store.jobs[running]
-    fakes.store.jobs[running] = type(job)(**{**job.__dict__, "status": "running",
-                                             "provider": "wavespeed",
-                                             "provider_job_id": "pred-9"})
+    fakes.store.jobs[running] = replace(job, status="running", provider="wavespeed",
+                                        provider_job_id="pred-9")
     fakes.store.restricted.add(user_id)
     fakes.store.outbox.clear()
     ctx = FakeContext(fakes.store)
