@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import httpx
-import sqlalchemy as sa
 from aiflux_kit.db import Database
 from aiflux_kit.http import peer_client, processor_client, result_download_client
 from aiflux_kit.service import Platform, ServiceUnit, Sweep
+from fastapi import Depends, Request
 
+from .adapters import repository as repo
 from .adapters.billing_client import Billing, HttpBilling
 from .adapters.fakes import InMemoryBilling, InMemoryStorage
-from .adapters.orm import generation
 from .adapters.providers.atlascloud import AtlasCloud
 from .adapters.providers.base import Breakers, Provider
 from .adapters.providers.gemini import Gemini
@@ -22,7 +23,7 @@ from .adapters.providers.local import LocalProvider
 from .adapters.providers.runpod import RunPod
 from .adapters.providers.wavespeed import WaveSpeed
 from .adapters.storage_client import HttpStorage, Storage
-from .api import build_router
+from .adapters.store import SqlStores, Stores
 from .consumers import subscriptions
 from .domain.catalog import Catalog
 from .handlers.cleanup import CleanupWorker, finish_erasures
@@ -45,6 +46,7 @@ class GenerationContainer:
     storage: Storage
     providers: dict[str, Provider]
     breakers: Breakers
+    stores: Stores
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def use_in_memory_peers(self) -> tuple[InMemoryBilling, InMemoryStorage]:
@@ -52,6 +54,15 @@ class GenerationContainer:
         billing, storage = InMemoryBilling(), InMemoryStorage()
         self.billing, self.storage = billing, storage
         return billing, storage
+
+
+def container(request: Request) -> GenerationContainer:
+    """The generation container (same in the one-service and the embedded app)."""
+    found: GenerationContainer = request.app.state.services["generation"]
+    return found
+
+
+Container = Annotated[GenerationContainer, Depends(container)]
 
 
 def build_providers(settings: GenerationSettings) -> dict[str, Provider]:
@@ -75,20 +86,26 @@ def build_providers(settings: GenerationSettings) -> dict[str, Provider]:
     }
 
 
-def build(platform: Platform, settings: GenerationSettings | None = None) -> ServiceUnit:
-    """The generation service, wired to real adapters."""
+def build(platform: Platform, settings: GenerationSettings | None = None, *,
+          billing: Billing | None = None, storage: Storage | None = None,
+          providers: dict[str, Provider] | None = None,
+          stores: Stores | None = None) -> ServiceUnit:
+    """The generation service, wired to real adapters (or to the fakes handed in)."""
+    from .api import build_router  # the routes import this module for ``Container``
+
     settings = settings or GenerationSettings()
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     peers = [peer_client("generation", "billing", settings),
              peer_client("generation", "storage", settings)]
-    providers = build_providers(settings)
+    providers = providers if providers is not None else build_providers(settings)
     container = GenerationContainer(
         settings, database, platform,
         catalog=Catalog.from_config(settings.catalog, offline=settings.is_offline,
                                     allow_local=settings.is_local or settings.is_offline),
-        billing=HttpBilling(peers[0]), storage=HttpStorage(peers[1]),
+        billing=billing or HttpBilling(peers[0]), storage=storage or HttpStorage(peers[1]),
         providers=providers,
-        breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s))
+        breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s),
+        stores=stores or SqlStores(database))
 
     async def close_clients() -> None:
         for client in peers:
@@ -103,7 +120,7 @@ def build(platform: Platform, settings: GenerationSettings | None = None) -> Ser
         settings=settings,
         database=database,
         migrations=MIGRATIONS,
-        router=build_router(),
+        router=build_router(settings),
         container=container,
         subscriptions=subscriptions(container),
         sweeps=[Sweep("stuck-jobs", settings.stuck_sweep_interval_s,
@@ -118,13 +135,7 @@ async def sweep_stuck_jobs(c: GenerationContainer) -> dict[str, int]:
     """Jobs past their deadline whose lease keeps them from the worker are made due now (the
     worker then fails them and voids their holds); erasures whose cleanups finished close."""
     async with c.database.transaction() as session:
-        result = await session.execute(
-            sa.update(generation)
-            .where(generation.c.status.in_(("queued", "running")),
-                   generation.c.deadline_at < sa.func.now(),
-                   generation.c.next_check_at > sa.func.now())
-            .values(next_check_at=sa.func.now()).returning(generation.c.id))
-        overdue = len(result.all())
+        overdue = await repo.overdue_jobs_due_now(session)
     if overdue:
         c.wake.set()
     closed = await finish_erasures(c)

@@ -15,7 +15,7 @@ from aiflux_contracts import (
 )
 from aiflux_kit.consumers import Subscription
 
-from .handlers import privacy
+from .handlers import erasure, export, restriction
 from .handlers.cleanup import on_cleanup_completed, on_cleanup_requested
 
 if TYPE_CHECKING:
@@ -26,13 +26,13 @@ def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
     """What the generation service consumes."""
     return [
         Subscription("user-deleted", (UserDeleted,),
-                     partial(privacy.on_user_deleted, container)),
+                     partial(erasure.on_user_deleted, container)),
         Subscription("processing-restricted", (ProcessingRestricted,),
-                     privacy.on_processing_restricted),
+                     partial(restriction.on_processing_restricted, container)),
         Subscription("export-requested", (ExportRequested,),
-                     partial(privacy.on_export_requested, container)),
+                     partial(export.on_export_requested, container)),
         Subscription("erasure-verification", (ErasureVerificationRequested,),
-                     privacy.on_erasure_verification),
+                     partial(erasure.on_erasure_verification, container)),
         Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
         # Our own receipts: the last one of an erased user's cleanups sends the erasure receipt.
         Subscription("cleanup-receipts", (ProviderCleanupCompleted,),

@@ -6,8 +6,18 @@ import uuid
 from typing import Protocol
 
 import httpx
-from aiflux_kit.errors import Problem
+from aiflux_kit.domain_errors import DomainError
 from aiflux_kit.http import retrying
+
+from ..domain import errors
+
+# Billing's refusals of a hold, answered to the user as they are.
+REFUSALS: dict[int, type[DomainError]] = {402: errors.InsufficientCredits,
+                                          403: errors.SpendingFrozen,
+                                          410: errors.AccountErased}
+
+
+NOT_RESERVED = "Credits could not be reserved right now; please retry."
 
 
 class PeerUnavailable(Exception):
@@ -18,7 +28,7 @@ class Billing(Protocol):
     """What generation needs from billing."""
 
     async def reserve(self, user_id: uuid.UUID, generation_id: uuid.UUID, credits: int) -> None:
-        """Hold ``credits``; raises a :class:`Problem` the user can read when refused."""
+        """Hold ``credits``; raises a domain error the user can read when refused."""
 
     async def capture(self, generation_id: uuid.UUID) -> None:
         """Spend the held credits (idempotent)."""
@@ -41,16 +51,13 @@ class HttpBilling:
                                             "generation_id": str(generation_id),
                                             "credits": credits}))
         except (httpx.HTTPError, PeerUnavailable):
-            raise Problem(503, "billing-unavailable", "Service unavailable",
-                          "Credits could not be reserved right now; please retry.") from None
-        if response.status_code in (402, 403, 410):
+            raise errors.BillingUnavailable(NOT_RESERVED) from None
+        refusal = REFUSALS.get(response.status_code)
+        if refusal is not None:
             body = _json(response)
-            slug = str(body.get("type", "")).rsplit(":", 1)[-1] or "credits-refused"
-            raise Problem(response.status_code, slug, str(body.get("title", "Refused")),
-                          str(body.get("detail", "Credits could not be reserved.")))
+            raise refusal(str(body.get("detail", "Credits could not be reserved.")))
         if not response.is_success:
-            raise Problem(503, "billing-unavailable", "Service unavailable",
-                          "Credits could not be reserved right now; please retry.")
+            raise errors.BillingUnavailable(NOT_RESERVED)
 
     async def capture(self, generation_id: uuid.UUID) -> None:
         """``POST /internal/billing/holds/{generation_id}/capture``."""

@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from aiflux_kit.errors import Problem
-
+from ..domain.errors import InsufficientCredits
 from .billing_client import PeerUnavailable
 from .storage_client import FileInfo, OutputRefused, kind_of
 
@@ -43,8 +42,7 @@ class InMemoryBilling:
         if generation_id in self.holds:
             return
         if self.available(user_id) < credits:
-            raise Problem(402, "insufficient-credits", "Not enough credits",
-                          "Buy a credit pack to run this model.")
+            raise InsufficientCredits("Buy a credit pack to run this model.")
         self.holds[generation_id] = Hold(user_id, credits)
 
     async def capture(self, generation_id: uuid.UUID) -> None:

@@ -26,7 +26,8 @@ def encode_webm(frames: Sequence[Image.Image], fps: int = DEFAULT_FPS) -> bytes:
         stream = container.add_stream("libvpx", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for image in frames:
-            frame = av.VideoFrame.from_image(image.convert("RGB").crop((0, 0, width, height)))
+            rgb = image.convert("RGB").crop((0, 0, width, height))
+            frame = av.VideoFrame.from_image(rgb)  # type: ignore[no-untyped-call]  # untyped in PyAV
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))  # flush the encoder
     return out.getvalue()

@@ -31,7 +31,7 @@ def poll_delay(poll_count: int, initial_s: float, max_s: float) -> float:
 
 def retry_delay(attempts: int, initial_s: float, max_s: float) -> float:
     """Growing, jittered delay before the next cleanup attempt (outages can last hours)."""
-    base = min(max_s, initial_s * 2 ** min(attempts, 30))
+    base = min(max_s, initial_s * 2.0 ** min(attempts, 30))
     return base * random.uniform(0.8, 1.2)
 
 

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from aiflux_contracts import GenerationCompleted, GenerationDeleted, GenerationFailed
@@ -27,6 +26,7 @@ from ..adapters.providers.base import (
     JobSpec,
     JobStatus,
     NotSent,
+    Output,
     ProviderBusy,
     ProviderError,
     ProviderInput,
@@ -47,7 +47,8 @@ from ..domain.jobs import (
     poll_delay,
     sniff_content_type,
 )
-from .requests import request_cleanup
+from ..domain.records import Generation
+from .requests import request_cleanup, with_provider_job
 from .webhooks import webhook_url
 
 if TYPE_CHECKING:
@@ -87,14 +88,14 @@ class JobWorker:
         await asyncio.gather(*(self._advance_safely(row) for row in rows))
         return len(rows)
 
-    async def _advance_safely(self, row: Any) -> None:
+    async def _advance_safely(self, row: Generation) -> None:
         try:
             await self.advance(row)
         except Exception:
             log.exception("job step failed", extra={"generation_id": str(row.id)})
             await self._later(row.id, self.c.settings.poll_initial_s)
 
-    async def advance(self, row: Any) -> None:
+    async def advance(self, row: Generation) -> None:
         """Take the next step of one job."""
         if row.failure_reason:
             await self._fail(row, row.failure_reason)
@@ -109,7 +110,7 @@ class JobWorker:
 
     # --- submit ---------------------------------------------------------------------------
 
-    async def _submit(self, row: Any) -> None:
+    async def _submit(self, row: Generation) -> None:
         if row.submit_started_at is not None:
             # A submit began and its outcome was never saved: the provider may hold a job we
             # cannot see, and resending could run (and bill) it twice.
@@ -138,7 +139,7 @@ class JobWorker:
             return
         await self._submitted(row, submission)
 
-    async def _spec(self, row: Any) -> JobSpec:
+    async def _spec(self, row: Generation) -> JobSpec:
         inputs = []
         for file_id in row.input_file_ids:
             info = await self.c.storage.file_info(uuid.UUID(file_id))
@@ -166,7 +167,7 @@ class JobWorker:
                 return result
         raise AssertionError("unreachable")
 
-    async def _submit_failed(self, row: Any, exc: ProviderError) -> None:
+    async def _submit_failed(self, row: Generation, exc: ProviderError) -> None:
         reason = failure_text(str(exc)) if isinstance(exc, ProviderRejected) else \
             REASON_UNAVAILABLE
         saved = await self._update(row.id, provider_file_ids=list(exc.file_ids),
@@ -174,7 +175,7 @@ class JobWorker:
         if saved is not None:
             await self._fail(saved, reason)
 
-    async def _submitted(self, row: Any, submission: Submission) -> None:
+    async def _submitted(self, row: Generation, submission: Submission) -> None:
         saved = await self._update(
             row.id, status="running", provider_job_id=submission.job_id,
             provider_file_ids=list(submission.file_ids), poll_count=0,
@@ -184,16 +185,15 @@ class JobWorker:
         elif submission.status is not None:
             await self._handle_status(saved, submission.status)
 
-    async def _orphaned(self, row: Any, submission: Submission) -> None:
+    async def _orphaned(self, row: Generation, submission: Submission) -> None:
         """The job was deleted while it was being sent: clean its provider side up."""
         async with self.c.database.transaction() as session:
-            orphan = SimpleNamespace(**{**row._asdict(), "provider_job_id": submission.job_id,
-                                        "provider_file_ids": list(submission.file_ids)})
-            await request_cleanup(session, orphan)
+            orphan = with_provider_job(row, submission.job_id, submission.file_ids)
+            await request_cleanup(self.c.stores.bound(session), orphan)
 
     # --- poll -----------------------------------------------------------------------------
 
-    async def _poll(self, row: Any) -> None:
+    async def _poll(self, row: Generation) -> None:
         adapter = self.c.providers[row.provider]
         try:
             status: JobStatus = await self.c.breakers.call(row.provider, adapter.status,
@@ -207,7 +207,7 @@ class JobWorker:
             return
         await self._handle_status(row, status)
 
-    async def _handle_status(self, row: Any, status: JobStatus) -> None:
+    async def _handle_status(self, row: Generation, status: JobStatus) -> None:
         if status.state == "running":
             await self._update(row.id, poll_count=row.poll_count + 1,
                                next_check_at=_after(self._delay(row)))
@@ -226,7 +226,7 @@ class JobWorker:
             if stored is not None:
                 await self._complete(stored)
 
-    async def _keep_text(self, row: Any, status: JobStatus) -> None:
+    async def _keep_text(self, row: Generation, status: JobStatus) -> None:
         """Text results live on the row (storage keeps media files only)."""
         adapter = self.c.providers[row.provider]
         parts = [await adapter.download(output) for output in self._priced(row, status)]
@@ -235,7 +235,7 @@ class JobWorker:
         if saved is not None:
             await self._complete(saved)
 
-    async def _store_outputs(self, row: Any, status: JobStatus) -> Any:
+    async def _store_outputs(self, row: Generation, status: JobStatus) -> Generation | None:
         """Copy the priced outputs into storage (provider URLs expire); skip ones already
         copied. Extra results a provider made anyway are not kept (nor paid for)."""
         adapter = self.c.providers[row.provider]
@@ -254,20 +254,20 @@ class JobWorker:
                 return None
         return await self._update(row.id, outputs_stored=True)
 
-    async def _outputs_orphaned(self, row: Any, file_ids: list[str]) -> None:
+    async def _outputs_orphaned(self, row: Generation, file_ids: list[str]) -> None:
         async with self.c.database.transaction() as session:
             await add_event(session, GenerationDeleted(
                 generation_id=row.id, user_id=row.user_id, input_file_ids=[],
                 output_file_ids=[uuid.UUID(f) for f in file_ids]))
 
-    def _priced(self, row: Any, status: JobStatus) -> tuple[Any, ...]:
+    def _priced(self, row: Generation, status: JobStatus) -> tuple[Output, ...]:
         """The outputs the job's price covers (one unless the catalog prices more)."""
         model = self.c.catalog.get(row.model)
         return status.outputs[:model.outputs if model is not None else 1]
 
     # --- settle ---------------------------------------------------------------------------
 
-    async def _complete(self, row: Any) -> None:
+    async def _complete(self, row: Generation) -> None:
         """Capture the credits, then mark completed and announce it, once."""
         await self.c.billing.capture(row.id)
         async with self.c.database.transaction() as session:
@@ -279,9 +279,9 @@ class JobWorker:
             await add_event(session, GenerationCompleted(
                 generation_id=row.id, user_id=row.user_id, credits=row.credits,
                 output_file_ids=[uuid.UUID(f) for f in done.output_file_ids]))
-            await request_cleanup(session, done)
+            await request_cleanup(self.c.stores.bound(session), done)
 
-    async def _fail(self, row: Any, reason: str) -> None:
+    async def _fail(self, row: Generation, reason: str) -> None:
         """Save the reason, void the hold (at most once in billing), announce once."""
         if row.failure_reason != reason:
             await self._update(row.id, failure_reason=reason)
@@ -293,15 +293,15 @@ class JobWorker:
                 return
             await add_event(session, GenerationFailed(
                 generation_id=row.id, user_id=row.user_id, reason=reason))
-            await request_cleanup(session, done)
+            await request_cleanup(self.c.stores.bound(session), done)
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _delay(self, row: Any) -> float:
+    def _delay(self, row: Generation) -> float:
         s = self.c.settings
         return poll_delay(row.poll_count, s.poll_initial_s, s.poll_max_s)
 
-    async def _update(self, generation_id: uuid.UUID, **values: Any) -> Any:
+    async def _update(self, generation_id: uuid.UUID, **values: Any) -> Generation | None:
         async with self.c.database.transaction() as session:
             return await repo.update_generation(session, generation_id, only_active=True,
                                                 **values)

@@ -13,12 +13,11 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from aiflux_kit.constant_time import equal
-from aiflux_kit.errors import Problem, not_found
 
-from ..adapters.orm import generation
+from ..adapters import repository as repo
 from ..adapters.providers.wavespeed import verify_webhook
+from ..domain import errors
 from ..settings import GenerationSettings
 
 if TYPE_CHECKING:
@@ -50,32 +49,30 @@ async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str],
     """Verify the signature, then make the named prediction due for a status read."""
     secret = c.settings.wavespeed_webhook_secret.get_secret_value()
     if not verify_webhook(secret, headers, body):
-        raise Problem(401, "webhook-signature-invalid", "Invalid signature",
-                      "The webhook signature is missing, stale or does not match.")
+        raise errors.WebhookSignatureInvalid(
+            "The webhook signature is missing, stale or does not match.")
     try:
         prediction_id = str(json.loads(body)["id"])
     except (ValueError, KeyError, TypeError):
-        raise Problem(400, "webhook-malformed", "Malformed webhook",
-                      "The webhook body carries no prediction id.") from None
-    await _recheck(c, (generation.c.provider == "wavespeed")
-                   & (generation.c.provider_job_id == prediction_id))
+        raise errors.WebhookMalformed("The webhook body carries no prediction id.") from None
+    await _recheck(c, "wavespeed", provider_job_id=prediction_id)
 
 
 async def runpod_webhook(c: GenerationContainer, generation_id: uuid.UUID, token: str) -> None:
     """Check the URL's token, then make the job due for a status read."""
     if not equal(runpod_token(c.settings, generation_id), token):
-        raise not_found("webhook")
-    await _recheck(c, (generation.c.provider == "runpod") & (generation.c.id == generation_id))
+        raise errors.WebhookNotFound("No such webhook.")
+    await _recheck(c, "runpod", generation_id=generation_id)
 
 
-async def _recheck(c: GenerationContainer, which: sa.ColumnElement[bool]) -> None:
+async def _recheck(c: GenerationContainer, provider: str, *,
+                   provider_job_id: str | None = None,
+                   generation_id: uuid.UUID | None = None) -> None:
     # A job waiting out a poll backoff is due within poll_max_s; one further out is leased to
     # a worker right now and must not be handed to a second one.
-    backoff_horizon = timedelta(seconds=c.settings.poll_max_s * 1.25)
+    backoff = timedelta(seconds=c.settings.poll_max_s * 1.25)
     async with c.database.transaction() as session:
-        await session.execute(sa.update(generation)
-                              .where(which, generation.c.status == "running",
-                                     generation.c.next_check_at
-                                     < sa.func.now() + backoff_horizon)
-                              .values(next_check_at=sa.func.now()))
+        await repo.make_running_job_due(session, provider, backoff,
+                                        provider_job_id=provider_job_id,
+                                        generation_id=generation_id)
     c.wake.set()

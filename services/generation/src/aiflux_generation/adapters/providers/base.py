@@ -13,13 +13,15 @@ worker may do next:
 from __future__ import annotations
 
 import base64
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import httpx
-from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerState
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import Context, OpenedState
 
 
 @dataclass(frozen=True)
@@ -148,39 +150,35 @@ def data_uri(content_type: str, data: bytes) -> str:
 
 
 class Breakers:
-    """One circuit breaker per provider: open after repeated availability failures."""
+    """One circuit breaker per provider (purgatory, in memory: per process): open after
+    ``fail_max`` availability failures in a row, for ``reset_s``; then one trial call."""
 
     def __init__(self, fail_max: int, reset_s: float) -> None:
-        self._fail_max, self._reset = fail_max, timedelta(seconds=reset_s)
-        self._breakers: dict[str, CircuitBreaker] = {}
-
-    def of(self, provider: str) -> CircuitBreaker:
-        """The breaker of ``provider`` (only availability failures trip it)."""
-        if provider not in self._breakers:
-            self._breakers[provider] = CircuitBreaker(
-                fail_max=self._fail_max, timeout_duration=self._reset, name=provider,
-                exclude=[ProviderRejected, ProviderBusy])
-        return self._breakers[provider]
+        # Only availability failures trip a breaker; a refusal or a 429 counts as an answer.
+        self._factory = AsyncCircuitBreakerFactory(
+            default_threshold=fail_max, default_ttl=reset_s,
+            exclude=[ProviderRejected, ProviderBusy])
+        self._contexts: dict[str, Context] = {}
 
     def is_open(self, provider: str) -> bool:
         """True while ``provider`` is considered down and calls are refused."""
-        breaker = self.of(provider)
-        if breaker.current_state != CircuitBreakerState.OPEN:
+        context = self._contexts.get(provider)
+        if context is None or context.state != "opened" or context.opened_at is None:
             return False
-        opens_at = breaker.opens_at
-        return opens_at is not None and datetime.now(UTC).replace(tzinfo=None) < opens_at
+        return time.time() < context.opened_at + context.ttl
 
     def states(self) -> dict[str, str]:
-        """Each known provider's breaker state, for ops."""
-        return {name: ("open" if self.is_open(name) else str(b.current_state.name).lower())
-                for name, b in self._breakers.items()}
+        """Each known provider's breaker state (``closed``, ``open``, ``half_open``), for ops."""
+        return {name: "open" if self.is_open(name)
+                else "closed" if context.state == "closed" else "half_open"
+                for name, context in self._contexts.items()}
 
-    async def call(self, provider: str, func: Any, *args: Any) -> Any:
+    async def call(self, provider: str, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run ``func`` through ``provider``'s breaker; an open breaker is unavailability."""
+        breaker = await self._factory.get_breaker(provider)
+        self._contexts[provider] = breaker.context
         try:
-            return await self.of(provider).call_async(func, *args)
-        except CircuitBreakerError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ProviderError):
-                raise cause from None
+            async with breaker:
+                return await func(*args)
+        except OpenedState:
             raise ProviderUnavailable(f"{provider} circuit open") from None
