@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiflux_contracts import PolicyPublished
-from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import policy_version
+from ..domain.errors import EffectiveDateInPast, NoPolicy, VersionExists
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the past an ``effective_at`` may lie (an operator's clock, a slow request)."""
@@ -46,7 +46,7 @@ async def current_policy(session: AsyncSession, now: datetime | None = None) -> 
     """The version in force: the newest whose effective date has come."""
     row = (await session.execute(_in_force_first(now or datetime.now(UTC)).limit(1))).first()
     if row is None:
-        raise Problem(404, "no-policy", "No policy in force", "No privacy policy is in force.")
+        raise NoPolicy("No privacy policy is in force.")
     return row
 
 
@@ -76,8 +76,7 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
     """
     now = datetime.now(UTC)
     if effective_at is not None and effective_at < now - CLOCK_SKEW:
-        raise Problem(422, "effective-date-in-past", "Effective date in the past",
-                      "A policy version takes effect now or later; users cannot have been "
+        raise EffectiveDateInPast("A policy version takes effect now or later; users cannot have been "
                       "told of a change that already applies. Leave effective_at out to "
                       "publish it in force now.", effective_at=effective_at.isoformat())
     effective_at = max(effective_at or now, now)  # within the skew: in force from now
@@ -85,8 +84,7 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
         version=version, text=text, substantial=substantial, effective_at=effective_at,
         published_by=admin_id).on_conflict_do_nothing().returning(policy_version))).first()
     if inserted is None:
-        raise Problem(409, "version-exists", "Version exists",
-                      f"Policy version {version!r} is already published; versions never change.")
+        raise VersionExists(f"Policy version {version!r} is already published; versions never change.")
     await add_event(session, PolicyPublished(version=version, substantial=substantial,
                                              effective_at=effective_at))
     return inserted, "scheduled" if effective_at > now else "in_force"

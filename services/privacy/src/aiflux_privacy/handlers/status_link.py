@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import privacy_request
+from ..domain.requests import RequestType
 from .requests import load_steps
 
 
@@ -79,3 +80,10 @@ def _summary(certificate: dict[str, Any] | None) -> dict[str, Any] | None:
                         for service, part in certificate.get("services", {}).items()},
             "retained": certificate.get("retained", []),
             "identity_purged_at": certificate.get("identity_purged_at")}
+
+
+async def link_for_erasure(session: AsyncSession, row: Any, public_url: str) -> str | None:
+    """The status link of a newly filed erasure (None for other request types)."""
+    if row.type != RequestType.ERASURE:
+        return None
+    return status_url(public_url, row.id, await issue_status_token(session, row.id))

@@ -43,3 +43,9 @@ def ops_view(row: Any, now: datetime | None = None) -> dict[str, Any]:
     view["overdue"] = is_open and row.due_at < now
     view["redrives"] = row.redrives
     return view
+
+
+def ops_detail(row: Any, steps: list[Any], now: datetime | None = None) -> dict[str, Any]:
+    """One request for operators: its view, per-service receipts and, once erased, its
+    certificate."""
+    return {**ops_view(row, now), **request_view(row, steps), "certificate": row.certificate}
