@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from aiflux_contracts import (
     ErasureCompleted,
@@ -18,6 +18,7 @@ from aiflux_contracts import (
     UserNotificationRequested,
     UserPurged,
 )
+from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import guard_user, retained_by_erasure
@@ -27,7 +28,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import privacy_request, request_step
+from ..adapters.repositories import find_request, requests_where
 from ..domain import erasure as rules
+from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import EXPORT_TYPES, OPEN, RequestType, Status, due_date
 from .own_data import erase_user, remaining_of_user
 from .requests import load_steps
@@ -51,7 +54,8 @@ async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
     deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id,
                                name_sha256=event.account_name_sha256)
     deleted["exports_cancelled"] = cancelled
-    await ctx.publish(ErasureCompleted["privacy"](
+    receipt = cast(type[ErasureCompletedBase], ErasureCompleted["privacy"])
+    await ctx.publish(receipt(
         request_id=event.request_id, user_id=event.user_id,
         deleted=await _in_total(ctx.session, event.request_id, deleted),
         retained=retained_by_erasure("privacy", outbox_keep_days)))
@@ -81,7 +85,8 @@ async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int(result.rowcount or 0)
 
 
-async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
+async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedBase,
+                     pepper: str) -> None:
     """Record a service's receipt, merged with an earlier one of a re-drive.
 
     Services answer a re-drive either by repeating their first receipt or by reporting only what
@@ -91,10 +96,7 @@ async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str)
     previous = (await session.execute(select(request_step.c.receipt).where(
         request_step.c.request_id == event.request_id,
         request_step.c.service == service))).scalar_one_or_none() or {}
-    deleted = dict(previous.get("deleted", {}))
-    for category, count in event.deleted.items():
-        deleted[category] = max(deleted.get(category, 0), count)
-    receipt = {"deleted": deleted,
+    receipt = {"deleted": rules.merged_counts(previous.get("deleted", {}), event.deleted),
                "retained": [item.model_dump(mode="json") for item in event.retained]}
     now = datetime.now(UTC)
     await session.execute(pg_insert(request_step).values(
@@ -104,7 +106,7 @@ async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str)
     await advance(session, event.request_id, pepper)
 
 
-async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str,
+async def on_verified(ctx: HandlerContext, service: str, event: ErasureVerifiedBase, pepper: str,
                       max_redrives: int) -> None:
     """Record a service's verification; clean when only declared retained items remain."""
     session = ctx.session
@@ -127,7 +129,8 @@ async def on_verification_requested(ctx: HandlerContext, event: ErasureVerificat
                                     ) -> None:
     """Privacy's own answer: what it still holds of the user."""
     remaining = await remaining_of_user(ctx.session, event.user_id, event.request_id)
-    await ctx.publish(ErasureVerified["privacy"](
+    answer = cast(type[ErasureVerifiedBase], ErasureVerified["privacy"])
+    await ctx.publish(answer(
         request_id=event.request_id, user_id=event.user_id, remaining=remaining))
 
 
@@ -135,45 +138,39 @@ async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str,
                   max_redrives: int = 0) -> None:
     """Move the erasure on when every service has answered the current phase; a verification
     that found residue re-drives the erasure at once (up to ``max_redrives`` times)."""
-    row = (await session.execute(select(privacy_request).where(
-        privacy_request.c.id == request_id).with_for_update())).first()
+    row = await find_request(session, request_id, lock=True)
     if row is None or row.type != RequestType.ERASURE or row.user_id is None:
         return  # receipts may arrive before UserDeleted reached us; that handler advances
     steps = {s.service: s for s in await load_steps(session, request_id)}
     now = datetime.now(UTC)
-    if row.status == Status.IN_PROGRESS:
-        if rules.missing({s for s, step in steps.items() if step.receipt_at is not None}):
-            await _touch(session, request_id)
-            return
+    move = rules.next_move(row.status, steps, row.redrives, max_redrives)
+    if move is rules.Move.VERIFY:
         await session.execute(update(request_step).where(
             request_step.c.request_id == request_id).values(
             verification=None, verified_at=None, clean=None))
         await _set(session, request_id, status=Status.VERIFYING, progress_at=now)
         await add_event(session, ErasureVerificationRequested(request_id=request_id,
                                                               user_id=row.user_id))
-    elif row.status == Status.VERIFYING:
-        verified = {s for s, step in steps.items() if step.verified_at is not None}
-        unclean = [s for s in verified if not steps[s].clean]
-        if unclean and row.redrives < max_redrives:
-            await _redrive_erasure(session, row, only_unclean=True)
-            await _set(session, request_id, progress_at=now, redrives=row.redrives + 1)
-            return
-        if rules.missing(verified) or unclean:
-            await _touch(session, request_id)
-            return
-        await _complete(session, row, steps, pepper)
+    elif move is rules.Move.REDRIVE:
+        await _redrive_erasure(session, row, only_unclean=True)
+        await _set(session, request_id, progress_at=now, redrives=row.redrives + 1)
+    elif move is rules.Move.CERTIFY:
+        await _complete(session, row, row.user_id, steps, pepper)
+    elif row.status in (Status.IN_PROGRESS, Status.VERIFYING):
+        await _touch(session, request_id)
 
 
-async def _complete(session: AsyncSession, row: Any, steps: dict[str, Any], pepper: str) -> None:
+async def _complete(session: AsyncSession, row: PrivacyRequest, user_id: uuid.UUID,
+                    steps: dict[str, RequestStep], pepper: str) -> None:
     now = datetime.now(UTC)
-    subject = rules.subject_hash(row.user_id, pepper)
+    subject = rules.subject_hash(user_id, pepper)
     as_dicts = {name: {"receipt": s.receipt or {}, "verification": s.verification or {},
                        "receipt_at": _iso(s.receipt_at), "verified_at": _iso(s.verified_at)}
                 for name, s in steps.items()}
     certificate = rules.certificate(row.id, subject, as_dicts, now)
     # The mail goes out before the user id is dropped here and before identity's purge.
     await add_event(session, UserNotificationRequested(
-        user_id=row.user_id, template="erasure_confirmation",
+        user_id=user_id, template="erasure_confirmation",
         params={"request_id": str(row.id), "subject_sha256": subject,
                 "completed_at": now.isoformat(), "retained": certificate["retained"]}))
     await _set(session, row.id, status=Status.COMPLETED, outcome="erased", closed_at=now,
@@ -204,12 +201,12 @@ async def redrive_stalled(database: Database, stall_after_s: float, max_redrives
     cutoff = datetime.now(UTC) - timedelta(seconds=stall_after_s)
     counts = {"erasures": 0, "exports": 0}
     async with database.transaction() as session:
-        rows = (await session.execute(select(privacy_request).where(
+        rows = await requests_where(session, select(privacy_request).where(
             privacy_request.c.status.in_([Status.IN_PROGRESS, Status.VERIFYING]),
             privacy_request.c.user_id.is_not(None),
             privacy_request.c.progress_at < cutoff,
             privacy_request.c.redrives < max_redrives,
-        ).with_for_update(skip_locked=True))).all()
+        ).with_for_update(skip_locked=True))
         for row in rows:
             if row.type == RequestType.ERASURE:
                 await _redrive_erasure(session, row)
@@ -221,7 +218,7 @@ async def redrive_stalled(database: Database, stall_after_s: float, max_redrives
     return counts
 
 
-async def _redrive_erasure(session: AsyncSession, row: Any, *, only_unclean: bool = False
+async def _redrive_erasure(session: AsyncSession, row: PrivacyRequest, *, only_unclean: bool = False
                            ) -> None:
     if row.status == Status.VERIFYING:
         # Those that did not confirm a clean state must erase (and answer) again; right after

@@ -10,11 +10,12 @@ from typing import Any
 from aiflux_contracts import ErasureRequested
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import minor_report, privacy_request
 from ..adapters.peers import IdentityClient
+from ..adapters.repositories import find_minor_report, open_minor_reports
 from ..domain.errors import AccountErased, NotFound, ReportDecided, UserIdRequired
 from ..domain.requests import RequestType, Status, due_date
 
@@ -29,8 +30,7 @@ async def report(session: AsyncSession, account: str, details: str | None) -> uu
 
 async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
     """Reports waiting for review, oldest first."""
-    rows = (await session.execute(select(minor_report).where(
-        minor_report.c.status == "open").order_by(minor_report.c.created_at))).all()
+    rows = await open_minor_reports(session)
     return [{"id": str(r.id), "account": r.account, "details": r.details,
              "created_at": r.created_at} for r in rows]
 
@@ -38,8 +38,7 @@ async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
 async def decide(session: AsyncSession, identity: IdentityClient, report_id: uuid.UUID,
                  confirmed: bool, reason: str, user_id: uuid.UUID | None) -> dict[str, Any]:
     """Dismiss a report, or confirm it: suspend the account, then erase it (reason "minor")."""
-    row = (await session.execute(select(minor_report).where(
-        minor_report.c.id == report_id).with_for_update())).first()
+    row = await find_minor_report(session, report_id)
     if row is None:
         raise NotFound("report")
     if row.status != "open":

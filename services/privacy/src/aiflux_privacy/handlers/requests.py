@@ -16,8 +16,9 @@ from aiflux_kit.outbox import add_event
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import privacy_request, request_step, restriction
+from ..adapters.orm import privacy_request, restriction
 from ..adapters.peers import StorageClient
+from ..adapters.repositories import find_request, requests_where, steps_of
 from ..domain.errors import (
     DetailsRequired,
     ExportExpired,
@@ -31,6 +32,7 @@ from ..domain.errors import (
     RequestAlreadyOpen,
     RequestClosed,
 )
+from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import (
     DECIDED_BY_OPS,
     EXPORT_TYPES,
@@ -44,7 +46,7 @@ from ..domain.requests import (
 
 
 async def file_request(session: AsyncSession, user_id: uuid.UUID, kind: RequestType,
-                       details: str | None) -> Any:
+                       details: str | None) -> PrivacyRequest:
     """Record a request and start its outcome at once (export, erasure, restriction)."""
     if kind in DECIDED_BY_OPS and not (details and details.strip()):
         raise DetailsRequired(f"A {kind} request must say what it is about in 'details'.")
@@ -81,23 +83,17 @@ async def _refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, kind: Req
 
 
 async def load_request(session: AsyncSession, request_id: uuid.UUID, *,
-                       user_id: uuid.UUID | None = None, lock: bool = False) -> Any:
-    """A request (of ``user_id`` when given); 404 otherwise."""
-    query = select(privacy_request).where(privacy_request.c.id == request_id)
-    if user_id is not None:
-        query = query.where(privacy_request.c.user_id == user_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    if row is None:
+                       user_id: uuid.UUID | None = None, lock: bool = False) -> PrivacyRequest:
+    """A request (of ``user_id`` when given); :class:`NotFound` otherwise."""
+    found = await find_request(session, request_id, user_id=user_id, lock=lock)
+    if found is None:
         raise NotFound("request")
-    return row
+    return found
 
 
-async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[Any]:
+async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[RequestStep]:
     """The per-service steps of a request."""
-    return list((await session.execute(select(request_step).where(
-        request_step.c.request_id == request_id).order_by(request_step.c.service))).all())
+    return await steps_of(session, request_id)
 
 
 async def archive_url(session: AsyncSession, storage: StorageClient, request_id: uuid.UUID,
@@ -114,23 +110,23 @@ async def archive_url(session: AsyncSession, storage: StorageClient, request_id:
     return str(signed["url"])
 
 
-async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
+async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[PrivacyRequest]:
     """The user's requests, newest first."""
-    return list((await session.execute(select(privacy_request).where(
-        privacy_request.c.user_id == user_id).order_by(
-        privacy_request.c.received_at.desc()))).all())
+    return await requests_where(session, select(privacy_request).where(
+        privacy_request.c.user_id == user_id).order_by(privacy_request.c.received_at.desc()))
 
 
-async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[Any]:
+async def open_requests(session: AsyncSession, limit: int, offset: int
+                        ) -> list[PrivacyRequest]:
     """Requests operators must look after: open ones, the most urgent (overdue) first, and
     restrictions in effect (they hold until an operator lifts them)."""
     standing = [*OPEN, Status.IN_EFFECT]
-    return list((await session.execute(select(privacy_request).where(
+    return await requests_where(session, select(privacy_request).where(
         privacy_request.c.status.in_(standing)).order_by(
-        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))).all())
+        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))
 
 
-async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
+async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: PrivacyRequest,
                  event: str, **params: Any) -> None:
     """Ask identity to mail the user about their request."""
     if user_id is None:
@@ -143,7 +139,7 @@ async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
 
 
 async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: int,
-                          reason: str) -> Any:
+                          reason: str) -> PrivacyRequest:
     """Extend an open request's deadline once (≤ two months); the user is told the reason."""
     row = await load_request(session, request_id, lock=True)
     if row.status not in OPEN:
@@ -161,7 +157,7 @@ async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: in
 
 
 async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
-                 answer: str) -> Any:
+                 answer: str) -> PrivacyRequest:
     """An operator's decision on a rectification or objection, answered to the user."""
     row = await load_request(session, request_id, lock=True)
     if row.type not in DECIDED_BY_OPS:
@@ -175,7 +171,8 @@ async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
     return await load_request(session, request_id)
 
 
-async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str) -> Any:
+async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str
+                           ) -> PrivacyRequest:
     """Lift a restriction: generation and marketing resume; the user is told why."""
     row = await load_request(session, request_id, lock=True)
     if row.type != RequestType.RESTRICTION or row.status != Status.IN_EFFECT:
