@@ -7,7 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from aiflux_contracts import Event
+from aiflux_kit.outbox import add_event
+from sqlalchemy import ColumnElement, Row, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.records import MinorReport, PolicyVersion, PrivacyRequest, RequestStep
@@ -79,3 +81,43 @@ async def find_minor_report(session: AsyncSession, report_id: uuid.UUID) -> Mino
     row = (await session.execute(select(minor_report).where(
         minor_report.c.id == report_id).with_for_update())).first()
     return None if row is None else MinorReport(**row._mapping)
+
+
+class ErasureLedger:
+    """What the erasure process manager reads and writes, in the caller's transaction (its
+    events go to the outbox of the same transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def load(self, request_id: uuid.UUID) -> PrivacyRequest | None:
+        """The request, row-locked: receipts and verifications of one erasure queue up."""
+        return await find_request(self._session, request_id, lock=True)
+
+    async def steps(self, request_id: uuid.UUID) -> list[RequestStep]:
+        """Each service's step of the request."""
+        return await steps_of(self._session, request_id)
+
+    async def set(self, request_id: uuid.UUID, **values: Any) -> None:
+        """Change columns of the request."""
+        await self._session.execute(update(privacy_request).where(
+            privacy_request.c.id == request_id).values(**values))
+
+    async def clear_verifications(self, request_id: uuid.UUID) -> None:
+        """Forget every service's verification (a new round starts)."""
+        await self._session.execute(update(request_step).where(
+            request_step.c.request_id == request_id).values(
+            verification=None, verified_at=None, clean=None))
+
+    async def reopen_steps(self, request_id: uuid.UUID, *, only_unclean: bool) -> None:
+        """Those that did not confirm a clean state must erase (and answer) again; with
+        ``only_unclean``, those still verifying are left to answer."""
+        not_clean: ColumnElement[bool] = request_step.c.clean.is_(False)
+        if not only_unclean:
+            not_clean = or_(not_clean, request_step.c.clean.is_(None))
+        await self._session.execute(update(request_step).where(
+            request_step.c.request_id == request_id, not_clean).values(receipt_at=None))
+
+    async def publish(self, event: Event) -> None:
+        """Publish with the transaction (the outbox)."""
+        await add_event(self._session, event)
