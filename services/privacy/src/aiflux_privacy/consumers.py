@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiflux_contracts import (
     ErasureCompleted,
@@ -17,8 +17,10 @@ from aiflux_contracts import (
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
 
-from .container import PrivacyContainer
 from .handlers import erasure, export, registration
+
+if TYPE_CHECKING:
+    from .bootstrap import PrivacyContainer
 
 
 def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:

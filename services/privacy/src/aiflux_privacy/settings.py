@@ -34,5 +34,5 @@ class PrivacySettings(ServiceSettings):
         service key, so an embedded install still has its own secret."""
         value: str = getattr(self, name).get_secret_value()
         if value.strip().lower() in PLACEHOLDER_SECRETS and self.is_local:
-            return derive_secret(self.service_key.get_secret_value(), f"privacy:{name}")
+            return str(derive_secret(self.service_key.get_secret_value(), f"privacy:{name}"))
         return value

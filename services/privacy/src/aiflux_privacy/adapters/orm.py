@@ -6,6 +6,8 @@ erased (rows deleted, or set to NULL with only a peppered hash kept) by the eras
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiflux_kit.db import make_base
 from sqlalchemy import (
     BigInteger,
@@ -26,7 +28,7 @@ Base = make_base()
 metadata = Base.metadata
 
 
-def _now() -> Column:
+def _now() -> Column[Any]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 

@@ -8,8 +8,14 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from aiflux_kit.errors import Problem
 from aiflux_kit.http import retrying
+
+from ..domain.errors import (
+    ExportExpired,
+    IdentityUnavailable,
+    NotFound,
+    StorageUnavailable,
+)
 
 CHUNK = 64 * 1024
 
@@ -87,11 +93,9 @@ class StorageClient:
         """A short-lived signed URL of the archive."""
         response = await self._http.get(f"/internal/storage/exports/{request_id}/archive/url")
         if response.status_code == 404:
-            raise Problem(410, "export-expired", "Export expired",
-                          "This export is no longer stored; please file a new request.")
+            raise ExportExpired("This export is no longer stored; please file a new request.")
         if not response.is_success:
-            raise Problem(503, "storage-unavailable", "Service unavailable",
-                          "The export cannot be reached right now; please retry.")
+            raise StorageUnavailable("The export cannot be reached right now; please retry.")
         body: dict[str, Any] = response.json()
         return body
 
@@ -110,8 +114,21 @@ class IdentityClient:
         except httpx.TransportError:
             response = None
         if response is None or response.status_code >= 500:
-            raise Problem(503, "identity-unavailable", "Service unavailable",
-                          "The account could not be suspended right now; please retry.")
+            raise IdentityUnavailable("The account could not be suspended right now; please retry.")
         if response.status_code == 404:
-            raise Problem(404, "not-found", "Not found", "No such account.")
+            raise NotFound("account")
         response.raise_for_status()
+
+
+async def owner_sweeps(base_url: str, service: str, credentials: dict[str, str]
+                       ) -> dict[str, dict[str, Any]]:
+    """The last run of each sweep a service reports at its ops route, by sweep name; empty
+    when the service cannot be asked (it is then shown as not reporting)."""
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
+            response = await client.get(f"/v1/ops/{service}/sweeps", headers=credentials)
+    except httpx.TransportError:
+        return {}
+    if not response.is_success:
+        return {}
+    return {item["name"]: item for item in response.json().get("items", [])}

@@ -10,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from aiflux_contracts.receipts import SERVICES
 
 from .catalog import explain_retained
+from .records import RequestStep
+from .requests import Status
 
 PARTICIPANTS: tuple[str, ...] = SERVICES
 
@@ -58,3 +62,40 @@ def certificate(
         "retained": [explain_retained(item, service) for service, step in sorted(steps.items())
                      for item in step["receipt"].get("retained", [])],
     }
+
+
+class Move(StrEnum):
+    """What the erasure process manager does after a service answered."""
+
+    WAIT = "wait"            # some service has not answered the current phase yet
+    VERIFY = "verify"        # every receipt is in: ask every service what remains
+    REDRIVE = "redrive"      # a verification found residue: those services erase again
+    CERTIFY = "certify"      # every service verified a clean state: issue the certificate
+
+
+def next_move(status: str, steps: Mapping[str, RequestStep], redrives: int,
+              max_redrives: int) -> Move:
+    """The next move of an erasure in ``status`` given each service's step. Residue re-drives
+    at once, up to ``max_redrives`` times; after that the erasure waits for the stall sweep."""
+    if status == Status.IN_PROGRESS:
+        erased = {s for s, step in steps.items() if step.receipt_at is not None}
+        return Move.WAIT if missing(erased) else Move.VERIFY
+    if status != Status.VERIFYING:
+        return Move.WAIT
+    verified = {s for s, step in steps.items() if step.verified_at is not None}
+    unclean = [s for s in verified if not steps[s].clean]
+    if unclean and redrives < max_redrives:
+        return Move.REDRIVE
+    if missing(verified) or unclean:
+        return Move.WAIT
+    return Move.CERTIFY
+
+
+def merged_counts(earlier: Mapping[str, int], latest: Mapping[str, int]) -> dict[str, int]:
+    """A receipt merged with an earlier one of a re-drive. Services answer a re-drive either by
+    repeating their first receipt or by reporting only what they erased this time; keeping the
+    larger count per category is right for both."""
+    merged = dict(earlier)
+    for category, count in latest.items():
+        merged[category] = max(merged.get(category, 0), count)
+    return merged

@@ -6,31 +6,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from aiflux_contracts import (
     ErasureCompleted,
     ErasureRequested,
     ErasureVerificationRequested,
     ErasureVerified,
+    Event,
     ExportRequested,
     UserDeleted,
     UserNotificationRequested,
     UserPurged,
 )
+from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import guard_user, retained_by_erasure
-from aiflux_kit.outbox import add_event
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import privacy_request, request_step
+from ..adapters.repositories import ErasureLedger, requests_where
 from ..domain import erasure as rules
+from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import EXPORT_TYPES, OPEN, RequestType, Status, due_date
 from .own_data import erase_user, remaining_of_user
-from .requests import load_steps
 
 
 async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
@@ -51,7 +53,8 @@ async def on_user_deleted(ctx: HandlerContext, event: UserDeleted, pepper: str,
     deleted = await erase_user(ctx.session, event.user_id, keep_request=event.request_id,
                                name_sha256=event.account_name_sha256)
     deleted["exports_cancelled"] = cancelled
-    await ctx.publish(ErasureCompleted["privacy"](
+    receipt = cast(type[ErasureCompletedBase], ErasureCompleted["privacy"])
+    await ctx.publish(receipt(
         request_id=event.request_id, user_id=event.user_id,
         deleted=await _in_total(ctx.session, event.request_id, deleted),
         retained=retained_by_erasure("privacy", outbox_keep_days)))
@@ -81,7 +84,8 @@ async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int(result.rowcount or 0)
 
 
-async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str) -> None:
+async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedBase,
+                     pepper: str) -> None:
     """Record a service's receipt, merged with an earlier one of a re-drive.
 
     Services answer a re-drive either by repeating their first receipt or by reporting only what
@@ -91,20 +95,17 @@ async def on_receipt(ctx: HandlerContext, service: str, event: Any, pepper: str)
     previous = (await session.execute(select(request_step.c.receipt).where(
         request_step.c.request_id == event.request_id,
         request_step.c.service == service))).scalar_one_or_none() or {}
-    deleted = dict(previous.get("deleted", {}))
-    for category, count in event.deleted.items():
-        deleted[category] = max(deleted.get(category, 0), count)
-    receipt = {"deleted": deleted,
+    receipt = {"deleted": rules.merged_counts(previous.get("deleted", {}), event.deleted),
                "retained": [item.model_dump(mode="json") for item in event.retained]}
     now = datetime.now(UTC)
     await session.execute(pg_insert(request_step).values(
         request_id=event.request_id, service=service, receipt=receipt, receipt_at=now,
     ).on_conflict_do_update(index_elements=["request_id", "service"],
                             set_={"receipt": receipt, "receipt_at": now}))
-    await advance(session, event.request_id, pepper)
+    await advance(ErasureLedger(session), event.request_id, pepper)
 
 
-async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str,
+async def on_verified(ctx: HandlerContext, service: str, event: ErasureVerifiedBase, pepper: str,
                       max_redrives: int) -> None:
     """Record a service's verification; clean when only declared retained items remain."""
     session = ctx.session
@@ -120,78 +121,74 @@ async def on_verified(ctx: HandlerContext, service: str, event: Any, pepper: str
     ).on_conflict_do_update(index_elements=["request_id", "service"],
                             set_={"verification": verification, "verified_at": now,
                                   "clean": clean}))
-    await advance(session, event.request_id, pepper, max_redrives)
+    await advance(ErasureLedger(session), event.request_id, pepper, max_redrives)
 
 
 async def on_verification_requested(ctx: HandlerContext, event: ErasureVerificationRequested
                                     ) -> None:
     """Privacy's own answer: what it still holds of the user."""
     remaining = await remaining_of_user(ctx.session, event.user_id, event.request_id)
-    await ctx.publish(ErasureVerified["privacy"](
+    answer = cast(type[ErasureVerifiedBase], ErasureVerified["privacy"])
+    await ctx.publish(answer(
         request_id=event.request_id, user_id=event.user_id, remaining=remaining))
 
 
-async def advance(session: AsyncSession, request_id: uuid.UUID, pepper: str,
+class ErasureTracking(Protocol):
+    """What the process manager needs of storage (``adapters.repositories.ErasureLedger``;
+    unit tests hand in an in-memory one)."""
+
+    async def load(self, request_id: uuid.UUID) -> PrivacyRequest | None: ...
+    async def steps(self, request_id: uuid.UUID) -> list[RequestStep]: ...
+    async def set(self, request_id: uuid.UUID, **values: Any) -> None: ...
+    async def clear_verifications(self, request_id: uuid.UUID) -> None: ...
+    async def reopen_steps(self, request_id: uuid.UUID, *, only_unclean: bool) -> None: ...
+    async def publish(self, event: Event) -> None: ...
+
+
+async def advance(ledger: ErasureTracking, request_id: uuid.UUID, pepper: str,
                   max_redrives: int = 0) -> None:
     """Move the erasure on when every service has answered the current phase; a verification
     that found residue re-drives the erasure at once (up to ``max_redrives`` times)."""
-    row = (await session.execute(select(privacy_request).where(
-        privacy_request.c.id == request_id).with_for_update())).first()
+    row = await ledger.load(request_id)
     if row is None or row.type != RequestType.ERASURE or row.user_id is None:
         return  # receipts may arrive before UserDeleted reached us; that handler advances
-    steps = {s.service: s for s in await load_steps(session, request_id)}
+    steps = {s.service: s for s in await ledger.steps(request_id)}
     now = datetime.now(UTC)
-    if row.status == Status.IN_PROGRESS:
-        if rules.missing({s for s, step in steps.items() if step.receipt_at is not None}):
-            await _touch(session, request_id)
-            return
-        await session.execute(update(request_step).where(
-            request_step.c.request_id == request_id).values(
-            verification=None, verified_at=None, clean=None))
-        await _set(session, request_id, status=Status.VERIFYING, progress_at=now)
-        await add_event(session, ErasureVerificationRequested(request_id=request_id,
-                                                              user_id=row.user_id))
-    elif row.status == Status.VERIFYING:
-        verified = {s for s, step in steps.items() if step.verified_at is not None}
-        unclean = [s for s in verified if not steps[s].clean]
-        if unclean and row.redrives < max_redrives:
-            await _redrive_erasure(session, row, only_unclean=True)
-            await _set(session, request_id, progress_at=now, redrives=row.redrives + 1)
-            return
-        if rules.missing(verified) or unclean:
-            await _touch(session, request_id)
-            return
-        await _complete(session, row, steps, pepper)
+    move = rules.next_move(row.status, steps, row.redrives, max_redrives)
+    if move is rules.Move.VERIFY:
+        await ledger.clear_verifications(request_id)
+        await ledger.set(request_id, status=Status.VERIFYING, progress_at=now)
+        await ledger.publish(ErasureVerificationRequested(request_id=request_id,
+                                                          user_id=row.user_id))
+    elif move is rules.Move.REDRIVE:
+        await _redrive_erasure(ledger, row, only_unclean=True)
+        await ledger.set(request_id, progress_at=now, redrives=row.redrives + 1)
+    elif move is rules.Move.CERTIFY:
+        await _complete(ledger, row, row.user_id, steps, pepper)
+    elif row.status in (Status.IN_PROGRESS, Status.VERIFYING):
+        await ledger.set(request_id, progress_at=now)
 
 
-async def _complete(session: AsyncSession, row: Any, steps: dict[str, Any], pepper: str) -> None:
+async def _complete(ledger: ErasureTracking, row: PrivacyRequest, user_id: uuid.UUID,
+                    steps: dict[str, RequestStep], pepper: str) -> None:
     now = datetime.now(UTC)
-    subject = rules.subject_hash(row.user_id, pepper)
+    subject = rules.subject_hash(user_id, pepper)
     as_dicts = {name: {"receipt": s.receipt or {}, "verification": s.verification or {},
                        "receipt_at": _iso(s.receipt_at), "verified_at": _iso(s.verified_at)}
                 for name, s in steps.items()}
     certificate = rules.certificate(row.id, subject, as_dicts, now)
     # The mail goes out before the user id is dropped here and before identity's purge.
-    await add_event(session, UserNotificationRequested(
-        user_id=row.user_id, template="erasure_confirmation",
+    await ledger.publish(UserNotificationRequested(
+        user_id=user_id, template="erasure_confirmation",
         params={"request_id": str(row.id), "subject_sha256": subject,
                 "completed_at": now.isoformat(), "retained": certificate["retained"]}))
-    await _set(session, row.id, status=Status.COMPLETED, outcome="erased", closed_at=now,
-               certificate=certificate, subject_hash=subject, user_id=None, details=None,
-               progress_at=now)
+    await ledger.set(row.id, status=Status.COMPLETED, outcome="erased", closed_at=now,
+                     certificate=certificate, subject_hash=subject, user_id=None, details=None,
+                     progress_at=now)
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-async def _set(session: AsyncSession, request_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(update(privacy_request).where(
-        privacy_request.c.id == request_id).values(**values))
-
-
-async def _touch(session: AsyncSession, request_id: uuid.UUID) -> None:
-    await _set(session, request_id, progress_at=datetime.now(UTC))
 
 
 async def redrive_stalled(database: Database, stall_after_s: float, max_redrives: int
@@ -204,36 +201,33 @@ async def redrive_stalled(database: Database, stall_after_s: float, max_redrives
     cutoff = datetime.now(UTC) - timedelta(seconds=stall_after_s)
     counts = {"erasures": 0, "exports": 0}
     async with database.transaction() as session:
-        rows = (await session.execute(select(privacy_request).where(
+        ledger = ErasureLedger(session)
+        rows = await requests_where(session, select(privacy_request).where(
             privacy_request.c.status.in_([Status.IN_PROGRESS, Status.VERIFYING]),
             privacy_request.c.user_id.is_not(None),
             privacy_request.c.progress_at < cutoff,
             privacy_request.c.redrives < max_redrives,
-        ).with_for_update(skip_locked=True))).all()
+        ).with_for_update(skip_locked=True))
         for row in rows:
             if row.type == RequestType.ERASURE:
-                await _redrive_erasure(session, row)
+                await _redrive_erasure(ledger, row)
                 counts["erasures"] += 1
             else:
-                await add_event(session, ExportRequested(request_id=row.id, user_id=row.user_id))
+                await ledger.publish(ExportRequested(request_id=row.id, user_id=row.user_id))
                 counts["exports"] += 1
-            await _set(session, row.id, progress_at=datetime.now(UTC), redrives=row.redrives + 1)
+            await ledger.set(row.id, progress_at=datetime.now(UTC), redrives=row.redrives + 1)
     return counts
 
 
-async def _redrive_erasure(session: AsyncSession, row: Any, *, only_unclean: bool = False
-                           ) -> None:
+async def _redrive_erasure(ledger: ErasureTracking, row: PrivacyRequest, *,
+                           only_unclean: bool = False) -> None:
     if row.status == Status.VERIFYING:
         # Those that did not confirm a clean state must erase (and answer) again; right after
         # an unclean verification, those still verifying are left to answer.
-        not_clean: ColumnElement[bool] = request_step.c.clean.is_(False)
-        if not only_unclean:
-            not_clean = or_(not_clean, request_step.c.clean.is_(None))
-        await session.execute(update(request_step).where(
-            request_step.c.request_id == row.id, not_clean).values(receipt_at=None))
-        await _set(session, row.id, status=Status.IN_PROGRESS)
+        await ledger.reopen_steps(row.id, only_unclean=only_unclean)
+        await ledger.set(row.id, status=Status.IN_PROGRESS)
     reason = "minor" if row.source == "minor" else "privacy_request"
-    await add_event(session, ErasureRequested(request_id=row.id, user_id=row.user_id,
+    await ledger.publish(ErasureRequested(request_id=row.id, user_id=row.user_id,
                                               reason=reason))
 
 
@@ -245,4 +239,4 @@ async def on_user_purged(ctx: HandlerContext, event: UserPurged, pepper: str) ->
     for row in rows:
         certificate = dict(row.certificate or {})
         certificate["identity_purged_at"] = ctx.envelope.occurred_at.isoformat()
-        await _set(ctx.session, row.id, certificate=certificate)
+        await ErasureLedger(ctx.session).set(row.id, certificate=certificate)

@@ -17,9 +17,10 @@ import stat
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from aiflux_contracts import ExportPartReady, ExportRequested, UserNotificationRequested
+from aiflux_contracts.receipts import ExportPartReadyBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import is_erased
@@ -30,8 +31,10 @@ from stream_zip import ZIP_64, async_stream_zip
 
 from ..adapters.orm import privacy_request, request_step
 from ..adapters.peers import ExportCancelled, StorageClient
+from ..adapters.repositories import find_request, steps_of
 from ..domain import erasure as rules
 from ..domain.catalog import export_manifest
+from ..domain.records import PrivacyRequest
 from ..domain.requests import EXPORT_TYPES, Status
 from .own_data import export_document
 
@@ -55,19 +58,19 @@ async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
         await storage.put_export_object(event.request_id, event.user_id, "privacy.json", body)
     except ExportCancelled:
         return
-    await ctx.publish(ExportPartReady["privacy"](
+    part = cast(type[ExportPartReadyBase], ExportPartReady["privacy"])
+    await ctx.publish(part(
         request_id=event.request_id, user_id=event.user_id,
         prefix=f"exports/{event.request_id}/", objects=["privacy.json"]))
 
 
-async def on_part_ready(ctx: HandlerContext, service: str, event: Any) -> None:
+async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartReadyBase) -> None:
     """Record one service's part; when all five are in, the archive can be built.
 
     A part of a request that is no longer collecting (cancelled or erased) is not recorded.
     """
     now = datetime.now(UTC)
-    row = (await ctx.session.execute(select(privacy_request).where(
-        privacy_request.c.id == event.request_id).with_for_update())).first()
+    row = await find_request(ctx.session, event.request_id, lock=True)
     if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
         return
     part = {"prefix": event.prefix, "objects": list(event.objects)}
@@ -97,10 +100,10 @@ def _file_name(meta: dict[str, Any]) -> str:
     return f"files/{folder}/{meta['file_id']}{extension}"
 
 
-async def archive_members(storage: StorageClient, row: Any, parts: dict[str, list[str]]
-                          ) -> AsyncIterator[Member]:
+async def archive_members(storage: StorageClient, row: PrivacyRequest, user_id: uuid.UUID,
+                          parts: dict[str, list[str]]) -> AsyncIterator[Member]:
     """The ZIP's members in order: manifest, each service's part, the user's files."""
-    files = await storage.user_files(row.user_id)
+    files = await storage.user_files(user_id)
     names = [_file_name(meta) for meta in files]
     listed = {service: [o for o in objects if not o.startswith("files/")]
               for service, objects in parts.items()}
@@ -123,16 +126,14 @@ async def build_archive(database: Database, storage: StorageClient, request_id: 
     too), and the link is mailed only if the request is still ASSEMBLING once it is stored.
     """
     async with database.transaction() as session:
-        row = (await session.execute(select(privacy_request).where(
-            privacy_request.c.id == request_id))).first()
+        row = await find_request(session, request_id)
         if row is None or row.user_id is None or await is_erased(session, row.user_id):
             return
-        steps = (await session.execute(select(request_step).where(
-            request_step.c.request_id == request_id).order_by(request_step.c.service))).all()
+        steps = await steps_of(session, request_id)
     parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
     try:
         await storage.put_archive(request_id, row.user_id,
-                                  async_stream_zip(archive_members(storage, row, parts)))
+                                  async_stream_zip(archive_members(storage, row, row.user_id, parts)))
     except ExportCancelled:
         return  # the erasure cancels the request (or has already deleted it)
     expires_at = datetime.now(UTC) + timedelta(days=keep_days)

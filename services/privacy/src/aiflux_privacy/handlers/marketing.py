@@ -6,19 +6,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
 from aiflux_contracts import UserNotificationRequested
 from aiflux_kit.constant_time import equal
 from aiflux_kit.erasure import is_erased
-from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import marketing_campaign
 from ..domain.consent import Purpose
+from ..domain.errors import InvalidLink
 from .consents import consent_state, record_consent
 
 WITHDRAW_PATH = "/v1/privacy/consents/marketing/withdraw"
@@ -64,8 +65,7 @@ async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str
 def check_link(user_id: uuid.UUID, signature: str, secret: str) -> None:
     """Refuse a withdrawal link that this service did not sign for ``user_id``."""
     if not equal(withdraw_signature(user_id, secret), signature):
-        raise Problem(403, "invalid-link", "Invalid link",
-                      "This withdrawal link is not valid; sign in to change your consents.")
+        raise InvalidLink("This withdrawal link is not valid; sign in to change your consents.")
 
 
 async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature: str,
@@ -79,3 +79,15 @@ async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature:
         return False
     await record_consent(session, user_id, "user", Purpose.MARKETING, False, "mail-link")
     return True
+
+
+def withdrawal_page(user_id: uuid.UUID, signature: str) -> str:
+    """One button that withdraws marketing consent (the values are a UUID and hex)."""
+    action = f"{WITHDRAW_PATH}?user={user_id}&sig={escape(signature, quote=True)}"
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribe</title></head>"
+        "<body><h1>Stop marketing mails from AIFLUX?</h1>"
+        f"<form method='post' action='{action}'>"
+        "<button type='submit'>Unsubscribe</button></form>"
+        "<p>Service mails (security, receipts, your requests) are not affected.</p>"
+        "</body></html>")

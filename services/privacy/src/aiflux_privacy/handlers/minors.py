@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiflux_contracts import ErasureRequested
-from aiflux_kit.erasure import refuse_if_erased
-from aiflux_kit.errors import Problem, not_found
+from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import minor_report, privacy_request
 from ..adapters.peers import IdentityClient
+from ..adapters.repositories import find_minor_report, open_minor_reports
+from ..domain.errors import AccountErased, NotFound, ReportDecided, UserIdRequired
 from ..domain.requests import RequestType, Status, due_date
 
 
@@ -29,8 +30,7 @@ async def report(session: AsyncSession, account: str, details: str | None) -> uu
 
 async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
     """Reports waiting for review, oldest first."""
-    rows = (await session.execute(select(minor_report).where(
-        minor_report.c.status == "open").order_by(minor_report.c.created_at))).all()
+    rows = await open_minor_reports(session)
     return [{"id": str(r.id), "account": r.account, "details": r.details,
              "created_at": r.created_at} for r in rows]
 
@@ -38,20 +38,19 @@ async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
 async def decide(session: AsyncSession, identity: IdentityClient, report_id: uuid.UUID,
                  confirmed: bool, reason: str, user_id: uuid.UUID | None) -> dict[str, Any]:
     """Dismiss a report, or confirm it: suspend the account, then erase it (reason "minor")."""
-    row = (await session.execute(select(minor_report).where(
-        minor_report.c.id == report_id).with_for_update())).first()
+    row = await find_minor_report(session, report_id)
     if row is None:
-        raise not_found("report")
+        raise NotFound("report")
     if row.status != "open":
-        raise Problem(409, "report-decided", "Already decided", "This report was decided.")
+        raise ReportDecided("This report was decided.")
     values: dict[str, Any] = {"decision_reason": reason, "decided_at": datetime.now(UTC),
                               "status": "dismissed"}
     if confirmed:
         if user_id is None:
-            raise Problem(422, "user-id-required", "Account required",
-                          "Confirming a report needs the account's user_id.")
+            raise UserIdRequired("Confirming a report needs the account's user_id.")
         # An erased account is gone already; nothing may name it again here.
-        await refuse_if_erased(session, user_id)
+        if await is_erased(session, user_id):
+            raise AccountErased()
         await identity.suspend(user_id, "minor")
         request_id = uuid.uuid4()
         now = datetime.now(UTC)

@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiflux_contracts import PolicyPublished
-from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import policy_version
+from ..adapters.repositories import as_policy, policy_in_force, policy_versions
+from ..domain.errors import EffectiveDateInPast, NoPolicy, VersionExists
+from ..domain.records import PolicyVersion
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the past an ``effective_at`` may lie (an operator's clock, a slow request)."""
@@ -27,7 +28,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 Status = Literal["scheduled", "in_force", "superseded"]
 
 
-def version_view(row: Any, status: Status, *, with_text: bool = True) -> dict[str, Any]:
+def version_view(row: PolicyVersion, status: Status, *, with_text: bool = True) -> dict[str, Any]:
     """A policy version as clients see it."""
     view = {"version": row.version, "effective_at": row.effective_at,
             "substantial": row.substantial, "published_at": row.published_at,
@@ -37,30 +38,25 @@ def version_view(row: Any, status: Status, *, with_text: bool = True) -> dict[st
     return view
 
 
-def _in_force_first(now: datetime) -> Any:
-    return select(policy_version).where(policy_version.c.effective_at <= now).order_by(
-        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc())
-
-
-async def current_policy(session: AsyncSession, now: datetime | None = None) -> Any:
+async def current_policy(session: AsyncSession, now: datetime | None = None
+                         ) -> PolicyVersion:
     """The version in force: the newest whose effective date has come."""
-    row = (await session.execute(_in_force_first(now or datetime.now(UTC)).limit(1))).first()
+    row = await policy_in_force(session, now or datetime.now(UTC))
     if row is None:
-        raise Problem(404, "no-policy", "No policy in force", "No privacy policy is in force.")
+        raise NoPolicy("No privacy policy is in force.")
     return row
 
 
 async def all_versions(session: AsyncSession,
-                       now: datetime | None = None) -> list[tuple[Any, Status]]:
+                       now: datetime | None = None) -> list[tuple[PolicyVersion, Status]]:
     """Every published version, newest first, each with its status at ``now``."""
     now = now or datetime.now(UTC)
-    in_force = (await session.execute(_in_force_first(now).limit(1))).first()
-    rows = (await session.execute(select(policy_version).order_by(
-        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc()))).all()
+    in_force = await policy_in_force(session, now)
+    rows = await policy_versions(session)
     return [(row, _status(row, in_force, now)) for row in rows]
 
 
-def _status(row: Any, in_force: Any, now: datetime) -> Status:
+def _status(row: PolicyVersion, in_force: PolicyVersion | None, now: datetime) -> Status:
     if row.effective_at > now:
         return "scheduled"
     return "in_force" if in_force is not None and row.version == in_force.version \
@@ -68,7 +64,8 @@ def _status(row: Any, in_force: Any, now: datetime) -> Status:
 
 
 async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text: str,
-                  substantial: bool, effective_at: datetime | None) -> tuple[Any, Status]:
+                  substantial: bool, effective_at: datetime | None
+                  ) -> tuple[PolicyVersion, Status]:
     """Publish a version, in force now or at ``effective_at`` (never in the past).
 
     Identity learns the schedule from ``PolicyPublished``: it mails every user at once when
@@ -76,8 +73,7 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
     """
     now = datetime.now(UTC)
     if effective_at is not None and effective_at < now - CLOCK_SKEW:
-        raise Problem(422, "effective-date-in-past", "Effective date in the past",
-                      "A policy version takes effect now or later; users cannot have been "
+        raise EffectiveDateInPast("A policy version takes effect now or later; users cannot have been "
                       "told of a change that already applies. Leave effective_at out to "
                       "publish it in force now.", effective_at=effective_at.isoformat())
     effective_at = max(effective_at or now, now)  # within the skew: in force from now
@@ -85,8 +81,7 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
         version=version, text=text, substantial=substantial, effective_at=effective_at,
         published_by=admin_id).on_conflict_do_nothing().returning(policy_version))).first()
     if inserted is None:
-        raise Problem(409, "version-exists", "Version exists",
-                      f"Policy version {version!r} is already published; versions never change.")
+        raise VersionExists(f"Policy version {version!r} is already published; versions never change.")
     await add_event(session, PolicyPublished(version=version, substantial=substantial,
                                              effective_at=effective_at))
-    return inserted, "scheduled" if effective_at > now else "in_force"
+    return as_policy(inserted), "scheduled" if effective_at > now else "in_force"

@@ -12,12 +12,27 @@ from aiflux_contracts import (
     ProcessingRestricted,
     UserNotificationRequested,
 )
-from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import privacy_request, request_step, restriction
+from ..adapters.orm import privacy_request, restriction
+from ..adapters.peers import StorageClient
+from ..adapters.repositories import find_request, requests_where, steps_of
+from ..domain.errors import (
+    DetailsRequired,
+    ExportExpired,
+    ExportNotReady,
+    ExtensionAlreadyUsed,
+    ExtensionTooLong,
+    NotAnExport,
+    NotDecidable,
+    NotFound,
+    NotInEffect,
+    RequestAlreadyOpen,
+    RequestClosed,
+)
+from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import (
     DECIDED_BY_OPS,
     EXPORT_TYPES,
@@ -31,11 +46,10 @@ from ..domain.requests import (
 
 
 async def file_request(session: AsyncSession, user_id: uuid.UUID, kind: RequestType,
-                       details: str | None) -> Any:
+                       details: str | None) -> PrivacyRequest:
     """Record a request and start its outcome at once (export, erasure, restriction)."""
     if kind in DECIDED_BY_OPS and not (details and details.strip()):
-        raise Problem(422, "details-required", "Details required",
-                      f"A {kind} request must say what it is about in 'details'.")
+        raise DetailsRequired(f"A {kind} request must say what it is about in 'details'.")
     await _refuse_duplicate(session, user_id, kind)
     now = datetime.now(UTC)
     request_id = uuid.uuid4()
@@ -65,47 +79,54 @@ async def _refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, kind: Req
         privacy_request.c.user_id == user_id, privacy_request.c.type == kind,
         privacy_request.c.status.in_(standing)))).first()
     if existing is not None:
-        raise Problem(409, "request-already-open", "Request already open",
-                      f"You already have an open {kind} request.", request_id=str(existing.id))
+        raise RequestAlreadyOpen(f"You already have an open {kind} request.", request_id=str(existing.id))
 
 
 async def load_request(session: AsyncSession, request_id: uuid.UUID, *,
-                       user_id: uuid.UUID | None = None, lock: bool = False) -> Any:
-    """A request (of ``user_id`` when given); 404 otherwise."""
-    query = select(privacy_request).where(privacy_request.c.id == request_id)
-    if user_id is not None:
-        query = query.where(privacy_request.c.user_id == user_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    if row is None:
-        raise not_found("request")
-    return row
+                       user_id: uuid.UUID | None = None, lock: bool = False) -> PrivacyRequest:
+    """A request (of ``user_id`` when given); :class:`NotFound` otherwise."""
+    found = await find_request(session, request_id, user_id=user_id, lock=lock)
+    if found is None:
+        raise NotFound("request")
+    return found
 
 
-async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[Any]:
+async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[RequestStep]:
     """The per-service steps of a request."""
-    return list((await session.execute(select(request_step).where(
-        request_step.c.request_id == request_id).order_by(request_step.c.service))).all())
+    return await steps_of(session, request_id)
 
 
-async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
+async def archive_url(session: AsyncSession, storage: StorageClient, request_id: uuid.UUID,
+                      user_id: uuid.UUID) -> str:
+    """A short-lived signed URL of the user's finished, unexpired export archive."""
+    row = await load_request(session, request_id, user_id=user_id)
+    if row.type not in EXPORT_TYPES:
+        raise NotAnExport("Only access and portability requests have an archive.")
+    if row.status != Status.COMPLETED or row.archive_expires_at is None:
+        raise ExportNotReady("The archive is still being prepared; you will get a mail.")
+    if row.archive_expires_at < datetime.now(UTC):
+        raise ExportExpired("Archives are kept for 7 days; please file a new request.")
+    signed = await storage.archive_url(request_id)
+    return str(signed["url"])
+
+
+async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[PrivacyRequest]:
     """The user's requests, newest first."""
-    return list((await session.execute(select(privacy_request).where(
-        privacy_request.c.user_id == user_id).order_by(
-        privacy_request.c.received_at.desc()))).all())
+    return await requests_where(session, select(privacy_request).where(
+        privacy_request.c.user_id == user_id).order_by(privacy_request.c.received_at.desc()))
 
 
-async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[Any]:
+async def open_requests(session: AsyncSession, limit: int, offset: int
+                        ) -> list[PrivacyRequest]:
     """Requests operators must look after: open ones, the most urgent (overdue) first, and
     restrictions in effect (they hold until an operator lifts them)."""
     standing = [*OPEN, Status.IN_EFFECT]
-    return list((await session.execute(select(privacy_request).where(
+    return await requests_where(session, select(privacy_request).where(
         privacy_request.c.status.in_(standing)).order_by(
-        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))).all())
+        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))
 
 
-async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
+async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: PrivacyRequest,
                  event: str, **params: Any) -> None:
     """Ask identity to mail the user about their request."""
     if user_id is None:
@@ -118,16 +139,16 @@ async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: Any,
 
 
 async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: int,
-                          reason: str) -> Any:
+                          reason: str) -> PrivacyRequest:
     """Extend an open request's deadline once (≤ two months); the user is told the reason."""
     row = await load_request(session, request_id, lock=True)
     if row.status not in OPEN:
-        raise Problem(409, "request-closed", "Request closed", "This request is already answered.")
+        raise RequestClosed()
     try:
         new_due = extended_due_date(row.received_at, row.extended_at is not None, days)
     except ExtensionRefused as exc:
-        raise Problem(409 if row.extended_at else 422, "extension-refused",
-                      "Extension refused", str(exc)) from None
+        refusal = ExtensionAlreadyUsed if row.extended_at else ExtensionTooLong
+        raise refusal(str(exc)) from None
     await session.execute(update(privacy_request).where(privacy_request.c.id == request_id).values(
         due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason))
     await notify(session, row.user_id, row, "deadline_extended", due_at=new_due.isoformat(),
@@ -136,14 +157,13 @@ async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: in
 
 
 async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
-                 answer: str) -> Any:
+                 answer: str) -> PrivacyRequest:
     """An operator's decision on a rectification or objection, answered to the user."""
     row = await load_request(session, request_id, lock=True)
     if row.type not in DECIDED_BY_OPS:
-        raise Problem(409, "not-decidable", "Not decided by operators",
-                      f"A {row.type} request is carried out by the services, not decided.")
+        raise NotDecidable(f"A {row.type} request is carried out by the services, not decided.")
     if row.status != Status.RECEIVED:
-        raise Problem(409, "request-closed", "Request closed", "This request is already answered.")
+        raise RequestClosed()
     await _close(session, request_id, Status.COMPLETED if granted else Status.REJECTED,
                  "granted" if granted else "rejected", answer)
     await notify(session, row.user_id, row, "decided",
@@ -151,12 +171,12 @@ async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
     return await load_request(session, request_id)
 
 
-async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str) -> Any:
+async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str
+                           ) -> PrivacyRequest:
     """Lift a restriction: generation and marketing resume; the user is told why."""
     row = await load_request(session, request_id, lock=True)
     if row.type != RequestType.RESTRICTION or row.status != Status.IN_EFFECT:
-        raise Problem(409, "not-in-effect", "No restriction in effect",
-                      "Only a restriction in effect can be lifted.")
+        raise NotInEffect("Only a restriction in effect can be lifted.")
     await session.execute(delete(restriction).where(restriction.c.request_id == request_id))
     await _close(session, request_id, Status.LIFTED, "lifted", reason)
     await add_event(session, ProcessingRestricted(user_id=row.user_id, restricted=False))

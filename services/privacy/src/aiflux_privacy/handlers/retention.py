@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiflux_kit.db import Database
 from sqlalchemy import text
 
+from ..adapters.peers import owner_sweeps
+from ..domain.catalog import retention_rules
 from ..domain.requests import add_months
+from ..settings import PrivacySettings
 
 ANONYMOUS_CONSENT_MONTHS = 13
 
@@ -28,3 +32,16 @@ async def expire_anonymous_consents(database: Database, now: datetime | None = N
     async with database.transaction() as session:
         result = await session.execute(_EXPIRED, {"cutoff": cutoff})
     return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
+
+
+async def rules_with_last_runs(settings: PrivacySettings, credentials: dict[str, str]
+                               ) -> list[dict[str, Any]]:
+    """Every retention rule with the last run of its sweep, as its owner service reports it
+    (asked with the operator's own credentials, so the owner audits the call too)."""
+    rules = retention_rules()
+    runs = {service: await owner_sweeps(getattr(settings, f"{service}_url"), service,
+                                        credentials)
+            for service in sorted({r["owner_service"] for r in rules})}
+    return [{**rule, "last_run": runs[rule["owner_service"]].get(rule["sweep"], {})
+             .get("last_run"), "reported": rule["sweep"] in runs[rule["owner_service"]]}
+            for rule in rules]

@@ -15,10 +15,13 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import privacy_request
+from ..adapters.repositories import find_request
+from ..domain.records import PrivacyRequest, RequestStep
+from ..domain.requests import RequestType
 from .requests import load_steps
 
 
@@ -50,8 +53,7 @@ def pending(request_id: uuid.UUID) -> dict[str, Any]:
 async def public_status(session: AsyncSession, request_id: uuid.UUID, token: str
                         ) -> dict[str, Any]:
     """What the link shows: status, per-service progress, due date and outcome."""
-    row = (await session.execute(select(privacy_request).where(
-        privacy_request.c.id == request_id))).first()
+    row = await find_request(session, request_id)
     presented = token_hash(token)
     if row is None or row.status_token_sha256 is None or not hmac.compare_digest(
             row.status_token_sha256, presented):
@@ -64,7 +66,7 @@ async def public_status(session: AsyncSession, request_id: uuid.UUID, token: str
             "certificate": _summary(row.certificate)}
 
 
-def _progress(step: Any) -> dict[str, Any]:
+def _progress(step: RequestStep) -> dict[str, Any]:
     return {"erased": step.receipt_at is not None, "erased_at": step.receipt_at,
             "verified": step.verified_at is not None and bool(step.clean),
             "verified_at": step.verified_at}
@@ -79,3 +81,10 @@ def _summary(certificate: dict[str, Any] | None) -> dict[str, Any] | None:
                         for service, part in certificate.get("services", {}).items()},
             "retained": certificate.get("retained", []),
             "identity_purged_at": certificate.get("identity_purged_at")}
+
+
+async def link_for_erasure(session: AsyncSession, row: PrivacyRequest, public_url: str) -> str | None:
+    """The status link of a newly filed erasure (None for other request types)."""
+    if row.type != RequestType.ERASURE:
+        return None
+    return status_url(public_url, row.id, await issue_status_token(session, row.id))

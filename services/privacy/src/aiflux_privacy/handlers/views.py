@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import OPEN, days_left
 
 
-def request_view(row: Any, steps: list[Any] | None = None) -> dict[str, Any]:
+def request_view(row: PrivacyRequest, steps: list[RequestStep] | None = None) -> dict[str, Any]:
     """A request as its owner sees it: status, due date, per-service progress, outcome."""
     view: dict[str, Any] = {
         "id": str(row.id), "type": row.type, "status": row.status,
@@ -25,7 +26,7 @@ def request_view(row: Any, steps: list[Any] | None = None) -> dict[str, Any]:
     return view
 
 
-def _step_view(request_type: str, step: Any) -> dict[str, Any]:
+def _step_view(request_type: str, step: RequestStep) -> dict[str, Any]:
     if request_type == "erasure":
         return {"receipt": step.receipt, "receipt_at": step.receipt_at,
                 "verification": step.verification, "verified_at": step.verified_at,
@@ -33,7 +34,7 @@ def _step_view(request_type: str, step: Any) -> dict[str, Any]:
     return {"part": step.receipt, "ready_at": step.receipt_at}
 
 
-def ops_view(row: Any, now: datetime | None = None) -> dict[str, Any]:
+def ops_view(row: PrivacyRequest, now: datetime | None = None) -> dict[str, Any]:
     """A request as operators see it, with days left and whether it is overdue."""
     now = now or datetime.now(UTC)
     view = request_view(row)
@@ -43,3 +44,9 @@ def ops_view(row: Any, now: datetime | None = None) -> dict[str, Any]:
     view["overdue"] = is_open and row.due_at < now
     view["redrives"] = row.redrives
     return view
+
+
+def ops_detail(row: PrivacyRequest, steps: list[RequestStep], now: datetime | None = None) -> dict[str, Any]:
+    """One request for operators: its view, per-service receipts and, once erased, its
+    certificate."""
+    return {**ops_view(row, now), **request_view(row, steps), "certificate": row.certificate}
