@@ -20,6 +20,8 @@ from importlinter.application import output
 from importlinter.application.use_cases import _get_built_in_contract_types
 from importlinter.domain.contract import Contract
 
+pytestmark = pytest.mark.unit  # no servers: part of `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = api.read_configuration(str(ROOT / "pyproject.toml"))
 SESSION: dict[str, Any] = CONFIG["session_options"]
