@@ -8,6 +8,7 @@ hide an import).
 
 from __future__ import annotations
 
+import importlib
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 from aiflux_runner.import_contracts import AllowListContract
 from importlinter import api
 from importlinter.application import output
-from importlinter.application.use_cases import _get_built_in_contract_types
+from importlinter.contracts.forbidden import ForbiddenContract
+from importlinter.contracts.independence import IndependenceContract
+from importlinter.contracts.layers import LayersContract
 from importlinter.domain.contract import Contract
 
 pytestmark = pytest.mark.unit  # no servers: part of `make test-fast`
@@ -28,12 +31,19 @@ SESSION: dict[str, Any] = CONFIG["session_options"]
 CONTRACTS: list[dict[str, Any]] = CONFIG["contracts_options"]
 
 
+BUILT_IN: dict[str, type[Contract]] = {"forbidden": ForbiddenContract,
+                                        "independence": IndependenceContract,
+                                        "layers": LayersContract}
+
+
 def _contract_class(type_name: str) -> type[Contract]:
+    """A built-in type, or one the configuration registers (``contract_types``)."""
     custom = dict(entry.split(": ") for entry in SESSION.get("contract_types", []))
-    if type_name in custom:
-        module, _, name = custom[type_name].rpartition(".")
-        return getattr(__import__(module, fromlist=[name]), name)  # type: ignore[no-any-return]
-    return dict(_get_built_in_contract_types())[type_name]
+    if type_name not in custom:
+        return BUILT_IN[type_name]
+    module, _, name = custom[type_name].rpartition(".")
+    contract_class: type[Contract] = getattr(importlib.import_module(module), name)
+    return contract_class
 
 
 @pytest.fixture(scope="module")
