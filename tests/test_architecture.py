@@ -62,7 +62,8 @@ def test_the_contracts_cover_every_rule() -> None:
     ids = {c["id"] for c in CONTRACTS}
     services = ["identity", "billing", "generation", "storage", "privacy"]
     expected = {"services-independent", "kit-knows-no-service", "contracts-pydantic-only",
-                *(f"{s}-domain-pure" for s in services), *(f"{s}-handlers-no-http" for s in services)}
+                *(f"{s}-{rule}" for s in services
+                   for rule in ("domain-pure", "handlers-no-http", "no-http-below-api"))}
     assert expected <= ids
 
 
