@@ -19,7 +19,9 @@ $(VENV_STAMP): $(UV)
 	$(UV) sync --frozen --all-packages
 	rm -f .venv/.synced-*; touch $@
 
-.PHONY: help install run test test-fast lint up down migrate bench contracts env-example openapi clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help install run test test-fast lint chromium up down migrate bench contracts env-example openapi clean
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -28,15 +30,25 @@ install: $(VENV_STAMP)  ## create .venv from uv.lock
 run: $(VENV_STAMP)  ## start the whole system in one process (embedded mode), printing its URL
 	$(UV) run --frozen aiflux embedded
 
-test: $(VENV_STAMP) k8s-check  ## run every test (real PostgreSQL, RabbitMQ, Redis; see README)
+# Lint first: a style or type error fails in seconds, before the servers are exercised.
+test: $(VENV_STAMP) lint k8s-check chromium  ## lint, then every test (real PostgreSQL, RabbitMQ, Redis; see README)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-test-fast: $(VENV_STAMP)  ## the tests without the Kubernetes checks
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+test-fast: $(VENV_STAMP)  ## the unit tier: handlers with in-memory fakes, no servers (seconds)
+	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
 
-lint: $(VENV_STAMP)  ## ruff and mypy
+lint: $(VENV_STAMP)  ## ruff check, ruff format --check, mypy --strict (what CI and pre-commit run)
 	$(UV) run --frozen ruff check .
-	$(UV) run --frozen mypy libs/contracts/src libs/kit/src libs/runner/src services/*/src
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy --strict libs/contracts/src libs/kit/src libs/runner/src services/*/src
+
+# The offline-docs test (tests/test_offline_docs.py) drives Debian's Chromium; Playwright's own
+# browser download is not reachable. Installed only when missing and when we may (root).
+chromium:  ## install Debian's chromium for the browser test (root only; skipped otherwise)
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 contracts: $(VENV_STAMP)  ## regenerate JSON Schema snapshots and the AsyncAPI document
 	$(UV) run --frozen python -m aiflux_contracts.snapshots --write

@@ -1,9 +1,12 @@
-"""Schemathesis over every operation of the running system: no input is a server error.
+"""Schemathesis over every operation of the running system: no input is a server error, and
+(``VALIDATE_RESPONSES``) every answer's body matches the schema the OpenAPI document gives it.
 
 All five services run in one test stack. Schemathesis reads the served OpenAPI document and
 generates valid and invalid requests for every operation (positive and negative data), sent as
 an anonymous caller, as a signed-in user (session cookie and CSRF header) and as an admin; any
-5xx fails the test, listing the request that caused it. The cost is fixed: ``EXAMPLES``
+5xx fails the test, listing the request that caused it, and so does a body its documented
+schema does not describe (schemathesis's ``response_schema_conformance``: a typed 2xx model, the
+ProblemDetails of a documented problem status). The cost is fixed: ``EXAMPLES``
 examples per operation and mode, derandomized (the same requests on every run), no example
 database. Requests go out from a worker thread, so the stack keeps serving in this event loop.
 
@@ -17,23 +20,34 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
+import uvicorn
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import SignedIn, register_and_login
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from pydantic import BaseModel
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 pytestmark = [pytest.mark.slow,  # schemathesis draws with `random` inside a strategy:
               pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")]
 
 EXAMPLES = int(os.environ.get("AIFLUX_FUZZ_EXAMPLES", "2"))
+# Answers checked against the document, not only for 5xx. Off only to bisect a failure.
+VALIDATE_RESPONSES = True
+CHECKS = [not_a_server_error, *([response_schema_conformance] if VALIDATE_RESPONSES else [])]
 SESSION_ENDING = [re.compile(p) for p in (r"^/v1/account$", r"^/v1/privacy/requests$",
                                           r"^/v1/auth/logout$")]
 
@@ -54,20 +68,23 @@ def _headers(signed: SignedIn | None) -> dict[str, str]:
     return {"Cookie": cookie, "X-CSRF-Token": signed.csrf_token}
 
 
-def _server_errors(strategy: Any, caller: Caller, session: requests.Session) -> list[str]:
-    """The first request drawn from ``strategy`` answered with a 5xx, if any."""
+def _failures(strategy: Any, caller: Caller, session: requests.Session) -> list[str]:
+    """The first request drawn from ``strategy`` that failed a check in ``CHECKS``, if any."""
 
     @given(case=strategy)
     @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    def no_server_error(case: Any) -> None:
+    def answers_as_documented(case: Any) -> None:
         response = case.call(session=session, headers=caller.headers, timeout=30)
-        assert response.status_code < 500, (
-            f"{response.status_code} as {caller.name}: {case.as_curl_command()}\n"
-            f"{response.text[:500]}")
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, BaseExceptionGroup) as failed:  # a Failure or a FailureGroup
+            raise AssertionError(
+                f"{case.method} {case.path} as {caller.name}: {response.status_code}, "
+                f"{failed}\n{case.as_curl_command()}\n{response.text[:500]}") from None
 
     try:
-        no_server_error()
+        answers_as_documented()
     except AssertionError as failure:
         return [str(failure)]
     except Unsatisfiable:
@@ -88,7 +105,7 @@ def _fuzz(schema_url: str, callers: list[Caller]) -> list[str]:
             for caller in callers:
                 if caller.takes(operation.path):
                     for strategy in strategies:
-                        failures += _server_errors(strategy, caller, sessions[caller.name])
+                        failures += _failures(strategy, caller, sessions[caller.name])
     finally:
         for session in sessions.values():
             session.close()
@@ -130,3 +147,52 @@ async def test_no_operation_answers_with_a_server_error(stack_factory: Any) -> N
         callers = await _callers(stack)
         failures = await asyncio.to_thread(_fuzz, f"{stack.base_url}/openapi.json", callers)
     assert not failures, "\n\n".join(failures)
+
+
+class Page(BaseModel):
+    items: list[str]
+    next_cursor: str | None
+
+
+def _lying_app() -> FastAPI:
+    """One operation whose answer is not what its document promises."""
+    app = FastAPI()
+
+    @app.get("/v1/things", response_model=Page)
+    async def things() -> JSONResponse:
+        return JSONResponse({"things": ["a"]})  # documented as {items, next_cursor}
+
+    return app
+
+
+@asynccontextmanager
+async def _served(app: FastAPI) -> AsyncIterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def test_a_body_its_document_does_not_describe_is_a_failure() -> None:
+    # The run above passes only if this one catches a lie: a 200 outside its response model.
+    async with _served(_lying_app()) as base_url:
+        # Requests from a thread, so the server keeps serving in this loop.
+        schema = await asyncio.to_thread(schemathesis.openapi.from_url, f"{base_url}/openapi.json")
+        operation = schema["/v1/things"]["GET"]
+        with requests.Session() as session:
+            failures = await asyncio.to_thread(
+                _failures, operation.as_strategy(GenerationMode.POSITIVE),
+                Caller("anonymous", {}, lambda _: True), session)
+    assert len(failures) == 1, failures
+    assert "GET /v1/things as anonymous: 200" in failures[0]
+    assert "items" in failures[0]  # the schema's complaint names what is missing

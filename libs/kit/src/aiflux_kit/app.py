@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from .auth import session_cookie_name
 from .body_limit import DEFAULT_BODY_LIMIT, BodyLimitMiddleware
+from .docs import install_offline_docs
 from .errors import install_problem_handlers
 from .metrics import install_metrics
 from .openapi import add_problem_schema
@@ -33,7 +34,9 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    # /docs and /redoc come from install_offline_docs: FastAPI's own pages load a CDN.
+    app = FastAPI(title=title, version=version, lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_offline_docs(app)
     install_problem_handlers(app)
     app.state.runtime = runtime
     app.state.services = {name: unit.container for name, unit in runtime.units.items()}

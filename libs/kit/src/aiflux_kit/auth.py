@@ -15,7 +15,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
@@ -318,7 +318,7 @@ class ServiceTokenAuth(httpx.Auth):
     def __init__(self, caller: str, audience: str, key: str) -> None:
         self._caller, self._audience, self._key = caller, audience, key
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add a fresh service token."""
         token = mint_service_token(self._caller, self._audience,
                                    pair_key(self._key, self._audience))

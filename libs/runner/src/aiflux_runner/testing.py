@@ -98,7 +98,9 @@ async def run_stack(
 
 
 @pytest.fixture
-async def stack_factory(pg_database: Callable[[str], str], tmp_path: Path):
+async def stack_factory(
+    pg_database: Callable[[str], str], tmp_path: Path,
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Stack]]:
     """``async with stack_factory(services=[...], overrides={...}) as stack:``."""
 
     def factory(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Stack]:
