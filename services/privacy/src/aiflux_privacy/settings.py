@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from aiflux_kit.settings import PLACEHOLDER_SECRETS, ServiceSettings, derive_secret
-from pydantic import SecretStr
+from aiflux_kit.settings import ServiceSettings
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
+
+LOCAL_SECRETS = ("pseudonym_pepper", "link_secret", "consent_id_secret")
 
 
 class PrivacySettings(ServiceSettings):
@@ -29,10 +31,17 @@ class PrivacySettings(ServiceSettings):
     export_retention_days: int = 7
     consent_cookie: str = "aiflux_consent_id"
 
+    @model_validator(mode="after")
+    def _local_secrets(self) -> PrivacySettings:
+        # Local runs derive each placeholder from the service key (an embedded install still has
+        # its own secrets); dev refuses a placeholder service key, since anyone could derive
+        # from it, and outside local runs the placeholder check refuses them all.
+        if self.is_local:
+            for name in LOCAL_SECRETS:
+                self.local_secret(name, f"privacy:{name}")
+        return self
+
     def secret(self, name: str) -> str:
-        """A secret setting; in local runs a placeholder is replaced by one derived from the
-        service key, so an embedded install still has its own secret."""
+        """The value of a secret setting."""
         value: str = getattr(self, name).get_secret_value()
-        if value.strip().lower() in PLACEHOLDER_SECRETS and self.is_local:
-            return str(derive_secret(self.service_key.get_secret_value(), f"privacy:{name}"))
         return value
