@@ -148,6 +148,7 @@ async def test_notifications_are_mailed_and_marketing_needs_its_withdrawal_link(
 async def test_the_erasure_mail_lists_everything_kept_with_period_and_basis(
         identity_stack, helpers) -> None:
     async with identity_stack() as stack:
+        await helpers.record_outbox(stack)
         signed = await register_and_login(stack.client, stack.data_dir)
         await helpers.publish(stack, ErasureRequested(request_id=uuid.uuid4(),
                                                       user_id=signed.user_id))

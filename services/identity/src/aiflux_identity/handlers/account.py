@@ -6,11 +6,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
 from aiflux_kit.auth import Principal
-from aiflux_kit.errors import not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..adapters.orm import email_tokens, users
 from ..domain import messages
 from ..domain.accounts import normalise_email, normalise_username
+from ..domain.errors import NotFound, UsernameTaken
 from .common import (
     ClientInfo,
-    IdentityContainer,
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
@@ -30,7 +29,9 @@ from .common import (
 )
 from .policy import acceptable_version
 from .recovery import require_password
-from .registration import username_taken
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
 async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
@@ -39,7 +40,7 @@ async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
         row = (await session.execute(select(users).where(
             users.c.id == user_id, users.c.deleted_at.is_(None)))).first()
         if row is None:
-            raise not_found("account")
+            raise NotFound("account")
         pending = (await session.execute(
             select(email_tokens.c.new_email).where(
                 email_tokens.c.user_id == user_id, email_tokens.c.purpose == "email_change",
@@ -70,7 +71,7 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
                 await log_security_event(session, "email_change_requested",
                                          principal.user_id, client)
     except IntegrityError:
-        raise username_taken() from None
+        raise UsernameTaken() from None
     if token and new_email:
         await c.send_mail(new_email, messages.confirm_new_email(
             c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
@@ -83,7 +84,7 @@ async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
         func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None),
         users.c.id != user_id))).first()
     if taken:
-        raise username_taken()
+        raise UsernameTaken()
     await session.execute(update(users).where(users.c.id == user_id).values(username=username))
     await log_security_event(session, "username_changed", user_id, client)
     await add_event(session, UserUpdated(user_id=user_id, fields=["username"]))
@@ -166,7 +167,7 @@ async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None
             .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
             .returning(users.c.id))).first()
         if row is None:
-            raise not_found("user")
+            raise NotFound("user")
         await revoke_sessions(session, user_id)
         await invalidate_email_tokens(session, user_id)
         await log_security_event(session, "account_suspended", user_id, ClientInfo(),
