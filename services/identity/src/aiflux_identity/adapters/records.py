@@ -45,3 +45,42 @@ class SecurityLogSpan:
 
     rows: int
     newest: datetime | None
+
+
+@dataclass(frozen=True)
+class LoginCandidate:
+    """The account a login string names, with what the login decision needs."""
+
+    id: uuid.UUID
+    password_hash: str
+    email_verified: bool
+    suspended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One live session as its owner sees it (``current``: the one making the request)."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    """What the account holds about the user; ``pending_email`` awaits confirmation."""
+
+    user_id: uuid.UUID
+    username: str
+    email: str
+    email_verified: bool
+    pending_email: str | None
+    created_at: datetime
+    accepted_policy_version: str
+    accepted_policy_at: datetime
+    marketing_opt_in_at_registration: bool
+    age_confirmed_on: date
+    roles: list[str]

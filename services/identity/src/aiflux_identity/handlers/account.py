@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
 from aiflux_kit.auth import Principal
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import email_tokens, users
+from ..adapters.records import AccountProfile
 from ..domain import messages
 from ..domain.accounts import normalise_email, normalise_username
 from ..domain.errors import NotFound, UsernameTaken
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from ..bootstrap import IdentityContainer
 
 
-async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
+async def profile(c: IdentityContainer, user_id: uuid.UUID) -> AccountProfile:
     """What the account holds about the user (``pending_email`` awaits confirmation)."""
     async with c.database.transaction() as session:
         row = (await session.execute(select(users).where(
@@ -46,12 +47,13 @@ async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
                 email_tokens.c.user_id == user_id, email_tokens.c.purpose == "email_change",
                 email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
             .order_by(email_tokens.c.created_at.desc()).limit(1))).scalar()
-    return {"user_id": row.id, "username": row.username, "email": row.email,
-            "email_verified": row.email_verified, "pending_email": pending,
-            "created_at": row.created_at, "accepted_policy_version": row.accepted_policy_version,
-            "accepted_policy_at": row.accepted_policy_at,
-            "marketing_opt_in_at_registration": row.marketing_opt_in,
-            "age_confirmed_on": row.age_confirmed_on, "roles": sorted(row.roles)}
+    return AccountProfile(
+        user_id=row.id, username=row.username, email=row.email,
+        email_verified=row.email_verified, pending_email=pending, created_at=row.created_at,
+        accepted_policy_version=row.accepted_policy_version,
+        accepted_policy_at=row.accepted_policy_at,
+        marketing_opt_in_at_registration=row.marketing_opt_in,
+        age_confirmed_on=row.age_confirmed_on, roles=sorted(row.roles))
 
 
 async def rectify(c: IdentityContainer, principal: Principal, username: str | None,

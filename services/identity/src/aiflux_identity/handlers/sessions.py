@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiflux_contracts import SessionRevoked
 from aiflux_kit.auth import Principal, token_hash
 from aiflux_kit.outbox import add_event
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 
 from ..adapters.orm import sessions, users
+from ..adapters.records import LoginCandidate, SessionSummary
 from ..domain.accounts import normalise_email
 from ..domain.errors import (
     AccountSuspended,
@@ -75,7 +76,7 @@ def login_key(login_name: str) -> str:
     return key
 
 
-async def _find_login(c: IdentityContainer, login_name: str) -> Any:
+async def _find_login(c: IdentityContainer, login_name: str) -> LoginCandidate | None:
     name = login_name.strip()
     try:
         by_email = normalise_email(name) if "@" in name else None
@@ -83,9 +84,10 @@ async def _find_login(c: IdentityContainer, login_name: str) -> Any:
         by_email = None
     match = users.c.email == by_email if by_email else func.lower(users.c.username) == name.lower()
     async with c.database.transaction() as session:
-        return (await session.execute(
+        row = (await session.execute(
             select(users.c.id, users.c.password_hash, users.c.email_verified,
                    users.c.suspended_at).where(match, users.c.deleted_at.is_(None)))).first()
+    return None if row is None else LoginCandidate(**row._asdict())
 
 
 async def _open_session(c: IdentityContainer, user_id: uuid.UUID,
@@ -111,22 +113,22 @@ async def logout(c: IdentityContainer, principal: Principal, client: ClientInfo)
                                                 session_id_hash=principal.session_id_hash))
 
 
-def _live(c: IdentityContainer, now: datetime) -> Any:
+def _live(c: IdentityContainer, now: datetime) -> ColumnElement[bool]:
     s = c.settings
     return and_(sessions.c.revoked_at.is_(None),
                 sessions.c.last_seen_at > now - timedelta(seconds=s.session_idle_timeout_s),
                 sessions.c.created_at > now - timedelta(seconds=s.session_absolute_timeout_s))
 
 
-async def list_sessions(c: IdentityContainer, principal: Principal) -> list[dict[str, Any]]:
+async def list_sessions(c: IdentityContainer, principal: Principal) -> list[SessionSummary]:
     """The caller's live sessions, newest first."""
     async with c.database.transaction() as session:
         rows = (await session.execute(
             select(sessions).where(sessions.c.user_id == principal.user_id, _live(c, utcnow()))
             .order_by(sessions.c.created_at.desc()))).all()
-    return [{"id": r.id, "created_at": r.created_at, "last_seen_at": r.last_seen_at,
-             "ip": r.ip, "user_agent": r.user_agent,
-             "current": r.token_hash == principal.session_id_hash} for r in rows]
+    return [SessionSummary(id=r.id, created_at=r.created_at, last_seen_at=r.last_seen_at,
+                           ip=r.ip, user_agent=r.user_agent,
+                           current=r.token_hash == principal.session_id_hash) for r in rows]
 
 
 async def revoke_session(c: IdentityContainer, principal: Principal, session_id: uuid.UUID,
