@@ -15,19 +15,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..adapters.credentials import (
+    invalidate_email_tokens,
+    issue_email_token,
+    log_security_event,
+    revoke_sessions,
+)
 from ..adapters.orm import email_tokens, users
 from ..adapters.records import AccountProfile
 from ..domain import messages
 from ..domain.accounts import normalise_email, normalise_username
 from ..domain.errors import NotFound, UsernameTaken
-from .common import (
-    ClientInfo,
-    invalidate_email_tokens,
-    issue_email_token,
-    log_security_event,
-    revoke_sessions,
-    utcnow,
-)
+from .common import ClientInfo, utcnow
 from .policy import acceptable_version
 from .recovery import require_password
 

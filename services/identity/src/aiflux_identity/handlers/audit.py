@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from ..adapters import audit_log
 from ..adapters.audit_log import NoticeRun, SecurityEvent
-from .common import ClientInfo, log_security_event
+from ..adapters.credentials import log_security_event
+from .common import ClientInfo
 
 if TYPE_CHECKING:
     from ..bootstrap import IdentityContainer

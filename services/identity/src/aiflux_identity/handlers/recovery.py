@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING
 from aiflux_kit.auth import Principal, token_hash
 from sqlalchemy import func, select, update
 
-from ..adapters.orm import email_tokens, users
-from ..domain import messages
-from ..domain.accounts import normalise_email
-from ..domain.errors import RESET_LINK_REFUSED, InvalidEmail, InvalidToken, WrongPassword
-from ..domain.passwords import check_password_rules
-from .common import (
-    ClientInfo,
+from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
 )
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import normalise_email
+from ..domain.errors import RESET_LINK_REFUSED, InvalidEmail, InvalidToken, WrongPassword
+from ..domain.passwords import check_password_rules
+from .common import ClientInfo
 
 if TYPE_CHECKING:
     from ..bootstrap import IdentityContainer

@@ -14,6 +14,12 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..adapters.credentials import (
+    invalidate_email_tokens,
+    issue_email_token,
+    log_security_event,
+    revoke_sessions,
+)
 from ..adapters.orm import email_tokens, users
 from ..domain import messages
 from ..domain.accounts import check_minimum_age, normalise_email, normalise_username
@@ -25,14 +31,7 @@ from ..domain.errors import (
     UsernameTaken,
 )
 from ..domain.passwords import check_password_rules
-from .common import (
-    ClientInfo,
-    invalidate_email_tokens,
-    issue_email_token,
-    log_security_event,
-    revoke_sessions,
-    utcnow,
-)
+from .common import ClientInfo, utcnow
 from .policy import acceptable_version
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from aiflux_kit.auth import Principal, token_hash
 from aiflux_kit.outbox import add_event
 from sqlalchemy import ColumnElement, and_, func, insert, select, update
 
+from ..adapters.credentials import log_security_event, new_secret
 from ..adapters.orm import sessions, users
 from ..adapters.records import LoginCandidate, SessionSummary
 from ..domain.accounts import normalise_email
@@ -22,7 +23,7 @@ from ..domain.errors import (
     InvalidEmail,
     NotFound,
 )
-from .common import ClientInfo, log_security_event, new_secret, utcnow
+from .common import ClientInfo, utcnow
 from .policy import policy_accepted
 
 if TYPE_CHECKING:
