@@ -74,7 +74,7 @@ def test_the_credit_hold_period_is_told_in_words_too() -> None:
 
 def test_what_receipts_keep_cites_a_rule_with_the_same_legal_basis() -> None:
     from aiflux_billing.handlers import erasure as billing_privacy
-    from aiflux_identity.handlers import privacy_events as identity_privacy
+    from aiflux_identity.handlers import erasure as identity_privacy
 
     declared = [(identity_privacy.ACCOUNT_RULE, identity_privacy.ACCOUNT_BASIS),
                 (identity_privacy.SECURITY_RULE, identity_privacy.SECURITY_BASIS),

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from aiflux_contracts import UserNotificationRequested
 from aiflux_identity.adapters.mail import Mail, MailNotSent, SmtpMailer
-from aiflux_identity.handlers.common import IdentityContainer
-from aiflux_identity.handlers.privacy_events import on_notification_requested
+from aiflux_identity.bootstrap import IdentityContainer
+from aiflux_identity.handlers.notifications import on_notification_requested
 from aiflux_identity.settings import IdentitySettings
 from aiosmtpd.controller import Controller
 
@@ -45,7 +45,8 @@ def refusing_smtp() -> Iterator[int]:
 def container(port: int) -> IdentityContainer:
     settings = IdentitySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
     return IdentityContainer(settings=settings, database=None, platform=None,  # type: ignore[arg-type]
-                             hasher=None, mailer=SmtpMailer(settings))  # type: ignore[arg-type]
+                             hasher=None, mailer=SmtpMailer(settings),  # type: ignore[arg-type]
+                             export_parts=None)  # type: ignore[arg-type]
 
 
 def logged_text(records: list[logging.LogRecord]) -> str:

@@ -7,13 +7,14 @@ from datetime import date
 
 import bcrypt
 import pytest
+from aiflux_identity.adapters.hashing import PasswordHasher
 from aiflux_identity.domain.accounts import check_minimum_age, normalise_email
-from aiflux_identity.domain.passwords import PasswordHasher, check_password_rules
-from aiflux_kit.errors import Problem
+from aiflux_identity.domain.passwords import check_password_rules
+from aiflux_kit.domain_errors import DomainError
 
 
 def _slug(call) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         call()
     return caught.value.slug
 

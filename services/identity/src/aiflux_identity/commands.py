@@ -58,8 +58,8 @@ def _run(args: argparse.Namespace) -> None:
     print(f"{'granted' if grant else 'revoked'} the admin role of {args.username}")
 
 
-def add_commands(subparsers: argparse._SubParsersAction, embedded_database: EmbeddedDatabase
-                 ) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+                 embedded_database: EmbeddedDatabase) -> None:
     """Add ``admin-grant`` and ``admin-revoke`` to the ``aiflux`` command."""
     for name, verb in (("admin-grant", "grant"), ("admin-revoke", "revoke")):
         parser = subparsers.add_parser(name, help=f"{verb} the admin role of a user")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiflux_contracts import (
     ErasureRequested,
@@ -17,32 +17,34 @@ from aiflux_contracts import (
 )
 from aiflux_kit.consumers import HandlerContext, Subscription
 
-from .handlers import privacy_events as h
-from .handlers.common import IdentityContainer
-from .policy_notices import record_policy
+from .handlers import erasure, export, notifications
+from .handlers.policy_notices import record_policy
+
+if TYPE_CHECKING:
+    from .bootstrap import IdentityContainer
 
 
 def subscriptions(c: IdentityContainer) -> list[Subscription[Any]]:
     """What the identity service consumes."""
 
-    async def erasure(ctx: HandlerContext, event: Any) -> None:
+    async def on_erasure(ctx: HandlerContext, event: Any) -> None:
         if isinstance(event, ErasureRequested):
-            await h.on_erasure_requested(c, ctx, event)
+            await erasure.on_erasure_requested(c, ctx, event)
         elif isinstance(event, UserDeleted):
-            await h.on_user_deleted(c, ctx, event)
+            await erasure.on_user_deleted(c, ctx, event)
         elif isinstance(event, ErasureVerificationRequested):
-            await h.on_verification_requested(c, ctx, event)
+            await erasure.on_verification_requested(c, ctx, event)
 
-    async def export(ctx: HandlerContext, event: ExportRequested) -> None:
-        await h.on_export_requested(c, ctx, event)
+    async def on_export(ctx: HandlerContext, event: ExportRequested) -> None:
+        await export.on_export_requested(c, ctx, event)
 
-    async def policy(ctx: HandlerContext, event: PolicyPublished) -> None:
+    async def on_policy(ctx: HandlerContext, event: PolicyPublished) -> None:
         await record_policy(ctx.session, event)
 
-    async def notify(ctx: HandlerContext, event: UserNotificationRequested) -> None:
-        await h.on_notification_requested(c, ctx, event)
+    async def on_notification(ctx: HandlerContext, event: UserNotificationRequested) -> None:
+        await notifications.on_notification_requested(c, ctx, event)
 
-    async def own(ctx: HandlerContext, event: Any) -> None:
+    async def on_own_event(ctx: HandlerContext, event: Any) -> None:
         # The bus refuses events no queue is bound for; these have no other consumer yet, so
         # identity binds them itself. A revoked session is dropped from this process's cache.
         verifier = c.platform.session_verifier
@@ -50,10 +52,10 @@ def subscriptions(c: IdentityContainer) -> list[Subscription[Any]]:
             verifier.forget(event.user_id, event.session_id_hash)
 
     return [
-        Subscription("own-events", (SessionRevoked, UserUpdated, UserSuspended), own),
+        Subscription("own-events", (SessionRevoked, UserUpdated, UserSuspended), on_own_event),
         Subscription("erasure", (ErasureRequested, UserDeleted, ErasureVerificationRequested),
-                     erasure),
-        Subscription("export", (ExportRequested,), export),
-        Subscription("policy", (PolicyPublished,), policy),
-        Subscription("notifications", (UserNotificationRequested,), notify),
+                     on_erasure),
+        Subscription("export", (ExportRequested,), on_export),
+        Subscription("policy", (PolicyPublished,), on_policy),
+        Subscription("notifications", (UserNotificationRequested,), on_notification),
     ]

@@ -81,5 +81,5 @@ class IdentitySettings(ServiceSettings):
     def secure_cookies(self) -> bool:
         """Whether the session cookie carries ``Secure`` (and so the ``__Host-`` prefix)."""
         if self.cookie_secure is not None:
-            return self.cookie_secure
-        return self.public_url.startswith("https://")
+            return bool(self.cookie_secure)
+        return bool(self.public_url.startswith("https://"))

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -21,18 +20,10 @@ from typing import Protocol
 
 import aiosmtplib
 
+from ..domain.mail import Mail
 from ..settings import IdentitySettings
 
-
-@dataclass(frozen=True)
-class Mail:
-    """One message, in plain text and HTML."""
-
-    subject: str
-    text: str
-    html: str
-    unsubscribe_url: str | None = None
-    """Marketing only: announced in ``List-Unsubscribe`` with RFC 8058 one-click POST."""
+__all__ = ["FileMailer", "Mail", "MailNotSent", "Mailer", "SmtpMailer", "build_mailer"]
 
 
 class MailNotSent(Exception):

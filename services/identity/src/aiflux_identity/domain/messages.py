@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
-from ..adapters.mail import Mail
+from .mail import Mail
 
 
 def _mail(subject: str, lines: list[str], link: tuple[str, str] | None = None) -> Mail:

@@ -6,51 +6,53 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
 from aiflux_kit.auth import Principal
-from aiflux_kit.errors import not_found
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import email_tokens, users
-from ..domain import messages
-from ..domain.accounts import normalise_email, normalise_username
-from .common import (
-    ClientInfo,
-    IdentityContainer,
+from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
-    utcnow,
 )
+from ..adapters.orm import email_tokens, users
+from ..adapters.records import AccountProfile
+from ..domain import messages
+from ..domain.accounts import normalise_email, normalise_username
+from ..domain.errors import NotFound, UsernameTaken
+from .common import ClientInfo, utcnow
 from .policy import acceptable_version
 from .recovery import require_password
-from .registration import username_taken
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
-async def profile(c: IdentityContainer, user_id: uuid.UUID) -> dict[str, Any]:
+async def profile(c: IdentityContainer, user_id: uuid.UUID) -> AccountProfile:
     """What the account holds about the user (``pending_email`` awaits confirmation)."""
     async with c.database.transaction() as session:
         row = (await session.execute(select(users).where(
             users.c.id == user_id, users.c.deleted_at.is_(None)))).first()
         if row is None:
-            raise not_found("account")
+            raise NotFound("account")
         pending = (await session.execute(
             select(email_tokens.c.new_email).where(
                 email_tokens.c.user_id == user_id, email_tokens.c.purpose == "email_change",
                 email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
             .order_by(email_tokens.c.created_at.desc()).limit(1))).scalar()
-    return {"user_id": row.id, "username": row.username, "email": row.email,
-            "email_verified": row.email_verified, "pending_email": pending,
-            "created_at": row.created_at, "accepted_policy_version": row.accepted_policy_version,
-            "accepted_policy_at": row.accepted_policy_at,
-            "marketing_opt_in_at_registration": row.marketing_opt_in,
-            "age_confirmed_on": row.age_confirmed_on, "roles": sorted(row.roles)}
+    return AccountProfile(
+        user_id=row.id, username=row.username, email=row.email,
+        email_verified=row.email_verified, pending_email=pending, created_at=row.created_at,
+        accepted_policy_version=row.accepted_policy_version,
+        accepted_policy_at=row.accepted_policy_at,
+        marketing_opt_in_at_registration=row.marketing_opt_in,
+        age_confirmed_on=row.age_confirmed_on, roles=sorted(row.roles))
 
 
 async def rectify(c: IdentityContainer, principal: Principal, username: str | None,
@@ -70,7 +72,7 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
                 await log_security_event(session, "email_change_requested",
                                          principal.user_id, client)
     except IntegrityError:
-        raise username_taken() from None
+        raise UsernameTaken() from None
     if token and new_email:
         await c.send_mail(new_email, messages.confirm_new_email(
             c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
@@ -83,7 +85,7 @@ async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
         func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None),
         users.c.id != user_id))).first()
     if taken:
-        raise username_taken()
+        raise UsernameTaken()
     await session.execute(update(users).where(users.c.id == user_id).values(username=username))
     await log_security_event(session, "username_changed", user_id, client)
     await add_event(session, UserUpdated(user_id=user_id, fields=["username"]))
@@ -166,7 +168,7 @@ async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None
             .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
             .returning(users.c.id))).first()
         if row is None:
-            raise not_found("user")
+            raise NotFound("user")
         await revoke_sessions(session, user_id)
         await invalidate_email_tokens(session, user_id)
         await log_security_event(session, "account_suspended", user_id, ClientInfo(),

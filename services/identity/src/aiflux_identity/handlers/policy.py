@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiflux_kit.errors import Problem
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.orm import policy_versions
+from ..domain.errors import PolicyVersionMismatch
 from ..settings import INITIAL_POLICY_VERSION
 from .common import utcnow
 
@@ -76,14 +76,8 @@ async def policy_accepted(session: Any, accepted_version: str, now: datetime | N
 
 async def acceptable_version(session: AsyncSession, version: str, purpose: str,
                              switch_grace: timedelta = timedelta(0)) -> str:
-    """``version`` when a user may accept it now; otherwise a 422 naming the one in force."""
+    """``version`` when a user may accept it now; otherwise :class:`PolicyVersionMismatch`."""
     acceptable = await acceptable_policy_versions(session, switch_grace)
     if version in acceptable:
         return version
-    scheduled = acceptable.scheduled
-    coming = f" (version {', '.join(scheduled)} is scheduled and may be accepted too)" \
-        if scheduled else ""
-    raise Problem(422, "policy-version-mismatch", "Privacy policy version",
-                  f"Accept the privacy policy in force (version {acceptable.in_force}) "
-                  f"{purpose}{coming}.", current_version=acceptable.in_force,
-                  scheduled_versions=scheduled)
+    raise PolicyVersionMismatch(acceptable.in_force, acceptable.scheduled, purpose)

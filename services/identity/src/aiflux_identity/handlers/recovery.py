@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiflux_kit.auth import Principal, token_hash
-from aiflux_kit.errors import Problem
 from sqlalchemy import func, select, update
 
-from ..adapters.orm import email_tokens, users
-from ..domain import messages
-from ..domain.accounts import normalise_email
-from ..domain.passwords import check_password_rules
-from .common import (
-    ClientInfo,
-    IdentityContainer,
+from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
 )
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import normalise_email
+from ..domain.errors import RESET_LINK_REFUSED, InvalidEmail, InvalidToken, WrongPassword
+from ..domain.passwords import check_password_rules
+from .common import ClientInfo
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
 async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) -> None:
@@ -25,7 +29,7 @@ async def forgot_password(c: IdentityContainer, email: str, client: ClientInfo) 
     await c.limit("forgot-ip", client.ip or "-", c.settings.limit_forgot_ip)
     try:
         address = normalise_email(email)
-    except Problem:
+    except InvalidEmail:
         return
     await c.limit("forgot-account", token_hash(address), c.settings.limit_forgot_account)
     # Known or not, the request only queues the same job: the lookup, the token and the mail
@@ -98,17 +102,14 @@ async def change_password(c: IdentityContainer, principal: Principal, current_pa
 
 
 async def require_password(c: IdentityContainer, principal: Principal, password: str) -> None:
-    """Refuse (403) unless ``password`` is the caller's current password."""
+    """Refuse (:class:`WrongPassword`) unless ``password`` is the caller's current password."""
     await c.limit("login-account", str(principal.user_id), c.settings.limit_login_account)
     async with c.database.transaction() as session:
         stored = (await session.execute(select(users.c.password_hash).where(
             users.c.id == principal.user_id, users.c.deleted_at.is_(None)))).scalar()
     if not await c.hasher.verify(password, stored):
-        raise Problem(403, "wrong-password", "Wrong password",
-                      "The current password is wrong.")
+        raise WrongPassword
 
 
-def _bad_token() -> Problem:
-    return Problem(400, "invalid-token", "Invalid or expired link",
-                   "This reset link is invalid, was already used, or has expired; ask for a "
-                   "new one.")
+def _bad_token() -> InvalidToken:
+    return InvalidToken(RESET_LINK_REFUSED)

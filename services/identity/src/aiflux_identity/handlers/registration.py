@@ -5,29 +5,37 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from aiflux_contracts import UserRegistered, UserUpdated
 from aiflux_kit.auth import token_hash
-from aiflux_kit.errors import Problem
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import email_tokens, users
-from ..domain import messages
-from ..domain.accounts import check_minimum_age, normalise_email, normalise_username
-from ..domain.passwords import check_password_rules
-from .common import (
-    ClientInfo,
-    IdentityContainer,
+from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
-    utcnow,
 )
+from ..adapters.orm import email_tokens, users
+from ..domain import messages
+from ..domain.accounts import check_minimum_age, normalise_email, normalise_username
+from ..domain.errors import (
+    VERIFY_LINK_REFUSED,
+    EmailTaken,
+    InvalidEmail,
+    InvalidToken,
+    UsernameTaken,
+)
+from ..domain.passwords import check_password_rules
+from .common import ClientInfo, utcnow
 from .policy import acceptable_version
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
 @dataclass(frozen=True)
@@ -41,12 +49,6 @@ class Registration:
     accept_privacy_policy_version: str
     marketing_opt_in: bool
     anonymous_consent_id: uuid.UUID | None = None
-
-
-def username_taken() -> Problem:
-    """The 409 for a username someone else holds."""
-    return Problem(409, "username-taken", "Username taken",
-                   "This username is already taken; choose another.")
 
 
 async def register(c: IdentityContainer, form: Registration, client: ClientInfo) -> None:
@@ -64,7 +66,7 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
             session, form.accept_privacy_policy_version, "to register",
             timedelta(seconds=c.settings.policy_switch_grace_s))
         if await _username_exists(session, username):
-            raise username_taken()
+            raise UsernameTaken()
         if await _email_owner(session, email) is not None:
             await c.send_mail(email, messages.address_already_registered(
                 c.link("/forgot-password")))
@@ -106,7 +108,7 @@ async def _create_account(
         # A concurrent registration won the race for the name or the address.
         async with c.database.transaction() as session:
             if await _username_exists(session, username):
-                raise username_taken() from None
+                raise UsernameTaken() from None
         return
     await c.send_mail(email, messages.verify_email(
         c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
@@ -152,8 +154,7 @@ async def verify_email(c: IdentityContainer, token: str, client: ClientInfo, *,
 async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email: str,
                            client: ClientInfo, keep_session_hash: str | None) -> None:
     if await _email_owner(session, new_email) not in (None, user_id):
-        raise Problem(409, "email-taken", "Address in use",
-                      "Another account uses this address now; choose another.")
+        raise EmailTaken
     await session.execute(update(users).where(users.c.id == user_id)
                           .values(email=new_email, email_verified=True))
     # The address is the recovery channel: whoever held a session or a link sent to the old
@@ -164,9 +165,8 @@ async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email:
     await add_event(session, UserUpdated(user_id=user_id, fields=["email"]))
 
 
-def _bad_token() -> Problem:
-    return Problem(400, "invalid-token", "Invalid or expired link",
-                   "This link is invalid, was already used, or has expired; ask for a new one.")
+def _bad_token() -> InvalidToken:
+    return InvalidToken(VERIFY_LINK_REFUSED)
 
 
 async def resend_verification(c: IdentityContainer, email: str, client: ClientInfo) -> None:
@@ -174,7 +174,7 @@ async def resend_verification(c: IdentityContainer, email: str, client: ClientIn
     await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
     try:
         address = normalise_email(email)
-    except Problem:
+    except InvalidEmail:
         return
     await c.limit("register-account", token_hash(address), c.settings.limit_register_account)
     # The same job on every branch; the account-dependent work runs after the response.

@@ -5,18 +5,29 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiflux_contracts import SessionRevoked
 from aiflux_kit.auth import Principal, token_hash
-from aiflux_kit.errors import Problem, not_found
 from aiflux_kit.outbox import add_event
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 
+from ..adapters.credentials import log_security_event, new_secret
 from ..adapters.orm import sessions, users
+from ..adapters.records import LoginCandidate, SessionSummary
 from ..domain.accounts import normalise_email
-from .common import ClientInfo, IdentityContainer, log_security_event, new_secret, utcnow
+from ..domain.errors import (
+    AccountSuspended,
+    EmailNotVerified,
+    InvalidCredentials,
+    InvalidEmail,
+    NotFound,
+)
+from .common import ClientInfo, utcnow
 from .policy import policy_accepted
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
 @dataclass(frozen=True)
@@ -26,12 +37,6 @@ class SignedIn:
     user_id: uuid.UUID
     session_token: str
     csrf_token: str
-
-
-def _invalid_login() -> Problem:
-    # One answer for an unknown login and a wrong password.
-    return Problem(401, "invalid-credentials", "Login failed",
-                   "The login or the password is wrong.")
 
 
 async def login(c: IdentityContainer, login_name: str, password: str,
@@ -51,13 +56,11 @@ async def login(c: IdentityContainer, login_name: str, password: str,
         else:
             failed = False
     if failed or account is None:
-        raise _invalid_login()
+        raise InvalidCredentials
     if account.suspended_at is not None:
-        raise Problem(403, "account-suspended", "Account suspended",
-                      "This account is suspended; contact us through the privacy policy's contact address.")
+        raise AccountSuspended
     if not account.email_verified:
-        raise Problem(403, "email-not-verified", "Email not verified",
-                      "Confirm your email address with the link we sent, then log in.")
+        raise EmailNotVerified
     return await _open_session(c, account.id, client)
 
 
@@ -66,23 +69,26 @@ def login_key(login_name: str) -> str:
     name = login_name.strip()
     if "@" in name:
         try:
-            return token_hash("email:" + normalise_email(name))
-        except Problem:
+            key: str = token_hash("email:" + normalise_email(name))
+            return key
+        except InvalidEmail:
             pass
-    return token_hash("name:" + name.lower())
+    key = token_hash("name:" + name.lower())
+    return key
 
 
-async def _find_login(c: IdentityContainer, login_name: str) -> Any:
+async def _find_login(c: IdentityContainer, login_name: str) -> LoginCandidate | None:
     name = login_name.strip()
     try:
         by_email = normalise_email(name) if "@" in name else None
-    except Problem:
+    except InvalidEmail:
         by_email = None
     match = users.c.email == by_email if by_email else func.lower(users.c.username) == name.lower()
     async with c.database.transaction() as session:
-        return (await session.execute(
+        row = (await session.execute(
             select(users.c.id, users.c.password_hash, users.c.email_verified,
                    users.c.suspended_at).where(match, users.c.deleted_at.is_(None)))).first()
+    return None if row is None else LoginCandidate(**row._asdict())
 
 
 async def _open_session(c: IdentityContainer, user_id: uuid.UUID,
@@ -108,22 +114,22 @@ async def logout(c: IdentityContainer, principal: Principal, client: ClientInfo)
                                                 session_id_hash=principal.session_id_hash))
 
 
-def _live(c: IdentityContainer, now: datetime) -> Any:
+def _live(c: IdentityContainer, now: datetime) -> ColumnElement[bool]:
     s = c.settings
     return and_(sessions.c.revoked_at.is_(None),
                 sessions.c.last_seen_at > now - timedelta(seconds=s.session_idle_timeout_s),
                 sessions.c.created_at > now - timedelta(seconds=s.session_absolute_timeout_s))
 
 
-async def list_sessions(c: IdentityContainer, principal: Principal) -> list[dict[str, Any]]:
+async def list_sessions(c: IdentityContainer, principal: Principal) -> list[SessionSummary]:
     """The caller's live sessions, newest first."""
     async with c.database.transaction() as session:
         rows = (await session.execute(
             select(sessions).where(sessions.c.user_id == principal.user_id, _live(c, utcnow()))
             .order_by(sessions.c.created_at.desc()))).all()
-    return [{"id": r.id, "created_at": r.created_at, "last_seen_at": r.last_seen_at,
-             "ip": r.ip, "user_agent": r.user_agent,
-             "current": r.token_hash == principal.session_id_hash} for r in rows]
+    return [SessionSummary(id=r.id, created_at=r.created_at, last_seen_at=r.last_seen_at,
+                           ip=r.ip, user_agent=r.user_agent,
+                           current=r.token_hash == principal.session_id_hash) for r in rows]
 
 
 async def revoke_session(c: IdentityContainer, principal: Principal, session_id: uuid.UUID,
@@ -136,7 +142,7 @@ async def revoke_session(c: IdentityContainer, principal: Principal, session_id:
                                    sessions.c.revoked_at.is_(None))
             .values(revoked_at=func.now()).returning(sessions.c.token_hash))).first()
         if ended is None:
-            raise not_found("session")
+            raise NotFound("session")
         await log_security_event(session, "session_revoked", principal.user_id, client,
                                  session_id=str(session_id))
         await add_event(session, SessionRevoked(user_id=principal.user_id,

@@ -4,15 +4,19 @@ embedded mail spool ``mail_spool_keep_days``)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiflux_contracts import UserPurged
 from aiflux_kit.outbox import add_event
 from aiflux_kit.service import Sweep, Worker
 from sqlalchemy import delete, or_
 
-from .adapters.orm import email_tokens, security_log, sessions, users
-from .handlers.common import IdentityContainer, utcnow
+from ..adapters.orm import email_tokens, security_log, sessions, users
+from .common import utcnow
 from .policy_notices import notice_worker
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 
 def sweeps(c: IdentityContainer) -> list[Sweep]:
@@ -22,9 +26,9 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
     async def security_log_retention() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.security_log_retention_days)
         async with c.database.transaction() as session:
-            removed = (await session.execute(
-                delete(security_log).where(security_log.c.created_at < cutoff))).rowcount
-        return {"removed": removed or 0}
+            removed = await session.execute(
+                delete(security_log).where(security_log.c.created_at < cutoff))
+        return {"removed": rowcount(removed)}
 
     async def account_purge() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.purge_after_days)
@@ -40,12 +44,12 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
         now = utcnow()
         stale = now - timedelta(seconds=c.settings.session_absolute_timeout_s)
         async with c.database.transaction() as session:
-            ended = (await session.execute(delete(sessions).where(or_(
+            ended = await session.execute(delete(sessions).where(or_(
                 sessions.c.revoked_at < now - timedelta(days=1),
-                sessions.c.created_at < stale)))).rowcount
-            tokens = (await session.execute(delete(email_tokens).where(
-                email_tokens.c.expires_at < now - timedelta(days=1)))).rowcount
-        return {"sessions": ended or 0, "tokens": tokens or 0}
+                sessions.c.created_at < stale)))
+            tokens = await session.execute(delete(email_tokens).where(
+                email_tokens.c.expires_at < now - timedelta(days=1)))
+        return {"sessions": rowcount(ended), "tokens": rowcount(tokens)}
 
     async def mail_spool_retention() -> dict[str, int]:
         keep = timedelta(days=c.settings.mail_spool_keep_days)
@@ -55,6 +59,11 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
             Sweep("account-purge", interval, account_purge),
             Sweep("expired-credentials", interval, expired_credentials),
             Sweep("mail-spool-retention", interval, mail_spool_retention)]
+
+
+def rowcount(result: object) -> int:
+    """How many rows a DELETE removed."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def workers(c: IdentityContainer) -> list[Worker]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from aiflux_contracts import PolicyPublished
 from aiflux_kit.service import Worker
@@ -12,9 +13,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .adapters.orm import policy_notices, policy_versions, users
-from .domain import messages
-from .handlers.common import IdentityContainer, utcnow
+from ..adapters.orm import policy_notices, policy_versions, users
+from ..domain import messages
+from .common import utcnow
+
+if TYPE_CHECKING:
+    from ..bootstrap import IdentityContainer
 
 log = logging.getLogger(__name__)
 
