@@ -20,3 +20,27 @@ def test_checked_in_openapi_documents_match_the_routes():
     stale = [path.name for path, text in rendered().items()
              if not path.exists() or path.read_text() != text]
     assert stale == [], "routes changed: run `make openapi`"
+
+
+def test_every_operation_documents_a_typed_answer_and_its_problems():
+    """A client can be generated: each 2xx body has a schema, each problem the shared one."""
+    import json
+
+    from aiflux_runner.openapi import OPENAPI_DIR
+
+    untyped, problems = [], []
+    for path in sorted(OPENAPI_DIR.glob("*.json")):
+        for route, operations in json.loads(path.read_text())["paths"].items():
+            for method, operation in operations.items():
+                where = f"{path.stem}: {method.upper()} {route}"
+                for status, answer in operation["responses"].items():
+                    content = answer.get("content", {})
+                    if status.startswith("2") and status != "204":
+                        if not content or any(not v.get("schema") for v in content.values()):
+                            untyped.append(f"{where} {status}")
+                    elif status[0] == "4" and "application/problem+json" not in content:
+                        problems.append(f"{where} {status}")
+                    elif status[0] == "5" and not content:  # a problem, or /readyz's checks
+                        problems.append(f"{where} {status}")
+    assert untyped == [], untyped
+    assert problems == [], problems

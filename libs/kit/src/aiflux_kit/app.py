@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from .auth import session_cookie_name
 from .body_limit import DEFAULT_BODY_LIMIT, BodyLimitMiddleware
@@ -71,8 +72,29 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+class ServiceHealth(BaseModel):
+    """One service's readiness and the checks behind it."""
+
+    status: str
+    checks: dict[str, bool]
+
+
+class Health(BaseModel):
+    """The process is alive; each service says whether it is ready."""
+
+    status: str
+    services: dict[str, ServiceHealth]
+
+
+class Readiness(BaseModel):
+    """Whether every service of the process is ready, with each one's checks."""
+
+    status: str
+    services: dict[str, dict[str, bool]]
+
+
 def _health_routes(app: FastAPI, runtime: Runtime) -> None:
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], response_model=Health)
     async def healthz() -> JSONResponse:
         """Liveness, plus each service's readiness (the embedded runner lists them all)."""
         services: dict[str, Any] = {}
@@ -82,7 +104,8 @@ def _health_routes(app: FastAPI, runtime: Runtime) -> None:
                               "checks": checks}
         return JSONResponse({"status": "ok", "services": services})
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "Not ready yet"}})
     async def readyz() -> JSONResponse:
         """503 until every service of this process is ready (database, bus, consumers)."""
         services = {name: await runtime.readiness(name) for name in runtime.units}

@@ -37,8 +37,19 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def add_problem_schema(document: dict[str, Any]) -> dict[str, Any]:
-    """Put ``ProblemDetails`` into an OpenAPI document's components (the refs point there)."""
+    """Put ``ProblemDetails`` into an OpenAPI document's components (the refs point there).
+
+    FastAPI documents its validation answer as ``HTTPValidationError`` JSON; the kit answers it
+    as a problem (``validation-error`` with an ``errors`` list), so the document says that.
+    """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["ProblemDetails"] = ProblemDetails.model_json_schema(
         ref_template="#/components/schemas/{model}")
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            invalid = operation.get("responses", {}).get("422")
+            if invalid is not None:
+                invalid["content"] = {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
     return document
