@@ -21,21 +21,27 @@ from .harness import Bench, Databases, Options, Profiler, Row, ratio_line, repor
 
 # Run in this order by default: P3, P4, P5 and P2's local cases share one stack, and P2 ends
 # with the S3 stack, so a run starts each stack once.
-PATHS = {"P1": "p1_events", "P3": "p3_api", "P4": "p4_logins", "P5": "p5_export",
-         "P2": "p2_erasure"}
+PATHS = {"P1": "p1_events", "P3": "p3_api", "P4": "p4_logins", "P5": "p5_export", "P2": "p2_erasure"}
 
 
 def parse(argv: list[str] | None = None) -> Options:
     """The options from the command line."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(PATHS),
-                        help="comma-separated paths to measure (default: all)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", default=",".join(PATHS), help="comma-separated paths to measure (default: all)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each pair")
-    parser.add_argument("--scale", choices=("small", "full"), default="full",
-                        help="small: the smoke test's tiny sizes; full: the issue's sizes")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the system side and print its top cumulative entries")
+    parser.add_argument(
+        "--scale",
+        choices=("small", "full"),
+        default="full",
+        help="small: the smoke test's tiny sizes; full: the issue's sizes",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the system side and print its top cumulative entries"
+    )
     args = parser.parse_args(argv)
     only = tuple(p.strip().upper() for p in args.only.split(",") if p.strip())
     unknown = set(only) - set(PATHS)
@@ -51,8 +57,7 @@ async def measure_path(bench: Bench, path: str) -> list[Row]:
         measured: list[Row] = await module.measure(bench)
     except Exception as exc:
         traceback.print_exc()
-        measured = [Row(path, "did not run", "-", True,
-                        notes=[f"ERROR {type(exc).__name__}: {exc}"[:300]])]
+        measured = [Row(path, "did not run", "-", True, notes=[f"ERROR {type(exc).__name__}: {exc}"[:300]])]
     for row in measured:
         print(ratio_line(row), flush=True)
     return measured

@@ -89,16 +89,18 @@ def _fmt(values: list[float]) -> str:
 
 def report(rows: list[Row], options: Options) -> str:
     """The table: min / median of each side, the ratio, the goal and PASS/MISS."""
-    lines = [f"repeat={options.repeat} scale={options.scale}  (min / median of each side; "
-             "ratio = fraction of the raw limit, 1.0 = as fast)",
-             f"{'path':4s} {'measure':52s} {'system':>20s} {'raw limit':>20s} {'ratio':>6s}"
-             f"  {'goal':22s} result"]
+    lines = [
+        f"repeat={options.repeat} scale={options.scale}  (min / median of each side; "
+        "ratio = fraction of the raw limit, 1.0 = as fast)",
+        f"{'path':4s} {'measure':52s} {'system':>20s} {'raw limit':>20s} {'ratio':>6s}  {'goal':22s} result",
+    ]
     for row in rows:
         ratio = row.ratio
         lines.append(
             f"{row.path:4s} {row.label + ' (' + row.unit + ')':52s} {_fmt(row.system):>20s} "
             f"{_fmt(row.raw):>20s} {(f'{ratio:.2g}' if ratio is not None else '-'):>6s}  "
-            f"{row.goal:22s} {'PASS' if row.passed else 'MISS'}")
+            f"{row.goal:22s} {'PASS' if row.passed else 'MISS'}"
+        )
         lines.extend(f"       note: {note}" for note in row.notes)
     return "\n".join(lines)
 
@@ -106,9 +108,11 @@ def report(rows: list[Row], options: Options) -> str:
 def ratio_line(row: Row) -> str:
     """One line printed as soon as a row is measured (progress on a long run)."""
     ratio = row.ratio
-    return (f"{row.path} {row.label}: system {_fmt(row.system)} {row.unit}, raw {_fmt(row.raw)}"
-            f", ratio {f'{ratio:.2g}' if ratio is not None else '-'}, goal {row.goal}: "
-            f"{'PASS' if row.passed else 'MISS'}")
+    return (
+        f"{row.path} {row.label}: system {_fmt(row.system)} {row.unit}, raw {_fmt(row.raw)}"
+        f", ratio {f'{ratio:.2g}' if ratio is not None else '-'}, goal {row.goal}: "
+        f"{'PASS' if row.passed else 'MISS'}"
+    )
 
 
 class Profiler:
@@ -185,8 +189,7 @@ class Bench:
     async def stack(self, name: str = "embedded", storage: dict[str, Any] | None = None) -> Any:
         """The running stack ``name`` of this run (started on first use)."""
         if name not in self.stacks:
-            self.stacks[name] = await self.resources.enter_async_context(
-                run_bench_stack(self, name, storage))
+            self.stacks[name] = await self.resources.enter_async_context(run_bench_stack(self, name, storage))
         return self.stacks[name]
 
     async def close_stacks(self) -> None:
@@ -199,23 +202,28 @@ class Bench:
 UNLIMITED = "1000000/minute"
 
 
-def stack_overrides(options: Options, storage: dict[str, Any] | None = None
-                    ) -> dict[str, dict[str, Any]]:
+def stack_overrides(options: Options, storage: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Settings of a benchmark stack: production costs (bcrypt 12), no rate limits in the way,
     the local AI provider offline."""
     from aiflux_identity.settings import IdentitySettings
 
     # Every identity limit (by name, so a new one is lifted too): the bench is one client IP.
-    identity: dict[str, Any] = {name: UNLIMITED for name in IdentitySettings.model_fields
-                                if name.startswith("limit_")}
+    identity: dict[str, Any] = {
+        name: UNLIMITED for name in IdentitySettings.model_fields if name.startswith("limit_")
+    }
     identity["bcrypt_rounds"] = options.pick(4, 12)
-    return {"identity": identity, "billing": {"checkout_backend": "simulated"},
-            "generation": {"offline": True}, "storage": storage or {}}
+    return {
+        "identity": identity,
+        "billing": {"checkout_backend": "simulated"},
+        "generation": {"offline": True},
+        "storage": storage or {},
+    }
 
 
 @contextlib.asynccontextmanager
-async def run_bench_stack(bench: Bench, name: str, storage: dict[str, Any] | None = None
-                ) -> AsyncIterator[Any]:
+async def run_bench_stack(
+    bench: Bench, name: str, storage: dict[str, Any] | None = None
+) -> AsyncIterator[Any]:
     """All five services in this process on fresh databases and the in-process bus, served by
     uvicorn over loopback (the embedded mode's shape, as the test stack builds it)."""
     from aiflux_runner.testing import run_stack
@@ -226,6 +234,5 @@ async def run_bench_stack(bench: Bench, name: str, storage: dict[str, Any] | Non
     def database(service: str) -> str:
         return bench.databases(prefix + service)
 
-    async with run_stack(database, data_dir,
-                         overrides=stack_overrides(bench.options, storage)) as running:
+    async with run_stack(database, data_dir, overrides=stack_overrides(bench.options, storage)) as running:
         yield running

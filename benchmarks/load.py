@@ -32,8 +32,10 @@ class LoadResult:
 
 
 def _lua_post(body: str) -> str:
-    return ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = {json.dumps(body)}\n")
+    return (
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+    )
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -45,19 +47,34 @@ def parse_wrk(output: str) -> LoadResult:
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*?timeout (\d+)", output)
-    return LoadResult(rate, float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan"),
-                      (int(non_2xx.group(1)) if non_2xx else 0)
-                      + (int(errors.group(1)) if errors else 0), "wrk")
+    return LoadResult(
+        rate,
+        float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan"),
+        (int(non_2xx.group(1)) if non_2xx else 0) + (int(errors.group(1)) if errors else 0),
+        "wrk",
+    )
 
 
-async def drive(url: str, seconds: float, connections: int = CONNECTIONS,
-                headers: dict[str, str] | None = None, body: str | None = None) -> LoadResult:
+async def drive(
+    url: str,
+    seconds: float,
+    connections: int = CONNECTIONS,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> LoadResult:
     """GET (or POST ``body`` as JSON) ``url`` for ``seconds`` from another process."""
     headers = headers or {}
     wrk = shutil.which("wrk")
     if wrk:
-        args = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-                "--timeout", "30s"]
+        args = [
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "--timeout",
+            "30s",
+        ]
         for name, value in headers.items():
             args += ["-H", f"{name}: {value}"]
         script = None
@@ -72,8 +89,16 @@ async def drive(url: str, seconds: float, connections: int = CONNECTIONS,
             if script:
                 os.unlink(script)
         return parse_wrk(out)
-    args = [sys.executable, "-m", "benchmarks.load", url, "--seconds", str(seconds),
-            "--connections", str(connections)]
+    args = [
+        sys.executable,
+        "-m",
+        "benchmarks.load",
+        url,
+        "--seconds",
+        str(seconds),
+        "--connections",
+        str(connections),
+    ]
     for name, value in headers.items():
         args += ["--header", f"{name}: {value}"]
     if body is not None:
@@ -83,15 +108,17 @@ async def drive(url: str, seconds: float, connections: int = CONNECTIONS,
 
 async def _run(args: list[str]) -> str:
     process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"{args[0]} failed: {err.decode()[-500:]}")
     return out.decode()
 
 
-async def _python_load(url: str, seconds: float, connections: int, headers: dict[str, str],
-                       body: str | None) -> LoadResult:
+async def _python_load(
+    url: str, seconds: float, connections: int, headers: dict[str, str], body: str | None
+) -> LoadResult:
     import httpx
 
     latencies: list[float] = []
@@ -107,8 +134,9 @@ async def _python_load(url: str, seconds: float, connections: int, headers: dict
                 if body is None:
                     response = await client.get(url)
                 else:
-                    response = await client.post(url, content=body,
-                                                 headers={"Content-Type": "application/json"})
+                    response = await client.post(
+                        url, content=body, headers={"Content-Type": "application/json"}
+                    )
                 latencies.append((time.perf_counter() - started) * 1000)
                 non_2xx += not 200 <= response.status_code < 400
 
@@ -129,8 +157,7 @@ def main() -> None:
     parser.add_argument("--body")
     args = parser.parse_args()
     headers = dict(h.split(": ", 1) for h in args.header)
-    result = asyncio.run(_python_load(args.url, args.seconds, args.connections, headers,
-                                      args.body))
+    result = asyncio.run(_python_load(args.url, args.seconds, args.connections, headers, args.body))
     print(json.dumps(result.__dict__))
 
 

@@ -59,21 +59,27 @@ async def system_rate(bench: Bench, bus: str, events: int, amqp: str) -> float:
     make_base().metadata.create_all(engine)
     engine.dispose()
     db = Database(url)
-    broker = (LocalBroker(bench.databases(f"p1_bus_{tag}")) if bus == "local"
-              else RabbitBroker(amqp, exchange=f"bench.{tag}"))
+    broker = (
+        LocalBroker(bench.databases(f"p1_bus_{tag}"))
+        if bus == "local"
+        else RabbitBroker(amqp, exchange=f"bench.{tag}")
+    )
     await broker.connect()
     stop = asyncio.Event()
     relaying: asyncio.Task[None] | None = None
     try:
         subscription = Subscription(f"bench-{tag}", (UserDeleted,), _handled)
-        await broker.consume(subscription.queue("bench", (200, 500)),
-                             Dispatcher("bench", db, subscription))
+        await broker.consume(subscription.queue("bench", (200, 500)), Dispatcher("bench", db, subscription))
         async with db.transaction() as session:
             for _ in range(events):
                 await add_event(session, _event())
         defaults = ServiceSettings.model_fields
-        relay = OutboxRelay(db, broker, batch_size=defaults["outbox_batch_size"].default,
-                            poll_interval=defaults["outbox_poll_interval_s"].default)
+        relay = OutboxRelay(
+            db,
+            broker,
+            batch_size=defaults["outbox_batch_size"].default,
+            poll_interval=defaults["outbox_poll_interval_s"].default,
+        )
         with bench.profiler.around(f"P1 {bus}"):
             started = time.perf_counter()
             relaying = asyncio.create_task(relay.run(stop))
@@ -100,8 +106,8 @@ async def raw_rate(events: int, amqp: str) -> float:
         consume_channel = await connection.channel()
         await consume_channel.set_qos(prefetch_count=PREFETCH)
         queue = await consume_channel.declare_queue(
-            f"bench.raw.{uuid.uuid4().hex[:6]}", durable=True,
-            arguments={"x-queue-type": "quorum"})
+            f"bench.raw.{uuid.uuid4().hex[:6]}", durable=True, arguments={"x-queue-type": "quorum"}
+        )
         done = asyncio.Event()
         received = 0
 
@@ -118,8 +124,9 @@ async def raw_rate(events: int, amqp: str) -> float:
 
         async def publish() -> None:
             async with in_flight:
-                await exchange.publish(aio_pika.Message(
-                    body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), queue.name)
+                await exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), queue.name
+                )
 
         started = time.perf_counter()
         await asyncio.gather(*(publish() for _ in range(events)))
@@ -143,8 +150,9 @@ async def rabbit_vhost() -> AsyncIterator[str]:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     await asyncio.to_thread(_rabbitmqctl, "add_vhost", name, check=True)
     try:
-        await asyncio.to_thread(_rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*",
-                                ".*", check=True)
+        await asyncio.to_thread(
+            _rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*", check=True
+        )
         yield AMQP.rstrip("/") + f"/{name}"
     finally:
         await asyncio.to_thread(_rabbitmqctl, "delete_vhost", name, check=False)
@@ -166,14 +174,17 @@ def embedded_time_to_ready() -> float:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "AIFLUX_DATA_DIR": data_dir, "PORT": str(port)}
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "aiflux_runner.cli", "embedded"],
-                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aiflux_runner.cli", "embedded"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             while time.perf_counter() - started < 300:
                 try:
                     services = httpx.get(f"http://127.0.0.1:{port}/healthz").json()["services"]
-                    if len(services) == 5 and all(
-                            v["status"] == "ready" for v in services.values()):
+                    if len(services) == 5 and all(v["status"] == "ready" for v in services.values()):
                         return time.perf_counter() - started
                 except (httpx.TransportError, ValueError, KeyError):
                     pass
@@ -198,8 +209,7 @@ async def measure(bench: Bench) -> list[Row]:
             local.system.append(await system_rate(bench, "local", events, amqp))
     rows = [rabbit, local]
     if bench.options.scale == "full":
-        ready = Row("P1", "embedded mode: start to all ready", "s", False,
-                    max_value=EMBEDDED_READY_TARGET_S)
+        ready = Row("P1", "embedded mode: start to all ready", "s", False, max_value=EMBEDDED_READY_TARGET_S)
         ready.system.append(await asyncio.to_thread(embedded_time_to_ready))
         rows.append(ready)
     return rows

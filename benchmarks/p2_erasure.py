@@ -43,10 +43,8 @@ def cases(bench: Bench) -> list[Case]:
     return [
         Case(f"erase a user with {n:,} generations+objects, local disk", "local", 1, n, 2.0),
         # Once: today it takes minutes (quadratic); the goal is linear, ≤ 10 s.
-        Case(f"erase a user with {big:,} generations+objects, local disk", "local", 1, big,
-             10.0, repeats=1),
-        Case(f"erase {many} users x {each} generations at once, local disk", "local", many, each,
-             15.0),
+        Case(f"erase a user with {big:,} generations+objects, local disk", "local", 1, big, 10.0, repeats=1),
+        Case(f"erase {many} users x {each} generations at once, local disk", "local", many, each, 15.0),
         # Last: it runs on a stack of its own (see s3_stack).
         Case(f"erase a user with {n:,} generations+objects, S3 (moto)", "s3", 1, n, 2.0),
     ]
@@ -66,10 +64,18 @@ async def s3_stack(bench: Bench) -> AsyncIterator[Any]:
     try:
         endpoint = f"http://127.0.0.1:{port}"
         await asyncio.to_thread(s3_client(endpoint).create_bucket, Bucket=BUCKET)
-        async with run_bench_stack(bench, "s3", storage={
-                "backend": "s3", "s3_endpoint_url": endpoint, "s3_bucket": BUCKET,
-                "s3_region": "us-east-1", "s3_access_key_id": "testing",
-                "s3_secret_access_key": "testing"}) as running:
+        async with run_bench_stack(
+            bench,
+            "s3",
+            storage={
+                "backend": "s3",
+                "s3_endpoint_url": endpoint,
+                "s3_bucket": BUCKET,
+                "s3_region": "us-east-1",
+                "s3_access_key_id": "testing",
+                "s3_secret_access_key": "testing",
+            },
+        ) as running:
             yield running
     finally:
         moto.stop()
@@ -77,8 +83,9 @@ async def s3_stack(bench: Bench) -> AsyncIterator[Any]:
 
 async def request_erasure(running: Any, user: User) -> str:
     """`DELETE /v1/account` as the user; the erasure request's id."""
-    deleted = await running.client.request("DELETE", "/v1/account", headers=user.headers,
-                                           json={"password": user.password})
+    deleted = await running.client.request(
+        "DELETE", "/v1/account", headers=user.headers, json={"password": user.password}
+    )
     deleted.raise_for_status()
     return str(deleted.json()["request_id"])
 
@@ -90,13 +97,13 @@ async def certified(running: Any, admin: User, request_ids: list[str], within_s:
     deadline = time.perf_counter() + within_s
     while pending:
         for request_id in list(pending):
-            shown = await running.client.get(f"/v1/ops/privacy/requests/{request_id}",
-                                             headers={"Cookie": admin.cookie})
+            shown = await running.client.get(
+                f"/v1/ops/privacy/requests/{request_id}", headers={"Cookie": admin.cookie}
+            )
             if shown.status_code == 200 and shown.json().get("certificate"):
                 pending.remove(request_id)
         if pending and time.perf_counter() > deadline:
-            raise TimeoutError(f"{len(pending)} erasure(s) without a certificate after "
-                               f"{within_s:.0f} s")
+            raise TimeoutError(f"{len(pending)} erasure(s) without a certificate after {within_s:.0f} s")
         if pending:
             await asyncio.sleep(0.1)
 
@@ -116,9 +123,8 @@ def raw_s3_delete(endpoint: str, keys: list[str]) -> float:
     write_s3_objects(client, BUCKET, keys, OBJECT_BYTES)
     started = time.perf_counter()
     for start in range(0, len(keys), DELETE_BATCH):
-        batch = keys[start:start + DELETE_BATCH]
-        client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in batch],
-                                                     "Quiet": True})
+        batch = keys[start : start + DELETE_BATCH]
+        client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
     return time.perf_counter() - started
 
 
@@ -130,8 +136,9 @@ async def one_round(bench: Bench, case: Case, running: Any, round_no: int) -> tu
     async def seeded_user() -> tuple[User, list[str]]:
         async with gate:
             user = await sign_up(running)
-            content = await seed_content(running, user.user_id, case.generations,
-                                         case.generations, OBJECT_BYTES)
+            content = await seed_content(
+                running, user.user_id, case.generations, case.generations, OBJECT_BYTES
+            )
             return user, content.object_keys
 
     made = await asyncio.gather(*(seeded_user() for _ in range(case.users)))
@@ -166,10 +173,17 @@ async def measure(bench: Bench) -> list[Row]:
 async def measure_case(bench: Bench, case: Case, running: Any, number: int) -> Row:
     """One case ``--repeat`` times (or its own count); a failure ends it with an ERROR note."""
     repeats = case.repeats or bench.options.repeat
-    row = Row("P2", case.label, "s", False, max_value=case.goal_s,
-              notes=[f"{repeats} run(s); raw: "
-                     + ("os.unlink loop" if case.store == "local" else
-                        "S3 DeleteObjects, 1,000 keys per call")])
+    row = Row(
+        "P2",
+        case.label,
+        "s",
+        False,
+        max_value=case.goal_s,
+        notes=[
+            f"{repeats} run(s); raw: "
+            + ("os.unlink loop" if case.store == "local" else "S3 DeleteObjects, 1,000 keys per call")
+        ],
+    )
     for round_no in range(repeats):
         try:
             system, raw = await one_round(bench, case, running, number * 100 + round_no)

@@ -26,8 +26,9 @@ CONNECTIONS = 8
 
 ENDPOINTS = {"generations": "/v1/generations", "balance": "/v1/billing/balance"}
 # Queries of the machinery around a request (relays, inbox, guards, pings), not of the route.
-MACHINERY = re.compile(r"\b(outbox|inbox|sweep_run|erasure_guard|erased_user|pg_\w+)\b|^SELECT 1$",
-                       re.IGNORECASE)
+MACHINERY = re.compile(
+    r"\b(outbox|inbox|sweep_run|erasure_guard|erased_user|pg_\w+)\b|^SELECT 1$", re.IGNORECASE
+)
 
 Statement = tuple[str, str, Any]  # (service, SQL as the driver got it, its parameters)
 
@@ -40,10 +41,12 @@ def recording(engines: dict[str, Any]) -> Any:
     seen: list[Statement] = []
     listeners = []
     for service, engine in engines.items():
+
         def listener(conn, cursor, statement, parameters, context, many, service=service):  # type: ignore[no-untyped-def]
             sql = statement.strip()
             if sql[:6].upper() in ("SELECT", "WITH  ") and not MACHINERY.search(sql):
                 seen.append((service, sql, parameters))
+
         event.listen(engine.sync_engine, "before_cursor_execute", listener)
         listeners.append((engine.sync_engine, listener))
     try:
@@ -69,9 +72,10 @@ def bare_app(urls: dict[str, str], statements: dict[str, list[Statement]]) -> An
     from sqlalchemy.ext.asyncio import create_async_engine
 
     # The kit's pool size (5 + 5 overflow), without its pre-ping and transactions.
-    engines = {service: create_async_engine(url, pool_size=5, max_overflow=5,
-                                            isolation_level="AUTOCOMMIT")
-               for service, url in urls.items()}
+    engines = {
+        service: create_async_engine(url, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT")
+        for service, url in urls.items()
+    }
     app = FastAPI()
 
     def route(selects: list[Statement]) -> Any:
@@ -82,6 +86,7 @@ def bare_app(urls: dict[str, str], statements: dict[str, list[Statement]]) -> An
                     result = await conn.exec_driver_sql(sql, parameters)
                     rows.extend(dict(r._mapping) for r in result)
             return jsonable_encoder({"items": rows})
+
         return answer
 
     for name, selects in statements.items():
@@ -117,28 +122,43 @@ async def measure(bench: Bench) -> list[Row]:
     running = await bench.stack()
     user = await sign_up(running)
     await seed_content(running, user.user_id, generations=60, files=0, size=0)
-    statements = {name: await record_selects(running, user, path)
-                  for name, path in ENDPOINTS.items()}
+    statements = {name: await record_selects(running, user, path) for name, path in ENDPOINTS.items()}
     urls = {s: running.unit(s).settings.database_url for s in running.runtime.units}
     app = bare_app(urls, statements)
-    rows = {name: Row("P3", f"GET {path} (authenticated)", "req/s", True, min_ratio=0.5,
-                      notes=[f"bare app replays {len(statements[name])} SELECT(s) of "
-                             f"{sorted({s for s, _, _ in statements[name]})}"])
-            for name, path in ENDPOINTS.items()}
+    rows = {
+        name: Row(
+            "P3",
+            f"GET {path} (authenticated)",
+            "req/s",
+            True,
+            min_ratio=0.5,
+            notes=[
+                f"bare app replays {len(statements[name])} SELECT(s) of "
+                f"{sorted({s for s, _, _ in statements[name]})}"
+            ],
+        )
+        for name, path in ENDPOINTS.items()
+    }
     try:
         async with serve(app) as bare_url:
             for _ in range(bench.options.repeat):
                 for name, path in ENDPOINTS.items():
-                    await compare(bench, rows[name], (running.base_url + path, user.cookie),
-                                  f"{bare_url}/{name}", seconds)
+                    await compare(
+                        bench,
+                        rows[name],
+                        (running.base_url + path, user.cookie),
+                        f"{bare_url}/{name}",
+                        seconds,
+                    )
     finally:
         for engine in app.state.engines.values():
             await engine.dispose()
     return list(rows.values())
 
 
-async def compare(bench: Bench, row: Row, system_target: tuple[str, str], bare_url: str,
-                  seconds: float) -> None:
+async def compare(
+    bench: Bench, row: Row, system_target: tuple[str, str], bare_url: str, seconds: float
+) -> None:
     """One repetition: the same load on the system's route, then on the bare app's."""
     url, cookie = system_target
     with bench.profiler.around(f"P3 {row.label}"):

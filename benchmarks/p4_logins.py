@@ -44,26 +44,31 @@ async def measure(bench: Bench) -> list[Row]:
     settings = running.unit("identity").settings
     user = await sign_up(running)
     body = json.dumps({"login": user.username, "password": user.password})
-    logins = Row("P4", f"POST /v1/auth/login at bcrypt cost {settings.bcrypt_rounds}", "logins/s",
-                 True, min_ratio=0.9,
-                 notes=[f"raw: bcrypt.checkpw on {settings.hash_workers} threads "
-                        "(identity's hashing pool size)"])
-    healthz = Row("P4", "/healthz p99 under the login load", "ms", False,
-                  max_value=HEALTHZ_P99_GOAL_MS)
+    logins = Row(
+        "P4",
+        f"POST /v1/auth/login at bcrypt cost {settings.bcrypt_rounds}",
+        "logins/s",
+        True,
+        min_ratio=0.9,
+        notes=[f"raw: bcrypt.checkpw on {settings.hash_workers} threads (identity's hashing pool size)"],
+    )
+    healthz = Row("P4", "/healthz p99 under the login load", "ms", False, max_value=HEALTHZ_P99_GOAL_MS)
     for _ in range(bench.options.repeat):
         with bench.profiler.around("P4 logins"):
             login, probe = await asyncio.gather(
                 drive(f"{running.base_url}/v1/auth/login", seconds, LOGIN_CONNECTIONS, body=body),
-                drive(f"{running.base_url}/healthz", seconds, 1))
+                drive(f"{running.base_url}/healthz", seconds, 1),
+            )
         logins.system.append(login.requests_per_s)
         client = f"client: {login.tool}, {LOGIN_CONNECTIONS} connections, {seconds:g} s"
         if client not in logins.notes:
             logins.notes.append(client)
         healthz.system.append(probe.p99_ms)
         if login.non_2xx or probe.non_2xx:
-            logins.notes.append(f"ERROR non-2xx answers: logins {login.non_2xx}, "
-                                f"healthz {probe.non_2xx}")
-        logins.raw.append(await asyncio.to_thread(
-            raw_checks_per_s, user.password, settings.bcrypt_rounds, settings.hash_workers,
-            seconds))
+            logins.notes.append(f"ERROR non-2xx answers: logins {login.non_2xx}, healthz {probe.non_2xx}")
+        logins.raw.append(
+            await asyncio.to_thread(
+                raw_checks_per_s, user.password, settings.bcrypt_rounds, settings.hash_workers, seconds
+            )
+        )
     return [logins, healthz]

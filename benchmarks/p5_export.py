@@ -53,13 +53,13 @@ async def peak_rss_growth() -> AsyncIterator[list[float]]:
 async def export(running: Any, user: User, within_s: float) -> float:
     """Seconds from filing an access request to the request completed (archive ready)."""
     started = time.perf_counter()
-    filed = await running.client.post("/v1/privacy/requests", json={"type": "access"},
-                                      headers=user.headers)
+    filed = await running.client.post("/v1/privacy/requests", json={"type": "access"}, headers=user.headers)
     filed.raise_for_status()
     request_id = filed.json()["id"]
     while time.perf_counter() - started < within_s:
-        shown = await running.client.get(f"/v1/privacy/requests/{request_id}",
-                                         headers={"Cookie": user.cookie})
+        shown = await running.client.get(
+            f"/v1/privacy/requests/{request_id}", headers={"Cookie": user.cookie}
+        )
         if shown.status_code == 200 and shown.json()["status"] == "completed":
             return time.perf_counter() - started
         await asyncio.sleep(0.05)
@@ -76,8 +76,10 @@ def raw_zip(root: Path, keys: list[str], target: Path) -> float:
                 yield chunk
 
     now = datetime.now(UTC)
-    members = ((f"files/{key.rsplit('/', 1)[-1]}", now, stat.S_IFREG | 0o600, NO_COMPRESSION_64,
-                chunks(root / key)) for key in keys)
+    members = (
+        (f"files/{key.rsplit('/', 1)[-1]}", now, stat.S_IFREG | 0o600, NO_COMPRESSION_64, chunks(root / key))
+        for key in keys
+    )
     started = time.perf_counter()
     with target.open("wb") as out:
         for chunk in stream_zip(members):
@@ -94,21 +96,26 @@ async def measure(bench: Bench) -> list[Row]:
     user = await sign_up(running)
     content = await seed_content(running, user.user_id, generations, files, size)
     label = f"access export: {generations:,} generations + {files:,} files of {size // 1000} kB"
-    duration = Row("P5", label, "s", False, max_value=EXPORT_GOAL_S,
-                   notes=["raw: stream-zip of the same files from the same disk to a file"])
-    memory = Row("P5", "RSS growth of the process during that export", "MB", False,
-                 max_value=RSS_GOAL_MB)
+    duration = Row(
+        "P5",
+        label,
+        "s",
+        False,
+        max_value=EXPORT_GOAL_S,
+        notes=["raw: stream-zip of the same files from the same disk to a file"],
+    )
+    memory = Row("P5", "RSS growth of the process during that export", "MB", False, max_value=RSS_GOAL_MB)
     root = running.container("storage").store.root
     for _ in range(bench.options.repeat):
         try:
             with bench.profiler.around("P5 export"):
                 async with peak_rss_growth() as growth:
-                    duration.system.append(await export(running, user,
-                                                        bench.options.pick(120.0, 900.0)))
+                    duration.system.append(await export(running, user, bench.options.pick(120.0, 900.0)))
         except Exception as exc:
             duration.notes.append(f"ERROR {type(exc).__name__}: {exc}"[:300])
             break
         memory.system.extend(growth)
-        duration.raw.append(await asyncio.to_thread(raw_zip, root, content.object_keys,
-                                                    bench.tmp / "raw-export.zip"))
+        duration.raw.append(
+            await asyncio.to_thread(raw_zip, root, content.object_keys, bench.tmp / "raw-export.zip")
+        )
     return [duration, memory]

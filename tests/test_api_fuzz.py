@@ -41,15 +41,16 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-pytestmark = [pytest.mark.slow,  # schemathesis draws with `random` inside a strategy:
-              pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")]
+pytestmark = [
+    pytest.mark.slow,  # schemathesis draws with `random` inside a strategy:
+    pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
+]
 
 EXAMPLES = int(os.environ.get("AIFLUX_FUZZ_EXAMPLES", "2"))
 # Answers checked against the document, not only for 5xx. Off only to bisect a failure.
 VALIDATE_RESPONSES = True
 CHECKS = [not_a_server_error, *([response_schema_conformance] if VALIDATE_RESPONSES else [])]
-SESSION_ENDING = [re.compile(p) for p in (r"^/v1/account$", r"^/v1/privacy/requests$",
-                                          r"^/v1/auth/logout$")]
+SESSION_ENDING = [re.compile(p) for p in (r"^/v1/account$", r"^/v1/privacy/requests$", r"^/v1/auth/logout$")]
 
 
 @dataclass
@@ -72,8 +73,14 @@ def _failures(strategy: Any, caller: Caller, session: requests.Session) -> list[
     """The first request drawn from ``strategy`` that failed a check in ``CHECKS``, if any."""
 
     @given(case=strategy)
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def answers_as_documented(case: Any) -> None:
         response = case.call(session=session, headers=caller.headers, timeout=30)
         try:
@@ -81,7 +88,8 @@ def _failures(strategy: Any, caller: Caller, session: requests.Session) -> list[
         except (AssertionError, BaseExceptionGroup) as failed:  # a Failure or a FailureGroup
             raise AssertionError(
                 f"{case.method} {case.path} as {caller.name}: {response.status_code}, "
-                f"{failed}\n{case.as_curl_command()}\n{response.text[:500]}") from None
+                f"{failed}\n{case.as_curl_command()}\n{response.text[:500]}"
+            ) from None
 
     try:
         answers_as_documented()
@@ -127,22 +135,31 @@ def _ordinary(path: str) -> bool:
 
 async def _callers(stack: Any) -> list[Caller]:
     user, admin = await _signed_in(stack), await _signed_in(stack, admin=True)
-    callers = [Caller("anonymous", {}, lambda _: True),
-               Caller("user", _headers(user), _ordinary),
-               Caller("admin", _headers(admin), _ordinary)]
+    callers = [
+        Caller("anonymous", {}, lambda _: True),
+        Caller("user", _headers(user), _ordinary),
+        Caller("admin", _headers(admin), _ordinary),
+    ]
     for role, is_admin in (("user", False), ("admin", True)):
         for pattern in SESSION_ENDING:  # one fresh session each: the last ones end it
             signed = await _signed_in(stack, admin=is_admin)
-            callers.append(Caller(f"{role} ({pattern.pattern})", _headers(signed),
-                                  lambda path, p=pattern: bool(p.match(path))))
+            callers.append(
+                Caller(
+                    f"{role} ({pattern.pattern})",
+                    _headers(signed),
+                    lambda path, p=pattern: bool(p.match(path)),
+                )
+            )
     return callers
 
 
 async def test_no_operation_answers_with_a_server_error(stack_factory: Any) -> None:
     # Cheap password hashing (several users sign in; bcrypt's cost is not under test) and the
     # local checkout page instead of Stripe's API.
-    overrides = {"identity": {"bcrypt_rounds": 4, "limit_register_ip": "100/hour"},
-                 "billing": {"checkout_backend": "simulated"}}
+    overrides = {
+        "identity": {"bcrypt_rounds": 4, "limit_register_ip": "100/hour"},
+        "billing": {"checkout_backend": "simulated"},
+    }
     async with stack_factory(overrides=overrides) as stack:
         callers = await _callers(stack)
         failures = await asyncio.to_thread(_fuzz, f"{stack.base_url}/openapi.json", callers)
@@ -191,8 +208,11 @@ async def test_a_body_its_document_does_not_describe_is_a_failure() -> None:
         operation = schema["/v1/things"]["GET"]
         with requests.Session() as session:
             failures = await asyncio.to_thread(
-                _failures, operation.as_strategy(GenerationMode.POSITIVE),
-                Caller("anonymous", {}, lambda _: True), session)
+                _failures,
+                operation.as_strategy(GenerationMode.POSITIVE),
+                Caller("anonymous", {}, lambda _: True),
+                session,
+            )
     assert len(failures) == 1, failures
     assert "GET /v1/things as anonymous: 200" in failures[0]
     assert "items" in failures[0]  # the schema's complaint names what is missing

@@ -31,9 +31,11 @@ SESSION: dict[str, Any] = CONFIG["session_options"]
 CONTRACTS: list[dict[str, Any]] = CONFIG["contracts_options"]
 
 
-BUILT_IN: dict[str, type[Contract]] = {"forbidden": ForbiddenContract,
-                                        "independence": IndependenceContract,
-                                        "layers": LayersContract}
+BUILT_IN: dict[str, type[Contract]] = {
+    "forbidden": ForbiddenContract,
+    "independence": IndependenceContract,
+    "layers": LayersContract,
+}
 
 
 def _contract_class(type_name: str) -> type[Contract]:
@@ -48,8 +50,7 @@ def _contract_class(type_name: str) -> type[Contract]:
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph(*SESSION["root_packages"], include_external_packages=True,
-                             cache_dir=None)
+    return grimp.build_graph(*SESSION["root_packages"], include_external_packages=True, cache_dir=None)
 
 
 def _broken_report(contract: Contract, check: Any) -> str:
@@ -61,16 +62,24 @@ def _broken_report(contract: Contract, check: Any) -> str:
 def test_the_contracts_cover_every_rule() -> None:
     ids = {c["id"] for c in CONTRACTS}
     services = ["identity", "billing", "generation", "storage", "privacy"]
-    expected = {"services-independent", "kit-knows-no-service", "contracts-pydantic-only",
-                *(f"{s}-{rule}" for s in services
-                   for rule in ("domain-pure", "handlers-no-http", "no-http-below-api"))}
+    expected = {
+        "services-independent",
+        "kit-knows-no-service",
+        "contracts-pydantic-only",
+        *(
+            f"{s}-{rule}"
+            for s in services
+            for rule in ("domain-pure", "handlers-no-http", "no-http-below-api")
+        ),
+    }
     assert expected <= ids
 
 
 @pytest.mark.parametrize("options", CONTRACTS, ids=[c["id"] for c in CONTRACTS])
 def test_import_contract_is_kept(options: dict[str, Any], graph: grimp.ImportGraph) -> None:
     contract = _contract_class(options["type"])(
-        name=options["name"], session_options=SESSION, contract_options=options)
+        name=options["name"], session_options=SESSION, contract_options=options
+    )
     try:
         check = contract.check(deepcopy(graph), verbose=False)
     except ValueError as missing:  # e.g. "Module 'aiflux_x.domain' does not exist."

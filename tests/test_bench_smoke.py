@@ -25,13 +25,17 @@ def test_every_path_prints_a_ratio_against_its_limit():
     require("RabbitMQ", AMQP_URL, 5672)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--scale", "small", "--repeat", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=280,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     out = done.stdout
     assert done.returncode in (0, 1), done.stderr[-3000:]
     assert "did not run" not in out and "ERROR" not in out, out[-3000:] + done.stderr[-3000:]
     with_ratio = {m.group(1) for m in MEASURED.finditer(out)}
     assert with_ratio == {"P1", "P2", "P3", "P4", "P5"}, out[-3000:]
-    table = out[out.index("repeat=1 scale=small"):]
+    table = out[out.index("repeat=1 scale=small") :]
     # The exit status tells the truth about the table.
     assert done.returncode == (1 if " MISS" in table else 0), table

@@ -27,8 +27,12 @@ def free_port() -> int:
 def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AIFLUX_DATA_DIR": str(data_dir), "PORT": str(port)}
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "aiflux_runner.cli", "embedded"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "aiflux_runner.cli", "embedded"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 180) -> dict:
@@ -67,8 +71,7 @@ def test_embedded_mode_starts_stops_and_restarts(tmp_path: Path):
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
         for service in SERVICES:
             assert f'aiflux_outbox_backlog{{service_name="{service}"}}' in metrics, service
-        failed = [line for line in metrics.splitlines()
-                  if line.startswith("aiflux_metrics_reader_failed{")]
+        failed = [line for line in metrics.splitlines() if line.startswith("aiflux_metrics_reader_failed{")]
         assert failed and all(line.endswith(" 0.0") for line in failed), failed
         assert f"AIFLUX is running at http://localhost:{port}" in first.read_text()
     finally:

@@ -44,8 +44,7 @@ def monitored_label_names() -> set[str]:
 
 def monitored_metric_names() -> set[str]:
     """Every metric the alert rules and the Grafana dashboard of deploy/k8s query."""
-    return {name for expr in _monitoring_exprs()
-            for name in re.findall(r"\baiflux_[a-z0-9_]+", expr)}
+    return {name for expr in _monitoring_exprs() for name in re.findall(r"\baiflux_[a-z0-9_]+", expr)}
 
 
 async def scrape(client: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -53,8 +52,11 @@ async def scrape(client: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], fl
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
 
 
 def value(samples: dict, name: str, **labels: str) -> float | None:
@@ -68,33 +70,48 @@ async def sql(stack: Any, service: str, statement: str, **params: Any) -> None:
 
 async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_factory):
     sessions = TestSessions()
-    async with stack_factory(services=SERVICES,
-                             platform_overrides={"session_verifier": sessions}) as stack:
+    async with stack_factory(services=SERVICES, platform_overrides={"session_verifier": sessions}) as stack:
         user_id, headers = sessions.sign_in()
-        filed = await stack.client.post("/v1/privacy/requests", json={"type": "access"},
-                                        headers=headers)
+        filed = await stack.client.post("/v1/privacy/requests", json={"type": "access"}, headers=headers)
         assert filed.status_code == 202, filed.text
         request_id = filed.json()["id"]
-        assert (await stack.client.get(f"/v1/privacy/requests/{request_id}",
-                                       headers=headers)).status_code == 200
+        assert (
+            await stack.client.get(f"/v1/privacy/requests/{request_id}", headers=headers)
+        ).status_code == 200
         # The access request is a week late; an erasure has made no progress for two hours.
-        await sql(stack, "privacy", "UPDATE privacy_request SET due_at = now() - interval '7 days'"
-                  " WHERE id = :id", id=request_id)
-        await sql(stack, "privacy",
-                  "INSERT INTO privacy_request (id, user_id, type, status, due_at, progress_at)"
-                  " VALUES (:id, :user, 'erasure', 'in_progress', now() + interval '2 days',"
-                  " now() - interval '2 hours')", id=uuid.uuid4(), user=uuid.uuid4())
-        await sql(stack, "billing",
-                  "INSERT INTO hold (id, generation_id, user_id, credits, status, expires_at)"
-                  " VALUES (:id, :gen, :user, 7, 'held', now() + interval '1 hour')",
-                  id=uuid.uuid4(), gen=uuid.uuid4(), user=user_id)
+        await sql(
+            stack,
+            "privacy",
+            "UPDATE privacy_request SET due_at = now() - interval '7 days' WHERE id = :id",
+            id=request_id,
+        )
+        await sql(
+            stack,
+            "privacy",
+            "INSERT INTO privacy_request (id, user_id, type, status, due_at, progress_at)"
+            " VALUES (:id, :user, 'erasure', 'in_progress', now() + interval '2 days',"
+            " now() - interval '2 hours')",
+            id=uuid.uuid4(),
+            user=uuid.uuid4(),
+        )
+        await sql(
+            stack,
+            "billing",
+            "INSERT INTO hold (id, generation_id, user_id, credits, status, expires_at)"
+            " VALUES (:id, :gen, :user, 7, 'held', now() + interval '1 hour')",
+            id=uuid.uuid4(),
+            gen=uuid.uuid4(),
+            user=user_id,
+        )
 
         # Billing's export consumer cannot reach storage (not in this stack): after its retries
         # the ExportRequested message is parked, and /metrics says so.
         async def parked() -> bool:
             samples = await scrape(stack.client)
-            return value(samples, "aiflux_queue_parked", service_name="billing",
-                         consumer="privacy-export") == 1
+            return (
+                value(samples, "aiflux_queue_parked", service_name="billing", consumer="privacy-export") == 1
+            )
+
         await eventually(parked, timeout=30)
 
         response = await stack.client.get("/metrics")
@@ -110,15 +127,26 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
     assert monitored_label_names() <= labels | {"le"}
 
     assert request_id not in response.text and str(user_id) not in response.text
-    assert value(samples, "aiflux_http_requests_total", method="GET",
-                 route="/v1/privacy/requests/{request_id}", status="200") == 1
-    assert value(samples, "aiflux_http_request_duration_seconds_count", method="POST",
-                 route="/v1/privacy/requests") == 1
+    assert (
+        value(
+            samples,
+            "aiflux_http_requests_total",
+            method="GET",
+            route="/v1/privacy/requests/{request_id}",
+            status="200",
+        )
+        == 1
+    )
+    assert (
+        value(
+            samples, "aiflux_http_request_duration_seconds_count", method="POST", route="/v1/privacy/requests"
+        )
+        == 1
+    )
     for service in SERVICES:
         assert value(samples, "aiflux_outbox_backlog", service_name=service) is not None
         assert value(samples, "aiflux_outbox_oldest_age_seconds", service_name=service) is not None
-    assert value(samples, "aiflux_queue_depth", service_name="billing",
-                 consumer="privacy-export") == 0
+    assert value(samples, "aiflux_queue_depth", service_name="billing", consumer="privacy-export") == 0
     assert value(samples, "aiflux_privacy_requests_open", type="access") == 1
     assert value(samples, "aiflux_privacy_requests_overdue", type="access") == 1
     assert value(samples, "aiflux_privacy_requests_overdue", type="erasure") == 0
@@ -128,16 +156,16 @@ async def test_metrics_show_requests_by_route_messaging_and_domain_health(stack_
     assert value(samples, "aiflux_billing_holds_outstanding") == 1
     assert value(samples, "aiflux_billing_held_credits") == 7
     assert value(samples, "aiflux_generation_provider_breaker_open", provider="local") == 0
-    readers = {dict(k[1])["reader"]: v for k, v in samples.items()
-               if k[0] == "aiflux_metrics_reader_failed"}
+    readers = {dict(k[1])["reader"]: v for k, v in samples.items() if k[0] == "aiflux_metrics_reader_failed"}
     assert set(readers) == {"outbox", "queues", "privacy.0", "billing.0", "generation.0"}
     assert set(readers.values()) == {0}
 
 
 async def test_a_path_no_route_matches_is_not_a_label(stack_factory):
     sessions = TestSessions()
-    async with stack_factory(services=["privacy"],
-                             platform_overrides={"session_verifier": sessions}) as stack:
+    async with stack_factory(
+        services=["privacy"], platform_overrides={"session_verifier": sessions}
+    ) as stack:
         secret = uuid.uuid4().hex
         assert (await stack.client.get(f"/v1/nothing/{secret}")).status_code == 404
         response = await stack.client.get("/metrics")

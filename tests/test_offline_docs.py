@@ -67,7 +67,8 @@ async def test_api_docs_render_with_no_network(stack_factory: Any) -> None:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             # Nothing but the app resolves: the page has no network beyond it.
-            args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+            args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+        )
         try:
             for path in RENDERED_OPERATION:
                 results[path] = await _rendered_operations(browser, stack.base_url, path)

@@ -30,8 +30,12 @@ def _parts(period: str) -> dict[str, int]:
 
 def _seconds(parts: dict[str, int]) -> int:
     assert not {"years", "months"} & parts.keys()
-    return (parts.get("days", 0) * 86400 + parts.get("hours", 0) * 3600
-            + parts.get("minutes", 0) * 60 + parts.get("seconds", 0))
+    return (
+        parts.get("days", 0) * 86400
+        + parts.get("hours", 0) * 3600
+        + parts.get("minutes", 0) * 60
+        + parts.get("seconds", 0)
+    )
 
 
 def _default(settings: type, field: str) -> float:
@@ -42,8 +46,10 @@ ENFORCED = {
     # rule id: (the figure as the rule states it, the figure the owner enforces)
     "credit-holds": (lambda p: _seconds(p), _default(BillingSettings, "hold_ttl_s")),
     "account-data": (lambda p: p["days"], _default(IdentitySettings, "purge_after_days")),
-    "security-logs": (lambda p: p["months"],
-                      round(_default(IdentitySettings, "security_log_retention_days") / 365 * 12)),
+    "security-logs": (
+        lambda p: p["months"],
+        round(_default(IdentitySettings, "security_log_retention_days") / 365 * 12),
+    ),
     "payment-data": (lambda p: p["years"], _default(BillingSettings, "payment_retention_years")),
     "export-archives": (lambda p: p["days"], _default(StorageSettings, "export_ttl_days")),
     "anonymous-consents": (lambda p: p["months"], ANONYMOUS_CONSENT_MONTHS),
@@ -58,8 +64,7 @@ def test_a_retention_rule_states_the_enforced_figure(rule_id: str) -> None:
 
 
 def test_export_archives_and_event_messages_match_their_settings() -> None:
-    assert _default(PrivacySettings, "export_retention_days") == \
-        _default(StorageSettings, "export_ttl_days")
+    assert _default(PrivacySettings, "export_retention_days") == _default(StorageSettings, "export_ttl_days")
     keep_days = _default(ServiceSettings, "outbox_keep_days")
     for rule in retention_rules():
         if rule["id"].startswith("event-messages-"):
@@ -76,9 +81,11 @@ def test_what_receipts_keep_cites_a_rule_with_the_same_legal_basis() -> None:
     from aiflux_billing.handlers import erasure as billing_privacy
     from aiflux_identity.handlers import erasure as identity_privacy
 
-    declared = [(identity_privacy.ACCOUNT_RULE, identity_privacy.ACCOUNT_BASIS),
-                (identity_privacy.SECURITY_RULE, identity_privacy.SECURITY_BASIS),
-                (billing_privacy.PAYMENTS_RULE, billing_privacy.PAYMENTS_LEGAL_BASIS)]
+    declared = [
+        (identity_privacy.ACCOUNT_RULE, identity_privacy.ACCOUNT_BASIS),
+        (identity_privacy.SECURITY_RULE, identity_privacy.SECURITY_BASIS),
+        (billing_privacy.PAYMENTS_RULE, billing_privacy.PAYMENTS_LEGAL_BASIS),
+    ]
     rules = {r["id"]: r for r in retention_rules()}
     for rule_id, basis in declared:
         assert rules[rule_id]["legal_basis"] == basis, rule_id

@@ -6,8 +6,9 @@ from aiflux_identity.testing import register_and_login
 
 async def test_an_unprefixed_cookie_is_ignored_on_an_https_deployment(stack_factory):
     public = {"public_url": "https://aiflux.example.com"}
-    async with stack_factory(services=["identity", "billing"],
-                             overrides={"identity": public, "billing": public}) as stack:
+    async with stack_factory(
+        services=["identity", "billing"], overrides={"identity": public, "billing": public}
+    ) as stack:
         signed = await register_and_login(stack.client, stack.data_dir)
         token = signed.cookies["__Host-aiflux_session"]
         stack.client.cookies.clear()

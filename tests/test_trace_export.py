@@ -75,9 +75,14 @@ class _ExportHandler(BaseHTTPRequestHandler):
         for resource_spans in request.resource_spans:
             for scope_spans in resource_spans.scope_spans:
                 self.server.spans.extend(
-                    ReceivedSpan(span.trace_id.hex(), span.name, span.kind,
-                                 {a.key: str(a.value.string_value) for a in span.attributes})
-                    for span in scope_spans.spans)
+                    ReceivedSpan(
+                        span.trace_id.hex(),
+                        span.name,
+                        span.kind,
+                        {a.key: str(a.value.string_value) for a in span.attributes},
+                    )
+                    for span in scope_spans.spans
+                )
         reply = ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
@@ -107,8 +112,12 @@ def rabbit_vhost(amqp_url: str) -> Iterator[str]:
     name = f"trace{uuid.uuid4().hex[:10]}"
     ctl = "rabbitmqctl"
     subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True, timeout=60)
-    subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     try:
         yield amqp_url.rstrip("/") + f"/{name}"
     finally:
@@ -125,13 +134,14 @@ async def test_one_trace_from_request_through_broker_and_consumer_to_internal_ca
     try:
         async with stack_factory(
             services=["privacy", "billing", "storage"],
-            platform_overrides={"session_verifier": sessions,
-                                "broker": RabbitBroker(rabbit_vhost)},
+            platform_overrides={"session_verifier": sessions, "broker": RabbitBroker(rabbit_vhost)},
         ) as stack:
             _, headers = sessions.sign_in()
             filed = await stack.client.post(
-                "/v1/privacy/requests?token=s3cret", json={"type": "access"},
-                headers={**headers, "User-Agent": "Mozilla/5.0 (Person)"})
+                "/v1/privacy/requests?token=s3cret",
+                json={"type": "access"},
+                headers={**headers, "User-Agent": "Mozilla/5.0 (Person)"},
+            )
             assert filed.status_code == 202, filed.text
             request_id = filed.json()["id"]
             storage_call = f"PUT /internal/storage/exports/{request_id}/objects/billing.json"
@@ -145,8 +155,7 @@ async def test_one_trace_from_request_through_broker_and_consumer_to_internal_ca
             # Inside a trace, a call to a third party carries no trace context.
             settings = stack.unit("billing").settings
             with trace.get_tracer("test").start_as_current_span("provider call"):
-                async with processor_client("wavespeed", settings,
-                                            base_url=collector.endpoint) as provider:
+                async with processor_client("wavespeed", settings, base_url=collector.endpoint) as provider:
                     assert (await provider.get("/api/v3/predictions")).status_code == 200
     finally:
         processor.force_flush()
@@ -156,20 +165,27 @@ async def test_one_trace_from_request_through_broker_and_consumer_to_internal_ca
     assert collector.paths == {"/v1/traces"}
     (sent,) = collector.third_party_headers
     assert "traceparent" not in sent and "tracestate" not in sent
-    (request_trace,) = {s.trace_id for s in collector.spans
-                        if s.kind == Span.SPAN_KIND_SERVER and s.name == "POST /v1/privacy/requests"}
+    (request_trace,) = {
+        s.trace_id
+        for s in collector.spans
+        if s.kind == Span.SPAN_KIND_SERVER and s.name == "POST /v1/privacy/requests"
+    }
     flow = [s for s in collector.spans if s.trace_id == request_trace]
     kinds_named = {(s.kind, s.name) for s in flow}
     export_key = "privacy.export_requested.v1"
     assert (Span.SPAN_KIND_PRODUCER, f"publish {export_key}") in kinds_named, kinds_named
-    assert any(s.kind == Span.SPAN_KIND_CONSUMER and s.name == f"consume {export_key}"
-               and s.attributes.get("messaging.consumer", "").startswith("billing")
-               for s in flow), kinds_named
+    assert any(
+        s.kind == Span.SPAN_KIND_CONSUMER
+        and s.name == f"consume {export_key}"
+        and s.attributes.get("messaging.consumer", "").startswith("billing")
+        for s in flow
+    ), kinds_named
     assert any(s.kind == Span.SPAN_KIND_CLIENT and s.name == "PUT" for s in flow), kinds_named
     assert (Span.SPAN_KIND_SERVER, storage_call) in kinds_named, kinds_named
     assert any(s.attributes.get("db.system") == "postgresql" for s in flow), "no SQL spans"
-    assert any(s.kind == Span.SPAN_KIND_PRODUCER and "aiflux.events" in s.name
-               for s in flow), "no aio-pika publish span"
+    assert any(s.kind == Span.SPAN_KIND_PRODUCER and "aiflux.events" in s.name for s in flow), (
+        "no aio-pika publish span"
+    )
     exported = json.dumps([(s.name, s.attributes) for s in collector.spans])
     token = headers["Authorization"].removeprefix("Bearer ")
     for personal in (token, "s3cret", "Mozilla/5.0 (Person)"):
@@ -194,8 +210,9 @@ def test_no_endpoint_installs_no_tracer_and_no_tracing_middleware(tmp_path):
         "print(','.join(m.cls.__name__ for m in app.user_middleware))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     provider, middleware = done.stdout.split()
     assert provider == "ProxyTracerProvider"
@@ -209,16 +226,25 @@ async def test_an_incoming_trace_context_travels_into_the_events_a_request_write
 
     sessions = TestSessions()
     trace_id = uuid.uuid4().hex
-    async with stack_factory(services=["privacy"],
-                             platform_overrides={"session_verifier": sessions}) as stack:
+    async with stack_factory(
+        services=["privacy"], platform_overrides={"session_verifier": sessions}
+    ) as stack:
         _, headers = sessions.sign_in()
         filed = await stack.client.post(
-            "/v1/privacy/requests", json={"type": "access"},
-            headers={**headers, "traceparent": f"00-{trace_id}-{'1' * 16}-01"})
+            "/v1/privacy/requests",
+            json={"type": "access"},
+            headers={**headers, "traceparent": f"00-{trace_id}-{'1' * 16}-01"},
+        )
         assert filed.status_code == 202, filed.text
         async with stack.unit("privacy").database.transaction() as session:
-            bodies = (await session.execute(text(
-                "SELECT body FROM outbox WHERE routing_key = 'privacy.export_requested.v1'"))
-            ).scalars().all()
+            bodies = (
+                (
+                    await session.execute(
+                        text("SELECT body FROM outbox WHERE routing_key = 'privacy.export_requested.v1'")
+                    )
+                )
+                .scalars()
+                .all()
+            )
     (body,) = bodies
     assert json.loads(body)["traceparent"].split("-")[1] == trace_id

@@ -45,12 +45,15 @@ def embedded_system(stack: Any) -> System:
 
     def objects() -> list[tuple[str, bytes]]:
         root = stack.data_dir / "objects"
-        return [(str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*")
-                if p.is_file()]
+        return [(str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*") if p.is_file()]
 
-    return System(stack.base_url, stack.data_dir,
-                  {s: stack.unit(s).settings.database_url for s in stack.runtime.units},
-                  purge, objects)
+    return System(
+        stack.base_url,
+        stack.data_dir,
+        {s: stack.unit(s).settings.database_url for s in stack.runtime.units},
+        purge,
+        objects,
+    )
 
 
 @pytest.fixture
@@ -106,6 +109,7 @@ def people():
 
 # --- distributed mode: every service as its own processes on RabbitMQ, PostgreSQL, S3 ---------
 
+
 def _free_ports(count: int) -> list[int]:
     """``count`` distinct free ports (all held open while choosing, so none repeats)."""
     import socket
@@ -126,8 +130,11 @@ def _rabbit_vhost(name: str, create: bool) -> None:
     import subprocess
 
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    commands = ([["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]]
-                if create else [["delete_vhost", name]])
+    commands = (
+        [["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]]
+        if create
+        else [["delete_vhost", name]]
+    )
     for args in commands:
         subprocess.run([ctl, *args], check=create, capture_output=True, timeout=60)
 
@@ -135,34 +142,51 @@ def _rabbit_vhost(name: str, create: bool) -> None:
 def _s3_bucket(endpoint: str, bucket: str) -> Any:
     import boto3
 
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     client.create_bucket(Bucket=bucket)
     return client
 
 
-def _distributed_env(tmp: Path, db_urls: dict[str, str], amqp: str, ports: dict[str, int],
-                     public_url: str, s3: str) -> dict[str, str]:
+def _distributed_env(
+    tmp: Path, db_urls: dict[str, str], amqp: str, ports: dict[str, int], public_url: str, s3: str
+) -> dict[str, str]:
     import json
     import os
     import secrets
 
     keys = {s: secrets.token_hex(16) for s in SERVICES}
-    env = {**os.environ, "AIFLUX_ENV": "dev", "AIFLUX_AMQP_URL": amqp,
-           "AIFLUX_DATA_DIR": str(tmp), "AIFLUX_PUBLIC_URL": public_url,
-           "AIFLUX_OUTBOX_POLL_INTERVAL_S": "0.2", "AIFLUX_RETRY_DELAYS_MS": "[200, 500]",
-           "BILLING_CHECKOUT_BACKEND": "simulated",
-           "GENERATION_OFFLINE": "true", "GENERATION_LOCAL_DELAY_S": "0.2",
-           "PRIVACY_EXPORT_POLL_INTERVAL_S": "0.3",
-           "STORAGE_BACKEND": "s3", "STORAGE_S3_ENDPOINT_URL": s3, "STORAGE_S3_BUCKET": "aiflux",
-           "STORAGE_S3_ACCESS_KEY_ID": "testing", "STORAGE_S3_SECRET_ACCESS_KEY": "testing"}
+    env = {
+        **os.environ,
+        "AIFLUX_ENV": "dev",
+        "AIFLUX_AMQP_URL": amqp,
+        "AIFLUX_DATA_DIR": str(tmp),
+        "AIFLUX_PUBLIC_URL": public_url,
+        "AIFLUX_OUTBOX_POLL_INTERVAL_S": "0.2",
+        "AIFLUX_RETRY_DELAYS_MS": "[200, 500]",
+        "BILLING_CHECKOUT_BACKEND": "simulated",
+        "GENERATION_OFFLINE": "true",
+        "GENERATION_LOCAL_DELAY_S": "0.2",
+        "PRIVACY_EXPORT_POLL_INTERVAL_S": "0.3",
+        "STORAGE_BACKEND": "s3",
+        "STORAGE_S3_ENDPOINT_URL": s3,
+        "STORAGE_S3_BUCKET": "aiflux",
+        "STORAGE_S3_ACCESS_KEY_ID": "testing",
+        "STORAGE_S3_SECRET_ACCESS_KEY": "testing",
+    }
     for service in SERVICES:
         prefix = service.upper()
         env[f"{prefix}_DATABASE_URL"] = db_urls[service]
         env[f"AIFLUX_{prefix}_URL"] = f"http://127.0.0.1:{ports[service]}"
         env[f"{prefix}_SERVICE_KEY"] = keys[service]
         env[f"{prefix}_TRUSTED_CALLERS"] = json.dumps(
-            {caller: pair_key(key, service) for caller, key in keys.items()})
+            {caller: pair_key(key, service) for caller, key in keys.items()}
+        )
     return env
 
 
@@ -213,38 +237,64 @@ async def distributed_system(pg_database, amqp_url, tmp_path):  # type: ignore[n
     api_ports = {s: next(ports) for s in SERVICES}
     gateway_port = next(ports)
     public_url = f"http://127.0.0.1:{gateway_port}"
-    env = _distributed_env(tmp_path, db_urls, amqp_url.rstrip("/") + f"/{vhost}", api_ports,
-                           public_url, s3_endpoint)
+    env = _distributed_env(
+        tmp_path, db_urls, amqp_url.rstrip("/") + f"/{vhost}", api_ports, public_url, s3_endpoint
+    )
     log = (tmp_path / "processes.log").open("ab")
     processes: list[subprocess.Popen[bytes]] = []
     health: list[str] = []
     for service in SERVICES:
         for part in ("api", "worker", "relay"):
             port = api_ports[service] if part == "api" else next(ports)
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "aiflux_runner.cli", part, service,
-                 "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log))
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "aiflux_runner.cli",
+                        part,
+                        service,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
             health.append(f"http://127.0.0.1:{port}")
-    gateway = uvicorn.Server(uvicorn.Config(
-        # The operator gateway of `make up`: the public routes plus the ops API.
-        build_gateway({s: f"http://127.0.0.1:{p}" for s, p in api_ports.items()},
-                      routes=PUBLIC_ROUTES + ops_routes(SERVICES)),
-        host="127.0.0.1", port=gateway_port, log_config=None))
+    gateway = uvicorn.Server(
+        uvicorn.Config(
+            # The operator gateway of `make up`: the public routes plus the ops API.
+            build_gateway(
+                {s: f"http://127.0.0.1:{p}" for s, p in api_ports.items()},
+                routes=PUBLIC_ROUTES + ops_routes(SERVICES),
+            ),
+            host="127.0.0.1",
+            port=gateway_port,
+            log_config=None,
+        )
+    )
     gateway_task = asyncio.create_task(gateway.serve())
 
     async def purge() -> int:
-        done = await asyncio.to_thread(subprocess.run, [
-            sys.executable, "-m", "aiflux_runner.cli", "sweep", "identity", "--rule",
-            "account-purge"], env={**env, "IDENTITY_PURGE_AFTER_DAYS": "-1"},
-            capture_output=True, text=True, timeout=120)
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "aiflux_runner.cli", "sweep", "identity", "--rule", "account-purge"],
+            env={**env, "IDENTITY_PURGE_AFTER_DAYS": "-1"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         found = re.search(r"'purged': (\d+)", done.stdout)
         return int(found.group(1)) if found else 0
 
     def objects() -> list[tuple[str, bytes]]:
         listed = s3.list_objects_v2(Bucket="aiflux").get("Contents", [])
-        return [(o["Key"], s3.get_object(Bucket="aiflux", Key=o["Key"])["Body"].read())
-                for o in listed]
+        return [(o["Key"], s3.get_object(Bucket="aiflux", Key=o["Key"])["Body"].read()) for o in listed]
 
     try:
         await _wait_ready(health, processes)

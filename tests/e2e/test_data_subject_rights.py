@@ -38,17 +38,28 @@ PROMPT = "a red fox reading a privacy policy"
 
 def png() -> bytes:
     """A real 8x8 RGB PNG."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     rows = b"".join(b"\x00" + b"\xc8\x1e\x3c" * 8 for _ in range(8))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def buy_credits(user, wait) -> None:
-    checkout = await user.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                      headers=user.headers)
+    checkout = await user.client.post(
+        "/v1/billing/checkout", json={"plan_id": "starter"}, headers=user.headers
+    )
     assert checkout.status_code in (200, 201), checkout.text
     path = urlparse(checkout.json()["checkout_url"]).path
     token = PAY_TOKEN.search((await user.client.get(path)).text).group(1)
@@ -62,8 +73,11 @@ async def buy_credits(user, wait) -> None:
 
 
 async def generate(user, file_id: str, wait) -> dict:
-    made = await user.client.post("/v1/generations", headers=user.headers, json={
-        "model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]})
+    made = await user.client.post(
+        "/v1/generations",
+        headers=user.headers,
+        json={"model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]},
+    )
     assert made.status_code == 202, made.text
 
     async def finished():
@@ -76,8 +90,7 @@ async def generate(user, file_id: str, wait) -> dict:
 
 
 async def export_zip(user, wait) -> zipfile.ZipFile:
-    filed = await user.client.post("/v1/privacy/requests", json={"type": "access"},
-                                   headers=user.headers)
+    filed = await user.client.post("/v1/privacy/requests", json={"type": "access"}, headers=user.headers)
     assert filed.status_code == 202, filed.text
     request_id = filed.json()["id"]
 
@@ -97,27 +110,34 @@ async def export_zip(user, wait) -> zipfile.ZipFile:
 def generation_restricted(db_url: str, user_id: str) -> bool:
     """True once generation has recorded the user's restriction."""
     with psycopg.connect(psycopg_conninfo(db_url)) as conn:
-        return conn.execute("SELECT 1 FROM processing_restriction WHERE user_id = %s",
-                            [user_id]).fetchone() is not None
+        return (
+            conn.execute("SELECT 1 FROM processing_restriction WHERE user_id = %s", [user_id]).fetchone()
+            is not None
+        )
 
 
 async def restriction_stops_generation(user, admin, file_id: str, system, wait) -> None:
-    filed = await user.client.post("/v1/privacy/requests", json={"type": "restriction"},
-                                   headers=user.headers)
+    filed = await user.client.post("/v1/privacy/requests", json={"type": "restriction"}, headers=user.headers)
     assert filed.status_code == 202, filed.text
 
     async def generation_knows():
-        return await asyncio.to_thread(generation_restricted, system.db_urls["generation"],
-                                       str(user.signed.user_id))
+        return await asyncio.to_thread(
+            generation_restricted, system.db_urls["generation"], str(user.signed.user_id)
+        )
 
     await wait(generation_knows)
-    refused = await user.client.post("/v1/generations", headers=user.headers, json={
-        "model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]})
+    refused = await user.client.post(
+        "/v1/generations",
+        headers=user.headers,
+        json={"model": "local-image", "prompt": PROMPT, "input_file_ids": [file_id]},
+    )
     assert refused.status_code == 403
     assert refused.json()["type"] == "urn:aiflux:problem:processing-restricted"
     lifted = await admin.client.post(
         f"/v1/ops/privacy/requests/{filed.json()['id']}/lift-restriction",
-        json={"reason": "the data was confirmed accurate"}, headers=admin.headers)
+        json={"reason": "the data was confirmed accurate"},
+        headers=admin.headers,
+    )
     assert lifted.status_code == 200, lifted.text
 
 
@@ -127,24 +147,24 @@ def scan_databases(db_urls: dict[str, str], needles: list[str]) -> dict[str, int
     for service in SERVICES:
         conninfo = psycopg_conninfo(db_urls[service])
         with psycopg.connect(conninfo) as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            tables = [
+                r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ]
             for table in tables:
                 if table in MESSAGING:
                     continue
                 clause = " OR ".join("t::text ILIKE %s" for _ in needles)
-                count = conn.execute(f'SELECT count(*) FROM "{table}" t WHERE {clause}',
-                                     [f"%{n}%" for n in needles]).fetchone()[0]
+                count = conn.execute(
+                    f'SELECT count(*) FROM "{table}" t WHERE {clause}', [f"%{n}%" for n in needles]
+                ).fetchone()[0]
                 if count:
                     hits[f"{service}.{table}"] = count
     return hits
 
 
-def scan_objects(objects: list[tuple[str, bytes]], user_id: str, digests: set[str]
-                 ) -> list[str]:
+def scan_objects(objects: list[tuple[str, bytes]], user_id: str, digests: set[str]) -> list[str]:
     """Objects whose key names the user or whose bytes are one of the user's files."""
-    return [key for key, data in objects
-            if user_id in key or hashlib.sha256(data).hexdigest() in digests]
+    return [key for key, data in objects if user_id in key or hashlib.sha256(data).hexdigest() in digests]
 
 
 async def test_every_right_end_to_end(stack_factory, people, as_system, wait):
@@ -166,9 +186,12 @@ async def every_right(system, people, wait) -> None:
 
         await buy_credits(user, wait)
         picture = png()
-        uploaded = await user.client.post("/v1/files", headers=user.headers,
-                                          files={"file": ("me.png", picture, "image/png")},
-                                          data={"purpose": "reference"})
+        uploaded = await user.client.post(
+            "/v1/files",
+            headers=user.headers,
+            files={"file": ("me.png", picture, "image/png")},
+            data={"purpose": "reference"},
+        )
         assert uploaded.status_code == 201, uploaded.text
         file_id = uploaded.json()["file_id"]
         generation = await generate(user, file_id, wait)
@@ -185,8 +208,7 @@ async def every_right(system, people, wait) -> None:
             assert user.signed.email in zipped.read("data/identity.json").decode()
             assert json.loads(zipped.read("data/billing.json"))
             manifest = json.loads(zipped.read("manifest.json"))
-            digests = {hashlib.sha256(zipped.read(n)).hexdigest() for n in names
-                       if n.startswith("files/")}
+            digests = {hashlib.sha256(zipped.read(n)).hexdigest() for n in names if n.startswith("files/")}
         assert {"purposes", "recipients", "retention", "rights", "categories"} <= set(manifest)
         await wait_for_mail(system.data_dir, user.signed.email, "export is ready")
 
@@ -195,8 +217,9 @@ async def every_right(system, people, wait) -> None:
         # The scan sees the user's objects while they exist (so its empty answer later counts).
         assert scan_objects(await asyncio.to_thread(system.objects), user_id, digests)
 
-        deleted = await user.client.request("DELETE", "/v1/account", headers=user.headers,
-                                            json={"password": user.signed.password})
+        deleted = await user.client.request(
+            "DELETE", "/v1/account", headers=user.headers, json={"password": user.signed.password}
+        )
         assert deleted.status_code == 202, deleted.text
         request_id = deleted.json()["request_id"]
 
@@ -207,30 +230,32 @@ async def every_right(system, people, wait) -> None:
         shown = await wait(erased, timeout=90)
         certificate = shown["certificate"]
         assert set(certificate["services"]) == set(SERVICES)
-        assert all(step["receipt_at"] and step["verified_at"]
-                   for step in certificate["services"].values())
+        assert all(step["receipt_at"] and step["verified_at"] for step in certificate["services"].values())
         assert user_id not in json.dumps(certificate)
         retained = {(item["service"], item["category"]) for item in certificate["retained"]}
         assert ("billing", "payments") in retained
         # Besides the payments and identity's rows: every service's erasure guard and last
         # erasure message, and the confirmation mail identity sends after the certificate.
-        by_erasure = {(service, category) for service in SERVICES
-                      for category in ("erasure_guard", "erasure_messages")}
-        assert retained <= {("billing", "payments"), ("identity", "disabled_account"),
-                            ("identity", "security_log"),
-                            ("identity", "erasure_confirmation_mail"), *by_erasure}
+        by_erasure = {
+            (service, category) for service in SERVICES for category in ("erasure_guard", "erasure_messages")
+        }
+        assert retained <= {
+            ("billing", "payments"),
+            ("identity", "disabled_account"),
+            ("identity", "security_log"),
+            ("identity", "erasure_confirmation_mail"),
+            *by_erasure,
+        }
         assert {(service, "erasure_guard") for service in SERVICES} <= retained
         farewell = mail_text(await wait_for_mail(system.data_dir, user.signed.email, "deleted"))
-        catalog = {r["id"]: r for r in (await admin.client.get("/v1/privacy/retention")).json()[
-            "items"]}
+        catalog = {r["id"]: r for r in (await admin.client.get("/v1/privacy/retention")).json()["items"]}
         for item in certificate["retained"]:  # every item kept is told, with its rule's basis
             rule = catalog[item["retention_rule"]]
             assert item["legal_basis"] == rule["legal_basis"], item
             assert f"Legal basis: {item['legal_basis']}" in farewell
             assert (item.get("description") or item["category"].replace("_", " ")) in farewell
         account = next(i for i in certificate["retained"] if i["category"] == "disabled_account")
-        assert (account["retention_rule"], account["legal_basis"]) == ("account-data",
-                                                                      "Art. 6(1)(b)")
+        assert (account["retention_rule"], account["legal_basis"]) == ("account-data", "Art. 6(1)(b)")
         # Every earlier mail to the user went with the erasure: the confirmation alone is left.
         assert len(mails_to(system.data_dir, user.signed.email)) == 1
         # The user follows the erasure through the 202's link, without a session.
@@ -255,8 +280,9 @@ async def every_right(system, people, wait) -> None:
             assert ("identity", "security_log") in retained
         conninfo = psycopg_conninfo(system.db_urls["billing"])
         with psycopg.connect(conninfo) as conn:
-            kept = conn.execute("SELECT count(*) FROM payment WHERE user_id IS NULL"
-                                " AND pseudonymised_at IS NOT NULL").fetchone()[0]
+            kept = conn.execute(
+                "SELECT count(*) FROM payment WHERE user_id IS NULL AND pseudonymised_at IS NOT NULL"
+            ).fetchone()[0]
         assert kept == 1
         objects = await asyncio.to_thread(system.objects)
         assert scan_objects(objects, user_id, digests) == []

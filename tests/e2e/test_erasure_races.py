@@ -28,12 +28,14 @@ def rows_naming(db_urls: dict[str, str], needles: list[str]) -> Counter[str]:
     hits: Counter[str] = Counter()
     for service in SERVICES:
         with psycopg.connect(psycopg_conninfo(db_urls[service])) as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            tables = [
+                r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ]
             for table in (t for t in tables if t not in NAMELESS):
                 clause = " OR ".join("t::text ILIKE %s" for _ in needles)
-                count = conn.execute(f'SELECT count(*) FROM "{table}" t WHERE {clause}',
-                                     [f"%{n}%" for n in needles]).fetchone()[0]
+                count = conn.execute(
+                    f'SELECT count(*) FROM "{table}" t WHERE {clause}', [f"%{n}%" for n in needles]
+                ).fetchone()[0]
                 if count:
                     hits[f"{service}.{table}"] = count
     return hits
@@ -52,16 +54,19 @@ def mails_naming(data_dir: Path, needles: list[str]) -> list[str]:
 
 async def slow_body(boundary: str, picture: bytes, hold: asyncio.Event):
     """A multipart upload that sends its first bytes, then waits until ``hold`` is set."""
-    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
-           f"reference\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-           f"filename=\"late.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n'
+        f'reference\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="late.png"\r\nContent-Type: image/png\r\n\r\n'
+    ).encode()
     yield picture[:16]
     await hold.wait()
     yield picture[16:] + f"\r\n--{boundary}--\r\n".encode()
 
 
 async def test_erasure_under_races_leaves_only_what_the_certificate_declares(
-        stack_factory, people, as_system, wait):
+    stack_factory, people, as_system, wait
+):
     async with stack_factory(overrides=OVERRIDES) as stack:
         system = as_system(stack)
         async with people(system) as new_person:
@@ -73,27 +78,39 @@ async def test_erasure_under_races_leaves_only_what_the_certificate_declares(
 
             await buy_credits(user, wait)
             uploaded = await user.client.post(
-                "/v1/files", headers=user.headers, data={"purpose": "reference"},
-                files={"file": ("me.png", picture, "image/png")})
+                "/v1/files",
+                headers=user.headers,
+                data={"purpose": "reference"},
+                files={"file": ("me.png", picture, "image/png")},
+            )
             assert uploaded.status_code == 201, uploaded.text
             await generate(user, uploaded.json()["file_id"], wait)
-            reported = await admin.client.post("/v1/privacy/minor-reports", json={
-                "account": user.signed.username, "details": f"{user.signed.username} is 14"})
+            reported = await admin.client.post(
+                "/v1/privacy/minor-reports",
+                json={"account": user.signed.username, "details": f"{user.signed.username} is 14"},
+            )
             assert reported.status_code == 202, reported.text
 
             # Two uploads authenticated now, whose bodies end after the deletion was accepted:
             # one right after, one once storage has erased the user.
             early, late = asyncio.Event(), asyncio.Event()
-            early_upload, late_upload = (asyncio.create_task(user.client.post(
-                "/v1/files", content=slow_body("aifluxrace", picture, hold),
-                headers={**user.headers,
-                         "Content-Type": "multipart/form-data; boundary=aifluxrace"}))
-                for hold in (early, late))
-            export = await user.client.post("/v1/privacy/requests", json={"type": "access"},
-                                            headers=user.headers)
+            early_upload, late_upload = (
+                asyncio.create_task(
+                    user.client.post(
+                        "/v1/files",
+                        content=slow_body("aifluxrace", picture, hold),
+                        headers={**user.headers, "Content-Type": "multipart/form-data; boundary=aifluxrace"},
+                    )
+                )
+                for hold in (early, late)
+            )
+            export = await user.client.post(
+                "/v1/privacy/requests", json={"type": "access"}, headers=user.headers
+            )
             assert export.status_code == 202, export.text
-            deleted = await user.client.request("DELETE", "/v1/account", headers=user.headers,
-                                                json={"password": user.signed.password})
+            deleted = await user.client.request(
+                "DELETE", "/v1/account", headers=user.headers, json={"password": user.signed.password}
+            )
             assert deleted.status_code == 202, deleted.text
             request_id = deleted.json()["request_id"]
             early.set()
@@ -111,9 +128,12 @@ async def test_erasure_under_races_leaves_only_what_the_certificate_declares(
             finished = await late_upload
             assert finished.status_code in (401, 410), finished.text
             # A late request with the old cookie stores nothing.
-            again = await user.client.post("/v1/files", headers=user.headers,
-                                           data={"purpose": "reference"},
-                                           files={"file": ("again.png", picture, "image/png")})
+            again = await user.client.post(
+                "/v1/files",
+                headers=user.headers,
+                data={"purpose": "reference"},
+                files={"file": ("again.png", picture, "image/png")},
+            )
             assert again.status_code in (401, 410), again.text
 
             async def erased():
@@ -124,8 +144,7 @@ async def test_erasure_under_races_leaves_only_what_the_certificate_declares(
             assert user_id not in json.dumps(certificate)
             exported = await admin.client.get(f"/v1/ops/privacy/requests/{export.json()['id']}")
             # The erasure cancelled the export (and then erased the request with the user's).
-            assert exported.status_code == 404 or exported.json()["status"] == "cancelled", \
-                exported.text
+            assert exported.status_code == 404 or exported.json()["status"] == "cancelled", exported.text
             declared = Counter()
             for item in certificate["retained"]:
                 declared[(item["service"], item["category"])] += item["count"]

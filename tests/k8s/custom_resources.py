@@ -56,8 +56,9 @@ def main(rendered: str, builtin_out: str) -> int:
     kinds = sorted({(d["apiVersion"], d["kind"]) for d in custom})
     for api_version, kind in kinds:
         count = sum(1 for d in custom if (d["apiVersion"], d["kind"]) == (api_version, kind))
-        print(f"  not schema-validated: {count} x {kind} ({api_version}): "
-              f"{SKIPPED_KINDS[(api_version, kind)]}")
+        print(
+            f"  not schema-validated: {count} x {kind} ({api_version}): {SKIPPED_KINDS[(api_version, kind)]}"
+        )
     print(f"  {len(builtin)} built-in resources go to kubernetes-validate --strict")
     return 0
 

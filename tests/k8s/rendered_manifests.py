@@ -34,8 +34,12 @@ def _kubectl() -> str | None:
 def _render(overlay: str) -> list[Doc]:
     kubectl = _kubectl()
     if kubectl:
-        out = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     else:
         rendered = REPO / ".tools/k8s/rendered" / f"{overlay}.yaml"
         if not rendered.exists():
@@ -82,5 +86,9 @@ def pod_labels(doc: Doc) -> dict[str, str]:
 
 def workloads(docs: list[Doc]) -> list[Doc]:
     """Every Deployment, Job and CronJob of the AIFLUX services (not the platform's)."""
-    return [d for d in docs if d["kind"] in ("Deployment", "Job", "CronJob")
-            and d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "aiflux"]
+    return [
+        d
+        for d in docs
+        if d["kind"] in ("Deployment", "Job", "CronJob")
+        and d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "aiflux"
+    ]

@@ -9,8 +9,7 @@ import pytest
 from rendered_manifests import REPO, SERVICES, Doc, of_kind, pod_spec, workloads
 
 SWEEP_RULES = {
-    "identity": {"security-log-retention", "account-purge", "expired-credentials",
-                 "mail-spool-retention"},
+    "identity": {"security-log-retention", "account-purge", "expired-credentials", "mail-spool-retention"},
     "billing": {"hold-expiry", "stripe-reconciliation", "payment-retention"},
     "generation": {"stuck-jobs"},
     "storage": {"orphan-objects", "expired-archives"},
@@ -117,17 +116,14 @@ def test_dockerignore_keeps_the_context_small() -> None:
 
 def test_every_cli_subcommand_in_the_contract_exists_in_the_cli_source() -> None:
     source = (REPO / "libs/runner/src/aiflux_runner/cli.py").read_text()
-    for command in ("api", "worker", "relay", "migrate", "sweep", "check-outbox",
-                    "check-parking"):
+    for command in ("api", "worker", "relay", "migrate", "sweep", "check-outbox", "check-parking"):
         assert re.search(rf'["\']{re.escape(command)}["\']', source), command
-
 
 
 def test_every_sweep_of_every_service_has_a_cronjob(docs: list[Doc]) -> None:
     """Workers run with --no-sweeps, so a sweep without a CronJob would never run."""
     services = pytest.importorskip("aiflux_runner.services", reason="needs the project venv")
-    scheduled = {(args[1], args[3]) for args in map(_args, of_kind(docs, "CronJob"))
-                 if args[0] == "sweep"}
+    scheduled = {(args[1], args[3]) for args in map(_args, of_kind(docs, "CronJob")) if args[0] == "sweep"}
     for service in SERVICES:
         unit = services.builder(service)(_platform(), services.settings_class(service)(env="test"))
         declared = {sweep.name for sweep in unit.sweeps}
@@ -144,5 +140,9 @@ def _platform():  # type: ignore[no-untyped-def]
     from aiflux_kit.ratelimit import RateLimiter
     from aiflux_kit.service import Platform
 
-    return Platform(mode="distributed", broker=LocalBroker("postgresql+psycopg:///unused"),
-                    limiter=RateLimiter.from_url(None), data_dir=Path(tempfile.gettempdir()))
+    return Platform(
+        mode="distributed",
+        broker=LocalBroker("postgresql+psycopg:///unused"),
+        limiter=RateLimiter.from_url(None),
+        data_dir=Path(tempfile.gettempdir()),
+    )

@@ -9,8 +9,12 @@ import pytest
 from rendered_manifests import SERVICES, Doc, named, of_kind, pod_labels
 
 PUBLIC_PREFIXES = {
-    "/v1/auth": "identity", "/v1/account": "identity", "/v1/billing": "billing",
-    "/v1/models": "generation", "/v1/generations": "generation", "/v1/files": "storage",
+    "/v1/auth": "identity",
+    "/v1/account": "identity",
+    "/v1/billing": "billing",
+    "/v1/models": "generation",
+    "/v1/generations": "generation",
+    "/v1/files": "storage",
     "/v1/privacy": "privacy",
     # Not in API.md (no browser calls them): the AI providers' signed completion callbacks.
     "/v1/generation/webhooks": "generation",
@@ -31,11 +35,22 @@ def test_ingress_routes_exactly_the_public_prefixes(docs: list[Doc]) -> None:
     assert "defaultBackend" not in ingress["spec"]
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/ops/privacy/requests", "/v1/ops/billing/outbox", "/internal/billing/holds",
-    "/internal/identity/sessions/introspect", "/healthz", "/readyz", "/docs", "/openapi.json", "/",
-    "/v1/generation", "/v1/generation/jobs",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/ops/privacy/requests",
+        "/v1/ops/billing/outbox",
+        "/internal/billing/holds",
+        "/internal/identity/sessions/introspect",
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/openapi.json",
+        "/",
+        "/v1/generation",
+        "/v1/generation/jobs",
+    ],
+)
 def test_ops_internal_and_health_routes_are_not_exposed(docs: list[Doc], path: str) -> None:
     (ingress,) = of_kind(docs, "Ingress")
     for p in ingress["spec"]["rules"][0]["http"]["paths"]:
@@ -54,6 +69,7 @@ def test_prod_serves_https_only(docs: list[Doc], overlay: str) -> None:
 
 
 # ---- NetworkPolicy semantics, enough of them to evaluate the policies rendered here ----------
+
 
 @dataclass(frozen=True)
 class Pod:
@@ -77,8 +93,12 @@ def _matches(selector: Doc | None, labels: dict[str, str]) -> bool:
         return False
     for expr in selector.get("matchExpressions", []):
         key, op, values = expr["key"], expr["operator"], expr.get("values", [])
-        ok = {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
-              "Exists": key in labels, "DoesNotExist": key not in labels}[op]
+        ok = {
+            "In": labels.get(key) in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
         if not ok:
             return False
     return True
@@ -91,7 +111,8 @@ def _peer_matches(peer: Doc, policy_ns: str, endpoint: Endpoint) -> bool:
         ip = ipaddress.ip_address(endpoint.ip)
         block = peer["ipBlock"]
         return ip in ipaddress.ip_network(block["cidr"]) and not any(
-            ip in ipaddress.ip_network(e) for e in block.get("except", []))
+            ip in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
     if not isinstance(endpoint, Pod):
         return False
     ns_labels = {"kubernetes.io/metadata.name": endpoint.namespace}
@@ -114,26 +135,31 @@ def _port_matches(ports: list[Doc] | None, port: int, protocol: str) -> bool:
     return False
 
 
-def _side_allows(policies: list[Doc], subject: Pod, other: Endpoint, port: int, protocol: str,
-                 direction: str) -> bool:
+def _side_allows(
+    policies: list[Doc], subject: Pod, other: Endpoint, port: int, protocol: str, direction: str
+) -> bool:
     kind, peers_key = ("Ingress", "from") if direction == "ingress" else ("Egress", "to")
-    selecting = [p for p in policies if p["metadata"]["namespace"] == subject.namespace
-                 and kind in p["spec"]["policyTypes"] and _matches(p["spec"]["podSelector"],
-                                                                   subject.labels)]
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == subject.namespace
+        and kind in p["spec"]["policyTypes"]
+        and _matches(p["spec"]["podSelector"], subject.labels)
+    ]
     if not selecting:
         return True  # isolated only when some policy selects the pod
     for policy in selecting:
         for rule in policy["spec"].get(direction, []):
             peers = rule.get(peers_key)
             peer_ok = not peers or any(
-                _peer_matches(peer, policy["metadata"]["namespace"], other) for peer in peers)
+                _peer_matches(peer, policy["metadata"]["namespace"], other) for peer in peers
+            )
             if peer_ok and _port_matches(rule.get("ports"), port, protocol):
                 return True
     return False
 
 
-def allowed(policies: list[Doc], src: Endpoint, dst: Endpoint, port: int,
-            protocol: str = "TCP") -> bool:
+def allowed(policies: list[Doc], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP") -> bool:
     """Whether src may open a connection to dst:port under these policies."""
     if isinstance(src, Pod) and not _side_allows(policies, src, dst, port, protocol, "egress"):
         return False
@@ -142,21 +168,31 @@ def allowed(policies: list[Doc], src: Endpoint, dst: Endpoint, port: int,
 
 # ---- the pods of the rendered overlay, and the flows the architecture needs ----------------
 
+
 def _pods(docs: list[Doc]) -> dict[str, Pod]:
     (namespace,) = of_kind(docs, "Namespace")
     ns = namespace["metadata"]["name"]
-    pods = {d["metadata"]["name"]: Pod(ns, pod_labels(d), d["metadata"]["name"])
-            for d in docs if d["kind"] in ("Deployment", "StatefulSet", "CronJob", "Job")}
+    pods = {
+        d["metadata"]["name"]: Pod(ns, pod_labels(d), d["metadata"]["name"])
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "CronJob", "Job")
+    }
     # Pods the operators create (their documented labels) and peers outside the namespace.
     pods["postgres"] = Pod(ns, {"cnpg.io/cluster": "aiflux-pg", "cnpg.io/instanceRole": "primary"})
-    pods["rabbitmq"] = Pod(ns, {"app.kubernetes.io/name": "aiflux-rabbitmq",
-                                "app.kubernetes.io/component": "rabbitmq",
-                                "app.kubernetes.io/part-of": "rabbitmq"})
+    pods["rabbitmq"] = Pod(
+        ns,
+        {
+            "app.kubernetes.io/name": "aiflux-rabbitmq",
+            "app.kubernetes.io/component": "rabbitmq",
+            "app.kubernetes.io/part-of": "rabbitmq",
+        },
+    )
     pods["ingress-controller"] = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
     pods["kube-dns"] = Pod("kube-system", {"k8s-app": "kube-dns"})
     pods["cnpg-operator"] = Pod("cnpg-system", {"app.kubernetes.io/name": "cloudnative-pg"})
-    pods["topology-operator"] = Pod("rabbitmq-system",
-                                    {"app.kubernetes.io/name": "messaging-topology-operator"})
+    pods["topology-operator"] = Pod(
+        "rabbitmq-system", {"app.kubernetes.io/name": "messaging-topology-operator"}
+    )
     pods["intruder"] = Pod("default", {"app": "something-else"})
     return pods
 
@@ -182,15 +218,21 @@ def test_the_architecture_flows_are_allowed(net: tuple[list[Doc], dict[str, Pod]
     for s in SERVICES:
         flows += [("ingress-controller", f"{s}-api", 8000)]
         for process in (f"{s}-api", f"{s}-worker", f"{s}-relay", f"{s}-check-outbox"):
-            flows += [(process, "postgres", 5432), (process, "rabbitmq", 5672),
-                      (process, "aiflux-redis", 6379), (process, "identity-api", 8000),
-                      (process, "storage-api", 8000)]
-    flows += [("generation-worker", "billing-api", 8000), ("generation-api", "billing-api", 8000),
-              ("privacy-worker", "storage-api", 8000)]
+            flows += [
+                (process, "postgres", 5432),
+                (process, "rabbitmq", 5672),
+                (process, "aiflux-redis", 6379),
+                (process, "identity-api", 8000),
+                (process, "storage-api", 8000),
+            ]
+    flows += [
+        ("generation-worker", "billing-api", 8000),
+        ("generation-api", "billing-api", 8000),
+        ("privacy-worker", "storage-api", 8000),
+    ]
     for s in ("billing", "generation", "storage"):
         flows += [(f"{s}-worker", INTERNET, 443), (f"{s}-api", INTERNET, 443)]
-    flows += [("billing-sweep-stripe-reconciliation", INTERNET, 443),
-              ("identity-worker", INTERNET, 587)]
+    flows += [("billing-sweep-stripe-reconciliation", INTERNET, 443), ("identity-worker", INTERNET, 587)]
     flows += [("cnpg-operator", "postgres", 8000), ("topology-operator", "rabbitmq", 15672)]
     for src, dst, port in flows:
         target = dst if isinstance(dst, Address) else pods[dst]

@@ -22,6 +22,7 @@ def gateway_routes() -> dict[str, str]:
 def test_the_gateway_routes_exactly_the_ingress_paths(docs: list[Doc]) -> None:
     (ingress,) = of_kind(docs, "Ingress")
     (rule,) = ingress["spec"]["rules"]
-    ingress_routes = {p["path"]: p["backend"]["service"]["name"].removesuffix("-api")
-                      for p in rule["http"]["paths"]}
+    ingress_routes = {
+        p["path"]: p["backend"]["service"]["name"].removesuffix("-api") for p in rule["http"]["paths"]
+    }
     assert gateway_routes() == ingress_routes

@@ -15,8 +15,11 @@ from test_edges import Pod, _pods, allowed
 
 PARTS = ("api", "worker", "relay")
 REQUIRED_ALERTS = {
-    "AifluxOutboxBacklogOld", "AifluxMessagesParked", "AifluxDataSubjectRequestDueSoon",
-    "AifluxDataSubjectRequestOverdue", "AifluxErasureStalled",
+    "AifluxOutboxBacklogOld",
+    "AifluxMessagesParked",
+    "AifluxDataSubjectRequestDueSoon",
+    "AifluxDataSubjectRequestOverdue",
+    "AifluxErasureStalled",
 }
 _METRIC = re.compile(r"\baiflux_[a-z0-9_]+")
 _DEFINED = re.compile(r"\b(Counter|Histogram|gauge)\(\s*\"(aiflux_[a-z0-9_]+)\"")
@@ -48,8 +51,9 @@ def test_every_process_of_every_service_is_scraped_at_metrics(docs: list[Doc]) -
             (endpoint,) = monitor["spec"]["endpoints"]
             assert endpoint["path"] == "/metrics"
             (port,) = [p for p in target["spec"]["ports"] if p["name"] == endpoint["port"]]
-            container_ports = {p["name"]: p["containerPort"]
-                               for p in pod_spec(deployment)["containers"][0]["ports"]}
+            container_ports = {
+                p["name"]: p["containerPort"] for p in pod_spec(deployment)["containers"][0]["ports"]
+            }
             assert container_ports[port["targetPort"]] == _listening_port(deployment)
 
 

@@ -41,12 +41,16 @@ def test_each_service_connects_to_its_own_database_with_its_own_role(docs: list[
         url = env[f"{service.upper()}_DATABASE_URL"]["value"]
         assert re.fullmatch(
             rf"postgresql\+psycopg://\$\(DB_USERNAME\):\$\(DB_PASSWORD\)@{cluster}-rw:5432/"
-            rf"{service}\?sslmode=require", url), url
+            rf"{service}\?sslmode=require",
+            url,
+        ), url
         names = [e["name"] for e in _env(doc)]
         # $(VAR) only expands variables defined earlier in the list.
         assert names.index("DB_USERNAME") < names.index(f"{service.upper()}_DATABASE_URL")
         assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-            "name": f"aiflux-pg-{service}", "key": "password"}
+            "name": f"aiflux-pg-{service}",
+            "key": "password",
+        }
         amqp = env["AIFLUX_AMQP_URL"]["value"]
         assert amqp == "amqp://$(AMQP_USERNAME):$(AMQP_PASSWORD)@aiflux-rabbitmq:5672/aiflux"
         assert env["AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == f"aiflux-amqp-{service}"
@@ -103,7 +107,8 @@ def _referenced_secrets(docs: list[Doc]) -> set[str]:
 
 
 def test_every_referenced_secret_is_provided_and_prod_commits_none(
-    docs: list[Doc], overlay: str,
+    docs: list[Doc],
+    overlay: str,
 ) -> None:
     referenced = _referenced_secrets(docs)
     secrets = {s["metadata"]["name"]: s for s in of_kind(docs, "Secret")}
@@ -128,9 +133,11 @@ def test_dev_secret_values_are_obvious_placeholders(docs: list[Doc], overlay: st
                 # Pair keys (aiflux_kit.auth.pair_key) of the callers' dev-only service keys.
                 callee = key.removesuffix("_TRUSTED_CALLERS").lower()
                 for caller, pair in json.loads(value).items():
-                    expected = hmac.new(f"dev-only-{caller}-service-key".encode(),
-                                        f"aiflux-service-token:{callee}".encode(),
-                                        hashlib.sha256).hexdigest()
+                    expected = hmac.new(
+                        f"dev-only-{caller}-service-key".encode(),
+                        f"aiflux-service-token:{callee}".encode(),
+                        hashlib.sha256,
+                    ).hexdigest()
                     assert pair == expected, (key, caller)
             else:
                 assert value.startswith("dev-only-"), (secret["metadata"]["name"], key)
@@ -151,8 +158,7 @@ def test_database_role_secrets_are_basic_auth_and_reloaded_by_cnpg(docs: list[Do
 
 
 def test_shared_settings(docs: list[Doc], overlay: str) -> None:
-    (shared,) = [c for c in of_kind(docs, "ConfigMap")
-                 if c["metadata"]["name"].startswith("aiflux-shared")]
+    (shared,) = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("aiflux-shared")]
     data = shared["data"]
     assert data["AIFLUX_ENV"] in ENVIRONMENTS
     assert data["AIFLUX_ENV"] == ("production" if overlay == "prod" else "dev")
@@ -173,33 +179,36 @@ def test_namespace_enforces_pod_security(docs: list[Doc]) -> None:
 
 
 def test_uvicorn_takes_client_addresses_only_through_the_pod_network(docs: list[Doc]) -> None:
-    (shared,) = [c for c in of_kind(docs, "ConfigMap")
-                 if c["metadata"]["name"].startswith("aiflux-shared")]
+    (shared,) = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("aiflux-shared")]
     trusted = shared["data"]["FORWARDED_ALLOW_IPS"].split(",")
     assert "*" not in trusted, "'*' makes uvicorn use the forgeable left-most X-Forwarded-For"
 
 
-def test_prod_provides_every_secret_setting_that_refuses_its_default(docs: list[Doc],
-                                                                     overlay: str) -> None:
+def test_prod_provides_every_secret_setting_that_refuses_its_default(docs: list[Doc], overlay: str) -> None:
     """A service refuses to start in production while a secret keeps its placeholder default."""
-    settings = pytest.importorskip(
-        "aiflux_kit.settings", reason="needs the project venv (aiflux-kit)")
+    settings = pytest.importorskip("aiflux_kit.settings", reason="needs the project venv (aiflux-kit)")
     services = pytest.importorskip("aiflux_runner.services")
     from pydantic import SecretStr
 
-    provided = {
-        name: {item["secretKey"] for item in es["spec"]["data"]}
-        for es in of_kind(docs, "ExternalSecret") for name in [es["spec"]["target"]["name"]]
-    } if overlay == "prod" else {
-        s["metadata"]["name"]: set(s.get("data", {})) for s in of_kind(docs, "Secret")}
+    provided = (
+        {
+            name: {item["secretKey"] for item in es["spec"]["data"]}
+            for es in of_kind(docs, "ExternalSecret")
+            for name in [es["spec"]["target"]["name"]]
+        }
+        if overlay == "prod"
+        else {s["metadata"]["name"]: set(s.get("data", {})) for s in of_kind(docs, "Secret")}
+    )
     for service in SERVICES:
         cls = services.settings_class(service)
         prefix = cls.model_config["env_prefix"]
         for field_name, info in cls.model_fields.items():
             default = info.default
-            if isinstance(default, SecretStr) and (
-                default.get_secret_value().strip().lower() in settings.PLACEHOLDER_SECRETS
-            ) and field_name != "database_url":
+            if (
+                isinstance(default, SecretStr)
+                and (default.get_secret_value().strip().lower() in settings.PLACEHOLDER_SECRETS)
+                and field_name != "database_url"
+            ):
                 key = f"{prefix}{field_name.upper()}"
                 assert key in provided[f"{service}-secrets"], (overlay, key)
 
@@ -213,9 +222,12 @@ def test_the_documented_release_steps_apply_migrations_before_the_processes(
 ) -> None:
     """docs/deploy.md: 1. `part-of!=aiflux` (platform), 2. the selector below, 3. everything."""
     platform = [d for d in docs if _labels(d).get("app.kubernetes.io/part-of") != "aiflux"]
-    step2 = [d for d in docs if _labels(d).get("app.kubernetes.io/part-of") == "aiflux"
-             and _labels(d).get("app.kubernetes.io/component")
-             not in ("api", "worker", "relay", "sweep", "check")]
+    step2 = [
+        d
+        for d in docs
+        if _labels(d).get("app.kubernetes.io/part-of") == "aiflux"
+        and _labels(d).get("app.kubernetes.io/component") not in ("api", "worker", "relay", "sweep", "check")
+    ]
     # (the alert rules and the dashboard ConfigMap of base/monitoring may go in with them)
     assert {d["kind"] for d in step2} == {"Job", "ServiceAccount", "ConfigMap", "PrometheusRule"}
     available = {(d["kind"], d["metadata"]["name"]) for d in platform + step2}
@@ -225,13 +237,18 @@ def test_the_documented_release_steps_apply_migrations_before_the_processes(
         assert ("ServiceAccount", spec["serviceAccountName"]) in available
         (container,) = spec["containers"]
         for source in container["envFrom"]:
-            kind, ref = ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else (
-                "Secret", source["secretRef"])
+            kind, ref = (
+                ("ConfigMap", source["configMapRef"])
+                if "configMapRef" in source
+                else ("Secret", source["secretRef"])
+            )
             assert (kind, ref["name"]) in available, (job["metadata"]["name"], ref)
         for env in container["env"]:
             if "valueFrom" in env:
                 assert ("Secret", env["valueFrom"]["secretKeyRef"]["name"]) in available
     docs_text = (REPO / "docs/deploy.md").read_text()
-    assert ("-l 'app.kubernetes.io/part-of=aiflux,app.kubernetes.io/component notin "
-            "(api,worker,relay,sweep,check)'") in docs_text
+    assert (
+        "-l 'app.kubernetes.io/part-of=aiflux,app.kubernetes.io/component notin "
+        "(api,worker,relay,sweep,check)'"
+    ) in docs_text
     assert "-l 'app.kubernetes.io/part-of!=aiflux'" in docs_text

@@ -17,8 +17,9 @@ def test_every_service_has_api_worker_relay_and_migration(docs: list[Doc]) -> No
     deployments = {d["metadata"]["name"] for d in of_kind(docs, "Deployment")}
     for service in SERVICES:
         assert {f"{service}-api", f"{service}-worker", f"{service}-relay"} <= deployments
-        migrations = [j for j in of_kind(docs, "Job")
-                      if j["metadata"]["name"].startswith(f"{service}-migrate-")]
+        migrations = [
+            j for j in of_kind(docs, "Job") if j["metadata"]["name"].startswith(f"{service}-migrate-")
+        ]
         assert len(migrations) == 1, service
         assert _container(migrations[0])["args"] == ["migrate", service]
 
@@ -30,8 +31,11 @@ def test_deployments_have_startup_readiness_and_liveness_probes_on_health_routes
         container = _container(deployment)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         expected_port = 8000 if deployment["metadata"]["name"].endswith("-api") else 8081
-        for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"),
-                            ("readinessProbe", "/readyz")):
+        for probe, path in (
+            ("startupProbe", "/healthz"),
+            ("livenessProbe", "/healthz"),
+            ("readinessProbe", "/readyz"),
+        ):
             get = container[probe]["httpGet"]
             assert get["path"] == path, (deployment["metadata"]["name"], probe)
             assert ports[get["port"]] == expected_port, (deployment["metadata"]["name"], probe)
@@ -92,7 +96,10 @@ def test_apis_autoscale_and_nothing_fights_the_autoscaler(docs: list[Doc]) -> No
     for service in SERVICES:
         hpa = named(docs, "HorizontalPodAutoscaler", f"{service}-api")
         assert hpa["spec"]["scaleTargetRef"] == {
-            "apiVersion": "apps/v1", "kind": "Deployment", "name": f"{service}-api"}
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": f"{service}-api",
+        }
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
         # A replicas field would reset the autoscaler's count on every apply.
         assert "replicas" not in named(docs, "Deployment", f"{service}-api")["spec"]
@@ -102,10 +109,13 @@ def test_api_services_route_to_api_pods_only(docs: list[Doc]) -> None:
     for service in SERVICES:
         svc = named(docs, "Service", f"{service}-api")
         assert svc["spec"]["selector"] == {
-            "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "aiflux",
-            "app.kubernetes.io/component": "api"}
+            "app.kubernetes.io/name": service,
+            "app.kubernetes.io/part-of": "aiflux",
+            "app.kubernetes.io/component": "api",
+        }
         assert svc["spec"]["ports"] == [
-            {"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
+            {"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}
+        ]
 
 
 def test_prod_spreads_pods_over_zones_and_nodes(docs: list[Doc], overlay: str) -> None:

@@ -21,13 +21,31 @@ def test_every_routing_key_is_service_event_version():
 
 def test_catalog_covers_the_product_brief():
     names = {cls.event_type() for cls in CATALOG.values()}
-    for required in ("UserRegistered", "UserUpdated", "UserDeleted", "UserPurged",
-                     "SessionRevoked", "CreditsPurchased", "CreditsReserved", "CreditsRefunded",
-                     "PaymentDisputed", "GenerationRequested", "GenerationCompleted",
-                     "GenerationFailed", "GenerationDeleted", "ProviderCleanupRequested",
-                     "FileStored", "FilesErased", "ErasureRequested", "ProcessingRestricted",
-                     "ConsentChanged", "PolicyPublished", "ExportRequested", "ErasureCompleted",
-                     "ExportPartReady"):
+    for required in (
+        "UserRegistered",
+        "UserUpdated",
+        "UserDeleted",
+        "UserPurged",
+        "SessionRevoked",
+        "CreditsPurchased",
+        "CreditsReserved",
+        "CreditsRefunded",
+        "PaymentDisputed",
+        "GenerationRequested",
+        "GenerationCompleted",
+        "GenerationFailed",
+        "GenerationDeleted",
+        "ProviderCleanupRequested",
+        "FileStored",
+        "FilesErased",
+        "ErasureRequested",
+        "ProcessingRestricted",
+        "ConsentChanged",
+        "PolicyPublished",
+        "ExportRequested",
+        "ErasureCompleted",
+        "ExportPartReady",
+    ):
         assert required in names
 
 

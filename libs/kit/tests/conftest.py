@@ -39,7 +39,8 @@ def spec(prefix: str, name: str, keys: tuple[str, ...], **kwargs: object) -> Que
     """A queue spec under the test's prefix, remembered for clean-up."""
     queue = QueueSpec(f"{prefix}.{name}", keys, retry_delays_ms=FAST_RETRIES, **kwargs)  # type: ignore[arg-type]
     _declared.setdefault(prefix, set()).update(
-        {queue.name, queue.parking, *(f"{queue.name}.retry.{n}" for n in range(len(FAST_RETRIES)))})
+        {queue.name, queue.parking, *(f"{queue.name}.retry.{n}" for n in range(len(FAST_RETRIES)))}
+    )
     return queue
 
 
@@ -68,9 +69,12 @@ def service_db(pg_database: Callable[[str], str]) -> Database:
     """A service-like database: the kit's messaging tables plus an ``effects`` table."""
     url = pg_database("svc")
     base = make_base()
-    Table(EFFECTS_METADATA_TABLE, base.metadata,
-          Column("id", Integer, primary_key=True, autoincrement=True),
-          Column("note", String(200), nullable=False))
+    Table(
+        EFFECTS_METADATA_TABLE,
+        base.metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("note", String(200), nullable=False),
+    )
     engine = create_engine(url)
     base.metadata.create_all(engine)  # the kit's own tests are the one place for create_all
     engine.dispose()

@@ -40,8 +40,9 @@ async def main(amqp_url: str, exchange: str, queue: str, db_url: str, mode: str)
 
     broker = RabbitBroker(amqp_url, exchange=exchange)
     await broker.connect()
-    await broker.consume(QueueSpec(queue, (UserDeleted.routing_key(),), prefetch=1,
-                                   retry_delays_ms=(100, 200)), on_message)
+    await broker.consume(
+        QueueSpec(queue, (UserDeleted.routing_key(),), prefetch=1, retry_delays_ms=(100, 200)), on_message
+    )
     print("READY", flush=True)
     await asyncio.Event().wait()
 

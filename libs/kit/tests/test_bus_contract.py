@@ -15,8 +15,9 @@ from .conftest import spec
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool],
-                     timeout: float = 10.0) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0
+) -> None:
     """Wait until ``check`` holds (polling), failing after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -51,9 +52,7 @@ async def test_a_published_message_reaches_its_subscription(broker: Broker, queu
     assert got[0].attempt == 1
 
 
-async def test_every_bound_queue_gets_its_own_copy_and_wildcards_bind(
-    broker: Broker, queue_prefix: str
-):
+async def test_every_bound_queue_gets_its_own_copy_and_wildcards_bind(broker: Broker, queue_prefix: str):
     a: list[Delivery] = []
     b: list[Delivery] = []
 
@@ -75,9 +74,7 @@ async def test_an_unroutable_message_is_refused(broker: Broker, queue_prefix: st
         await publish(broker, f"{queue_prefix}.nobody-listens.v1")
 
 
-async def test_a_failing_handler_is_retried_with_the_attempt_count(
-    broker: Broker, queue_prefix: str
-):
+async def test_a_failing_handler_is_retried_with_the_attempt_count(broker: Broker, queue_prefix: str):
     attempts: list[int] = []
 
     async def flaky(d: Delivery) -> None:

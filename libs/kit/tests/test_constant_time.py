@@ -16,8 +16,20 @@ def test_the_secret_matches_as_text_or_bytes() -> None:
     assert ascii_token("t=1,v1=é") is None and ascii_token("t=1,v1=00") == b"t=1,v1=00"
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("1700000000", 1700000000), ("0", 0), ("²", None), ("١٢٣", None), (" 12", None),
-    ("1_000", None), ("-1", None), ("1" * 13, None), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1700000000", 1700000000),
+        ("0", 0),
+        ("²", None),
+        ("١٢٣", None),
+        (" 12", None),
+        ("1_000", None),
+        ("-1", None),
+        ("1" * 13, None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_only_ascii_digits_are_a_timestamp(text: str | None, value: int | None) -> None:
     assert ascii_int(text) == value

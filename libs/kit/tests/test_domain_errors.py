@@ -35,10 +35,14 @@ async def test_a_domain_refusal_is_a_problem_with_its_kinds_status():
         answer = await c.post("/spend")
     assert answer.status_code == 402
     assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json() == {"type": "urn:aiflux:problem:insufficient-credits",
-                             "title": "Not enough credits", "status": 402,
-                             "detail": "This needs 3 credits and 1 is available.",
-                             "instance": "/spend", "needed": 3}
+    assert answer.json() == {
+        "type": "urn:aiflux:problem:insufficient-credits",
+        "title": "Not enough credits",
+        "status": 402,
+        "detail": "This needs 3 credits and 1 is available.",
+        "instance": "/spend",
+        "needed": 3,
+    }
 
 
 def test_documented_problems_point_at_one_problem_schema():

@@ -30,8 +30,11 @@ async def _make_notes(db: Database) -> None:
 
 async def _notes_of(db: Database, user_id: uuid.UUID) -> int:
     async with db.transaction() as session:
-        return int((await session.execute(text(
-            "SELECT count(*) FROM note WHERE user_id = :u"), {"u": user_id})).scalar_one())
+        return int(
+            (
+                await session.execute(text("SELECT count(*) FROM note WHERE user_id = :u"), {"u": user_id})
+            ).scalar_one()
+        )
 
 
 async def test_a_write_past_its_check_finishes_before_the_erasure_deletes(service_db: Database):
@@ -52,8 +55,7 @@ async def test_a_write_past_its_check_finishes_before_the_erasure_deletes(servic
         async with service_db.transaction() as session:
             erasure_started.set()
             await guard_user(session, user_id, uuid.uuid4())
-            result = await session.execute(text("DELETE FROM note WHERE user_id = :u"),
-                                           {"u": user_id})
+            result = await session.execute(text("DELETE FROM note WHERE user_id = :u"), {"u": user_id})
             return int(result.rowcount)
 
     _, deleted = await asyncio.gather(late_upload(), erase())
@@ -74,15 +76,14 @@ async def test_writes_after_the_guard_are_refused_with_410(service_db: Database)
     assert refused.value.slug == "account-erased"
 
 
-async def test_published_events_naming_the_user_are_forgotten_unsent_ones_counted(
-        service_db: Database):
+async def test_published_events_naming_the_user_are_forgotten_unsent_ones_counted(service_db: Database):
     user_id, other = uuid.uuid4(), uuid.uuid4()
     async with service_db.transaction() as session:
         for who in (user_id, user_id, other):
-            await add_event(session, UserDeleted(user_id=who, request_id=uuid.uuid4(),
-                                                 reason="user_request"))
-        await session.execute(text("UPDATE outbox SET sent_at = now() WHERE id IN "
-                                   "(SELECT min(id) FROM outbox)"))  # one of the user's is sent
+            await add_event(session, UserDeleted(user_id=who, request_id=uuid.uuid4(), reason="user_request"))
+        await session.execute(
+            text("UPDATE outbox SET sent_at = now() WHERE id IN (SELECT min(id) FROM outbox)")
+        )  # one of the user's is sent
         await guard_user(session, user_id, uuid.uuid4())
     async with service_db.transaction() as session:
         residue = await messaging_residue(session, user_id)

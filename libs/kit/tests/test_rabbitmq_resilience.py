@@ -38,14 +38,18 @@ async def test_an_event_committed_during_a_broker_outage_is_delivered_afterwards
     consumer = RabbitBroker(amqp_url, exchange=exchange_cleanup)
     await consumer.connect()
     sub = subscription(queue_prefix)
-    await consumer.consume(spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys),
-                           Dispatcher("kit", service_db, sub))
+    await consumer.consume(
+        spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys), Dispatcher("kit", service_db, sub)
+    )
 
     proxy = TcpProxy("127.0.0.1", 5672)
     await proxy.start()
-    relay_broker = RabbitBroker(amqp_url.replace(":5672", f":{proxy.port}"),
-                                exchange=exchange_cleanup, publish_timeout=2,
-                                reconnect_interval=0.3)
+    relay_broker = RabbitBroker(
+        amqp_url.replace(":5672", f":{proxy.port}"),
+        exchange=exchange_cleanup,
+        publish_timeout=2,
+        reconnect_interval=0.3,
+    )
     await relay_broker.connect()
     relay = OutboxRelay(service_db, relay_broker, poll_interval=0.2)
     stop = asyncio.Event()
@@ -54,14 +58,18 @@ async def test_an_event_committed_during_a_broker_outage_is_delivered_afterwards
         await proxy.cut()
         async with service_db.transaction() as session:
             await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
-        await eventually(lambda: _count_is(
-            service_db, "SELECT count(*) FROM outbox WHERE attempts > 0 AND sent_at IS NULL", 1))
+        await eventually(
+            lambda: _count_is(
+                service_db, "SELECT count(*) FROM outbox WHERE attempts > 0 AND sent_at IS NULL", 1
+            )
+        )
         assert await count(service_db, "SELECT count(*) FROM effects") == 0
 
         await proxy.restore()
         await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 1), 40)
-        await eventually(lambda: _count_is(
-            service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0))
+        await eventually(
+            lambda: _count_is(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0)
+        )
     finally:
         stop.set()
         await relaying
@@ -77,16 +85,27 @@ async def test_a_consumer_killed_mid_message_leads_to_redelivery_and_one_effect(
     _declared[queue_prefix].add(queue.name)
     script = Path(__file__).with_name("consumer_process.py")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(script), amqp_url, exchange_cleanup, queue.name, service_db.url, mode,
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        str(script),
+        amqp_url,
+        exchange_cleanup,
+        queue.name,
+        service_db.url,
+        mode,
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert process.stdout is not None
     assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"READY"
 
     publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
     await publisher.connect()
     envelope = Envelope.wrap(UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
-    await publisher.publish(envelope.routing_key, envelope.model_dump_json().encode(),
-                            message_id=str(envelope.event_id), headers={})
+    await publisher.publish(
+        envelope.routing_key,
+        envelope.model_dump_json().encode(),
+        message_id=str(envelope.event_id),
+        headers={},
+    )
     signal = b"HANDLING" if mode == "hang" else b"COMMITTED"
     assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == signal
     if mode == "hang":
@@ -96,8 +115,10 @@ async def test_a_consumer_killed_mid_message_leads_to_redelivery_and_one_effect(
     survivor = RabbitBroker(amqp_url, exchange=exchange_cleanup)
     await survivor.connect()
     sub = subscription(queue_prefix)
-    await survivor.consume(QueueSpec(queue.name, queue.routing_keys, retry_delays_ms=(100, 200)),
-                           Dispatcher("kit", service_db, sub))
+    await survivor.consume(
+        QueueSpec(queue.name, queue.routing_keys, retry_delays_ms=(100, 200)),
+        Dispatcher("kit", service_db, sub),
+    )
     try:
         await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 1), 30)
         await asyncio.sleep(0.5)

@@ -64,20 +64,26 @@ def make_broker(request: pytest.FixtureRequest, queue_prefix: str) -> Callable[[
 
 
 @pytest.fixture
-async def replicas(make_broker: Callable[[], Broker], request: pytest.FixtureRequest,
-                   queue_prefix: str, tmp_path: Any) -> AsyncIterator[tuple[Identity, list[Any]]]:
+async def replicas(
+    make_broker: Callable[[], Broker], request: pytest.FixtureRequest, queue_prefix: str, tmp_path: Any
+) -> AsyncIterator[tuple[Identity, list[Any]]]:
     """Identity and two started API replicas, each with its own bus connection and cache."""
     identity = Identity()
     async with AsyncExitStack() as stack:
         verifiers = []
         for _ in range(2):
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=identity.app),
-                                       base_url="http://identity")
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=identity.app), base_url="http://identity"
+            )
             stack.push_async_callback(client.aclose)
             verifier = RemoteSessionVerifier(client, ttl=LONG_TTL_S)
-            platform = Platform(mode="distributed", broker=make_broker(),
-                                limiter=RateLimiter.from_url(None), data_dir=tmp_path,
-                                session_verifier=verifier)
+            platform = Platform(
+                mode="distributed",
+                broker=make_broker(),
+                limiter=RateLimiter.from_url(None),
+                data_dir=tmp_path,
+                session_verifier=verifier,
+            )
             runtime = Runtime(platform, [], Parts())
             await runtime.start()
             stack.push_async_callback(runtime.stop, 5)
@@ -93,8 +99,12 @@ async def _publish(make_broker: Callable[[], Broker], event: Event) -> None:
     await broker.connect()
     try:
         envelope = Envelope.wrap(event)
-        await broker.publish(envelope.routing_key, envelope.model_dump_json().encode(),
-                             message_id=str(envelope.event_id), headers={})
+        await broker.publish(
+            envelope.routing_key,
+            envelope.model_dump_json().encode(),
+            message_id=str(envelope.event_id),
+            headers={},
+        )
     finally:
         await broker.close(drain_timeout=5)
 
@@ -114,8 +124,7 @@ async def test_both_replicas_forget_a_revoked_session_before_its_ttl(replicas, m
     # Cached for an hour: without the broadcast both replicas would still let it in.
     assert all([await v.verify(revoked) is not None for v in verifiers])
 
-    await _publish(make_broker, SessionRevoked(user_id=user_id,
-                                               session_id_hash=token_hash(revoked)))
+    await _publish(make_broker, SessionRevoked(user_id=user_id, session_id_hash=token_hash(revoked)))
 
     await eventually(lambda: _all_refuse(verifiers, revoked))
     for verifier in verifiers:  # only that session ended

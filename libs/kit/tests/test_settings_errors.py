@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
-PRODUCTION = ServiceSettings(env="production", service_key="k" * 40,
-                             amqp_url="amqp://svc:from-the-vault@rabbit:5672/aiflux")
+PRODUCTION = ServiceSettings(
+    env="production", service_key="k" * 40, amqp_url="amqp://svc:from-the-vault@rabbit:5672/aiflux"
+)
 
 
 def test_production_refuses_placeholder_secrets():
@@ -24,12 +25,14 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ValidationError, match="service_key"):
         ServiceSettings(env="production", service_key="change-me", amqp_url=amqp)
     with pytest.raises(ValidationError, match="trusted_callers"):
-        ServiceSettings(env="production", service_key="a" * 40, amqp_url=amqp,
-                        trusted_callers={"billing": "change-me"})
+        ServiceSettings(
+            env="production", service_key="a" * 40, amqp_url=amqp, trusted_callers={"billing": "change-me"}
+        )
     with pytest.raises(ValidationError, match="guest"):
         ServiceSettings(env="production", service_key="a" * 40)
-    production = ServiceSettings(env="production", service_key="a" * 40,
-                                 amqp_url="amqp://billing:s3cr3t-from-vault@rabbit:5672/aiflux")
+    production = ServiceSettings(
+        env="production", service_key="a" * 40, amqp_url="amqp://billing:s3cr3t-from-vault@rabbit:5672/aiflux"
+    )
     assert production.env == "production"
     assert ServiceSettings(env="dev").service_key.get_secret_value() == "change-me"
 
@@ -87,8 +90,12 @@ async def test_result_downloads_refuse_private_networks_and_non_https():
 
     client = result_download_client(PRODUCTION)
     async with client:
-        for url in ("https://127.0.0.1/output.png", "https://10.0.0.8/x.png",
-                    "https://169.254.169.254/latest/meta-data", "http://cdn.example.com/x.png"):
+        for url in (
+            "https://127.0.0.1/output.png",
+            "https://10.0.0.8/x.png",
+            "https://169.254.169.254/latest/meta-data",
+            "http://cdn.example.com/x.png",
+        ):
             with pytest.raises(UnsafeDownload):
                 await client.get(url)
 
@@ -105,7 +112,8 @@ async def test_the_processor_guard_refuses_unregistered_hosts_before_sending():
 
 
 async def test_nul_characters_postgresql_cannot_store_are_a_422_and_change_nothing(
-        pg_database: Callable[[str], str]):
+    pg_database: Callable[[str], str],
+):
     """Fuzzing found U+0000 in a body or query string reaching PostgreSQL as a 500."""
     database = Database(pg_database("kit_nul"))
     async with database.engine.begin() as conn:
@@ -119,7 +127,8 @@ async def test_nul_characters_postgresql_cannot_store_are_a_422_and_change_nothi
             await session.execute(text("INSERT INTO note (body) VALUES ('kept')"))
             await session.execute(
                 text("INSERT INTO note (body, extra) VALUES (:b, CAST(:e AS jsonb))"),
-                {"b": body.get("text", ""), "e": json.dumps(body.get("extra", {}))})
+                {"b": body.get("text", ""), "e": json.dumps(body.get("extra", {}))},
+            )
         return {"ok": "yes"}
 
     @application.get("/bad-sql")
@@ -184,8 +193,10 @@ async def test_internal_routes_admit_only_listed_callers_with_their_pair_key():
     generation_key, identity_key = "g" * 40, "i" * 40
     application = FastAPI()
     install_problem_handlers(application)
-    guard = InternalAuth("billing", {"generation": pair_key(generation_key, "billing"),
-                                     "identity": pair_key(identity_key, "billing")})
+    guard = InternalAuth(
+        "billing",
+        {"generation": pair_key(generation_key, "billing"), "identity": pair_key(identity_key, "billing")},
+    )
 
     @application.post("/internal/billing/holds", dependencies=[guard.require("generation")])
     async def hold() -> dict[str, str]:
@@ -204,12 +215,17 @@ async def test_internal_routes_admit_only_listed_callers_with_their_pair_key():
     # cannot reach storage as generation, and a token meant for storage is refused here.
     for_storage = mint_service_token("generation", "storage", pair_key(generation_key, "storage"))
     async with client() as anyone:
-        refused = await anyone.post("/internal/billing/holds",
-                                    headers={"Authorization": f"Bearer {for_storage}"})
+        refused = await anyone.post(
+            "/internal/billing/holds", headers={"Authorization": f"Bearer {for_storage}"}
+        )
         assert refused.status_code == 403
         now = int(time.time())
-        forever = jwt.encode({"iss": "generation", "aud": "billing", "iat": now},
-                             pair_key(generation_key, "billing"), algorithm="HS256")
-        no_expiry = await anyone.post("/internal/billing/holds",
-                                      headers={"Authorization": f"Bearer {forever}"})
+        forever = jwt.encode(
+            {"iss": "generation", "aud": "billing", "iat": now},
+            pair_key(generation_key, "billing"),
+            algorithm="HS256",
+        )
+        no_expiry = await anyone.post(
+            "/internal/billing/holds", headers={"Authorization": f"Bearer {forever}"}
+        )
         assert no_expiry.status_code == 403

@@ -48,25 +48,35 @@ def unit_with_one_route(db: Database, handled: list[str]) -> ServiceUnit:
         handled.append(str(event.user_id))
 
     return ServiceUnit(
-        name="kit", settings=ServiceSettings(env="test", database_url=db.url), database=db,
-        migrations=Path("."), router=router, container=None,
-        subscriptions=[Subscription("trace-check", (UserDeleted,), on_deleted)])
+        name="kit",
+        settings=ServiceSettings(env="test", database_url=db.url),
+        database=db,
+        migrations=Path("."),
+        router=router,
+        container=None,
+        subscriptions=[Subscription("trace-check", (UserDeleted,), on_deleted)],
+    )
 
 
 async def test_one_trace_from_request_to_handler(
     spans: InMemorySpanExporter, service_db: Database, pg_database, tmp_path: Path
 ):
     handled: list[str] = []
-    platform = Platform(mode="embedded", broker=LocalBroker(pg_database("bus"), poll_interval=0.1),
-                        limiter=RateLimiter.from_url(None), data_dir=tmp_path)
+    platform = Platform(
+        mode="embedded",
+        broker=LocalBroker(pg_database("bus"), poll_interval=0.1),
+        limiter=RateLimiter.from_url(None),
+        data_dir=tmp_path,
+    )
     runtime = Runtime(platform, [unit_with_one_route(service_db, handled)], Parts())
     app = create_app(runtime, title="trace test")
     spans.clear()
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.post("/things?token=s3cret",
-                                         headers={"User-Agent": "Mozilla/5.0 (Person)"})
+            response = await client.post(
+                "/things?token=s3cret", headers={"User-Agent": "Mozilla/5.0 (Person)"}
+            )
             assert response.status_code == 200
             await eventually(lambda: len(handled) == 1)
     finished = spans.get_finished_spans()
@@ -89,5 +99,7 @@ def test_secret_path_segments_are_masked_in_traces():
     assert redact_path(f"/v1/files/download/{token}") == "/v1/files/download/[token]"
     job = "6f1c1e9e-7a9c-4a8a-9d6f-0a2a8b5c1d11"
     secret = "a" * 43
-    assert (redact_path(f"/v1/generation/webhooks/runpod/{job}/{secret}")
-            == f"/v1/generation/webhooks/runpod/{job}/[token]")
+    assert (
+        redact_path(f"/v1/generation/webhooks/runpod/{job}/{secret}")
+        == f"/v1/generation/webhooks/runpod/{job}/[token]"
+    )

@@ -16,8 +16,13 @@ pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
 
 
 def aiflux(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aiflux_runner.cli", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aiflux_runner.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line(stderr: str) -> bool:
@@ -46,18 +51,22 @@ when this script exits (the command under test has to start it)."""
 
 def test_operator_commands_act_on_the_embedded_install_named_by_data_dir(tmp_path):
     data_dir = tmp_path / "install"
-    made = subprocess.run([sys.executable, "-c", EMBEDDED_INSTALL, str(data_dir)],
-                          capture_output=True, text=True, timeout=300)
+    made = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_INSTALL, str(data_dir)], capture_output=True, text=True, timeout=300
+    )
     assert made.returncode == 0, made.stderr[-3000:]
     # The distributed settings point nowhere: only --data-dir can reach the install.
-    nowhere = {"PRIVACY_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/aiflux_privacy",
-               "AIFLUX_AMQP_URL": "amqp://guest:guest@127.0.0.1:9/"}
+    nowhere = {
+        "PRIVACY_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/aiflux_privacy",
+        "AIFLUX_AMQP_URL": "amqp://guest:guest@127.0.0.1:9/",
+        "PRIVACY_SERVICE_KEY": uuid.uuid4().hex,
+    }
 
-    stale = aiflux("check-outbox", "privacy", "--data-dir", str(data_dir), "--max-age", "60",
-                   env=nowhere)
+    stale = aiflux("check-outbox", "privacy", "--data-dir", str(data_dir), "--max-age", "60", env=nowhere)
     assert stale.returncode == 1 and "privacy: 1 unsent" in stale.stdout, stale.stderr[-3000:]
-    swept = aiflux("sweep", "privacy", "--data-dir", str(data_dir), "--rule",
-                   "request-deadlines", env=nowhere)
+    swept = aiflux(
+        "sweep", "privacy", "--data-dir", str(data_dir), "--rule", "request-deadlines", env=nowhere
+    )
     assert swept.returncode == 0 and "privacy.request-deadlines" in swept.stdout, swept.stderr
     parked = aiflux("check-parking", "privacy", "--data-dir", str(data_dir), env=nowhere)
     assert parked.returncode == 0 and "privacy: 0 parked" in parked.stdout, parked.stderr
@@ -67,9 +76,16 @@ def test_operator_commands_act_on_the_embedded_install_named_by_data_dir(tmp_pat
     assert one_line(unreachable.stderr) and "privacy database" in unreachable.stderr
 
 
-@pytest.mark.parametrize("command", [("sweep", "privacy"), ("check-outbox", "identity"),
-                                     ("replay", "billing", "user-deleted"),
-                                     ("check-parking", "storage"), ("admin-grant", "someone")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sweep", "privacy"),
+        ("check-outbox", "identity"),
+        ("replay", "billing", "user-deleted"),
+        ("check-parking", "storage"),
+        ("admin-grant", "someone"),
+    ],
+)
 def test_a_data_dir_without_an_install_is_one_line_and_creates_nothing(tmp_path, command):
     empty = tmp_path / "typo"
     empty.mkdir()
@@ -80,20 +96,27 @@ def test_a_data_dir_without_an_install_is_one_line_and_creates_nothing(tmp_path,
 
 
 def test_help_loads_no_server_database_or_service_code():
-    probe = ("import sys\nfrom aiflux_runner.cli import main\ntry:\n    main(['--help'])\n"
-             "except SystemExit:\n    pass\nheavy = ('uvicorn', 'fastapi', 'sqlalchemy', 'psycopg',"
-             " 'aio_pika', 'aiflux_kit.runtime', 'aiflux_identity.settings')\n"
-             "print('LOADED', [m for m in heavy if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60)
+    probe = (
+        "import sys\nfrom aiflux_runner.cli import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\nheavy = ('uvicorn', 'fastapi', 'sqlalchemy', 'psycopg',"
+        " 'aio_pika', 'aiflux_kit.runtime', 'aiflux_identity.settings')\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "admin-grant" in done.stdout and "--data-dir" not in done.stderr
     assert "LOADED []" in done.stdout, done.stdout[-500:]
 
 
 def test_migrate_sweep_and_the_alerting_checks(pg_database, amqp_url):
     url = pg_database("privacy")
-    env = {"PRIVACY_DATABASE_URL": url, "AIFLUX_AMQP_URL": amqp_url, "AIFLUX_ENV": "dev",
-           "AIFLUX_BUS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}"}
+    env = {
+        "PRIVACY_DATABASE_URL": url,
+        "AIFLUX_AMQP_URL": amqp_url,
+        "AIFLUX_ENV": "dev",
+        "AIFLUX_BUS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
+        # dev derives privacy's secrets from the service key, and refuses a placeholder one
+        "PRIVACY_SERVICE_KEY": uuid.uuid4().hex,
+    }
     migrated = aiflux("migrate", "privacy", env=env)
     assert migrated.returncode == 0, migrated.stderr
     assert "newest revision" in migrated.stdout
@@ -106,8 +129,10 @@ def test_migrate_sweep_and_the_alerting_checks(pg_database, amqp_url):
 
     assert aiflux("check-outbox", "privacy", "--max-age", "60", env=env).returncode == 0
     with psycopg.connect(psycopg_conninfo(url)) as conn:
-        conn.execute("INSERT INTO outbox (event_id, routing_key, body, created_at)"
-                     " VALUES (gen_random_uuid(), 'privacy.x.v1', '{}', now() - interval '1 hour')")
+        conn.execute(
+            "INSERT INTO outbox (event_id, routing_key, body, created_at)"
+            " VALUES (gen_random_uuid(), 'privacy.x.v1', '{}', now() - interval '1 hour')"
+        )
     stale = aiflux("check-outbox", "privacy", "--max-age", "60", env=env)
     assert stale.returncode == 1 and "1 unsent" in stale.stdout
 
@@ -128,9 +153,13 @@ async def delete_parking_queues(amqp_url: str, namespace: str) -> None:
     from aiflux_kit.service import Platform
     from aiflux_runner.services import builder, settings_class
 
-    platform = Platform(mode="distributed", broker=LocalBroker("postgresql+psycopg:///unused"),
-                        limiter=RateLimiter.from_url(None), data_dir=Path(tempfile.gettempdir()),
-                        bus_namespace=namespace)
+    platform = Platform(
+        mode="distributed",
+        broker=LocalBroker("postgresql+psycopg:///unused"),
+        limiter=RateLimiter.from_url(None),
+        data_dir=Path(tempfile.gettempdir()),
+        bus_namespace=namespace,
+    )
     unit = builder("privacy")(platform, settings_class("privacy")(env="test"))
     connection = await aio_pika.connect(amqp_url)
     async with connection:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import uvicorn
 from aiflux_identity.testing import register_and_login
-from aiflux_runner.gateway import SERVER_OPTIONS, build_gateway
+from aiflux_runner.gateway import build_gateway, gateway_config
 from aiflux_runner.services import SERVICES
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +28,7 @@ async def serving(app) -> AsyncIterator[int]:  # type: ignore[no-untyped-def]
     gateway."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **SERVER_OPTIONS))  # type: ignore[arg-type]
+    server = uvicorn.Server(gateway_config(app, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
@@ -42,13 +42,18 @@ async def serving(app) -> AsyncIterator[int]:  # type: ignore[no-untyped-def]
         sock.close()
 
 
-async def raw_request(port: int, target: str, headers: dict[str, str] | None = None,
-                      method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+async def raw_request(
+    port: int, target: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     """One HTTP/1.1 request with ``target`` sent exactly as written (no client-side
     normalisation of dot segments or escapes)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
-             *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    lines = [
+        f"{method} {target} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Connection: close",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
     await writer.drain()
     data = await reader.read()
@@ -69,13 +74,15 @@ def _dechunk(body: bytes) -> bytes:
         if size == 0:
             break
         out += rest[:size]
-        body = rest[size + 2:]
+        body = rest[size + 2 :]
     return out
 
 
 async def test_an_anonymous_caller_never_gets_the_previous_callers_session(stack_factory):
-    async with stack_factory(services=["identity"]) as stack, \
-            serving(build_gateway({s: stack.base_url for s in SERVICES})) as port:
+    async with (
+        stack_factory(services=["identity"]) as stack,
+        serving(build_gateway({s: stack.base_url for s in SERVICES})) as port,
+    ):
         gateway = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=gateway) as user_a:
             signed = await register_and_login(user_a, stack.data_dir)
@@ -108,8 +115,10 @@ OUTSIDE_THE_TABLE = [
 
 
 async def test_no_spelling_reaches_a_route_outside_the_public_table(stack_factory):
-    async with stack_factory(services=["identity"]) as stack, \
-            serving(build_gateway({s: stack.base_url for s in SERVICES})) as port:
+    async with (
+        stack_factory(services=["identity"]) as stack,
+        serving(build_gateway({s: stack.base_url for s in SERVICES})) as port,
+    ):
         for target in OUTSIDE_THE_TABLE:
             status, headers, body = await raw_request(port, target, method="POST")
             assert status == 404, (target, status, body)
@@ -118,8 +127,10 @@ async def test_no_spelling_reaches_a_route_outside_the_public_table(stack_factor
 
 
 async def test_a_path_that_normalises_into_the_table_reaches_that_route_only(stack_factory):
-    async with stack_factory(services=["identity"]) as stack, \
-            serving(build_gateway({s: stack.base_url for s in SERVICES})) as port:
+    async with (
+        stack_factory(services=["identity"]) as stack,
+        serving(build_gateway({s: stack.base_url for s in SERVICES})) as port,
+    ):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as user:
             signed = await register_and_login(user, stack.data_dir)
         cookie = "; ".join(f"{k}={v}" for k, v in signed.cookies.items())
@@ -131,8 +142,9 @@ def echo_upstream() -> Starlette:
     """A service that shows what reached it and sets two cookies."""
 
     async def echo(request: Request) -> Response:
-        response = JSONResponse({"path": request.url.path,
-                                 "headers": [[k, v] for k, v in request.headers.items()]})
+        response = JSONResponse(
+            {"path": request.url.path, "headers": [[k, v] for k, v in request.headers.items()]}
+        )
         response.set_cookie("session", "secret-of-whoever-logged-in")
         response.set_cookie("csrf", "token-of-whoever-logged-in")
         return response
@@ -149,10 +161,19 @@ async def test_callers_share_no_state_and_no_hop_by_hop_header_passes():
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as caller:
                 first = await caller.get("/v1/files", headers={"Authorization": "Bearer mine"})
                 assert sorted(first.cookies) == ["csrf", "session"]  # both Set-Cookie lines
-            status, _, body = await raw_request(port, "/v1/files", {
-                "Connection": "close, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=5",
-                "Proxy-Authorization": "Basic eA==", "X-Forwarded-For": "203.0.113.9",
-                "Forwarded": "for=203.0.113.9", "X-Real-IP": "203.0.113.9"})
+            status, _, body = await raw_request(
+                port,
+                "/v1/files",
+                {
+                    "Connection": "close, X-Hop",
+                    "X-Hop": "1",
+                    "Keep-Alive": "timeout=5",
+                    "Proxy-Authorization": "Basic eA==",
+                    "X-Forwarded-For": "203.0.113.9",
+                    "Forwarded": "for=203.0.113.9",
+                    "X-Real-IP": "203.0.113.9",
+                },
+            )
             received = {k: v for k, v in json.loads(body)["headers"]}
             assert status == 200
             assert "cookie" not in received and "authorization" not in received
@@ -167,11 +188,15 @@ async def test_health_reports_each_part_and_a_dead_one_is_not_ready():
         with socket.socket() as closed:
             closed.bind(("127.0.0.1", 0))
             dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
-            gateway = build_gateway({"privacy": live}, health={
-                "privacy": {"api": live, "worker": dead, "relay": live}})
-            async with serving(gateway) as port, \
-                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            gateway = build_gateway(
+                {"privacy": live}, health={"privacy": {"api": live, "worker": dead, "relay": live}}
+            )
+            async with (
+                serving(gateway) as port,
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+            ):
                 health = await client.get("/healthz")
         assert health.status_code == 503
         assert health.json()["services"] == {
-            "privacy": {"api": "ready", "worker": "not-ready", "relay": "ready"}}
+            "privacy": {"api": "ready", "worker": "not-ready", "relay": "ready"}
+        }

@@ -11,8 +11,10 @@ from aiflux_runner.services import settings_class
 from aiflux_runner.up import child_environment
 from pydantic import ValidationError
 
-WEBHOOK_SECRETS = {"generation": ("wavespeed_webhook_secret", "runpod_webhook_secret"),
-                   "billing": ("stripe_webhook_secret",)}
+WEBHOOK_SECRETS = {
+    "generation": ("wavespeed_webhook_secret", "runpod_webhook_secret"),
+    "billing": ("stripe_webhook_secret",),
+}
 
 
 def settings_under_make_up(service: str, master: str, monkeypatch: pytest.MonkeyPatch):
@@ -50,15 +52,22 @@ def test_a_placeholder_webhook_secret_is_refused_outside_tests(service):
 
 @pytest.mark.needs_postgres
 async def test_a_webhook_signed_with_the_placeholder_is_refused(stack_factory):
-    overrides = {"generation": {"env": "dev", "wavespeed_webhook_secret": "change-me",
-                                "runpod_webhook_secret": "change-me"}}
+    overrides = {
+        "generation": {
+            "env": "dev",
+            "wavespeed_webhook_secret": "change-me",
+            "runpod_webhook_secret": "change-me",
+        }
+    }
     async with stack_factory(services=["generation"], overrides=overrides) as stack:
         body = json.dumps({"id": "prediction-of-someone-else", "status": "completed"}).encode()
         now = str(int(time.time()))
-        headers = {"webhook-id": "wh_forged", "webhook-timestamp": now,
-                   "webhook-signature": sign_webhook("change-me", "wh_forged", now, body),
-                   "content-type": "application/json"}
-        forged = await stack.client.post("/v1/generation/webhooks/wavespeed", content=body,
-                                         headers=headers)
+        headers = {
+            "webhook-id": "wh_forged",
+            "webhook-timestamp": now,
+            "webhook-signature": sign_webhook("change-me", "wh_forged", now, body),
+            "content-type": "application/json",
+        }
+        forged = await stack.client.post("/v1/generation/webhooks/wavespeed", content=body, headers=headers)
         assert forged.status_code == 401, forged.text
         assert forged.json()["type"] == "urn:aiflux:problem:webhook-signature-invalid"

@@ -51,8 +51,11 @@ def free_port() -> int:
 def rabbit_vhost(name: str, create: bool) -> None:
     """A vhost of our own, so no queue of this run is left on the shared broker."""
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    commands = ([["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]]
-                if create else [["delete_vhost", name]])
+    commands = (
+        [["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]]
+        if create
+        else [["delete_vhost", name]]
+    )
     for args in commands:
         subprocess.run([ctl, *args], check=create, capture_output=True, timeout=60)
 
@@ -62,22 +65,32 @@ def up_command(*args: str) -> list[str]:
 
 
 async def test_crashed_parts_restart_and_make_down_stops_exactly_what_up_started(
-        pg_database, amqp_url, tmp_path: Path):
+    pg_database, amqp_url, tmp_path: Path
+):
     vhost = f"t{uuid.uuid4().hex[:10]}"
     rabbit_vhost(vhost, True)
     port = free_port()
-    env = {**os.environ, "PRIVACY_DATABASE_URL": pg_database("privacy"),
-           "AIFLUX_AMQP_URL": amqp_url.rstrip("/") + f"/{vhost}", "AIFLUX_DATA_DIR": str(tmp_path),
-           "PORT": str(port), "OPS_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "PRIVACY_DATABASE_URL": pg_database("privacy"),
+        "AIFLUX_AMQP_URL": amqp_url.rstrip("/") + f"/{vhost}",
+        "AIFLUX_DATA_DIR": str(tmp_path),
+        "PORT": str(port),
+        "OPS_PORT": str(free_port()),
+    }
     log = (tmp_path / "up.log").open("ab")
-    up = subprocess.Popen(up_command("--services", "privacy", "--port-base", str(free_port_base())),
-                          env=env, stdout=log, stderr=log)
+    up = subprocess.Popen(
+        up_command("--services", "privacy", "--port-base", str(free_port_base())),
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     # What `pkill -f aiflux_runner.up` would also have killed.
-    lookalike = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)",
-                                  "aiflux_runner.up"])
+    lookalike = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "aiflux_runner.up"])
     pid_file = tmp_path / "up.pid"
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
             async def healthy() -> dict[str, int] | None:
                 assert up.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
                 try:
@@ -87,7 +100,8 @@ async def test_crashed_parts_restart_and_make_down_stops_exactly_what_up_started
                 if health.status_code != 200:
                     return None
                 assert health.json()["services"] == {
-                    "privacy": {"api": "ready", "worker": "ready", "relay": "ready"}}
+                    "privacy": {"api": "ready", "worker": "ready", "relay": "ready"}
+                }
                 return dict(json.loads(pid_file.read_text())["parts"])
 
             first = await eventually(healthy, timeout=120)
@@ -96,13 +110,11 @@ async def test_crashed_parts_restart_and_make_down_stops_exactly_what_up_started
 
             async def restarted() -> dict[str, int] | None:
                 parts = await healthy()
-                return parts if parts and parts["privacy.worker"] != first["privacy.worker"] \
-                    else None
+                return parts if parts and parts["privacy.worker"] != first["privacy.worker"] else None
 
             second = await eventually(restarted, timeout=120)
 
-        down = subprocess.run(up_command("down"), env=env, capture_output=True, text=True,
-                              timeout=120)
+        down = subprocess.run(up_command("down"), env=env, capture_output=True, text=True, timeout=120)
         assert down.returncode == 0, down.stderr
         assert up.wait(timeout=60) == 0
         for pid in {*first.values(), *second.values()}:
@@ -118,19 +130,28 @@ async def test_crashed_parts_restart_and_make_down_stops_exactly_what_up_started
         rabbit_vhost(vhost, False)
 
 
-async def test_down_stops_the_parts_of_a_supervisor_that_was_killed(pg_database, amqp_url,
-                                                                    tmp_path: Path):
+async def test_down_stops_the_parts_of_a_supervisor_that_was_killed(pg_database, amqp_url, tmp_path: Path):
     vhost = f"t{uuid.uuid4().hex[:10]}"
     rabbit_vhost(vhost, True)
     port = free_port()
-    env = {**os.environ, "PRIVACY_DATABASE_URL": pg_database("privacy"),
-           "AIFLUX_AMQP_URL": amqp_url.rstrip("/") + f"/{vhost}", "AIFLUX_DATA_DIR": str(tmp_path),
-           "PORT": str(port), "OPS_PORT": str(free_port())}
-    up = subprocess.Popen(up_command("--services", "privacy", "--port-base", str(free_port_base())),
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PRIVACY_DATABASE_URL": pg_database("privacy"),
+        "AIFLUX_AMQP_URL": amqp_url.rstrip("/") + f"/{vhost}",
+        "AIFLUX_DATA_DIR": str(tmp_path),
+        "PORT": str(port),
+        "OPS_PORT": str(free_port()),
+    }
+    up = subprocess.Popen(
+        up_command("--services", "privacy", "--port-base", str(free_port_base())),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     pid_file = tmp_path / "up.pid"
     parts: dict[str, int] = {}
     try:
+
         async def all_started() -> dict[str, int] | None:
             assert up.poll() is None
             with contextlib.suppress(OSError, ValueError):
@@ -142,12 +163,12 @@ async def test_down_stops_the_parts_of_a_supervisor_that_was_killed(pg_database,
         up.kill()  # SIGKILL: no chance to stop its parts
         up.wait(timeout=30)
         assert all(is_ours(pid) for pid in parts.values())
-        down = subprocess.run(up_command("down"), env=env, capture_output=True, text=True,
-                              timeout=120)
+        down = subprocess.run(up_command("down"), env=env, capture_output=True, text=True, timeout=120)
         assert down.returncode == 0 and "stopped 3 part(s)" in down.stdout, down.stdout
 
         async def all_gone() -> bool:
             return not any(is_ours(pid) for pid in parts.values())
+
         await eventually(all_gone, timeout=30)
         assert not pid_file.exists()
     finally:
@@ -158,6 +179,11 @@ async def test_down_stops_the_parts_of_a_supervisor_that_was_killed(pg_database,
 
 
 def test_down_without_a_running_up_says_so_and_succeeds(tmp_path: Path):
-    done = subprocess.run(up_command("down"), env={**os.environ, "AIFLUX_DATA_DIR": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        up_command("down"),
+        env={**os.environ, "AIFLUX_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "nothing to stop" in done.stdout

@@ -34,14 +34,18 @@ class Billing:
 
     async def webhook(self, payload: str, signature: str | None = None) -> Any:
         """POST a Stripe event to the webhook route, signed unless told otherwise."""
-        return await self.client.post("/v1/billing/stripe/webhook", content=payload, headers={
-            "Stripe-Signature": signature or signature_header(payload, WEBHOOK_SECRET),
-            "Content-Type": "application/json"})
+        return await self.client.post(
+            "/v1/billing/stripe/webhook",
+            content=payload,
+            headers={
+                "Stripe-Signature": signature or signature_header(payload, WEBHOOK_SECRET),
+                "Content-Type": "application/json",
+            },
+        )
 
     async def checkout(self, headers: dict[str, str], plan: str = "starter") -> str:
         """Start a checkout; returns the Stripe session id."""
-        response = await self.client.post("/v1/billing/checkout", json={"plan_id": plan},
-                                          headers=headers)
+        response = await self.client.post("/v1/billing/checkout", json={"plan_id": plan}, headers=headers)
         assert response.status_code == 201, response.text
         return str(response.json()["session_id"])
 
@@ -60,15 +64,19 @@ class Billing:
 
     async def hold(self, user_id: uuid.UUID, generation_id: uuid.UUID, credits: int) -> Any:
         """POST /internal/billing/holds as generation."""
-        return await self.client.post("/internal/billing/holds", headers=self.generation_headers(),
-                                      json={"user_id": str(user_id),
-                                            "generation_id": str(generation_id),
-                                            "credits": credits})
+        return await self.client.post(
+            "/internal/billing/holds",
+            headers=self.generation_headers(),
+            json={"user_id": str(user_id), "generation_id": str(generation_id), "credits": credits},
+        )
 
     async def settle(self, generation_id: uuid.UUID, action: str, **body: Any) -> Any:
         """Capture or void a hold as generation."""
-        return await self.client.post(f"/internal/billing/holds/{generation_id}/{action}",
-                                      headers=self.generation_headers(), json=body or None)
+        return await self.client.post(
+            f"/internal/billing/holds/{generation_id}/{action}",
+            headers=self.generation_headers(),
+            json=body or None,
+        )
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
         """Rows of a query on billing's database."""
@@ -77,8 +85,7 @@ class Billing:
 
     async def published(self, routing_key: str, user_id: uuid.UUID) -> list[dict[str, Any]]:
         """Payloads of the events about ``user_id`` billing wrote to its outbox."""
-        rows = await self.sql("SELECT body FROM outbox WHERE routing_key = :k ORDER BY id",
-                              k=routing_key)
+        rows = await self.sql("SELECT body FROM outbox WHERE routing_key = :k ORDER BY id", k=routing_key)
         payloads = [json.loads(r.body)["payload"] for r in rows]
         return [p for p in payloads if p.get("user_id") == str(user_id)]
 
@@ -106,18 +113,32 @@ def sessions() -> TestSessions:
 
 def stripe_overrides(fake: FakeStripe, **extra: Any) -> dict[str, dict[str, Any]]:
     """Billing settings pointing the stripe SDK at ``fake``."""
-    return {"billing": {"checkout_backend": "stripe", "stripe_api_base": fake.base_url,
-                        "stripe_api_key": "sk_test_local", "stripe_webhook_secret": WEBHOOK_SECRET,
-                        **extra}}
+    return {
+        "billing": {
+            "checkout_backend": "stripe",
+            "stripe_api_base": fake.base_url,
+            "stripe_api_key": "sk_test_local",
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            **extra,
+        }
+    }
 
 
 @pytest.fixture(scope="module")
-async def billing(module_databases: Any, fake_stripe: FakeStripe, sessions: TestSessions,
-                  tmp_path_factory: pytest.TempPathFactory) -> Any:
+async def billing(
+    module_databases: Any,
+    fake_stripe: FakeStripe,
+    sessions: TestSessions,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Any:
     """The billing service alone, talking to the local Stripe; one per test module."""
-    async with run_stack(module_databases, tmp_path_factory.mktemp("data"),
-                         services=["billing"], overrides=stripe_overrides(fake_stripe),
-                         platform_overrides={"session_verifier": sessions}) as stack:
+    async with run_stack(
+        module_databases,
+        tmp_path_factory.mktemp("data"),
+        services=["billing"],
+        overrides=stripe_overrides(fake_stripe),
+        platform_overrides={"session_verifier": sessions},
+    ) as stack:
         yield Billing(stack, fake_stripe, sessions)
 
 
@@ -126,11 +147,12 @@ def billing_stack(stack_factory: Any, fake_stripe: FakeStripe, sessions: TestSes
     """``async with billing_stack(services=(...), **billing_settings) as billing:``."""
 
     @contextlib.asynccontextmanager
-    async def make(services: tuple[str, ...] = ("billing",),
-                   **settings: Any) -> AsyncIterator[Billing]:
-        async with stack_factory(services=list(services),
-                                 overrides=stripe_overrides(fake_stripe, **settings),
-                                 platform_overrides={"session_verifier": sessions}) as stack:
+    async def make(services: tuple[str, ...] = ("billing",), **settings: Any) -> AsyncIterator[Billing]:
+        async with stack_factory(
+            services=list(services),
+            overrides=stripe_overrides(fake_stripe, **settings),
+            platform_overrides={"session_verifier": sessions},
+        ) as stack:
             yield Billing(stack, fake_stripe, sessions)
 
     return make

@@ -24,15 +24,19 @@ async def test_cursors_beyond_bigint_are_invalid_parameters(billing: Any) -> Non
     # GET /v1/billing/ledger?cursor=9445150564090002129551360 was a 500 (bigint overflow)
     _, headers = billing.sessions.sign_in()
     admin = billing.sessions.sign_in(roles=frozenset({"admin"}))[1]
-    routes = [("/v1/billing/ledger", headers), ("/v1/billing/payments", headers),
-              ("/v1/ops/billing/payments", admin), ("/v1/ops/billing/refunds", admin),
-              ("/v1/ops/billing/reconciliation", admin)]
+    routes = [
+        ("/v1/billing/ledger", headers),
+        ("/v1/billing/payments", headers),
+        ("/v1/ops/billing/payments", admin),
+        ("/v1/ops/billing/refunds", admin),
+        ("/v1/ops/billing/reconciliation", admin),
+    ]
     for path, who in routes:
-        _invalid(await billing.client.get(path, headers=who,
-                                          params={"cursor": "9445150564090002129551360"}),
-                 "cursor")
-        _invalid(await billing.client.get(path, headers=who,
-                                          params={"cursor": BIGINT_MAX + 1}), "cursor")
+        _invalid(
+            await billing.client.get(path, headers=who, params={"cursor": "9445150564090002129551360"}),
+            "cursor",
+        )
+        _invalid(await billing.client.get(path, headers=who, params={"cursor": BIGINT_MAX + 1}), "cursor")
         at_end = await billing.client.get(path, headers=who, params={"cursor": BIGINT_MAX})
         assert at_end.status_code == 200, at_end.text
         assert at_end.json()["next_cursor"] is None
@@ -43,15 +47,18 @@ async def test_non_ascii_stripe_signatures_are_invalid_signatures(billing: Any) 
     payload = '{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}'
     for header in ["t=1,v1=é", "t=²,v1=00", "t=1,v1=00 é"]:
         response = await billing.client.post(
-            "/v1/billing/stripe/webhook", content=payload,
-            headers={"Stripe-Signature": header.encode(), "Content-Type": "application/json"})
+            "/v1/billing/stripe/webhook",
+            content=payload,
+            headers={"Stripe-Signature": header.encode(), "Content-Type": "application/json"},
+        )
         assert response.status_code == 400, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "urn:aiflux:problem:invalid-signature"
 
 
 async def test_checkout_while_the_database_is_down_is_a_503_then_works_again(
-        pg_database: Any, tmp_path: Path) -> None:
+    pg_database: Any, tmp_path: Path
+) -> None:
     # POST /v1/billing/checkout with billing's PostgreSQL unreachable was a 500.
     proxy = TcpProxy("127.0.0.1", 5432)
     await proxy.start()
@@ -61,14 +68,19 @@ async def test_checkout_while_the_database_is_down_is_a_503_then_works_again(
         return url.replace(":5432/", f":{proxy.port}/") if name == "billing" else url
 
     sessions = TestSessions()
-    async with run_stack(billing_via_proxy, tmp_path, services=["billing"],
-                         overrides={"billing": {"checkout_backend": "simulated"}},
-                         platform_overrides={"session_verifier": sessions}) as stack:
+    async with run_stack(
+        billing_via_proxy,
+        tmp_path,
+        services=["billing"],
+        overrides={"billing": {"checkout_backend": "simulated"}},
+        platform_overrides={"session_verifier": sessions},
+    ) as stack:
         _, headers = sessions.sign_in()
         await proxy.cut()
         try:
-            down = await stack.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                           headers=headers)
+            down = await stack.client.post(
+                "/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers
+            )
             balance = await stack.client.get("/v1/billing/balance", headers=headers)
         finally:
             await proxy.restore()
@@ -77,6 +89,5 @@ async def test_checkout_while_the_database_is_down_is_a_503_then_works_again(
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["type"] == "urn:aiflux:problem:service-unavailable"
             assert int(response.headers["retry-after"]) > 0
-        again = await stack.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                        headers=headers)
+        again = await stack.client.post("/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers)
         assert again.status_code == 201, again.text

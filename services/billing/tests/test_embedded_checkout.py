@@ -9,8 +9,7 @@ TOKEN = re.compile(r"name='token' value='([^']+)'")
 
 
 async def _open_page(billing, headers) -> tuple[str, str]:
-    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                       headers=headers)
+    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers)
     assert answer.status_code == 201, answer.text
     path = urlparse(answer.json()["checkout_url"]).path
     assert path == f"/v1/billing/checkout/local/{answer.json()['session_id']}"
@@ -48,8 +47,7 @@ async def test_a_forged_form_post_pays_nothing(billing_stack):
 
 async def test_reconciliation_covers_a_lost_simulated_webhook(billing_stack):
     # The webhook goes to a public URL where nothing listens: it is lost.
-    async with billing_stack(checkout_backend="simulated",
-                             public_url="http://127.0.0.1:9") as billing:
+    async with billing_stack(checkout_backend="simulated", public_url="http://127.0.0.1:9") as billing:
         _, headers = billing.sessions.sign_in()
         path, token = await _open_page(billing, headers)
         assert (await billing.client.post(f"{path}/pay", data={"token": token})).status_code == 303

@@ -8,10 +8,16 @@ from aiflux_identity.testing import register_and_login
 
 
 async def test_a_registered_user_buys_credits_and_erasure_unlinks_the_payment(
-        stack_factory, fake_stripe, billing_driver):
-    overrides = {"billing": {"checkout_backend": "stripe", "stripe_api_base": fake_stripe.base_url,
-                             "stripe_api_key": "sk_test_local",
-                             "stripe_webhook_secret": WEBHOOK_SECRET}}
+    stack_factory, fake_stripe, billing_driver
+):
+    overrides = {
+        "billing": {
+            "checkout_backend": "stripe",
+            "stripe_api_base": fake_stripe.base_url,
+            "stripe_api_key": "sk_test_local",
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+        }
+    }
     async with stack_factory(services=["identity", "billing"], overrides=overrides) as stack:
         billing = billing_driver(stack)
         user = await register_and_login(stack.client, stack.data_dir)
@@ -20,8 +26,9 @@ async def test_a_registered_user_buys_credits_and_erasure_unlinks_the_payment(
         await billing.webhook(event_payload("checkout.session.completed", paid))
         assert (await billing.balance({}))["credits"] == 100  # the session cookie
 
-        deleted = await stack.client.request("DELETE", "/v1/account", headers=user.headers,
-                                             json={"password": user.password})
+        deleted = await stack.client.request(
+            "DELETE", "/v1/account", headers=user.headers, json={"password": user.password}
+        )
         assert deleted.status_code == 202, deleted.text
 
         async def receipt():
@@ -29,8 +36,9 @@ async def test_a_registered_user_buys_credits_and_erasure_unlinks_the_payment(
 
         [done] = await eventually(receipt, within=20)
         assert done["retained"][0]["category"] == "payments"
-        rows = await billing.sql("SELECT user_id, plan_id, amount FROM payment"
-                                 " WHERE stripe_session_id = :s", s=session_id)
+        rows = await billing.sql(
+            "SELECT user_id, plan_id, amount FROM payment WHERE stripe_session_id = :s", s=session_id
+        )
         assert [tuple(r) for r in rows] == [(None, "starter", 999)]
         gone = await stack.client.get("/v1/billing/balance")
         assert gone.status_code == 401

@@ -20,21 +20,24 @@ async def _funded_user(billing, credits: int):
 async def test_200_concurrent_reservations_against_100_credits(billing):
     user_id, headers = await _funded_user(billing, 100)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=billing.stack.base_url, limits=limits,
-                                 timeout=60) as client:
-        answers = await asyncio.gather(*(
-            client.post("/internal/billing/holds", headers=billing.generation_headers(),
-                        json={"user_id": str(user_id), "generation_id": str(uuid.uuid4()),
-                              "credits": 1})
-            for _ in range(200)))
+    async with httpx.AsyncClient(base_url=billing.stack.base_url, limits=limits, timeout=60) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/internal/billing/holds",
+                    headers=billing.generation_headers(),
+                    json={"user_id": str(user_id), "generation_id": str(uuid.uuid4()), "credits": 1},
+                )
+                for _ in range(200)
+            )
+        )
 
     codes = [a.status_code for a in answers]
     assert codes.count(201) == 100
     assert codes.count(402) == 100
     refused = next(a for a in answers if a.status_code == 402).json()
     assert refused["type"] == "urn:aiflux:problem:insufficient-credits"
-    assert await billing.balance(headers) == {"credits": 0, "held": 100,
-                                              "spending_frozen": False}
+    assert await billing.balance(headers) == {"credits": 0, "held": 100, "spending_frozen": False}
     rows = await billing.sql("SELECT count(*) AS n FROM hold WHERE user_id = :u", u=user_id)
     assert rows[0].n == 100
 
@@ -44,13 +47,13 @@ async def test_a_failed_generation_voids_its_hold_exactly_once(billing):
     generation_id = uuid.uuid4()
     assert (await billing.hold(user_id, generation_id, 4)).status_code == 201
 
-    voids = await asyncio.gather(*(billing.settle(generation_id, "void", reason="provider error")
-                                   for _ in range(5)))
+    voids = await asyncio.gather(
+        *(billing.settle(generation_id, "void", reason="provider error") for _ in range(5))
+    )
     later = await billing.settle(generation_id, "void", reason="retry")
 
     assert all(v.status_code == 200 and v.json()["status"] == "voided" for v in (*voids, later))
-    assert await billing.balance(headers) == {"credits": 10, "held": 0,
-                                              "spending_frozen": False}
+    assert await billing.balance(headers) == {"credits": 10, "held": 0, "spending_frozen": False}
     assert len(await billing.published("billing.credits_released.v1", user_id)) == 1
     capture = await billing.settle(generation_id, "capture")
     assert (capture.status_code, capture.json()["type"]) == (409, "urn:aiflux:problem:hold-voided")
@@ -82,8 +85,9 @@ async def test_holds_are_only_for_the_generation_service(billing):
     _, user_headers = billing.sessions.sign_in()
     as_user = await billing.client.post("/internal/billing/holds", json=body, headers=user_headers)
     assert anonymous.status_code == as_user.status_code == 403
-    bad = await billing.client.post("/internal/billing/holds", headers=billing.generation_headers(),
-                                    json={**body, "credits": 0})
+    bad = await billing.client.post(
+        "/internal/billing/holds", headers=billing.generation_headers(), json={**body, "credits": 0}
+    )
     assert bad.status_code == 422
     unknown = await billing.settle(uuid.uuid4(), "capture")
     assert unknown.status_code == 404
@@ -94,8 +98,10 @@ async def test_stale_holds_are_voided_by_the_sweep(billing):
     stale, fresh = uuid.uuid4(), uuid.uuid4()
     await billing.hold(user_id, stale, 2)
     await billing.hold(user_id, fresh, 1)
-    await billing.sql("UPDATE hold SET expires_at = now() - interval '1 minute'"
-                      " WHERE generation_id = :g RETURNING id", g=stale)
+    await billing.sql(
+        "UPDATE hold SET expires_at = now() - interval '1 minute' WHERE generation_id = :g RETURNING id",
+        g=stale,
+    )
 
     counts = await billing.sweep("hold-expiry")
 

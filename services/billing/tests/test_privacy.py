@@ -20,8 +20,11 @@ from aiflux_kit.erasure import guard_user
 async def _deliver(billing, event) -> None:
     envelope = Envelope.wrap(event)
     await billing.stack.runtime.platform.broker.publish(
-        envelope.routing_key, envelope.model_dump_json().encode(),
-        message_id=str(envelope.event_id), headers={})
+        envelope.routing_key,
+        envelope.model_dump_json().encode(),
+        message_id=str(envelope.event_id),
+        headers={},
+    )
 
 
 async def _receipts(billing, user_id, routing_key: str, count: int = 1):
@@ -45,19 +48,28 @@ async def test_after_user_deleted_payments_remain_unlinked_and_the_ledger_is_gon
     await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
     [receipt] = await _receipts(billing, user_id, "billing.erasure_completed.v1")
 
-    payments = await billing.sql("SELECT user_id, plan_id, amount, currency, status"
-                                 " FROM payment WHERE stripe_session_id IN (:a, :b)"
-                                 " ORDER BY amount", a=paid["id"], b=open_sid)
-    assert [tuple(p) for p in payments] == [(None, "starter", 999, "eur", "paid"),
-                                            (None, "pro", 3999, "eur", "expired")]
+    payments = await billing.sql(
+        "SELECT user_id, plan_id, amount, currency, status"
+        " FROM payment WHERE stripe_session_id IN (:a, :b)"
+        " ORDER BY amount",
+        a=paid["id"],
+        b=open_sid,
+    )
+    assert [tuple(p) for p in payments] == [
+        (None, "starter", 999, "eur", "paid"),
+        (None, "pro", 3999, "eur", "expired"),
+    ]
     for table in ("ledger_entry", "hold", "account", "payment"):
-        rows = await billing.sql(f"SELECT count(*) AS n FROM {table} WHERE user_id = :u",
-                                 u=user_id)
+        rows = await billing.sql(f"SELECT count(*) AS n FROM {table} WHERE user_id = :u", u=user_id)
         assert rows[0].n == 0, table
     assert billing.fake.sessions[open_sid]["status"] == "expired"  # nothing payable remains
     assert receipt["request_id"] == str(request_id)
-    assert receipt["deleted"] == {"ledger_entries": 2, "holds": 2, "balances": 1,
-                                  "checkout_sessions_expired": 1}
+    assert receipt["deleted"] == {
+        "ledger_entries": 2,
+        "holds": 2,
+        "balances": 1,
+        "checkout_sessions_expired": 1,
+    }
     kept, *by_erasure = receipt["retained"]
     assert [r["category"] for r in by_erasure] == ["erasure_guard", "erasure_messages"]
     assert kept["category"] == "payments" and kept["count"] == 2
@@ -75,8 +87,7 @@ async def test_a_redriven_erasure_repeats_the_same_receipt(billing):
     first, second = await _receipts(billing, user_id, "billing.erasure_completed.v1", 2)
     assert first == second
     assert first["retained"][0]["count"] == 1
-    assert {r["category"] for r in first["retained"]} == {
-        "payments", "erasure_guard", "erasure_messages"}
+    assert {r["category"] for r in first["retained"]} == {"payments", "erasure_guard", "erasure_messages"}
 
 
 async def test_writes_for_an_erased_user_are_refused(billing):
@@ -85,15 +96,13 @@ async def test_writes_for_an_erased_user_are_refused(billing):
     await _deliver(billing, UserDeleted(user_id=user_id, request_id=uuid.uuid4()))
     await _receipts(billing, user_id, "billing.erasure_completed.v1")
 
-    checkout = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                         headers=headers)
+    checkout = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers)
     assert checkout.status_code == 410
     assert checkout.json()["type"] == "urn:aiflux:problem:account-erased"
     hold = await billing.hold(user_id, uuid.uuid4(), 1)
     assert hold.status_code == 410
     for table in ("payment", "hold", "account", "ledger_entry"):
-        rows = await billing.sql(f"SELECT count(*) AS n FROM {table} WHERE user_id = :u",
-                                 u=user_id)
+        rows = await billing.sql(f"SELECT count(*) AS n FROM {table} WHERE user_id = :u", u=user_id)
         assert rows[0].n == 0, table
 
 
@@ -104,8 +113,7 @@ async def test_a_redelivered_erasure_erases_what_appeared_since(billing):
     await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
     [first] = await _receipts(billing, user_id, "billing.erasure_completed.v1")
     # A row written by a path that escaped the guard (what verification would count).
-    await billing.sql("INSERT INTO account (user_id, available) VALUES (:u, 5) RETURNING user_id",
-                      u=user_id)
+    await billing.sql("INSERT INTO account (user_id, available) VALUES (:u, 5) RETURNING user_id", u=user_id)
 
     await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
     _, second = await _receipts(billing, user_id, "billing.erasure_completed.v1", 2)
@@ -125,11 +133,18 @@ async def test_verification_reports_nothing_left_and_retention_purges_old_paymen
     [verified] = await _receipts(billing, user_id, "billing.erasure_verified.v1")
     remaining = dict(verified["remaining"])
     remaining.pop("outbox_events")  # what is still on its way (the kit's tests count it)
-    assert remaining == {"ledger_entries": 0, "holds": 0, "balances": 0,
-                         "payments_linked": 0, "erasure_guard": 1}
+    assert remaining == {
+        "ledger_entries": 0,
+        "holds": 0,
+        "balances": 0,
+        "payments_linked": 0,
+        "erasure_guard": 1,
+    }
 
-    await billing.sql("UPDATE payment SET retain_until = current_date - 1"
-                      " WHERE stripe_session_id = :s RETURNING id", s=paid["id"])
+    await billing.sql(
+        "UPDATE payment SET retain_until = current_date - 1 WHERE stripe_session_id = :s RETURNING id",
+        s=paid["id"],
+    )
     counts = await billing.sweep("payment-retention")
     assert counts["payments_purged"] >= 1
     left = await billing.sql("SELECT id FROM payment WHERE stripe_session_id = :s", s=paid["id"])
@@ -150,11 +165,13 @@ async def test_export_writes_billing_json_through_storage(billing_stack):
         token = mint_service_token("privacy", "storage", key.get_secret_value())
         stored = await billing.client.get(
             f"/internal/storage/exports/{request_id}/objects/billing.json",
-            headers={"Authorization": f"Bearer {token}"})
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert stored.status_code == 200, stored.text
         document = json.loads(stored.content)
         assert [(p["plan_id"], p["amount"], p["status"]) for p in document["payments"]] == [
-            ("starter", 999, "paid")]
+            ("starter", 999, "paid")
+        ]
         assert [(e["kind"], e["credits"]) for e in document["ledger"]] == [("purchase", 100)]
         assert document["balance"] == {"credits": 100, "held": 0}
 
@@ -170,8 +187,8 @@ async def test_an_export_cancelled_by_storage_finishes_without_a_part(billing_st
         await _deliver(billing, export)
 
         async def handled():
-            return await billing.sql("SELECT 1 FROM inbox WHERE consumer = :c",
-                                     c="billing.privacy-export")
+            return await billing.sql("SELECT 1 FROM inbox WHERE consumer = :c", c="billing.privacy-export")
+
         await eventually(handled)
         assert await billing.published("billing.export_part_ready.v1", user_id) == []
         assert await objects_under(billing, f"exports/{export.request_id}/") == []

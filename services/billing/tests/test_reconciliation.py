@@ -51,8 +51,7 @@ async def test_reconciliation_results_are_shown_to_operators(billing):
 async def test_stripe_outage_at_checkout_is_a_clear_503(billing):
     _, headers = billing.sessions.sign_in()
     billing.fake.fail_with = 503
-    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                       headers=headers)
+    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers)
     assert answer.status_code == 503
     assert answer.json()["type"] == "urn:aiflux:problem:payment-provider-unavailable"
     payments = (await billing.client.get("/v1/billing/payments", headers=headers)).json()
@@ -61,9 +60,11 @@ async def test_stripe_outage_at_checkout_is_a_clear_503(billing):
 
 async def test_unknown_plan_is_a_clear_problem(billing):
     _, headers = billing.sessions.sign_in()
-    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "gold"},
-                                       headers=headers)
+    answer = await billing.client.post("/v1/billing/checkout", json={"plan_id": "gold"}, headers=headers)
     assert (answer.status_code, answer.json()["type"]) == (422, "urn:aiflux:problem:unknown-plan")
     plans = (await billing.client.get("/v1/billing/plans")).json()["items"]
     assert [(p["id"], p["credits"], p["amount"]) for p in plans] == [
-        ("starter", 100, 999), ("pro", 500, 3999), ("studio", 1500, 9999)]
+        ("starter", 100, 999),
+        ("pro", 500, 3999),
+        ("studio", 1500, 9999),
+    ]

@@ -14,10 +14,15 @@ async def _spend(billing, user_id, credits: int) -> None:
 
 
 def _charge(session, amount_refunded: int) -> dict:
-    return {"id": f"ch_{uuid.uuid4().hex[:16]}", "object": "charge",
-            "amount": session["amount_total"], "amount_refunded": amount_refunded,
-            "currency": session["currency"], "payment_intent": session["payment_intent"],
-            "refunded": amount_refunded >= session["amount_total"]}
+    return {
+        "id": f"ch_{uuid.uuid4().hex[:16]}",
+        "object": "charge",
+        "amount": session["amount_total"],
+        "amount_refunded": amount_refunded,
+        "currency": session["currency"],
+        "payment_intent": session["payment_intent"],
+        "refunded": amount_refunded >= session["amount_total"],
+    }
 
 
 async def test_refund_after_partial_spending_takes_back_only_unspent_credits(billing):
@@ -50,22 +55,28 @@ async def test_partial_refunds_take_back_in_proportion_and_never_twice(billing):
 
     await billing.webhook(event_payload("charge.refunded", _charge(session, 3999)))
     assert (await billing.balance(headers))["credits"] == 0
-    ops = await billing.sql("SELECT credits_reversed, credits_unrecovered, status FROM payment"
-                            " WHERE stripe_session_id = :s", s=session["id"])
+    ops = await billing.sql(
+        "SELECT credits_reversed, credits_unrecovered, status FROM payment WHERE stripe_session_id = :s",
+        s=session["id"],
+    )
     assert tuple(ops[0]) == (400, 100, "refunded")
 
 
 async def test_a_dispute_freezes_spending_until_it_is_won(billing):
     user_id, headers = billing.sessions.sign_in()
     session = await billing.buy(headers)
-    dispute = {"id": f"dp_{uuid.uuid4().hex[:16]}", "object": "dispute", "amount": 999,
-               "currency": "eur", "payment_intent": session["payment_intent"],
-               "status": "needs_response"}
+    dispute = {
+        "id": f"dp_{uuid.uuid4().hex[:16]}",
+        "object": "dispute",
+        "amount": 999,
+        "currency": "eur",
+        "payment_intent": session["payment_intent"],
+        "status": "needs_response",
+    }
 
     await billing.webhook(event_payload("charge.dispute.created", dispute))
     frozen = await billing.hold(user_id, uuid.uuid4(), 1)
-    assert (frozen.status_code, frozen.json()["type"]) == (403,
-                                                           "urn:aiflux:problem:spending-frozen")
+    assert (frozen.status_code, frozen.json()["type"]) == (403, "urn:aiflux:problem:spending-frozen")
     assert (await billing.balance(headers))["spending_frozen"] is True
 
     await billing.webhook(event_payload("charge.dispute.closed", {**dispute, "status": "won"}))
@@ -77,9 +88,14 @@ async def test_a_lost_dispute_takes_back_the_unspent_credits(billing):
     user_id, headers = billing.sessions.sign_in()
     session = await billing.buy(headers)
     await _spend(billing, user_id, 40)
-    dispute = {"id": f"dp_{uuid.uuid4().hex[:16]}", "object": "dispute", "amount": 999,
-               "currency": "eur", "payment_intent": session["payment_intent"],
-               "status": "needs_response"}
+    dispute = {
+        "id": f"dp_{uuid.uuid4().hex[:16]}",
+        "object": "dispute",
+        "amount": 999,
+        "currency": "eur",
+        "payment_intent": session["payment_intent"],
+        "status": "needs_response",
+    }
     await billing.webhook(event_payload("charge.dispute.created", dispute))
     await billing.webhook(event_payload("charge.dispute.closed", {**dispute, "status": "lost"}))
     assert await billing.balance(headers) == {"credits": 0, "held": 0, "spending_frozen": False}

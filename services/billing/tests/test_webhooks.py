@@ -41,8 +41,7 @@ async def test_different_events_for_one_session_grant_once(billing):
     _, headers = billing.sessions.sign_in()
     session = billing.fake.pay(await billing.checkout(headers))
     await billing.webhook(event_payload("checkout.session.completed", session))
-    again = await billing.webhook(event_payload("checkout.session.async_payment_succeeded",
-                                               session))
+    again = await billing.webhook(event_payload("checkout.session.async_payment_succeeded", session))
     assert again.json()["outcome"] == "already-fulfilled"
     assert (await billing.balance(headers))["credits"] == 100
 
@@ -56,8 +55,9 @@ async def test_delayed_payment_grants_when_it_succeeds_and_not_when_it_fails(bil
         assert done.json()["outcome"] == "processing"
     assert (await billing.balance(headers))["credits"] == 0
 
-    await billing.webhook(event_payload("checkout.session.async_payment_succeeded",
-                                       billing.fake.settle_delayed(good["id"])))
+    await billing.webhook(
+        event_payload("checkout.session.async_payment_succeeded", billing.fake.settle_delayed(good["id"]))
+    )
     await billing.webhook(event_payload("checkout.session.async_payment_failed", bad))
 
     assert (await billing.balance(headers))["credits"] == 100
@@ -88,8 +88,9 @@ async def test_stale_timestamp_is_a_400_even_when_correctly_signed(billing):
     session = billing.fake.pay(await billing.checkout(headers))
     payload = event_payload("checkout.session.completed", session)
 
-    stale = await billing.webhook(payload, signature_header(
-        payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 3600))
+    stale = await billing.webhook(
+        payload, signature_header(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 3600)
+    )
 
     assert stale.status_code == 400
     assert stale.json()["type"] == "urn:aiflux:problem:invalid-signature"

@@ -54,12 +54,15 @@ class GenerationHarness:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    async def finished(self, generation_id: Any, headers: dict[str, str],
-                       timeout: float = 15) -> dict[str, Any]:
+    async def finished(
+        self, generation_id: Any, headers: dict[str, str], timeout: float = 15
+    ) -> dict[str, Any]:
         """Poll the public route until the job completed or failed."""
+
         async def done() -> dict[str, Any] | None:
             body = await self.generation(generation_id, headers)
             return body if body["status"] in ("completed", "failed") else None
+
         return await eventually(done, timeout)
 
     async def events(self, routing_key: str) -> list[dict[str, Any]]:
@@ -67,9 +70,11 @@ class GenerationHarness:
         from sqlalchemy import text
 
         async with self.container.database.transaction() as session:
-            rows = (await session.execute(text(
-                "SELECT body FROM outbox WHERE routing_key = :k ORDER BY id"),
-                {"k": routing_key})).all()
+            rows = (
+                await session.execute(
+                    text("SELECT body FROM outbox WHERE routing_key = :k ORDER BY id"), {"k": routing_key}
+                )
+            ).all()
         return [json.loads(r.body)["payload"] for r in rows]
 
     async def deliver(self, event: Any) -> None:
@@ -93,15 +98,28 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15) -
 def fast_settings(base_url: str) -> dict[str, Any]:
     """Short timings and the fake providers' URL for every provider."""
     return {
-        "wavespeed_base_url": base_url, "gemini_base_url": base_url,
-        "runpod_base_url": base_url, "atlascloud_base_url": base_url,
-        "wavespeed_api_key": "ws-key", "gemini_api_key": "gemini-key",
-        "runpod_api_key": "rp-key", "atlascloud_api_key": "atlas-key",
-        "wavespeed_webhook_secret": "whsec_test-secret", "runpod_webhook_secret": "rp-secret",
-        "offline": False, "poll_initial_s": 0.05, "poll_max_s": 0.2, "lease_s": 5.0,
-        "worker_interval_s": 0.05, "cleanup_initial_s": 0.05, "cleanup_max_s": 0.2,
-        "provider_timeout_s": 1.0, "local_delay_s": 0.2, "breaker_fail_max": 50,
-        "breaker_reset_s": 0.5, "submit_rate_limit": "1000/minute",
+        "wavespeed_base_url": base_url,
+        "gemini_base_url": base_url,
+        "runpod_base_url": base_url,
+        "atlascloud_base_url": base_url,
+        "wavespeed_api_key": "ws-key",
+        "gemini_api_key": "gemini-key",
+        "runpod_api_key": "rp-key",
+        "atlascloud_api_key": "atlas-key",
+        "wavespeed_webhook_secret": "whsec_test-secret",
+        "runpod_webhook_secret": "rp-secret",
+        "offline": False,
+        "poll_initial_s": 0.05,
+        "poll_max_s": 0.2,
+        "lease_s": 5.0,
+        "worker_interval_s": 0.05,
+        "cleanup_initial_s": 0.05,
+        "cleanup_max_s": 0.2,
+        "provider_timeout_s": 1.0,
+        "local_delay_s": 0.2,
+        "breaker_fail_max": 50,
+        "breaker_reset_s": 0.5,
+        "submit_rate_limit": "1000/minute",
         "stuck_sweep_interval_s": 3600,
     }
 
@@ -116,9 +134,11 @@ async def harness_factory(stack_factory: Any) -> AsyncIterator[Any]:
         sessions = TestSessions()
         async with serve_providers() as providers:
             settings = {**fast_settings(providers.base_url), **overrides}
-            async with stack_factory(services=["generation"],
-                                     overrides={"generation": settings},
-                                     platform_overrides={"session_verifier": sessions}) as st:
+            async with stack_factory(
+                services=["generation"],
+                overrides={"generation": settings},
+                platform_overrides={"session_verifier": sessions},
+            ) as st:
                 billing, storage = st.container("generation").use_in_memory_peers()
                 yield GenerationHarness(st, providers, sessions, billing, storage)
 

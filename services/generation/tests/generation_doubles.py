@@ -32,8 +32,7 @@ def gif(frames: int = 4) -> bytes:
     """A small real animated GIF (what animation endpoints often answer)."""
     images = [Image.new("RGB", (16, 16), (40 * i, 100, 200 - 40 * i)) for i in range(frames)]
     out = io.BytesIO()
-    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=100,
-                   loop=0)
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return out.getvalue()
 
 
@@ -103,8 +102,9 @@ class ProviderDouble:
 
     def new_job(self, provider: str, model: str, body: Any, request: Request) -> str:
         job_id = uuid.uuid4().hex
-        self.jobs[job_id] = Job(provider, model, body, dict(request.headers),
-                                self.polls_to_finish, provider in self.fail_jobs)
+        self.jobs[job_id] = Job(
+            provider, model, body, dict(request.headers), self.polls_to_finish, provider in self.fail_jobs
+        )
         return job_id
 
     def advance(self, job_id: str) -> Job | None:
@@ -167,8 +167,7 @@ def _wavespeed(app: FastAPI, d: ProviderDouble) -> None:
         if (gate := await d.gate("wavespeed", request)) is not None:
             return gate
         job_id = d.new_job("wavespeed", f"{owner}/{model}", await request.json(), request)
-        return JSONResponse({"code": 200, "data": {"id": job_id, "status": "created",
-                                                   "outputs": []}})
+        return JSONResponse({"code": 200, "data": {"id": job_id, "status": "created", "outputs": []}})
 
 
 def _gemini(app: FastAPI, d: ProviderDouble) -> None:
@@ -178,8 +177,9 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
             return gate
         assert request.headers["x-goog-upload-command"] == "start"
         session = uuid.uuid4().hex
-        return JSONResponse({}, headers={
-            "X-Goog-Upload-URL": f"{d.base_url}/upload/v1beta/files/session/{session}"})
+        return JSONResponse(
+            {}, headers={"X-Goog-Upload-URL": f"{d.base_url}/upload/v1beta/files/session/{session}"}
+        )
 
     @app.post("/upload/v1beta/files/session/{session}")
     async def upload_finish(session: str, request: Request) -> Response:
@@ -187,8 +187,16 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
             return gate
         name = f"files/{session[:12]}"
         d.files[name] = await request.body()
-        return JSONResponse({"file": {"name": name, "uri": f"{d.base_url}/v1beta/{name}",
-                                      "mimeType": "image/png", "state": "ACTIVE"}})
+        return JSONResponse(
+            {
+                "file": {
+                    "name": name,
+                    "uri": f"{d.base_url}/v1beta/{name}",
+                    "mimeType": "image/png",
+                    "state": "ACTIVE",
+                }
+            }
+        )
 
     @app.delete("/v1beta/files/{file_id}")
     async def delete_file(file_id: str, request: Request) -> Response:
@@ -210,8 +218,20 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
         if "gemini" in d.fail_jobs:
             return JSONResponse({"promptFeedback": {"blockReason": "SAFETY"}})
         data = base64.b64encode(png((200, 10, 10))).decode()
-        return JSONResponse({"candidates": [{"content": {"parts": [
-            {"text": "Here you go"}, {"inlineData": {"mimeType": "image/png", "data": data}}]}}]})
+        return JSONResponse(
+            {
+                "candidates": [
+                    {
+                        "content": {
+                            "parts": [
+                                {"text": "Here you go"},
+                                {"inlineData": {"mimeType": "image/png", "data": data}},
+                            ]
+                        }
+                    }
+                ]
+            }
+        )
 
     @app.get("/v1beta/models/{model}/operations/{job_id}")
     async def operation(model: str, job_id: str, request: Request) -> Response:
@@ -223,13 +243,22 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
         if job.status == "running":
             return JSONResponse({"name": job_id, "done": False})
         if job.status == "failed":
-            return JSONResponse({"name": job_id, "done": True,
-                                 "error": {"code": 3, "message": "Video blocked"}})
+            return JSONResponse(
+                {"name": job_id, "done": True, "error": {"code": 3, "message": "Video blocked"}}
+            )
         uri = f"{d.base_url}/v1beta/files/{job_id}:download?alt=media"
         d.outputs[job_id] = MP4
-        return JSONResponse({"name": job_id, "done": True, "response": {
-            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]
-                                      * (1 + d.extra_outputs)}}})
+        return JSONResponse(
+            {
+                "name": job_id,
+                "done": True,
+                "response": {
+                    "generateVideoResponse": {
+                        "generatedSamples": [{"video": {"uri": uri}}] * (1 + d.extra_outputs)
+                    }
+                },
+            }
+        )
 
     @app.get("/v1beta/files/{name}")
     async def download(name: str, request: Request) -> Response:
@@ -239,8 +268,12 @@ def _gemini(app: FastAPI, d: ProviderDouble) -> None:
 
 
 def _runpod(app: FastAPI, d: ProviderDouble) -> None:
-    states = {"running": "IN_PROGRESS", "completed": "COMPLETED", "failed": "FAILED",
-              "cancelled": "CANCELLED"}
+    states = {
+        "running": "IN_PROGRESS",
+        "completed": "COMPLETED",
+        "failed": "FAILED",
+        "cancelled": "CANCELLED",
+    }
 
     @app.post("/v2/{endpoint}/run")
     async def run(endpoint: str, request: Request) -> Response:
@@ -260,8 +293,9 @@ def _runpod(app: FastAPI, d: ProviderDouble) -> None:
         if job.status == "completed":
             # An animation endpoint answers with an animated GIF, a TTS endpoint with a WAV.
             made = ("image/gif", gif()) if "animate" in job.model else ("audio/wav", wav())
-            body["output"] = {"files": [{"content_type": made[0],
-                                         "data_base64": base64.b64encode(made[1]).decode()}]}
+            body["output"] = {
+                "files": [{"content_type": made[0], "data_base64": base64.b64encode(made[1]).decode()}]
+            }
         if job.status == "failed":
             body["error"] = "CUDA out of memory"
         return JSONResponse(body)
@@ -305,8 +339,7 @@ async def serve_providers() -> AsyncIterator[ProviderDouble]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     double = ProviderDouble(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-    server = uvicorn.Server(uvicorn.Config(build_app(double), log_config=None,
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(build_app(double), log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.02)

@@ -15,11 +15,14 @@ def test_production_catalog_has_no_local_models_and_embedded_runs_all_locally():
     assert {m.id for m in embedded.all()} == {e["id"] for e in DEFAULT_CATALOG}
 
 
-@pytest.mark.parametrize("entry", [
-    {"id": "x", "modality": "hologram", "provider": "local", "provider_model": "m", "credits": 1},
-    {"id": "x", "modality": "image", "provider": "openai", "provider_model": "m", "credits": 1},
-    {"id": "x", "modality": "image", "provider": "local", "provider_model": "m", "credits": -1},
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"id": "x", "modality": "hologram", "provider": "local", "provider_model": "m", "credits": 1},
+        {"id": "x", "modality": "image", "provider": "openai", "provider_model": "m", "credits": 1},
+        {"id": "x", "modality": "image", "provider": "local", "provider_model": "m", "credits": -1},
+    ],
+)
 def test_bad_catalog_entries_stop_the_service_at_start(entry):
     with pytest.raises(ValueError):
         Catalog.from_config([entry], offline=False)

@@ -16,11 +16,22 @@ async def _job(h, user_id, **values):
     gid = uuid.uuid4()
     await h.billing.reserve(user_id, gid, 4)
     async with h.container.database.transaction() as session:
-        await repo.insert_generation(session, {
-            "id": gid, "user_id": user_id, "model": "flux-dev", "modality": "image",
-            "provider": "wavespeed", "provider_model": "wavespeed-ai/flux-dev",
-            "prompt": "p", "credits": 4, "status": "queued",
-            "deadline_at": datetime.now(UTC) + timedelta(minutes=5), **values})
+        await repo.insert_generation(
+            session,
+            {
+                "id": gid,
+                "user_id": user_id,
+                "model": "flux-dev",
+                "modality": "image",
+                "provider": "wavespeed",
+                "provider_model": "wavespeed-ai/flux-dev",
+                "prompt": "p",
+                "credits": 4,
+                "status": "queued",
+                "deadline_at": datetime.now(UTC) + timedelta(minutes=5),
+                **values,
+            },
+        )
     h.container.wake.set()
     return gid
 
@@ -41,9 +52,14 @@ async def test_stuck_jobs_sweep_fails_overdue_jobs(harness):
     """A job past its deadline, held by a lease nobody will release, is failed by the sweep."""
     h = harness
     user_id, headers = h.user()
-    gid = await _job(h, user_id, status="running", provider_job_id="lost",
-                     deadline_at=datetime.now(UTC) - timedelta(seconds=1),
-                     next_check_at=datetime.now(UTC) + timedelta(hours=1))
+    gid = await _job(
+        h,
+        user_id,
+        status="running",
+        provider_job_id="lost",
+        deadline_at=datetime.now(UTC) - timedelta(seconds=1),
+        next_check_at=datetime.now(UTC) + timedelta(hours=1),
+    )
     result = await h.stack.runtime.run_sweep("generation", "stuck-jobs")
     assert result.counts["overdue_jobs"] == 1
     body = await h.finished(gid, headers)
@@ -52,6 +68,6 @@ async def test_stuck_jobs_sweep_fails_overdue_jobs(harness):
 
     async def recorded():
         async with h.container.database.transaction() as s:
-            return (await s.execute(text("SELECT counts FROM sweep_run WHERE name = 'stuck-jobs'"))
-                    ).scalar()
+            return (await s.execute(text("SELECT counts FROM sweep_run WHERE name = 'stuck-jobs'"))).scalar()
+
     assert (await eventually(recorded))["overdue_jobs"] == 1

@@ -35,8 +35,11 @@ async def test_full_generation_through_each_provider(harness):
             inputs = [str(h.storage.add_input(user_id, input_type, data))]
         if not model.startswith("gemini-"):  # inline models: no status reads to disturb
             h.providers.script(h.container.catalog.get(model).provider, 429, 500)
-        response = await h.client.post("/v1/generations", headers=headers, json={
-            "model": model, "prompt": "a lighthouse at dawn", "input_file_ids": inputs})
+        response = await h.client.post(
+            "/v1/generations",
+            headers=headers,
+            json={"model": model, "prompt": "a lighthouse at dawn", "input_file_ids": inputs},
+        )
         assert response.status_code == 202, response.text
         assert response.json()["status"] == "queued"
         started[response.json()["id"]] = output_type
@@ -75,8 +78,11 @@ async def test_inputs_reach_the_provider_and_secrets_stay_with_it(harness):
     image = png((1, 2, 3))
     file_id = h.storage.add_input(user_id, "image/png", image)
     for model in ("flux-dev", "seedance-1.5"):
-        response = await h.client.post("/v1/generations", headers=headers, json={
-            "model": model, "prompt": "p", "input_file_ids": [str(file_id)]})
+        response = await h.client.post(
+            "/v1/generations",
+            headers=headers,
+            json={"model": model, "prompt": "p", "input_file_ids": [str(file_id)]},
+        )
         assert (await h.finished(response.json()["id"], headers))["status"] == "completed"
     jobs = {job.provider: job for job in h.providers.jobs.values()}
     assert jobs["wavespeed"].headers["authorization"] == "Bearer ws-key"
@@ -95,8 +101,9 @@ async def test_failing_provider_voids_the_hold_exactly_once(harness, failure):
         h.providers.fail_jobs.add("runpod")
     else:
         h.providers.script("runpod", 500 if failure == "submit-500" else 400, method="POST")
-    response = await h.client.post("/v1/generations", headers=headers,
-                                   json={"model": "tts-voice", "prompt": "hello there"})
+    response = await h.client.post(
+        "/v1/generations", headers=headers, json={"model": "tts-voice", "prompt": "hello there"}
+    )
     generation_id = response.json()["id"]
 
     body = await h.finished(generation_id, headers)
@@ -119,8 +126,9 @@ async def test_provider_timeout_fails_the_job_and_cancels_it(harness_factory):
     async with harness_factory(job_timeout_s={"runpod": 1.0}) as h:
         _user_id, headers = h.user()
         h.providers.polls_to_finish = 10_000
-        response = await h.client.post("/v1/generations", headers=headers,
-                                       json={"model": "tts-voice", "prompt": "slow"})
+        response = await h.client.post(
+            "/v1/generations", headers=headers, json={"model": "tts-voice", "prompt": "slow"}
+        )
         body = await h.finished(response.json()["id"], headers)
         assert body["status"] == "failed"
         assert "took too long" in body["failure_reason"]
@@ -128,6 +136,7 @@ async def test_provider_timeout_fails_the_job_and_cancels_it(harness_factory):
 
         async def cancelled():
             return h.providers.cancelled
+
         assert len(await _wait(cancelled)) == 1
 
 
@@ -136,8 +145,9 @@ async def test_billing_down_at_the_end_delays_but_never_loses_the_capture(harnes
     h = harness
     _user_id, headers = h.user()
     h.providers.polls_to_finish = 3
-    response = await h.client.post("/v1/generations", headers=headers,
-                                   json={"model": "flux-dev", "prompt": "x"})
+    response = await h.client.post(
+        "/v1/generations", headers=headers, json={"model": "flux-dev", "prompt": "x"}
+    )
     gid = uuid.UUID(response.json()["id"])
     h.billing.down = True
 
@@ -145,9 +155,12 @@ async def test_billing_down_at_the_end_delays_but_never_loses_the_capture(harnes
         body = await h.generation(gid, headers)
         async with h.container.database.transaction() as s:
             from sqlalchemy import text
-            row = (await s.execute(text("SELECT outputs_stored FROM generation WHERE id=:i"),
-                                   {"i": gid})).one()
+
+            row = (
+                await s.execute(text("SELECT outputs_stored FROM generation WHERE id=:i"), {"i": gid})
+            ).one()
         return row.outputs_stored and body["status"] == "running"
+
     await _wait(outputs_stored)
     h.billing.down = False
     body = await h.finished(gid, headers)

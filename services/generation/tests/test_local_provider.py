@@ -46,8 +46,9 @@ async def test_offline_catalog_runs_every_model_on_the_local_provider(harness_fa
         _user_id, headers = h.user(credits=1000)
         started = {}
         for model in ("flux-dev", "tts-voice", "animate-portrait", "seedance-1.5"):
-            response = await h.client.post("/v1/generations", headers=headers,
-                                           json={"model": model, "prompt": "offline"})
+            response = await h.client.post(
+                "/v1/generations", headers=headers, json={"model": model, "prompt": "offline"}
+            )
             started[response.json()["id"]] = model
         for gid, model in started.items():
             body = await h.finished(gid, headers)
@@ -68,9 +69,11 @@ async def test_offline_catalog_runs_every_model_on_the_local_provider(harness_fa
 def test_provider_audio_outputs_are_stored_as_audio_whatever_the_hint():
     from aiflux_generation.domain.jobs import output_filename, sniff_content_type
 
-    for head, expected in ((b"OggS\x00\x02" + b"\x00" * 20, "audio/ogg"),
-                           (b"fLaC\x00\x00\x00\x22" + b"\x00" * 20, "audio/flac"),
-                           (b"\xff\xf3\x64\xc4" + b"\x00" * 20, "audio/mpeg")):
+    for head, expected in (
+        (b"OggS\x00\x02" + b"\x00" * 20, "audio/ogg"),
+        (b"fLaC\x00\x00\x00\x22" + b"\x00" * 20, "audio/flac"),
+        (b"\xff\xf3\x64\xc4" + b"\x00" * 20, "audio/mpeg"),
+    ):
         content_type = sniff_content_type(head, "image/png")
         assert content_type == expected
         assert not output_filename(0, content_type).endswith(".bin")

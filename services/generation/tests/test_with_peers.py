@@ -15,8 +15,7 @@ PAY_TOKEN = re.compile(r"name='token' value='([^']+)'")
 
 
 async def _buy(client, headers) -> None:
-    checkout = await client.post("/v1/billing/checkout", json={"plan_id": "starter"},
-                                 headers=headers)
+    checkout = await client.post("/v1/billing/checkout", json={"plan_id": "starter"}, headers=headers)
     assert checkout.status_code in (200, 201), checkout.text
     path = urlparse(checkout.json()["checkout_url"]).path
     token = PAY_TOKEN.search((await client.get(path)).text).group(1)
@@ -25,11 +24,17 @@ async def _buy(client, headers) -> None:
 
 async def test_generation_with_real_billing_and_storage(stack_factory):
     sessions = TestSessions()
-    async with serve_providers() as providers, stack_factory(
+    async with (
+        serve_providers() as providers,
+        stack_factory(
             services=["billing", "storage", "generation"],
-            overrides={"billing": {"checkout_backend": "simulated"},
-                       "generation": fast_settings(providers.base_url)},
-            platform_overrides={"session_verifier": sessions}) as stack:
+            overrides={
+                "billing": {"checkout_backend": "simulated"},
+                "generation": fast_settings(providers.base_url),
+            },
+            platform_overrides={"session_verifier": sessions},
+        ) as stack,
+    ):
         client = stack.client
         _, headers = sessions.sign_in()
 
@@ -38,13 +43,20 @@ async def test_generation_with_real_billing_and_storage(stack_factory):
 
         await _buy(client, headers)
         start = (await eventually(lambda: _funded(balance)))["credits"]
-        uploaded = await client.post("/v1/files", headers=headers, data={"purpose": "reference"},
-                                     files={"file": ("ref.png", png(), "image/png")})
+        uploaded = await client.post(
+            "/v1/files",
+            headers=headers,
+            data={"purpose": "reference"},
+            files={"file": ("ref.png", png(), "image/png")},
+        )
         assert uploaded.status_code == 201, uploaded.text
         file_id = uploaded.json()["file_id"]
 
-        made = await client.post("/v1/generations", headers=headers, json={
-            "model": "flux-dev", "prompt": "a fox", "input_file_ids": [file_id]})
+        made = await client.post(
+            "/v1/generations",
+            headers=headers,
+            json={"model": "flux-dev", "prompt": "a fox", "input_file_ids": [file_id]},
+        )
         assert made.status_code == 202, made.text
         first = await _finished(client, headers, made.json()["id"])
         assert first["status"] == "completed", first
@@ -60,8 +72,9 @@ async def test_generation_with_real_billing_and_storage(stack_factory):
         assert second["status"] == "completed"
 
         providers.fail_jobs.add("wavespeed")
-        failed = await client.post("/v1/generations", headers=headers,
-                                   json={"model": "flux-dev", "prompt": "x"})
+        failed = await client.post(
+            "/v1/generations", headers=headers, json={"model": "flux-dev", "prompt": "x"}
+        )
         failed_body = await _finished(client, headers, failed.json()["id"])
         assert failed_body["status"] == "failed"
         now = await balance()
@@ -75,6 +88,7 @@ async def test_generation_with_real_billing_and_storage(stack_factory):
             out = await client.get(f"/v1/files/{output}", headers=headers)
             ref = await client.get(f"/v1/files/{file_id}", headers=headers)
             return out.status_code == 404 and ref.status_code == 404
+
         await eventually(files_gone)
 
 
@@ -87,6 +101,5 @@ async def _finished(client, headers, gid):
     async def done():
         body = (await client.get(f"/v1/generations/{gid}", headers=headers)).json()
         return body if body["status"] in ("completed", "failed") else None
+
     return await eventually(done)
-
-

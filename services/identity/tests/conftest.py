@@ -19,11 +19,12 @@ FAST = {"bcrypt_rounds": 4}
 def identity_stack(stack_factory):  # type: ignore[no-untyped-def]
     """``async with identity_stack(**identity_overrides) as stack`` (identity only)."""
 
-    def make(services: tuple[str, ...] = ("identity",), platform_overrides: Any = None,
-             **overrides: Any):  # type: ignore[no-untyped-def]
-        return stack_factory(services=list(services),
-                             overrides={"identity": {**FAST, **overrides}},
-                             platform_overrides=platform_overrides)
+    def make(services: tuple[str, ...] = ("identity",), platform_overrides: Any = None, **overrides: Any):  # type: ignore[no-untyped-def]
+        return stack_factory(
+            services=list(services),
+            overrides={"identity": {**FAST, **overrides}},
+            platform_overrides=platform_overrides,
+        )
 
     return make
 
@@ -35,8 +36,11 @@ class Inbox:
         self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(  # type: ignore[arg-type]
-            envelope.original_content, policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(  # type: ignore[arg-type]
+                envelope.original_content, policy=email.policy.default
+            )
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -64,8 +68,11 @@ async def publish(stack: Any, event: Any) -> None:
 
     envelope = Envelope.wrap(event)
     await stack.runtime.platform.broker.publish(
-        envelope.routing_key, envelope.model_dump_json().encode(),
-        message_id=str(envelope.event_id), headers={})
+        envelope.routing_key,
+        envelope.model_dump_json().encode(),
+        message_id=str(envelope.event_id),
+        headers={},
+    )
 
 
 async def eventually(check: Any, within_s: float = 10.0) -> Any:
@@ -95,7 +102,8 @@ async def record_outbox(stack: Any) -> None:
         " BEGIN INSERT INTO test_published (routing_key, body)"
         " VALUES (NEW.routing_key, NEW.body); RETURN NEW; END $$",
         "CREATE TRIGGER test_record_outbox AFTER INSERT ON outbox"
-        " FOR EACH ROW EXECUTE FUNCTION test_record_outbox()")
+        " FOR EACH ROW EXECUTE FUNCTION test_record_outbox()",
+    )
     async with stack.unit("identity").database.transaction() as session:
         for statement in statements:
             await session.execute(text(statement))
@@ -108,9 +116,11 @@ async def published(stack: Any, routing_key: str) -> list[dict[str, Any]]:
     from sqlalchemy import text
 
     async with stack.unit("identity").database.transaction() as session:
-        bodies = (await session.execute(text(
-            "SELECT body FROM test_published WHERE routing_key = :k ORDER BY id"),
-            {"k": routing_key})).scalars()
+        bodies = (
+            await session.execute(
+                text("SELECT body FROM test_published WHERE routing_key = :k ORDER BY id"), {"k": routing_key}
+            )
+        ).scalars()
         return [json.loads(b)["payload"] for b in bodies]
 
 
@@ -120,5 +130,6 @@ def helpers() -> Any:
     not importable by name)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(publish=publish, eventually=eventually, record_outbox=record_outbox,
-                           published=published)
+    return SimpleNamespace(
+        publish=publish, eventually=eventually, record_outbox=record_outbox, published=published
+    )

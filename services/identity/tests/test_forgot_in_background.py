@@ -19,8 +19,12 @@ from aiflux_identity.testing import DEFAULT_PASSWORD, register, register_and_log
 from aiosmtpd.controller import Controller
 
 AT = "@example.com"
-LIMITS = {"limit_forgot_ip": "1000/hour", "limit_forgot_account": "1000/hour",
-          "limit_verify_ip": "1000/hour", "limit_register_account": "1000/hour"}
+LIMITS = {
+    "limit_forgot_ip": "1000/hour",
+    "limit_forgot_account": "1000/hour",
+    "limit_verify_ip": "1000/hour",
+    "limit_register_account": "1000/hour",
+}
 
 
 class GatedInbox:
@@ -57,8 +61,7 @@ def gated_smtp() -> Iterator[tuple[GatedInbox, int]]:
 
 def use_smtp(stack: Any, port: int) -> Any:
     c = stack.container("identity")
-    c.mailer = SmtpMailer(IdentitySettings(smtp_host="127.0.0.1", smtp_port=port,
-                                           smtp_starttls=False))
+    c.mailer = SmtpMailer(IdentitySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False))
     return c
 
 
@@ -82,20 +85,21 @@ async def until(check: Any, within_s: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize(("path", "unverified"), [("/v1/auth/password/forgot", False),
-                                                  ("/v1/auth/verify-email/resend", True)])
+@pytest.mark.parametrize(
+    ("path", "unverified"), [("/v1/auth/password/forgot", False), ("/v1/auth/verify-email/resend", True)]
+)
 async def test_the_answer_comes_before_the_mail_on_both_branches(
-        identity_stack: Any, gated_smtp: tuple[GatedInbox, int], path: str,
-        unverified: bool) -> None:
+    identity_stack: Any, gated_smtp: tuple[GatedInbox, int], path: str, unverified: bool
+) -> None:
     inbox, port = gated_smtp
     async with identity_stack(**LIMITS) as stack:
         address = "known" + AT
         if unverified:
-            assert (await register(stack.client, username="known", email=address,
-                                   password=DEFAULT_PASSWORD)).status_code == 202
+            assert (
+                await register(stack.client, username="known", email=address, password=DEFAULT_PASSWORD)
+            ).status_code == 202
         else:
-            await register_and_login(stack.client, stack.data_dir, username="known",
-                                     email=address)
+            await register_and_login(stack.client, stack.data_dir, username="known", email=address)
         stack.client.cookies.clear()
         c = use_smtp(stack, port)
         jobs = count_jobs(c)
@@ -104,8 +108,7 @@ async def test_the_answer_comes_before_the_mail_on_both_branches(
         # Answered while the SMTP server has received nothing (it holds the transaction).
         assert known.status_code == 202
         assert inbox.received == []
-        unknown = await asyncio.wait_for(
-            stack.client.post(path, json={"email": "nobody" + AT}), 5)
+        unknown = await asyncio.wait_for(stack.client.post(path, json={"email": "nobody" + AT}), 5)
         assert unknown.status_code == 202
         # The same mechanism on both branches: one background job each, nothing inline.
         assert len(jobs) == 2

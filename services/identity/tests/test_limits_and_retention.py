@@ -13,8 +13,7 @@ from aiflux_kit.ratelimit import RateLimiter
 from sqlalchemy import func, insert, select
 
 
-async def test_login_limit_holds_across_two_instances_sharing_redis(
-        identity_stack, redis_url) -> None:
+async def test_login_limit_holds_across_two_instances_sharing_redis(identity_stack, redis_url) -> None:
     limits = {"limit_login_account": "3/minute", "limit_login_ip": "1000/minute"}
     login = {"login": f"victim_{uuid.uuid4().hex[:8]}", "password": "guessing password"}
     # Two replicas of identity (same database, as in production), each with its own limiter
@@ -39,15 +38,27 @@ async def test_security_log_rows_older_than_twelve_months_are_swept(identity_sta
         now = datetime.now(UTC)
         async with database.transaction() as session:
             for days in (400, 366, 300):
-                await session.execute(insert(security_log).values(
-                    user_id=signed.user_id, event="login_succeeded", ip="192.0.2.1",
-                    created_at=now - timedelta(days=days)))
+                await session.execute(
+                    insert(security_log).values(
+                        user_id=signed.user_id,
+                        event="login_succeeded",
+                        ip="192.0.2.1",
+                        created_at=now - timedelta(days=days),
+                    )
+                )
         result = await stack.runtime.run_sweep("identity", "security-log-retention")
         assert result.counts == {"removed": 2}
         async with database.transaction() as session:
             oldest = (await session.execute(select(func.min(security_log.c.created_at)))).scalar()
-            events = (await session.execute(select(security_log.c.event).where(
-                security_log.c.user_id == signed.user_id))).scalars().all()
+            events = (
+                (
+                    await session.execute(
+                        select(security_log.c.event).where(security_log.c.user_id == signed.user_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert oldest > now - timedelta(days=365)
         assert {"registered", "email_verified", "login_succeeded"} <= set(events)
 
@@ -62,8 +73,7 @@ async def test_ops_routes_need_the_admin_role_and_are_audited(identity_stack) ->
         assert allowed.status_code == 200
         generic = await stack.client.get("/v1/ops/identity/outbox")  # the kit's ops route
         assert generic.status_code == 200
-        log = await stack.client.get("/v1/ops/identity/security-log",
-                                     params={"user_id": str(signed.user_id)})
+        log = await stack.client.get("/v1/ops/identity/security-log", params={"user_id": str(signed.user_id)})
         events = [(row["event"], row["detail"].get("path")) for row in log.json()["items"]]
         assert events.count(("admin_access", "/v1/ops/identity/policy-notices")) == 1
         assert ("admin_access", "/v1/ops/identity/outbox") in events

@@ -13,8 +13,7 @@ WRONG = {"password": "wrong wrong wrong 1"}
 
 
 async def test_failures_as_a_username_do_not_throttle_its_address(identity_stack: Any) -> None:
-    async with identity_stack(limit_login_account="5/15minutes",
-                              limit_login_ip="1000/minute") as stack:
+    async with identity_stack(limit_login_account="5/15minutes", limit_login_ip="1000/minute") as stack:
         c = stack.client
         await register_and_login(c, stack.data_dir, username="alice", email="alice" + AT)
         await register_and_login(c, stack.data_dir, username="bob", email="bob" + AT)
@@ -27,8 +26,10 @@ async def test_failures_as_a_username_do_not_throttle_its_address(identity_stack
             r = await c.post("/v1/auth/login", json={"login": " ALICE ", **WRONG})
             assert r.status_code == expected
         # ...but alice's address answers exactly like bob's and an unknown one.
-        answers = [(await c.post("/v1/auth/login", json={"login": name + AT, **WRONG})).status_code
-                   for name in ("alice", "bob", "nobody")]
+        answers = [
+            (await c.post("/v1/auth/login", json={"login": name + AT, **WRONG})).status_code
+            for name in ("alice", "bob", "nobody")
+        ]
         assert answers == [401, 401, 401]
 
 

@@ -24,8 +24,9 @@ ADDRESS = "secret.person" + "@example.com"
 class RefusingServer:
     """Refuses every recipient (550), as a real relay does for an unknown mailbox."""
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
         return "550 5.1.1 mailbox unavailable"
 
 
@@ -44,9 +45,14 @@ def refusing_smtp() -> Iterator[int]:
 
 def container(port: int) -> IdentityContainer:
     settings = IdentitySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
-    return IdentityContainer(settings=settings, database=None, platform=None,  # type: ignore[arg-type]
-                             hasher=None, mailer=SmtpMailer(settings),  # type: ignore[arg-type]
-                             export_parts=None)  # type: ignore[arg-type]
+    return IdentityContainer(
+        settings=settings,
+        database=None,
+        platform=None,  # type: ignore[arg-type]
+        hasher=None,
+        mailer=SmtpMailer(settings),  # type: ignore[arg-type]
+        export_parts=None,
+    )  # type: ignore[arg-type]
 
 
 def logged_text(records: list[logging.LogRecord]) -> str:
@@ -61,12 +67,12 @@ def logged_text(records: list[logging.LogRecord]) -> str:
     return "\n".join(parts)
 
 
-async def test_send_mail_failure_logs_type_and_code_only(refusing_smtp: int,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+async def test_send_mail_failure_logs_type_and_code_only(
+    refusing_smtp: int, caplog: pytest.LogCaptureFixture
+) -> None:
     c = container(refusing_smtp)
     with caplog.at_level(logging.DEBUG):
-        sent = await c.send_mail(ADDRESS, Mail("Hello", "text", "<p>html</p>"),
-                                 user_id=uuid.uuid4())
+        sent = await c.send_mail(ADDRESS, Mail("Hello", "text", "<p>html</p>"), user_id=uuid.uuid4())
     assert sent is False
     failures = [r for r in caplog.records if r.getMessage() == "mail not sent"]
     assert failures and all(r.exc_info is None for r in failures)
@@ -93,10 +99,10 @@ class _Ctx:
 
 
 async def test_notification_consumer_raises_a_scrubbed_error(
-        refusing_smtp: int, caplog: pytest.LogCaptureFixture) -> None:
+    refusing_smtp: int, caplog: pytest.LogCaptureFixture
+) -> None:
     c = container(refusing_smtp)
-    event = UserNotificationRequested(user_id=uuid.uuid4(), template="erasure_confirmation",
-                                      params={})
+    event = UserNotificationRequested(user_id=uuid.uuid4(), template="erasure_confirmation", params={})
     with caplog.at_level(logging.DEBUG), pytest.raises(MailNotSent) as raised:
         await on_notification_requested(c, _Ctx(), event)  # type: ignore[arg-type]
     error = raised.value

@@ -38,36 +38,47 @@ class PrivacyHarness:
         """Deliver ``event`` as its producer would."""
         envelope = Envelope.wrap(event)
         await self.stack.runtime.platform.broker.publish(
-            envelope.routing_key, envelope.model_dump_json().encode(),
-            message_id=str(envelope.event_id), headers={})
+            envelope.routing_key,
+            envelope.model_dump_json().encode(),
+            message_id=str(envelope.event_id),
+            headers={},
+        )
 
     async def stand_in_for_peers(self) -> None:
         """Accept every event the absent services would consume, as they would: privacy's
         outbox then empties as in a full stack (erasure verification counts unsent rows)."""
+
         async def accept(_: Delivery) -> None:
             return None
 
-        await self.stack.runtime.platform.broker.consume(QueueSpec("test.peers", ("#",)),
-                                                         accept)
+        await self.stack.runtime.platform.broker.consume(QueueSpec("test.peers", ("#",)), accept)
 
     async def record_outbox(self) -> None:
         """Copy every row privacy adds to its outbox into ``test_published``: an erasure
         forgets the published rows that name the user, but tests still read what was sent."""
-        await self.sql("CREATE TABLE test_published (id bigserial PRIMARY KEY,"
-                       " routing_key text NOT NULL, body text NOT NULL)")
+        await self.sql(
+            "CREATE TABLE test_published (id bigserial PRIMARY KEY,"
+            " routing_key text NOT NULL, body text NOT NULL)"
+        )
         await self.sql(
             "CREATE FUNCTION test_record_outbox() RETURNS trigger LANGUAGE plpgsql AS $$"
             " BEGIN INSERT INTO test_published (routing_key, body)"
-            " VALUES (NEW.routing_key, NEW.body); RETURN NEW; END $$")
-        await self.sql("CREATE TRIGGER test_record_outbox AFTER INSERT ON outbox"
-                       " FOR EACH ROW EXECUTE FUNCTION test_record_outbox()")
+            " VALUES (NEW.routing_key, NEW.body); RETURN NEW; END $$"
+        )
+        await self.sql(
+            "CREATE TRIGGER test_record_outbox AFTER INSERT ON outbox"
+            " FOR EACH ROW EXECUTE FUNCTION test_record_outbox()"
+        )
 
     async def published(self, event_type: type[Event]) -> list[dict[str, Any]]:
         """Payloads of every ``event_type`` privacy wrote to its outbox, oldest first."""
         async with self.stack.unit("privacy").database.transaction() as session:
-            bodies = (await session.execute(text(
-                "SELECT body FROM test_published WHERE routing_key = :k ORDER BY id"),
-                {"k": event_type.routing_key()})).scalars()
+            bodies = (
+                await session.execute(
+                    text("SELECT body FROM test_published WHERE routing_key = :k ORDER BY id"),
+                    {"k": event_type.routing_key()},
+                )
+            ).scalars()
             return [json.loads(b)["payload"] for b in bodies]
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
@@ -87,10 +98,12 @@ def wait():
 async def privacy(stack_factory):
     """The privacy service alone, with fast sweeps and no stall grace."""
     sessions = TestSessions()
-    overrides = {"privacy": {"stall_after_s": 0.0, "redrive_interval_s": 3600,
-                             "deadline_sweep_interval_s": 3600}}
-    async with stack_factory(services=["privacy"], overrides=overrides,
-                             platform_overrides={"session_verifier": sessions}) as stack:
+    overrides = {
+        "privacy": {"stall_after_s": 0.0, "redrive_interval_s": 3600, "deadline_sweep_interval_s": 3600}
+    }
+    async with stack_factory(
+        services=["privacy"], overrides=overrides, platform_overrides={"session_verifier": sessions}
+    ) as stack:
         harness = PrivacyHarness(stack, sessions)
         await harness.record_outbox()
         await harness.stand_in_for_peers()

@@ -19,8 +19,8 @@ async def test_a_withdrawal_link_with_a_non_ascii_signature_is_invalid(privacy):
     for sig in ("Ê\U0008f571JV", "\u0091", "ascii-but-wrong"):
         for method in ("GET", "POST"):
             response = await privacy.client.request(
-                method, "/v1/privacy/consents/marketing/withdraw",
-                params={"user": user, "sig": sig})
+                method, "/v1/privacy/consents/marketing/withdraw", params={"user": user, "sig": sig}
+            )
             if method == "GET":  # the page opened from the mail
                 assert response.status_code == 403, response.text
             else:
@@ -30,13 +30,14 @@ async def test_a_withdrawal_link_with_a_non_ascii_signature_is_invalid(privacy):
 async def test_open_requests_page_bounds_are_validated(privacy):
     # ?limit=-88 (negative LIMIT) and a cursor beyond bigint were 500s
     admin = privacy.admin()
-    for params in ({"limit": -88}, {"limit": 0}, {"cursor": 2**63},
-                   {"cursor": "99999999999999999999999"}):
-        body = _problem(await privacy.client.get("/v1/ops/privacy/requests", headers=admin,
-                                                 params=params), 422, "validation-error")
+    for params in ({"limit": -88}, {"limit": 0}, {"cursor": 2**63}, {"cursor": "99999999999999999999999"}):
+        body = _problem(
+            await privacy.client.get("/v1/ops/privacy/requests", headers=admin, params=params),
+            422,
+            "validation-error",
+        )
         assert ["query", next(iter(params))] in [e["loc"] for e in body["errors"]]
-    far = await privacy.client.get("/v1/ops/privacy/requests", headers=admin,
-                                   params={"cursor": 2**63 - 1})
+    far = await privacy.client.get("/v1/ops/privacy/requests", headers=admin, params={"cursor": 2**63 - 1})
     assert far.status_code == 200, far.text
     assert far.json()["items"] == []
 
@@ -44,8 +45,9 @@ async def test_open_requests_page_bounds_are_validated(privacy):
 async def test_a_campaign_with_nul_characters_is_refused_and_not_recorded(privacy):
     # {"subject": "...\u0000..."} was a 500 (PostgreSQL text cannot hold NUL)
     admin = privacy.admin()
-    response = await privacy.client.post("/v1/ops/privacy/marketing/campaigns", headers=admin,
-                                         json={"subject": "Hi\u0000", "body": "news"})
+    response = await privacy.client.post(
+        "/v1/ops/privacy/marketing/campaigns", headers=admin, json={"subject": "Hi\u0000", "body": "news"}
+    )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert await privacy.sql("SELECT id FROM marketing_campaign") == []

@@ -28,10 +28,14 @@ async def test_policy_processors_and_retention_are_served(privacy):
 
 
 async def test_registry_guard_refuses_an_unregistered_host():
-    settings = PrivacySettings(env="production", service_key="k" * 32,
-                               pseudonym_pepper="p" * 32, link_secret="l" * 32,
-                               consent_id_secret="c" * 32,
-                               amqp_url="amqp://privacy:from-the-vault@rabbit:5672/aiflux")
+    settings = PrivacySettings(
+        env="production",
+        service_key="k" * 32,
+        pseudonym_pepper="p" * 32,
+        link_secret="l" * 32,
+        consent_id_secret="c" * 32,
+        amqp_url="amqp://privacy:from-the-vault@rabbit:5672/aiflux",
+    )
     async with processor_client("stripe", settings) as client:
         with pytest.raises(UnregisteredProcessor):
             await client.get("https://collector.example.com/upload")

@@ -21,9 +21,13 @@ COOKIE = "aiflux_consent_id"
 
 
 def registered(user_id: uuid.UUID, anonymous: uuid.UUID | None = None) -> UserRegistered:
-    return UserRegistered(user_id=user_id, accepted_policy_version="2026-05-09",
-                          marketing_opt_in=False, age_confirmed_on=date(2026, 1, 1),
-                          anonymous_consent_id=anonymous)
+    return UserRegistered(
+        user_id=user_id,
+        accepted_policy_version="2026-05-09",
+        marketing_opt_in=False,
+        age_confirmed_on=date(2026, 1, 1),
+        anonymous_consent_id=anonymous,
+    )
 
 
 def test_only_ids_signed_with_the_key_are_issued_ids():
@@ -40,8 +44,12 @@ def test_only_ids_signed_with_the_key_are_issued_ids():
 
 
 def test_production_refuses_a_placeholder_consent_id_secret_and_local_runs_derive_one():
-    real = {"service_key": "k" * 32, "pseudonym_pepper": "p" * 32, "link_secret": "l" * 32,
-            "amqp_url": "amqp://privacy:from-the-vault@rabbit:5672/aiflux"}
+    real = {
+        "service_key": "k" * 32,
+        "pseudonym_pepper": "p" * 32,
+        "link_secret": "l" * 32,
+        "amqp_url": "amqp://privacy:from-the-vault@rabbit:5672/aiflux",
+    }
     with pytest.raises(ValidationError, match="consent_id_secret"):
         PrivacySettings(env="production", **real)
     configured = PrivacySettings(env="production", consent_id_secret="c" * 32, **real)
@@ -65,13 +73,14 @@ async def _registered_user(privacy, wait) -> tuple[uuid.UUID, dict[str, str]]:
 
 
 async def _records(privacy, subject: uuid.UUID) -> list[tuple[str, str, bool]]:
-    rows = await privacy.sql("SELECT subject_kind, purpose, granted FROM consent_record"
-                             " WHERE subject_id = :s ORDER BY id", s=subject)
+    rows = await privacy.sql(
+        "SELECT subject_kind, purpose, granted FROM consent_record WHERE subject_id = :s ORDER BY id",
+        s=subject,
+    )
     return [tuple(r) for r in rows]
 
 
-async def test_a_cookie_holding_another_users_id_neither_reads_nor_forges_their_consents(
-        privacy, wait):
+async def test_a_cookie_holding_another_users_id_neither_reads_nor_forges_their_consents(privacy, wait):
     victim, victim_headers = await _registered_user(privacy, wait)
     before = await _records(privacy, victim)
 
@@ -100,9 +109,11 @@ async def test_records_of_another_kind_under_a_users_id_are_not_the_users(privac
     """Anonymous records that share a user's id (as the forgery could leave them) are neither
     the user's state, nor in the user's export, nor erased with the user."""
     victim, victim_headers = await _registered_user(privacy, wait)
-    await privacy.sql("INSERT INTO consent_record (subject_id, subject_kind, purpose, granted,"
-                      " source) VALUES (:s, 'anonymous', 'analytics', true, 'cookie-banner')",
-                      s=victim)
+    await privacy.sql(
+        "INSERT INTO consent_record (subject_id, subject_kind, purpose, granted,"
+        " source) VALUES (:s, 'anonymous', 'analytics', true, 'cookie-banner')",
+        s=victim,
+    )
     state = (await privacy.client.get("/v1/privacy/consents", headers=victim_headers)).json()
     assert state["analytics_allowed"] is False
 
@@ -115,8 +126,7 @@ async def test_records_of_another_kind_under_a_users_id_are_not_the_users(privac
     victim_records = await _records(privacy, victim)
     assert ("anonymous", "analytics", True) in victim_records
 
-    await privacy.publish(UserDeleted(user_id=attacker, request_id=uuid.uuid4(),
-                                      reason="user_request"))
+    await privacy.publish(UserDeleted(user_id=attacker, request_id=uuid.uuid4(), reason="user_request"))
 
     async def attacker_erased():
         return not await _records(privacy, attacker)
@@ -128,8 +138,7 @@ async def test_records_of_another_kind_under_a_users_id_are_not_the_users(privac
 async def test_registration_links_only_an_issued_unlinked_anonymous_id(privacy, wait):
     client = privacy.client
     client.cookies.clear()
-    assert (await client.put("/v1/privacy/consents/analytics",
-                             json={"granted": True})).status_code == 200
+    assert (await client.put("/v1/privacy/consents/analytics", json={"granted": True})).status_code == 200
     cookie = uuid.UUID(client.cookies[COOKIE])
     victim, victim_headers = await _registered_user(privacy, wait)
 

@@ -16,19 +16,26 @@ async def test_anonymous_consents_expire_only_past_13_months_and_unlinked(privac
     old, fresh, old_linked = [await _visitor(privacy, "analytics") for _ in range(3)]
     _, headers = privacy.user()
     privacy.client.cookies.set("aiflux_consent_id", str(old_linked))
-    assert (await privacy.client.post("/v1/privacy/consents/link",
-                                      headers=headers)).status_code == 200
-    await privacy.sql("UPDATE consent_record SET recorded_at = now() - interval '14 months'"
-                      " WHERE subject_id IN (:a, :b)", a=old, b=old_linked)
+    assert (await privacy.client.post("/v1/privacy/consents/link", headers=headers)).status_code == 200
+    await privacy.sql(
+        "UPDATE consent_record SET recorded_at = now() - interval '14 months' WHERE subject_id IN (:a, :b)",
+        a=old,
+        b=old_linked,
+    )
     # Twelve months idle is still inside the period.
-    await privacy.sql("UPDATE consent_record SET recorded_at = now() - interval '12 months'"
-                      " WHERE subject_id = :f", f=fresh)
+    await privacy.sql(
+        "UPDATE consent_record SET recorded_at = now() - interval '12 months' WHERE subject_id = :f", f=fresh
+    )
 
     swept = await privacy.stack.runtime.run_sweep("privacy", "anonymous-consent-expiry")
 
     assert swept.counts == {"deleted": 1}
-    left = {row.subject_id for row in await privacy.sql(
-        "SELECT DISTINCT subject_id FROM consent_record WHERE subject_kind = 'anonymous'")}
+    left = {
+        row.subject_id
+        for row in await privacy.sql(
+            "SELECT DISTINCT subject_id FROM consent_record WHERE subject_kind = 'anonymous'"
+        )
+    }
     assert left == {fresh, old_linked}
     admin = privacy.admin()
     shown = (await privacy.client.get("/v1/ops/privacy/sweeps", headers=admin)).json()["items"]

@@ -18,8 +18,11 @@ from aiflux_kit.testing import TestSessions
 from aiflux_runner.testing import Stack, run_stack
 
 SHARED_SETTINGS = {
-    "max_image_bytes": 64 * 1024, "max_export_part_bytes": 1024 * 1024, "orphan_grace_s": 0,
-    "orphan_sweep_interval_s": 3600, "archive_sweep_interval_s": 3600,
+    "max_image_bytes": 64 * 1024,
+    "max_export_part_bytes": 1024 * 1024,
+    "orphan_grace_s": 0,
+    "orphan_sweep_interval_s": 3600,
+    "archive_sweep_interval_s": 3600,
     "download_url_ttl_s": 60,
 }
 
@@ -45,11 +48,20 @@ def s3_endpoint() -> Iterator[str]:
 def s3_settings(endpoint: str) -> dict[str, Any]:
     """Settings of the S3 backend on a fresh bucket of the moto server."""
     bucket = f"t-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                 aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket=bucket)
-    return {"backend": "s3", "s3_endpoint_url": endpoint, "s3_bucket": bucket,
-            "s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=bucket)
+    return {
+        "backend": "s3",
+        "s3_endpoint_url": endpoint,
+        "s3_bucket": bucket,
+        "s3_access_key_id": "testing",
+        "s3_secret_access_key": "testing",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +71,22 @@ def sessions() -> TestSessions:
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
-async def stack(request: pytest.FixtureRequest, module_databases: Callable[[str], str],
-                sessions: TestSessions, tmp_path_factory: pytest.TempPathFactory,
-                ) -> AsyncIterator[Stack]:
+async def stack(
+    request: pytest.FixtureRequest,
+    module_databases: Callable[[str], str],
+    sessions: TestSessions,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
     """The storage service alone, served over HTTP, on local disk or on the S3 server."""
     backend: dict[str, Any] = {"backend": "local"}
     if request.param == "s3":
         backend = s3_settings(request.getfixturevalue("s3_endpoint"))
     data_dir: Path = tmp_path_factory.mktemp(f"storage-{request.param}")
-    async with run_stack(module_databases, data_dir, services=["storage"],
-                         overrides={"storage": {**SHARED_SETTINGS, **backend}},
-                         platform_overrides={"session_verifier": sessions}) as running:
+    async with run_stack(
+        module_databases,
+        data_dir,
+        services=["storage"],
+        overrides={"storage": {**SHARED_SETTINGS, **backend}},
+        platform_overrides={"session_verifier": sessions},
+    ) as running:
         yield running

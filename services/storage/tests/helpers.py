@@ -30,9 +30,15 @@ async def publish(stack: Any, event: Event) -> None:
 async def published(stack: Any, routing_key: str) -> list[dict[str, Any]]:
     """Payloads storage has published (its outbox) under ``routing_key``."""
     async with stack.unit("storage").database.transaction() as session:
-        rows = (await session.execute(text(
-            "SELECT body FROM outbox WHERE routing_key = :k ORDER BY id"),
-            {"k": routing_key})).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    text("SELECT body FROM outbox WHERE routing_key = :k ORDER BY id"), {"k": routing_key}
+                )
+            )
+            .scalars()
+            .all()
+        )
     return [json.loads(body)["payload"] for body in rows]
 
 
@@ -53,9 +59,15 @@ async def objects_under(stack: Any, prefix: str) -> list[str]:
     return [o.key for o in await stack.container("storage").store.list_prefix(prefix)]
 
 
-async def upload(stack: Any, headers: dict[str, str], data: bytes, filename: str,
-                 declared: str = "application/octet-stream", purpose: str = "reference") -> Any:
+async def upload(
+    stack: Any,
+    headers: dict[str, str],
+    data: bytes,
+    filename: str,
+    declared: str = "application/octet-stream",
+    purpose: str = "reference",
+) -> Any:
     """POST /v1/files as a browser would."""
-    return await stack.client.post("/v1/files", headers=headers, data={"purpose": purpose},
-                                   files={"file": (filename, data, declared)})
-
+    return await stack.client.post(
+        "/v1/files", headers=headers, data={"purpose": purpose}, files={"file": (filename, data, declared)}
+    )

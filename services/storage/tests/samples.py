@@ -32,16 +32,18 @@ def mp4() -> bytes:
     """An ISO BMFF file: ftyp and mdat boxes with consistent sizes."""
     ftyp = b"isom" + struct.pack(">I", 512) + b"isomiso2mp41"
     mdat = bytes(100)
-    return (struct.pack(">I", 8 + len(ftyp)) + b"ftyp" + ftyp
-            + struct.pack(">I", 8 + len(mdat)) + b"mdat" + mdat)
+    return (
+        struct.pack(">I", 8 + len(ftyp)) + b"ftyp" + ftyp + struct.pack(">I", 8 + len(mdat)) + b"mdat" + mdat
+    )
 
 
 def wav() -> bytes:
     """A PCM WAV with a consistent RIFF size."""
     data = bytes(400)
     fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack(
-        "<I", len(data)) + data
+    body = (
+        b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    )
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 

@@ -20,15 +20,14 @@ def _problem(response, status: int, slug: str) -> None:
 async def test_non_ascii_download_tokens_are_invalid_links(stack) -> None:
     # GET /v1/files/download/<payload>.é made compare_digest raise: an unauthenticated 500.
     for token in ["eyJrIjoxfQ.%C3%A9", "%C3%A9.%C3%A9", "abc.%E2%80%8B", "x.%C2%B2"]:
-        _problem(await stack.client.get(f"/v1/files/download/{token}"), 403,
-                 "invalid-download-link")
+        _problem(await stack.client.get(f"/v1/files/download/{token}"), 403, "invalid-download-link")
 
 
 def _declared_png(width: int, height: int) -> bytes:
     """A small, whole PNG whose header declares ``width`` x ``height`` pixels."""
     real = png()
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return real[:8] + _png_chunk(b"IHDR", header) + real[8 + 25:]
+    return real[:8] + _png_chunk(b"IHDR", header) + real[8 + 25 :]
 
 
 async def test_images_declaring_huge_dimensions_are_refused(stack, sessions) -> None:

@@ -22,25 +22,41 @@ def _webp() -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-@pytest.mark.parametrize(("data", "media_type"), [
-    (png(), "image/png"), (jpeg(), "image/jpeg"), (GIF, "image/gif"), (_webp(), "image/webp"),
-    (mp4(), "video/mp4"), (WEBM, "video/webm"), (wav(), "audio/wav"), (MP3, "audio/mpeg"),
-    (OGG, "audio/ogg"), (FLAC, "audio/flac"),
-])
+@pytest.mark.parametrize(
+    ("data", "media_type"),
+    [
+        (png(), "image/png"),
+        (jpeg(), "image/jpeg"),
+        (GIF, "image/gif"),
+        (_webp(), "image/webp"),
+        (mp4(), "video/mp4"),
+        (WEBM, "video/webm"),
+        (wav(), "audio/wav"),
+        (MP3, "audio/mpeg"),
+        (OGG, "audio/ogg"),
+        (FLAC, "audio/flac"),
+    ],
+)
 def test_allowed_types_are_recognised_and_whole(data: bytes, media_type: str) -> None:
     detected = content.sniff(data[: content.HEAD_BYTES])
     assert detected is not None and detected.media_type == media_type
     assert content.is_complete(detected, io.BytesIO(data), len(data))
 
 
-@pytest.mark.parametrize("data", [HTML, b"%PDF-1.7\n" + bytes(60), b"MZ\x90\x00" + bytes(60),
-                                  b"\x1a\x45\xdf\xa3" + b"matroska" + bytes(52)])
+@pytest.mark.parametrize(
+    "data",
+    [
+        HTML,
+        b"%PDF-1.7\n" + bytes(60),
+        b"MZ\x90\x00" + bytes(60),
+        b"\x1a\x45\xdf\xa3" + b"matroska" + bytes(52),
+    ],
+)
 def test_other_content_is_not_allowed(data: bytes) -> None:
     assert content.sniff(data[: content.HEAD_BYTES]) is None
 
 
-@pytest.mark.parametrize(("data", "cut"), [(png(), 5), (jpeg(), 2), (mp4(), 10), (wav(), 100),
-                                           (_webp(), 4)])
+@pytest.mark.parametrize(("data", "cut"), [(png(), 5), (jpeg(), 2), (mp4(), 10), (wav(), 100), (_webp(), 4)])
 def test_truncated_files_are_detected(data: bytes, cut: int) -> None:
     detected = content.sniff(data[: content.HEAD_BYTES])
     assert detected is not None

@@ -44,11 +44,13 @@ async def _seed_user(stack, user_id: uuid.UUID, count: int) -> None:
     keys = [f"users/{user_id}/files/{i}" for i in ids]
     await asyncio.to_thread(_seed_objects, stack.container("storage").store, keys)
     async with stack.unit("storage").database.transaction() as session:
-        await session.execute(text(
-            "INSERT INTO stored_file (id, user_id, content_type, kind, size, sha256, purpose,"
-            " object_key) VALUES (:id, :u, 'image/png', 'image', 1, :h, 'reference', :k)"),
-            [{"id": i, "u": user_id, "h": "0" * 64, "k": k} for i, k in zip(ids, keys,
-                                                                          strict=True)])
+        await session.execute(
+            text(
+                "INSERT INTO stored_file (id, user_id, content_type, kind, size, sha256, purpose,"
+                " object_key) VALUES (:id, :u, 'image/png', 'image', 1, :h, 'reference', :k)"
+            ),
+            [{"id": i, "u": user_id, "h": "0" * 64, "k": k} for i, k in zip(ids, keys, strict=True)],
+        )
 
 
 def _watch_delete_calls(stack) -> list[int]:
@@ -56,8 +58,10 @@ def _watch_delete_calls(stack) -> list[int]:
     store = stack.container("storage").store
     calls: list[int] = []
     if hasattr(store, "client"):
+
         def count(params, **_):
             calls.append(len(params["Delete"]["Objects"]))
+
         store.client.meta.events.register("before-parameter-build.s3.DeleteObjects", count)
         return calls
     original = store.delete_batch
@@ -72,15 +76,20 @@ def _watch_delete_calls(stack) -> list[int]:
 
 async def _metadata_count(stack, user_id: uuid.UUID) -> int:
     async with stack.unit("storage").database.transaction() as session:
-        return int((await session.execute(text(
-            "SELECT count(*) FROM stored_file WHERE user_id = :u"), {"u": user_id})).scalar_one())
+        return int(
+            (
+                await session.execute(
+                    text("SELECT count(*) FROM stored_file WHERE user_id = :u"), {"u": user_id}
+                )
+            ).scalar_one()
+        )
 
 
 async def _receipt(stack, request_id: uuid.UUID, routing_key: str, n: int = 1):
     async def found():
-        items = [p for p in await published(stack, routing_key)
-                 if p["request_id"] == str(request_id)]
+        items = [p for p in await published(stack, routing_key) if p["request_id"] == str(request_id)]
         return items if len(items) >= n else None
+
     return (await eventually(found, timeout=60))[n - 1]
 
 
@@ -103,8 +112,7 @@ async def test_user_erasure_empties_2500_objects_in_batches(stack, sessions):
     assert await objects_under(stack, f"users/{user_id}/") == []
     assert await objects_under(stack, f"exports/{export_id}/") == []
     assert await _metadata_count(stack, user_id) == 0
-    erased = [p for p in await published(stack, "storage.files_erased.v1")
-              if p["user_id"] == str(user_id)]
+    erased = [p for p in await published(stack, "storage.files_erased.v1") if p["user_id"] == str(user_id)]
     assert erased[-1]["objects_deleted"] == SEEDED + 1
 
     # A re-driven request gets the same receipt, and verification finds nothing left.
@@ -114,7 +122,12 @@ async def test_user_erasure_empties_2500_objects_in_batches(stack, sessions):
     assert {r["category"] for r in again["retained"]} == {"erasure_guard", "erasure_messages"}
     verified = await _verify(stack, request_id, user_id)
     assert {k: v for k, v in verified.items() if k != "outbox_events"} == {
-        "objects": 0, "export_objects": 0, "files": 0, "exports": 0, "erasure_guard": 1}
+        "objects": 0,
+        "export_objects": 0,
+        "files": 0,
+        "exports": 0,
+        "erasure_guard": 1,
+    }
     assert (await stack.client.get("/v1/files", headers=headers)).json()["items"] == []
 
 
@@ -124,7 +137,11 @@ async def test_verification_counts_what_remains(stack, sessions):
     request_id = uuid.uuid4()
     verified = await _verify(stack, request_id, user_id)
     assert {k: verified[k] for k in ("objects", "files", "exports", "erasure_guard")} == {
-        "objects": 1, "files": 1, "exports": 0, "erasure_guard": 0}
+        "objects": 1,
+        "files": 1,
+        "exports": 0,
+        "erasure_guard": 0,
+    }
 
 
 async def _verify(stack, request_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, int]:
@@ -132,8 +149,13 @@ async def _verify(stack, request_id: uuid.UUID, user_id: uuid.UUID) -> dict[str,
 
     (Receipts to privacy stay unsent in a storage-only stack, so ``outbox_events`` is not 0
     here; the kit's tests cover that count.)"""
-    before = len([p for p in await published(stack, "storage.erasure_verified.v1")
-                  if p["request_id"] == str(request_id)])
+    before = len(
+        [
+            p
+            for p in await published(stack, "storage.erasure_verified.v1")
+            if p["request_id"] == str(request_id)
+        ]
+    )
     await publish(stack, ErasureVerificationRequested(request_id=request_id, user_id=user_id))
     verified = await _receipt(stack, request_id, "storage.erasure_verified.v1", n=before + 1)
     return dict(verified["remaining"])
@@ -144,17 +166,18 @@ async def _erase(stack, user_id: uuid.UUID, request_id: uuid.UUID, n: int = 1):
     return await _receipt(stack, request_id, "storage.erasure_completed.v1", n=n)
 
 
-async def test_upload_with_an_old_session_after_erasure_is_refused_and_leaves_nothing(
-        stack, sessions):
+async def test_upload_with_an_old_session_after_erasure_is_refused_and_leaves_nothing(stack, sessions):
     user_id, headers = sessions.sign_in()  # the session stays valid: a stale cache elsewhere
     await _erase(stack, user_id, uuid.uuid4())
 
     late = await upload(stack, headers, png(), "late.png")
     assert late.status_code == 410 and late.json()["type"] == "urn:aiflux:problem:account-erased"
     output = await stack.client.post(
-        "/internal/storage/files", headers=service_headers("generation"),
+        "/internal/storage/files",
+        headers=service_headers("generation"),
         data={"user_id": str(user_id), "purpose": "output", "generation_id": str(uuid.uuid4())},
-        files={"file": ("out.png", png(), "image/png")})
+        files={"file": ("out.png", png(), "image/png")},
+    )
     assert output.status_code == 410
     assert await objects_under(stack, f"users/{user_id}/") == []
     assert await _metadata_count(stack, user_id) == 0
@@ -165,19 +188,30 @@ async def test_export_parts_count_until_erased_and_are_refused_after(stack, sess
     request_id, export_id = uuid.uuid4(), uuid.uuid4()
     part = f"/internal/storage/exports/{export_id}/objects"
     owner = {"user_id": str(user_id)}
-    written = await stack.client.put(f"{part}/identity.json", content=b'{"email": "a@b.c"}',
-                                     params=owner, headers=service_headers("identity"))
+    written = await stack.client.put(
+        f"{part}/identity.json",
+        content=b'{"email": "a@b.c"}',
+        params=owner,
+        headers=service_headers("identity"),
+    )
     assert written.status_code == 201
     assert (await _verify(stack, request_id, user_id))["export_objects"] == 1
 
     await _erase(stack, user_id, request_id)
     assert await objects_under(stack, f"exports/{export_id}/") == []
-    late = await stack.client.put(f"{part}/generation.json", content=b'{"prompts": ["x"]}',
-                                  params=owner, headers=service_headers("generation"))
+    late = await stack.client.put(
+        f"{part}/generation.json",
+        content=b'{"prompts": ["x"]}',
+        params=owner,
+        headers=service_headers("generation"),
+    )
     assert late.status_code == 410
-    archive = await stack.client.put(f"/internal/storage/exports/{export_id}/archive",
-                                     content=b"PK", params=owner,
-                                     headers=service_headers("privacy"))
+    archive = await stack.client.put(
+        f"/internal/storage/exports/{export_id}/archive",
+        content=b"PK",
+        params=owner,
+        headers=service_headers("privacy"),
+    )
     assert archive.status_code == 410
     assert await objects_under(stack, f"exports/{export_id}/") == []
     late_export = uuid.uuid4()  # storage's own part of an export requested too late
@@ -190,9 +224,19 @@ async def test_export_parts_count_until_erased_and_are_refused_after(stack, sess
 
 async def _handled(stack, consumer: str, request_id: uuid.UUID) -> bool:
     async with stack.unit("storage").database.transaction() as session:
-        rows = (await session.execute(text(
-            "SELECT o.body FROM inbox i JOIN outbox o ON o.event_id = i.event_id"
-            " WHERE i.consumer = :c"), {"c": consumer})).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT o.body FROM inbox i JOIN outbox o ON o.event_id = i.event_id"
+                        " WHERE i.consumer = :c"
+                    ),
+                    {"c": consumer},
+                )
+            )
+            .scalars()
+            .all()
+        )
     return any(str(request_id) in body for body in rows)
 
 
@@ -214,9 +258,11 @@ async def test_redelivered_erasure_deletes_an_object_that_landed_late(stack, ses
 
 async def _store_output(stack, user_id, generation_id) -> str:
     response = await stack.client.post(
-        "/internal/storage/files", headers=service_headers("generation"),
+        "/internal/storage/files",
+        headers=service_headers("generation"),
         data={"user_id": str(user_id), "purpose": "output", "generation_id": str(generation_id)},
-        files={"file": ("out.png", png(), "image/png")})
+        files={"file": ("out.png", png(), "image/png")},
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["file_id"])
 
@@ -227,34 +273,53 @@ async def test_deleting_a_generation_deletes_its_inputs_and_outputs(stack, sessi
     only_first = (await upload(stack, headers, png(), "a.png")).json()["file_id"]
     shared = (await upload(stack, headers, png(), "b.png")).json()["file_id"]
     for generation, inputs in ((first, [only_first, shared]), (repeat, [shared])):
-        await publish(stack, GenerationRequested(generation_id=generation, user_id=user_id,
-                                                 model="m", credits=1, input_file_ids=inputs))
+        await publish(
+            stack,
+            GenerationRequested(
+                generation_id=generation, user_id=user_id, model="m", credits=1, input_file_ids=inputs
+            ),
+        )
     output = await _store_output(stack, user_id, first)
 
     async def linked():
-        response = await stack.client.get(f"/internal/storage/files/{only_first}",
-                                          headers=service_headers("generation"))
+        response = await stack.client.get(
+            f"/internal/storage/files/{only_first}", headers=service_headers("generation")
+        )
         return response.json()["generation_id"] == str(first)
+
     await eventually(linked)
     await eventually(lambda: _links(stack, repeat))
 
-    await publish(stack, GenerationDeleted(generation_id=first, user_id=user_id,
-                                           input_file_ids=[only_first, shared],
-                                           output_file_ids=[output]))
+    await publish(
+        stack,
+        GenerationDeleted(
+            generation_id=first,
+            user_id=user_id,
+            input_file_ids=[only_first, shared],
+            output_file_ids=[output],
+        ),
+    )
 
     async def erased():
-        return [p for p in await published(stack, "storage.files_erased.v1")
-                if p.get("generation_id") == str(first)]
+        return [
+            p
+            for p in await published(stack, "storage.files_erased.v1")
+            if p.get("generation_id") == str(first)
+        ]
+
     receipt = (await eventually(erased))[0]
     assert receipt["objects_deleted"] == 2
-    remaining = [f["file_id"] for f in
-                 (await stack.client.get("/v1/files", headers=headers)).json()["items"]]
+    remaining = [f["file_id"] for f in (await stack.client.get("/v1/files", headers=headers)).json()["items"]]
     assert remaining == [shared]  # still an input of the repeated generation
     assert await objects_under(stack, f"users/{user_id}/") == [f"users/{user_id}/files/{shared}"]
 
 
 async def _links(stack, generation_id: uuid.UUID) -> int:
     async with stack.unit("storage").database.transaction() as session:
-        return int((await session.execute(text(
-            "SELECT count(*) FROM file_link WHERE generation_id = :g"),
-            {"g": generation_id})).scalar_one())
+        return int(
+            (
+                await session.execute(
+                    text("SELECT count(*) FROM file_link WHERE generation_id = :g"), {"g": generation_id}
+                )
+            ).scalar_one()
+        )

@@ -32,27 +32,36 @@ async def test_peers_read_files_and_store_checked_outputs(stack, sessions):
     user_id, headers = sessions.sign_in()
     data = png(16, 16)
     file_id = (await upload(stack, headers, data, "a.png")).json()["file_id"]
-    content = await stack.client.get(f"/internal/storage/files/{file_id}/content",
-                                     headers=service_headers("generation"))
+    content = await stack.client.get(
+        f"/internal/storage/files/{file_id}/content", headers=service_headers("generation")
+    )
     assert content.status_code == 200 and content.content == data
     assert content.headers["content-type"] == "image/png"
 
     generation_id = uuid.uuid4()
     fields = {"user_id": str(user_id), "purpose": "output", "generation_id": str(generation_id)}
-    spoofed = await stack.client.post("/internal/storage/files", headers=service_headers(
-        "generation"), data=fields, files={"file": ("out.png", HTML, "image/png")})
+    spoofed = await stack.client.post(
+        "/internal/storage/files",
+        headers=service_headers("generation"),
+        data=fields,
+        files={"file": ("out.png", HTML, "image/png")},
+    )
     assert spoofed.status_code == 415
-    stored = await stack.client.post("/internal/storage/files", headers=service_headers(
-        "generation"), data=fields, files={"file": ("out", png(), "application/octet-stream")})
+    stored = await stack.client.post(
+        "/internal/storage/files",
+        headers=service_headers("generation"),
+        data=fields,
+        files={"file": ("out", png(), "application/octet-stream")},
+    )
     assert stored.status_code == 201
     assert stored.json()["generation_id"] == str(generation_id)
     mine = (await stack.client.get("/v1/files", headers=headers)).json()["items"]
     assert {f["purpose"] for f in mine} == {"reference", "output"}
 
-    listed = await stack.client.get(f"/internal/storage/users/{user_id}/files",
-                                    headers=service_headers("privacy"))
-    assert sorted(f["file_id"] for f in listed.json()["items"]) == sorted(
-        [file_id, stored.json()["file_id"]])
+    listed = await stack.client.get(
+        f"/internal/storage/users/{user_id}/files", headers=service_headers("privacy")
+    )
+    assert sorted(f["file_id"] for f in listed.json()["items"]) == sorted([file_id, stored.json()["file_id"]])
 
 
 async def test_export_parts_and_archive(stack, sessions):
@@ -62,41 +71,56 @@ async def test_export_parts_and_archive(stack, sessions):
     base = f"/internal/storage/exports/{request_id}"
     owner = {"user_id": str(user_id)}
 
-    unowned = await stack.client.put(f"{base}/objects/billing.json", content=b"{}",
-                                     headers=service_headers("billing"))
+    unowned = await stack.client.put(
+        f"{base}/objects/billing.json", content=b"{}", headers=service_headers("billing")
+    )
     assert unowned.status_code == 422
-    put = await stack.client.put(f"{base}/objects/billing.json", content=b'{"payments": []}',
-                                 params=owner, headers=service_headers("billing"))
+    put = await stack.client.put(
+        f"{base}/objects/billing.json",
+        content=b'{"payments": []}',
+        params=owner,
+        headers=service_headers("billing"),
+    )
     assert put.status_code == 201 and put.json()["key"].endswith("/parts/billing.json")
-    bad = await stack.client.put(f"{base}/objects/../secret", content=b"x", params=owner,
-                                 headers=service_headers("billing"))
+    bad = await stack.client.put(
+        f"{base}/objects/../secret", content=b"x", params=owner, headers=service_headers("billing")
+    )
     assert bad.status_code in (404, 422)
-    assert (await stack.client.put(f"{base}/objects/.hidden", content=b"x", params=owner,
-                                   headers=service_headers("billing"))).status_code == 422
-    stranger = await stack.client.put(f"{base}/objects/other.json", content=b"{}",
-                                      params={"user_id": str(uuid.uuid4())},
-                                      headers=service_headers("billing"))
+    assert (
+        await stack.client.put(
+            f"{base}/objects/.hidden", content=b"x", params=owner, headers=service_headers("billing")
+        )
+    ).status_code == 422
+    stranger = await stack.client.put(
+        f"{base}/objects/other.json",
+        content=b"{}",
+        params={"user_id": str(uuid.uuid4())},
+        headers=service_headers("billing"),
+    )
     assert stranger.status_code == 409
 
     await publish(stack, ExportRequested(request_id=request_id, user_id=user_id))
 
     async def ready():
-        return [p for p in await published(stack, "storage.export_part_ready.v1")
-                if p["request_id"] == str(request_id)]
+        return [
+            p
+            for p in await published(stack, "storage.export_part_ready.v1")
+            if p["request_id"] == str(request_id)
+        ]
+
     part = (await eventually(ready))[0]
     assert part["objects"] == ["storage.json", f"files/{file_id}"]
 
     privacy = service_headers("privacy")
-    names = [i["name"] for i in (await stack.client.get(f"{base}/objects",
-                                                        headers=privacy)).json()["items"]]
+    names = [i["name"] for i in (await stack.client.get(f"{base}/objects", headers=privacy)).json()["items"]]
     assert names == ["billing.json", "storage.json"]
-    storage_json = json.loads((await stack.client.get(f"{base}/objects/storage.json",
-                                                      headers=privacy)).content)
+    storage_json = json.loads(
+        (await stack.client.get(f"{base}/objects/storage.json", headers=privacy)).content
+    )
     assert [f["file_id"] for f in storage_json["files"]] == [file_id]
     # Each file as its owner reaches it through the API, never by an internal path or key.
     [exported] = storage_json["files"]
-    assert exported["url"] == f"{stack.unit('storage').settings.public_url.rstrip('/')}" \
-                              f"/v1/files/{file_id}"
+    assert exported["url"] == f"{stack.unit('storage').settings.public_url.rstrip('/')}/v1/files/{file_id}"
     raw = (await stack.client.get(f"{base}/objects/storage.json", headers=privacy)).text
     assert "/internal/" not in raw and "object_key" not in raw
     missing = await stack.client.get(f"{base}/objects/nothing.json", headers=privacy)
@@ -107,9 +131,9 @@ async def test_export_parts_and_archive(stack, sessions):
 
     async def chunks():
         for start in range(0, len(archive), 64 * 1024):
-            yield archive[start:start + 64 * 1024]
-    stored = await stack.client.put(f"{base}/archive", content=chunks(), params=owner,
-                                    headers=privacy)
+            yield archive[start : start + 64 * 1024]
+
+    stored = await stack.client.put(f"{base}/archive", content=chunks(), params=owner, headers=privacy)
     assert stored.status_code == 201 and stored.json()["size"] == len(archive)
     link = (await stack.client.get(f"{base}/archive/url", headers=privacy)).json()
     async with httpx.AsyncClient() as anyone:
@@ -124,6 +148,7 @@ async def test_sweeps_remove_orphans_and_expired_archives(stack, sessions):
 
     async def one(data: bytes):
         yield data
+
     orphan = f"users/{user_id}/files/{uuid.uuid4()}"
     await store.put_stream(orphan, one(b"left behind by a crash"), "image/png")
     result = await stack.runtime.run_sweep("storage", "orphan-objects")
@@ -132,13 +157,18 @@ async def test_sweeps_remove_orphans_and_expired_archives(stack, sessions):
 
     request_id = uuid.uuid4()
     base = f"/internal/storage/exports/{request_id}"
-    await stack.client.put(f"{base}/archive", content=b"PK zip", params={"user_id": str(user_id)},
-                           headers=service_headers("privacy"))
+    await stack.client.put(
+        f"{base}/archive",
+        content=b"PK zip",
+        params={"user_id": str(user_id)},
+        headers=service_headers("privacy"),
+    )
     assert await objects_under(stack, f"exports/{request_id}/")
     async with stack.unit("storage").database.transaction() as session:
-        await session.execute(text(
-            "UPDATE export_object SET expires_at = now() - interval '1 minute'"
-            " WHERE request_id = :r"), {"r": request_id})
+        await session.execute(
+            text("UPDATE export_object SET expires_at = now() - interval '1 minute' WHERE request_id = :r"),
+            {"r": request_id},
+        )
     result = await stack.runtime.run_sweep("storage", "expired-archives")
     assert result.error is None and result.counts["exports"] >= 1
     assert await objects_under(stack, f"exports/{request_id}/") == []

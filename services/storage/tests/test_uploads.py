@@ -34,14 +34,16 @@ async def test_png_is_accepted_and_downloaded_by_its_owner(stack, sessions):
     async with httpx.AsyncClient() as anyone:
         download = await anyone.get(shown["download_url"])
     assert download.status_code == 200 and download.content == data
-    assert await objects_under(stack, f"users/{user_id}/") == [
-        f"users/{user_id}/files/{body['file_id']}"]
+    assert await objects_under(stack, f"users/{user_id}/") == [f"users/{user_id}/files/{body['file_id']}"]
 
 
 async def test_other_media_types_are_recognised_by_content(stack, sessions):
     _, headers = sessions.sign_in()
-    for data, name, expected in [(jpeg(), "a.jpg", "image/jpeg"), (mp4(), "b.mp4", "video/mp4"),
-                                 (wav(), "c", "audio/wav")]:
+    for data, name, expected in [
+        (jpeg(), "a.jpg", "image/jpeg"),
+        (mp4(), "b.mp4", "video/mp4"),
+        (wav(), "c", "audio/wav"),
+    ]:
         response = await upload(stack, headers, data, name)
         assert response.status_code == 201, response.text
         assert response.json()["content_type"] == expected
@@ -95,8 +97,10 @@ async def test_oversized_upload_is_refused_with_nothing_left(stack, sessions):
 async def test_upload_without_length_is_stopped_at_the_limit(stack, sessions):
     user_id, headers = sessions.sign_in()
     boundary = "aifluxtestboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.png"\r\nContent-Type: image/png\r\n\r\n'
+    ).encode()
 
     async def body():  # chunked, without Content-Length: only the running count can stop it
         yield head + png()[:64]
@@ -105,8 +109,10 @@ async def test_upload_without_length_is_stopped_at_the_limit(stack, sessions):
         yield f"\r\n--{boundary}--\r\n".encode()
 
     response = await stack.client.post(
-        "/v1/files", content=body(),
-        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        "/v1/files",
+        content=body(),
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status_code == 413
     assert response.json()["type"] == "urn:aiflux:problem:file-too-large"
     await _nothing_stored(stack, headers, user_id)
@@ -117,8 +123,7 @@ async def test_another_users_file_is_404(stack, sessions):
     _, stranger = sessions.sign_in()
     file_id = (await upload(stack, owner, png(), "mine.png")).json()["file_id"]
     for method in ("GET", "DELETE"):
-        response = await stack.client.request(method, f"/v1/files/{file_id}",
-                                              headers=stranger)
+        response = await stack.client.request(method, f"/v1/files/{file_id}", headers=stranger)
         assert response.status_code == 404
         assert response.json()["type"] == "urn:aiflux:problem:not-found"
     assert (await stack.client.get("/v1/files", headers=stranger)).json()["items"] == []
@@ -128,12 +133,9 @@ async def test_another_users_file_is_404(stack, sessions):
 async def test_owner_deletes_a_file_and_it_is_gone(stack, sessions):
     user_id, headers = sessions.sign_in()
     file_id = (await upload(stack, headers, png(), "x.png")).json()["file_id"]
-    url = (await stack.client.get(f"/v1/files/{file_id}", headers=headers)).json()[
-        "download_url"]
-    assert (await stack.client.delete(f"/v1/files/{file_id}", headers=headers)
-            ).status_code == 204
-    assert (await stack.client.get(f"/v1/files/{file_id}", headers=headers)
-            ).status_code == 404
+    url = (await stack.client.get(f"/v1/files/{file_id}", headers=headers)).json()["download_url"]
+    assert (await stack.client.delete(f"/v1/files/{file_id}", headers=headers)).status_code == 204
+    assert (await stack.client.get(f"/v1/files/{file_id}", headers=headers)).status_code == 404
     assert await objects_under(stack, f"users/{user_id}/") == []
     async with httpx.AsyncClient() as anyone:
         assert (await anyone.get(url)).status_code in (403, 404)
@@ -141,11 +143,11 @@ async def test_owner_deletes_a_file_and_it_is_gone(stack, sessions):
 
 async def test_files_are_listed_in_pages(stack, sessions):
     _, headers = sessions.sign_in()
-    ids = [(await upload(stack, headers, png(), f"{n}.png")).json()["file_id"]
-           for n in range(3)]
+    ids = [(await upload(stack, headers, png(), f"{n}.png")).json()["file_id"] for n in range(3)]
     first = (await stack.client.get("/v1/files?limit=2", headers=headers)).json()
-    second = (await stack.client.get(
-        f"/v1/files?limit=2&cursor={first['next_cursor']}", headers=headers)).json()
+    second = (
+        await stack.client.get(f"/v1/files?limit=2&cursor={first['next_cursor']}", headers=headers)
+    ).json()
     seen = [f["file_id"] for f in first["items"] + second["items"]]
     assert sorted(seen) == sorted(ids) and second["next_cursor"] is None
 
@@ -154,8 +156,9 @@ async def test_uploads_need_a_session_and_a_file(stack, sessions):
     _, headers = sessions.sign_in()
     anonymous = await stack.client.post("/v1/files", files={"file": ("a.png", png())})
     assert anonymous.status_code == 401
-    no_file = await stack.client.post("/v1/files", headers=headers, data={"purpose": "x"},
-                                      files={"other": ("a.png", png())})
+    no_file = await stack.client.post(
+        "/v1/files", headers=headers, data={"purpose": "x"}, files={"other": ("a.png", png())}
+    )
     assert no_file.status_code == 422
     not_multipart = await stack.client.post("/v1/files", headers=headers, content=png())
     assert not_multipart.status_code == 415
@@ -166,8 +169,7 @@ async def test_uploads_need_a_session_and_a_file(stack, sessions):
 async def test_download_links_are_signed_and_short_lived(stack, sessions):
     _, headers = sessions.sign_in()
     file_id = (await upload(stack, headers, png(), "x.png")).json()["file_id"]
-    url = (await stack.client.get(f"/v1/files/{file_id}", headers=headers)).json()[
-        "download_url"]
+    url = (await stack.client.get(f"/v1/files/{file_id}", headers=headers)).json()["download_url"]
     assert uuid.UUID(file_id)
     if stack.container("storage").settings.backend == "local":
         mac = url.rsplit(".", 1)[1]  # the token's signature comes last

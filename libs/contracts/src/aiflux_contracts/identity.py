@@ -57,14 +57,18 @@ class UserDeleted(_Identity):
     request_id: uuid.UUID
     reason: Literal["user_request", "privacy_request", "minor"] = "user_request"
     status_token_sha256: str | None = Field(
-        default=None, pattern="^[0-9a-f]{64}$",
+        default=None,
+        pattern="^[0-9a-f]{64}$",
         description="sha256 (hex) of the token of the erasure's status link, which identity "
-                    "gave the user in the 202 of DELETE /v1/account; privacy keeps it with the "
-                    "request. Absent on re-drives and on erasures privacy started itself.")
+        "gave the user in the 202 of DELETE /v1/account; privacy keeps it with the "
+        "request. Absent on re-drives and on erasures privacy started itself.",
+    )
     account_name_sha256: str | None = Field(
-        default=None, pattern="^[0-9a-f]{64}$",
+        default=None,
+        pattern="^[0-9a-f]{64}$",
         description="sha256 (hex) of the account's username, lower-cased: privacy erases the "
-                    "minor reports that name the account by username with the user.")
+        "minor reports that name the account by username with the user.",
+    )
 
 
 class UserSuspended(_Identity):

@@ -63,8 +63,11 @@ class ExportPartReadyBase(Event):
 def _per_service(base: type[Event], name: str) -> dict[str, type[Event]]:
     out: dict[str, type[Event]] = {}
     for service in SERVICES:
-        cls = type(name, (base,), {"producer": service, "__module__": __name__,
-                                   "__annotations__": {"producer": ClassVar[str]}})
+        cls = type(
+            name,
+            (base,),
+            {"producer": service, "__module__": __name__, "__annotations__": {"producer": ClassVar[str]}},
+        )
         cls.__qualname__ = f"{name}[{service}]"
         out[service] = cls
     return out

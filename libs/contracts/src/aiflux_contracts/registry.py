@@ -21,8 +21,7 @@ def _collect() -> dict[str, type[Event]]:
                 and not obj.__name__.startswith("_")
             ):
                 catalog[obj.routing_key()] = obj
-    for per_service in (receipts.ErasureCompleted, receipts.ErasureVerified,
-                        receipts.ExportPartReady):
+    for per_service in (receipts.ErasureCompleted, receipts.ErasureVerified, receipts.ExportPartReady):
         for cls in per_service.values():
             catalog[cls.routing_key()] = cls
     return dict(sorted(catalog.items()))

@@ -37,39 +37,52 @@ def asyncapi_document() -> dict[str, Any]:
             "title": f"{cls.event_type()} v{cls.event_version} ({cls.producer})",
             "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
             "contentType": "application/json",
-            "payload": {"allOf": [{"$ref": "#/components/schemas/Envelope"},
-                                  {"type": "object",
-                                   "properties": {"payload": cls.model_json_schema()}}]},
+            "payload": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Envelope"},
+                    {"type": "object", "properties": {"payload": cls.model_json_schema()}},
+                ]
+            },
         }
         channels[name] = {
             "address": key,
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
-            "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": "aiflux.events", "type": "topic", "durable": True}}},
+            "bindings": {
+                "amqp": {
+                    "is": "routingKey",
+                    "exchange": {"name": "aiflux.events", "type": "topic", "durable": True},
+                }
+            },
         }
         operations[f"publish_{name}"] = {
-            "action": "send", "channel": {"$ref": f"#/channels/{name}"},
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{name}"},
             "summary": f"Published by {cls.producer} through its transactional outbox.",
         }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "AIFLUX events", "version": "1.0.0",
-                 "description": "Every event on the aiflux.events topic exchange. Routing keys "
-                                "are <service>.<event>.v<N>; a breaking change is a new version."},
+        "info": {
+            "title": "AIFLUX events",
+            "version": "1.0.0",
+            "description": "Every event on the aiflux.events topic exchange. Routing keys "
+            "are <service>.<event>.v<N>; a breaking change is a new version.",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages,
-                       "schemas": {"Envelope": Envelope.model_json_schema()}},
+        "components": {"messages": messages, "schemas": {"Envelope": Envelope.model_json_schema()}},
     }
 
 
 def rendered() -> dict[Path, str]:
     """Every generated file and its content."""
-    files = {SCHEMA_DIR / f"{key}.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"
-             for key, schema in event_schemas().items()}
-    files[SCHEMA_DIR / "envelope.json"] = json.dumps(
-        Envelope.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    files = {
+        SCHEMA_DIR / f"{key}.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        for key, schema in event_schemas().items()
+    }
+    files[SCHEMA_DIR / "envelope.json"] = (
+        json.dumps(Envelope.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    )
     files[ASYNCAPI] = json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n"
     return files
 
@@ -77,8 +90,9 @@ def rendered() -> dict[Path, str]:
 def stale() -> list[str]:
     """Generated files that are missing, differ, or no longer belong to an event."""
     files = rendered()
-    problems = [str(p.relative_to(ROOT)) for p, text in files.items()
-                if not p.exists() or p.read_text() != text]
+    problems = [
+        str(p.relative_to(ROOT)) for p, text in files.items() if not p.exists() or p.read_text() != text
+    ]
     extra = set(SCHEMA_DIR.glob("*.json")) - set(files) if SCHEMA_DIR.exists() else set()
     return problems + [f"{p.relative_to(ROOT)} (no such event)" for p in sorted(extra)]
 

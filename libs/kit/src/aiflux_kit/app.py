@@ -46,17 +46,19 @@ def create_app(runtime: Runtime, *, title: str, version: str = "0.1.0") -> FastA
     public_urls = {unit.settings.public_url for unit in runtime.units.values()}
     if len(public_urls) == 1:
         app.state.session_cookie = session_cookie_name(public_urls.pop())
-    app.state.admin_audit_sinks = {name: unit.admin_audit for name, unit in runtime.units.items()
-                                   if unit.admin_audit is not None}
+    app.state.admin_audit_sinks = {
+        name: unit.admin_audit for name, unit in runtime.units.items() if unit.admin_audit is not None
+    }
     for unit in runtime.units.values():
         app.include_router(unit.router)
         app.include_router(ops_router(unit.name))
     _health_routes(app, runtime)
     install_metrics(app, runtime)
     # One limit per process: in the embedded app the largest of the services' settings.
-    app.add_middleware(BodyLimitMiddleware,
-                       limit=max((u.settings.max_body_bytes for u in runtime.units.values()),
-                                 default=DEFAULT_BODY_LIMIT))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=max((u.settings.max_body_bytes for u in runtime.units.values()), default=DEFAULT_BODY_LIMIT),
+    )
     install_trace_middleware(app)
     _document_problems(app)
     return app
@@ -100,15 +102,20 @@ def _health_routes(app: FastAPI, runtime: Runtime) -> None:
         services: dict[str, Any] = {}
         for name in runtime.units:
             checks = await runtime.readiness(name)
-            services[name] = {"status": "ready" if checks["ready"] else "not-ready",
-                              "checks": checks}
+            services[name] = {"status": "ready" if checks["ready"] else "not-ready", "checks": checks}
         return JSONResponse({"status": "ok", "services": services})
 
-    @app.get("/readyz", tags=["health"], response_model=Readiness,
-             responses={503: {"model": Readiness, "description": "Not ready yet"}})
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready yet"}},
+    )
     async def readyz() -> JSONResponse:
         """503 until every service of this process is ready (database, bus, consumers)."""
         services = {name: await runtime.readiness(name) for name in runtime.units}
         ready = all(c["ready"] for c in services.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "services": services},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not-ready", "services": services},
+            status_code=200 if ready else 503,
+        )

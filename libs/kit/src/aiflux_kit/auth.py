@@ -91,8 +91,9 @@ class RemoteSessionVerifier:
     caches_sessions = True
     """Tells the runtime to subscribe :func:`session_end_listener` for this verifier."""
 
-    def __init__(self, client: httpx.AsyncClient, ttl: float = 5.0,
-                 maxsize: int = SESSION_CACHE_SIZE) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, ttl: float = 5.0, maxsize: int = SESSION_CACHE_SIZE
+    ) -> None:
         self.client = client
         self.ttl = ttl
         self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=maxsize, ttl=ttl)
@@ -103,18 +104,26 @@ class RemoteSessionVerifier:
         if key in self._cache:
             return self._cache[key]
         response = await self.client.post(
-            "/internal/identity/sessions/introspect", json={"session_token": session_token})
+            "/internal/identity/sessions/introspect", json={"session_token": session_token}
+        )
         if response.status_code == 404:
             principal = None
         elif response.is_success:
             body = response.json()
             principal = Principal(
-                user_id=uuid.UUID(body["user_id"]), session_id_hash=key,
-                csrf_token_hash=body["csrf_token_hash"], roles=frozenset(body.get("roles", [])),
-                policy_accepted=body.get("policy_accepted", True))
+                user_id=uuid.UUID(body["user_id"]),
+                session_id_hash=key,
+                csrf_token_hash=body["csrf_token_hash"],
+                roles=frozenset(body.get("roles", [])),
+                policy_accepted=body.get("policy_accepted", True),
+            )
         else:
-            raise Problem(503, "identity-unavailable", "Service unavailable",
-                          "Sign-in could not be checked right now; please retry.")
+            raise Problem(
+                503,
+                "identity-unavailable",
+                "Service unavailable",
+                "Sign-in could not be checked right now; please retry.",
+            )
         self._cache[key] = principal
         return principal
 
@@ -123,8 +132,10 @@ class RemoteSessionVerifier:
         if session_id_hash is not None:
             self._cache.pop(session_id_hash, None)
         for key, principal in list(self._cache.items()):
-            if principal is not None and principal.user_id == user_id and (
-                session_id_hash is None or key == session_id_hash
+            if (
+                principal is not None
+                and principal.user_id == user_id
+                and (session_id_hash is None or key == session_id_hash)
             ):
                 self._cache.pop(key, None)
 
@@ -151,8 +162,7 @@ def session_end_listener(verifier: SessionVerifier) -> Callable[[Delivery], Awai
         try:
             _, event = decode(delivery.body)
         except (ValidationError, UnknownEvent, ValueError):
-            _log.warning("undecodable session event skipped",
-                         extra={"routing_key": delivery.routing_key})
+            _log.warning("undecodable session event skipped", extra={"routing_key": delivery.routing_key})
             return
         if isinstance(event, SessionRevoked):
             verifier.forget(event.user_id, event.session_id_hash)
@@ -168,8 +178,11 @@ def _session_token(request: Request) -> tuple[str | None, bool]:
         return auth[7:].strip() or None, False
     # Only the name this deployment sets: over HTTPS an unprefixed cookie could have been
     # planted by a sibling subdomain or plain HTTP (what the __Host- prefix rules out).
-    names = [request.app.state.session_cookie] if hasattr(request.app.state, "session_cookie") \
+    names = (
+        [request.app.state.session_cookie]
+        if hasattr(request.app.state, "session_cookie")
         else ["__Host-aiflux_session", "aiflux_session"]
+    )
     for name in names:
         if name in request.cookies:
             return request.cookies[name], True
@@ -181,9 +194,13 @@ def _check_csrf(request: Request, principal: Principal) -> None:
         return
     sent = request.headers.get(CSRF_HEADER, "")
     if not equal(principal.csrf_token_hash, token_hash(sent) if sent else None):
-        raise Problem(403, "csrf-token-missing", "CSRF token required",
-                      f"State-changing requests made with the session cookie must carry the "
-                      f"{CSRF_HEADER} header returned at login.")
+        raise Problem(
+            403,
+            "csrf-token-missing",
+            "CSRF token required",
+            f"State-changing requests made with the session cookie must carry the "
+            f"{CSRF_HEADER} header returned at login.",
+        )
 
 
 async def _authenticate(request: Request) -> Principal:
@@ -193,12 +210,21 @@ async def _authenticate(request: Request) -> Principal:
     verifier: SessionVerifier = request.app.state.session_verifier
     principal = await verifier.verify(token)
     if principal is None:
-        raise Problem(401, "session-invalid", "Session ended",
-                      "Your session has ended or was revoked; please log in again.")
+        raise Problem(
+            401,
+            "session-invalid",
+            "Session ended",
+            "Your session has ended or was revoked; please log in again.",
+        )
     if not via_cookie:
-        principal = Principal(principal.user_id, principal.session_id_hash,
-                              principal.csrf_token_hash, principal.roles,
-                              principal.policy_accepted, via_cookie=False)
+        principal = Principal(
+            principal.user_id,
+            principal.session_id_hash,
+            principal.csrf_token_hash,
+            principal.roles,
+            principal.policy_accepted,
+            via_cookie=False,
+        )
     _check_csrf(request, principal)
     request.state.principal = principal
     return principal
@@ -213,9 +239,13 @@ async def current_user(request: Request) -> Principal:
     """The caller, who must have accepted the current privacy policy."""
     principal = await _authenticate(request)
     if not principal.policy_accepted:
-        raise Problem(403, "policy-acceptance-required", "New privacy policy",
-                      "The privacy policy changed substantially; accept the new version "
-                      "(POST /v1/account/policy-acceptance) to continue.")
+        raise Problem(
+            403,
+            "policy-acceptance-required",
+            "New privacy policy",
+            "The privacy policy changed substantially; accept the new version "
+            "(POST /v1/account/policy-acceptance) to continue.",
+        )
     return principal
 
 
@@ -238,8 +268,9 @@ async def _audit_admin_call(request: Request, principal: Principal) -> None:
         return
     request.state.admin_audited = True
     path = request.url.path
-    _audit_log.info("admin call", extra={"user_id": str(principal.user_id),
-                                         "method": request.method, "path": path})
+    _audit_log.info(
+        "admin call", extra={"user_id": str(principal.user_id), "method": request.method, "path": path}
+    )
     parts = path.split("/")
     service = parts[3] if len(parts) > 3 and parts[1:3] == ["v1", "ops"] else None
     sink = getattr(request.app.state, "admin_audit_sinks", {}).get(service)
@@ -268,8 +299,9 @@ def pair_key(service_key: str, audience: str) -> str:
     A callee is given only the pair keys of its callers *for itself* (``trusted_callers``), so
     holding them lets it mint tokens for nobody else: least privilege between services.
     """
-    return hmac.new(service_key.encode(), f"aiflux-service-token:{audience}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        service_key.encode(), f"aiflux-service-token:{audience}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def mint_service_token(caller: str, audience: str, signing_key: str) -> str:
@@ -299,13 +331,19 @@ class InternalAuth:
                 if key is None:
                     raise jwt.InvalidTokenError("caller not allowed")
                 claims = jwt.decode(
-                    token, key, algorithms=["HS256"], audience=self.service, issuer=caller,
-                    options={"require": ["exp", "iat", "iss", "aud"]})
+                    token,
+                    key,
+                    algorithms=["HS256"],
+                    audience=self.service,
+                    issuer=caller,
+                    options={"require": ["exp", "iat", "iss", "aud"]},
+                )
                 if claims["exp"] - claims["iat"] > SERVICE_TOKEN_TTL_S:
                     raise jwt.InvalidTokenError("token lives too long")
             except jwt.PyJWTError:
-                raise Problem(403, "service-forbidden", "Forbidden",
-                              "This internal route is not open to the caller.") from None
+                raise Problem(
+                    403, "service-forbidden", "Forbidden", "This internal route is not open to the caller."
+                ) from None
             return str(caller)
 
         return Depends(_dependency)
@@ -320,7 +358,6 @@ class ServiceTokenAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add a fresh service token."""
-        token = mint_service_token(self._caller, self._audience,
-                                   pair_key(self._key, self._audience))
+        token = mint_service_token(self._caller, self._audience, pair_key(self._key, self._audience))
         request.headers["Authorization"] = f"Bearer {token}"
         yield request

@@ -77,8 +77,9 @@ class BodyLimitMiddleware:
     def _too_large(self) -> HTTPException:
         # An HTTPException, not a Problem: FastAPI turns any other error raised while it reads
         # a body into a 400; the kit's handler renders this one as problem+json.
-        return HTTPException(413, f"The request body may be at most {self.limit} bytes.",
-                             headers={"Connection": "close"})  # the rest is never read
+        return HTTPException(
+            413, f"The request body may be at most {self.limit} bytes.", headers={"Connection": "close"}
+        )  # the rest is never read
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -36,7 +36,8 @@ class HandlerContext:
     async def publish(self, event: Event) -> Envelope:
         """Add ``event`` to the outbox in this transaction, caused by the handled event."""
         return await add_event(
-            self.session, event,
+            self.session,
+            event,
             correlation=self.envelope.correlation_id or self.envelope.event_id,
             causation=self.envelope.event_id,
         )
@@ -85,15 +86,18 @@ class Dispatcher:
 
     async def __call__(self, delivery: Delivery) -> None:
         envelope, event = self._decode(delivery)
-        parent = extract_trace({"traceparent": envelope.traceparent,
-                                "tracestate": envelope.tracestate})
+        parent = extract_trace({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
         token = correlation_id.set(envelope.correlation_id or envelope.event_id)
         try:
             with tracer("aiflux.consumer").start_as_current_span(
-                f"consume {envelope.routing_key}", kind=SpanKind.CONSUMER, context=parent,
-                attributes={"messaging.consumer": self.consumer,
-                            "messaging.message.id": str(envelope.event_id),
-                            "messaging.attempt": delivery.attempt},
+                f"consume {envelope.routing_key}",
+                kind=SpanKind.CONSUMER,
+                context=parent,
+                attributes={
+                    "messaging.consumer": self.consumer,
+                    "messaging.message.id": str(envelope.event_id),
+                    "messaging.attempt": delivery.attempt,
+                },
             ):
                 await self._handle_once(envelope, event)
         finally:
@@ -101,11 +105,12 @@ class Dispatcher:
 
     async def _handle_once(self, envelope: Envelope, event: Event) -> None:
         async with self._db.transaction() as session:
-            first = await record_in_inbox(session, self.consumer, envelope.event_id,
-                                          envelope.routing_key)
+            first = await record_in_inbox(session, self.consumer, envelope.event_id, envelope.routing_key)
             if not first:
-                log.info("duplicate event skipped", extra={"consumer": self.consumer,
-                                                           "event_id": str(envelope.event_id)})
+                log.info(
+                    "duplicate event skipped",
+                    extra={"consumer": self.consumer, "event_id": str(envelope.event_id)},
+                )
                 return
             await self._subscription.handler(HandlerContext(session, envelope), event)
 
@@ -114,16 +119,20 @@ async def record_in_inbox(
     session: AsyncSession, consumer: str, event_id: uuid.UUID, routing_key: str
 ) -> bool:
     """Insert the inbox row; False when ``consumer`` has handled ``event_id`` already."""
-    result = await session.execute(text(
-        "INSERT INTO inbox (consumer, event_id, routing_key) VALUES (:c, :e, :r)"
-        " ON CONFLICT DO NOTHING RETURNING event_id"),
-        {"c": consumer, "e": event_id, "r": routing_key})
+    result = await session.execute(
+        text(
+            "INSERT INTO inbox (consumer, event_id, routing_key) VALUES (:c, :e, :r)"
+            " ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"c": consumer, "e": event_id, "r": routing_key},
+    )
     return result.first() is not None
 
 
 async def forget_handled(database: Database, keep: timedelta) -> int:
     """Delete inbox rows older than ``keep`` (they hold event ids only, for deduplication)."""
     async with database.transaction() as session:
-        result = await session.execute(text(
-            "DELETE FROM inbox WHERE handled_at < now() - :keep"), {"keep": keep})
+        result = await session.execute(
+            text("DELETE FROM inbox WHERE handled_at < now() - :keep"), {"keep": keep}
+        )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -56,7 +56,10 @@ class Database:
         # Looked up when called, so OpenTelemetry's SQLAlchemy instrumentation (on when traces
         # are exported: aiflux_kit.tracing_export) can wrap it.
         self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
             hide_parameters=True,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -87,9 +90,7 @@ def ensure_database(url: str) -> None:
     assert target.database, f"no database named in {target!r}"
     admin = psycopg_conninfo(str(target.set(database="postgres").render_as_string(False)))
     with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.database)))
 
@@ -101,9 +102,7 @@ def drop_database(url: str) -> None:
     admin = psycopg_conninfo(str(target.set(database="postgres").render_as_string(False)))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(target.database)
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.database))
         )
 
 

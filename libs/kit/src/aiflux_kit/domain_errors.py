@@ -29,9 +29,17 @@ class Kind(Enum):
 
 
 STATUS_OF_KIND: dict[Kind, int] = {
-    Kind.MALFORMED: 400, Kind.INVALID: 422, Kind.UNAUTHENTICATED: 401, Kind.FORBIDDEN: 403,
-    Kind.NOT_FOUND: 404, Kind.CONFLICT: 409, Kind.GONE: 410, Kind.TOO_LARGE: 413,
-    Kind.UNSUPPORTED: 415, Kind.PAYMENT_REQUIRED: 402, Kind.TOO_MANY: 429,
+    Kind.MALFORMED: 400,
+    Kind.INVALID: 422,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.GONE: 410,
+    Kind.TOO_LARGE: 413,
+    Kind.UNSUPPORTED: 415,
+    Kind.PAYMENT_REQUIRED: 402,
+    Kind.TOO_MANY: 429,
     Kind.UNAVAILABLE: 503,
 }
 

@@ -77,8 +77,9 @@ def subject(user_id: uuid.UUID) -> str:
 
 async def _lock(session: AsyncSession, user_id: uuid.UUID, *, exclusive: bool) -> None:
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await session.execute(text(f"SELECT {function}(hashtextextended(:key, 0))"),
-                          {"key": f"aiflux-user:{user_id}"})
+    await session.execute(
+        text(f"SELECT {function}(hashtextextended(:key, 0))"), {"key": f"aiflux-user:{user_id}"}
+    )
 
 
 async def guard_user(session: AsyncSession, user_id: uuid.UUID, request_id: uuid.UUID) -> None:
@@ -88,10 +89,13 @@ async def guard_user(session: AsyncSession, user_id: uuid.UUID, request_id: uuid
     in this transaction sees (and deletes) what they wrote.
     """
     await _lock(session, user_id, exclusive=True)
-    await session.execute(text(
-        "INSERT INTO erased_user (subject_sha256, request_id) VALUES (:subject, :request_id)"
-        " ON CONFLICT (subject_sha256) DO NOTHING"),
-        {"subject": subject(user_id), "request_id": request_id})
+    await session.execute(
+        text(
+            "INSERT INTO erased_user (subject_sha256, request_id) VALUES (:subject, :request_id)"
+            " ON CONFLICT (subject_sha256) DO NOTHING"
+        ),
+        {"subject": subject(user_id), "request_id": request_id},
+    )
 
 
 async def is_erased(session: AsyncSession, user_id: uuid.UUID) -> bool:
@@ -101,16 +105,21 @@ async def is_erased(session: AsyncSession, user_id: uuid.UUID) -> bool:
     same transaction.
     """
     await _lock(session, user_id, exclusive=False)
-    found = await session.execute(text(
-        "SELECT 1 FROM erased_user WHERE subject_sha256 = :subject"), {"subject": subject(user_id)})
+    found = await session.execute(
+        text("SELECT 1 FROM erased_user WHERE subject_sha256 = :subject"), {"subject": subject(user_id)}
+    )
     return found.first() is not None
 
 
 async def refuse_if_erased(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Raise a 410 ``account-erased`` problem when the user is erased or being erased."""
     if await is_erased(session, user_id):
-        raise Problem(410, "account-erased", "Account deleted",
-                      "This account has been deleted; nothing more can be stored for it.")
+        raise Problem(
+            410,
+            "account-erased",
+            "Account deleted",
+            "This account has been deleted; nothing more can be stored for it.",
+        )
 
 
 async def forget_user_messages(session: AsyncSession, user_id: uuid.UUID) -> int:
@@ -119,9 +128,10 @@ async def forget_user_messages(session: AsyncSession, user_id: uuid.UUID) -> int
     Unsent rows are kept: they still have to reach their consumers (the erasure's own events
     among them), and verification counts them.
     """
-    result = await session.execute(text(
-        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND strpos(body, :user_id) > 0"),
-        {"user_id": str(user_id)})
+    result = await session.execute(
+        text("DELETE FROM outbox WHERE sent_at IS NOT NULL AND strpos(body, :user_id) > 0"),
+        {"user_id": str(user_id)},
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -132,17 +142,23 @@ async def messaging_residue(session: AsyncSession, user_id: uuid.UUID) -> dict[s
     only what is still on its way (which makes the verification unclean until it is sent).
     """
     await forget_user_messages(session, user_id)
-    pending = (await session.execute(text(
-        "SELECT count(*) FROM outbox WHERE strpos(body, :user_id) > 0"),
-        {"user_id": str(user_id)})).scalar_one()
-    guards = (await session.execute(text(
-        "SELECT count(*) FROM erased_user WHERE subject_sha256 = :subject"),
-        {"subject": subject(user_id)})).scalar_one()
+    pending = (
+        await session.execute(
+            text("SELECT count(*) FROM outbox WHERE strpos(body, :user_id) > 0"), {"user_id": str(user_id)}
+        )
+    ).scalar_one()
+    guards = (
+        await session.execute(
+            text("SELECT count(*) FROM erased_user WHERE subject_sha256 = :subject"),
+            {"subject": subject(user_id)},
+        )
+    ).scalar_one()
     return {"outbox_events": int(pending), GUARD_CATEGORY: int(guards)}
 
 
-def retained_by_erasure(service: str, outbox_keep_days: float, today: date | None = None
-                        ) -> list[RetainedItem]:
+def retained_by_erasure(
+    service: str, outbox_keep_days: float, today: date | None = None
+) -> list[RetainedItem]:
     """What every service keeps because of the erasure itself, for its receipt.
 
     The guard (a hash of the user id, so late requests cannot store anything again) and the
@@ -152,18 +168,26 @@ def retained_by_erasure(service: str, outbox_keep_days: float, today: date | Non
     """
     today = today or datetime.now(UTC).date()
     return [
-        RetainedItem(category=GUARD_CATEGORY, count=1, legal_basis=GUARD_BASIS,
-                     retained_until=today + timedelta(days=GUARD_KEEP_DAYS),
-                     retention_rule=f"erasure-guard-{service}"),
-        RetainedItem(category=MESSAGES_CATEGORY, count=1, legal_basis=MESSAGES_BASIS,
-                     retained_until=today + timedelta(days=int(outbox_keep_days) + 1),
-                     retention_rule=f"event-messages-{service}"),
+        RetainedItem(
+            category=GUARD_CATEGORY,
+            count=1,
+            legal_basis=GUARD_BASIS,
+            retained_until=today + timedelta(days=GUARD_KEEP_DAYS),
+            retention_rule=f"erasure-guard-{service}",
+        ),
+        RetainedItem(
+            category=MESSAGES_CATEGORY,
+            count=1,
+            legal_basis=MESSAGES_BASIS,
+            retained_until=today + timedelta(days=int(outbox_keep_days) + 1),
+            retention_rule=f"event-messages-{service}",
+        ),
     ]
 
 
 async def forget_expired_guards(session: AsyncSession, keep_days: float = GUARD_KEEP_DAYS) -> int:
     """Delete guards older than ``keep_days``; return how many (part of messaging retention)."""
-    result = await session.execute(text(
-        "DELETE FROM erased_user WHERE erased_at < now() - :keep"),
-        {"keep": timedelta(days=keep_days)})
+    result = await session.execute(
+        text("DELETE FROM erased_user WHERE erased_at < now() - :keep"), {"keep": timedelta(days=keep_days)}
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -81,7 +81,9 @@ def not_found(what: str) -> Problem:
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     """Render ``problem`` as an ``application/problem+json`` response."""
     return JSONResponse(
-        problem.to_dict(instance), status_code=problem.status, headers=problem.headers,
+        problem.to_dict(instance),
+        status_code=problem.status,
+        headers=problem.headers,
         media_type=MEDIA_TYPE,
     )
 
@@ -125,16 +127,24 @@ RETRY_AFTER_S = 5
 # Errors that say the database is unreachable, overloaded or lost the connection: not the
 # request's fault, and worth retrying.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError,
-    psycopg.OperationalError, psycopg.InterfaceError,
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
 )
 
 
 def service_unavailable() -> Problem:
     """The 503 for a request that failed only because a dependency is down; safe to retry."""
-    return Problem(503, "service-unavailable", "Service unavailable",
-                   "The service cannot reach its database right now; nothing was changed. "
-                   "Please retry shortly.", headers={"Retry-After": str(RETRY_AFTER_S)})
+    return Problem(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "The service cannot reach its database right now; nothing was changed. Please retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -156,7 +166,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problem = Problem(
-            422, "validation-error", "Invalid request",
+            422,
+            "validation-error",
+            "Invalid request",
             "The request body or parameters are invalid; see 'errors'.",
             errors=_validation_errors(exc),
         )
@@ -174,15 +186,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         if not _unstorable_text(exc):
             return await _unexpected(request, exc)
         problem = Problem(
-            422, "invalid-characters", "Invalid characters",
+            422,
+            "invalid-characters",
+            "Invalid characters",
             "Text in the request must not contain NUL (U+0000) characters.",
         )
         return problem_response(problem, request.url.path)
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The type only: connection errors name hosts and users.
-        log.warning("database unavailable", extra={"path": request.url.path,
-                                                   "error": type(exc).__qualname__})
+        log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__qualname__})
         return problem_response(service_unavailable(), request.url.path)
 
     for error in DATABASE_UNAVAILABLE:
@@ -190,19 +203,20 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity conflict", extra={"path": request.url.path,
-                                                  "sqlstate": _sqlstate(exc)})
-        problem = Problem(409, "conflict", "Conflict",
-                          "The request conflicts with the current state; nothing was changed.")
+        log.warning("integrity conflict", extra={"path": request.url.path, "sqlstate": _sqlstate(exc)})
+        problem = Problem(
+            409, "conflict", "Conflict", "The request conflicts with the current state; nothing was changed."
+        )
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The type only: messages of driver errors can quote the input.
-        log.error("unhandled error", extra={"path": request.url.path,
-                                            "error": type(exc).__qualname__})
+        log.error("unhandled error", extra={"path": request.url.path, "error": type(exc).__qualname__})
         problem = Problem(
-            500, "internal-error", "Internal error",
+            500,
+            "internal-error",
+            "Internal error",
             "Something went wrong on our side; nothing was changed. Please retry later.",
         )
         return problem_response(problem, request.url.path)

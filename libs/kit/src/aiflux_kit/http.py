@@ -62,8 +62,15 @@ def processor_registry() -> dict[str, Processor]:
     """The processor registry, as data shipped with the kit."""
     raw = json.loads(resources.files("aiflux_kit.policy").joinpath("processors.json").read_text())
     return {
-        p["id"]: Processor(p["id"], p["name"], p["country"], p["purpose"],
-                           tuple(p["data_categories"]), p["transfer_basis"], tuple(p["hosts"]))
+        p["id"]: Processor(
+            p["id"],
+            p["name"],
+            p["country"],
+            p["purpose"],
+            tuple(p["data_categories"]),
+            p["transfer_basis"],
+            tuple(p["hosts"]),
+        )
         for p in raw["processors"]
     }
 
@@ -78,12 +85,16 @@ def guard_host(processor: str, host: str, *, allow_local: bool) -> None:
     entry = processor_registry().get(processor)
     if entry is None or not entry.owns(host):
         raise UnregisteredProcessor(
-            f"refusing to send data to {host!r}: not an endpoint of registered processor "
-            f"{processor!r}")
+            f"refusing to send data to {host!r}: not an endpoint of registered processor {processor!r}"
+        )
 
 
 def processor_client(
-    processor: str, settings: ServiceSettings, *, base_url: str = "", timeout: float = 30.0,
+    processor: str,
+    settings: ServiceSettings,
+    *,
+    base_url: str = "",
+    timeout: float = 30.0,
     **kwargs: Any,
 ) -> httpx.AsyncClient:
     """An httpx client that can only reach ``processor``'s registered hosts."""
@@ -102,8 +113,7 @@ class UnsafeDownload(UnregisteredProcessor):
 
 async def _public_addresses_only(request: httpx.Request) -> None:
     if request.method != "GET" or request.url.scheme != "https":
-        raise UnsafeDownload(f"only HTTPS GET may fetch results, not {request.method} "
-                             f"{request.url.scheme}")
+        raise UnsafeDownload(f"only HTTPS GET may fetch results, not {request.method} {request.url.scheme}")
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(request.url.host, request.url.port or 443)
@@ -127,8 +137,7 @@ def result_download_client(settings: ServiceSettings, *, timeout: float = 60.0) 
             return
         await _public_addresses_only(request)
 
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                             event_hooks={"request": [_check]})
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, event_hooks={"request": [_check]})
 
 
 def peer_client(
@@ -136,10 +145,13 @@ def peer_client(
 ) -> httpx.AsyncClient:
     """A client for ``audience``'s internal routes, each request signed as ``caller``."""
     base_url = getattr(settings, f"{audience}_url")
-    return trace_internal_calls(httpx.AsyncClient(
-        base_url=base_url, timeout=timeout,
-        auth=ServiceTokenAuth(caller, audience, settings.service_key.get_secret_value()),
-    ))
+    return trace_internal_calls(
+        httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            auth=ServiceTokenAuth(caller, audience, settings.service_key.get_secret_value()),
+        )
+    )
 
 
 def _transient(exc: BaseException) -> bool:
@@ -151,8 +163,10 @@ def _transient(exc: BaseException) -> bool:
 async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int = 4) -> T:
     """Run ``call`` again on connection errors and 5xx (raise_for_status inside ``call``)."""
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(multiplier=0.2, max=5), reraise=True,
+        retry=retry_if_exception(_transient),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5),
+        reraise=True,
     ):
         with attempt:
             return await call()

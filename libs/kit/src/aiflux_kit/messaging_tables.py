@@ -36,7 +36,9 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("sent_at", DateTime(timezone=True)),
     )
     Index(
-        "ix_outbox_pending", outbox.c.available_at, outbox.c.id,
+        "ix_outbox_pending",
+        outbox.c.available_at,
+        outbox.c.id,
         postgresql_where=outbox.c.sent_at.is_(None),
     )
     inbox = Table(
@@ -83,7 +85,9 @@ def create_messaging_tables_v1() -> None:
     )
     op.create_unique_constraint("uq_outbox_event_id", "outbox", ["event_id"])
     op.create_index(
-        "ix_outbox_pending", "outbox", ["available_at", "id"],
+        "ix_outbox_pending",
+        "outbox",
+        ["available_at", "id"],
         postgresql_where=text("sent_at IS NULL"),
     )
     op.create_table(

@@ -43,8 +43,12 @@ READ_TIMEOUT_S = 5.0
 UNMATCHED = "unmatched"
 
 
-def gauge(name: str, documentation: str, labels: Sequence[str] = (),
-          values: Mapping[tuple[str, ...], float] | float = 0.0) -> GaugeMetricFamily:
+def gauge(
+    name: str,
+    documentation: str,
+    labels: Sequence[str] = (),
+    values: Mapping[tuple[str, ...], float] | float = 0.0,
+) -> GaugeMetricFamily:
     """A gauge family for a reader: ``values`` maps label values to a number (or is the one
     number of an unlabelled gauge)."""
     family = GaugeMetricFamily(name, documentation, labels=list(labels) or None)
@@ -107,11 +111,18 @@ def route_template(scope: Scope) -> str:
 def install_metrics(app: FastAPI, runtime: Runtime) -> None:
     """Count ``app``'s requests and serve ``/metrics`` for every unit of ``runtime``."""
     registry = CollectorRegistry()
-    requests = Counter("aiflux_http_requests", "HTTP requests by route template and status",
-                       ["method", "route", "status"], registry=registry)
-    latency = Histogram("aiflux_http_request_duration_seconds",
-                        "HTTP request latency by route template", ["method", "route"],
-                        registry=registry)
+    requests = Counter(
+        "aiflux_http_requests",
+        "HTTP requests by route template and status",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "aiflux_http_request_duration_seconds",
+        "HTTP request latency by route template",
+        ["method", "route"],
+        registry=registry,
+    )
     snapshot = _Snapshot()
     registry.register(snapshot)
     readers = scrape_readers(runtime)
@@ -141,20 +152,24 @@ async def read_all(readers: Mapping[str, MetricsReader]) -> list[Metric]:
     by name) so the rest of the scrape still answers."""
     names = list(readers)
     results = await asyncio.gather(
-        *(asyncio.wait_for(readers[name](), READ_TIMEOUT_S) for name in names),
-        return_exceptions=True)
+        *(asyncio.wait_for(readers[name](), READ_TIMEOUT_S) for name in names), return_exceptions=True
+    )
     families: list[Metric] = []
     failed: dict[tuple[str, ...], float] = {(name,): 0 for name in names}
     for name, result in zip(names, results, strict=True):
         if isinstance(result, BaseException):
-            log.warning("metrics reader failed", extra={"reader": name,
-                                                        "error": type(result).__name__})
+            log.warning("metrics reader failed", extra={"reader": name, "error": type(result).__name__})
             failed[(name,)] = 1
         else:
             families.extend(result)
-    families.append(gauge("aiflux_metrics_reader_failed",
-                          "1 when the metrics reader failed in this scrape", ["reader"],
-                          failed))
+    families.append(
+        gauge(
+            "aiflux_metrics_reader_failed",
+            "1 when the metrics reader failed in this scrape",
+            ["reader"],
+            failed,
+        )
+    )
     return families
 
 
@@ -167,8 +182,12 @@ async def outbox_families(runtime: Runtime) -> list[Metric]:
         backlog[(name,)], oldest[(name,)] = count, age
     return [
         gauge("aiflux_outbox_backlog", "Outbox rows not yet published", ["service_name"], backlog),
-        gauge("aiflux_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
-              ["service_name"], oldest),
+        gauge(
+            "aiflux_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox row",
+            ["service_name"],
+            oldest,
+        ),
     ]
 
 
@@ -180,10 +199,13 @@ async def queue_families(runtime: Runtime) -> list[Metric]:
         for spec_labels, stats in await _unit_queue_stats(runtime, unit):
             ready[spec_labels], parked[spec_labels] = stats.ready, stats.parked
     return [
-        gauge("aiflux_queue_depth", "Messages waiting for a consumer", ["service_name", "consumer"],
-              ready),
-        gauge("aiflux_queue_parked", "Messages parked after their last retry",
-              ["service_name", "consumer"], parked),
+        gauge("aiflux_queue_depth", "Messages waiting for a consumer", ["service_name", "consumer"], ready),
+        gauge(
+            "aiflux_queue_parked",
+            "Messages parked after their last retry",
+            ["service_name", "consumer"],
+            parked,
+        ),
     ]
 
 
@@ -195,6 +217,5 @@ async def _unit_queue_stats(runtime: Runtime, unit: ServiceUnit) -> list[tuple[A
         try:
             found.append(((unit.name, subscription.name), await broker.queue_stats(spec)))
         except Exception as exc:  # e.g. not declared yet: no worker of this service ran so far
-            log.warning("queue not readable", extra={"queue": spec.name,
-                                                     "error": type(exc).__name__})
+            log.warning("queue not readable", extra={"queue": spec.name, "error": type(exc).__name__})
     return found

@@ -21,8 +21,7 @@ def run_env(target_metadata: MetaData) -> None:
         connection.execute(text("SELECT pg_advisory_lock(hashtext('aiflux_migrations'))"))
         connection.commit()
         try:
-            context.configure(connection=connection, target_metadata=target_metadata,
-                              compare_type=True)
+            context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
             with context.begin_transaction():
                 context.run_migrations()
         finally:

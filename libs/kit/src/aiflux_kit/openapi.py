@@ -31,9 +31,13 @@ class ProblemDetails(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each status answered as problem+json (``ProblemDetails``)."""
-    return {status: {"description": HTTPStatus(status).phrase,
-                     "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
-            for status in statuses}
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status in statuses
+    }
 
 
 def add_problem_schema(document: dict[str, Any]) -> dict[str, Any]:
@@ -43,8 +47,7 @@ def add_problem_schema(document: dict[str, Any]) -> dict[str, Any]:
     as a problem (``validation-error`` with an ``errors`` list), so the document says that.
     """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas["ProblemDetails"] = ProblemDetails.model_json_schema(
-        ref_template="#/components/schemas/{model}")
+    schemas["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             invalid = operation.get("responses", {}).get("422")

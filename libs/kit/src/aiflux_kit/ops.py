@@ -84,8 +84,12 @@ ADMIN_PROBLEMS = problem_responses(401, 403, 503)
 
 def ops_router(service: str) -> APIRouter:
     """The generic ``/v1/ops/<service>`` routes."""
-    router = APIRouter(prefix=f"/v1/ops/{service}", tags=[f"ops: {service}"],
-                       dependencies=[Depends(current_admin)], responses=ADMIN_PROBLEMS)
+    router = APIRouter(
+        prefix=f"/v1/ops/{service}",
+        tags=[f"ops: {service}"],
+        dependencies=[Depends(current_admin)],
+        responses=ADMIN_PROBLEMS,
+    )
 
     def _spec(request: Request, consumer: str) -> Any:
         runtime = request.app.state.runtime
@@ -109,14 +113,22 @@ def ops_router(service: str) -> APIRouter:
         for sub in runtime.units[service].subscriptions:
             spec = runtime.platform.queue_spec(service, sub)
             parked = await runtime.platform.broker.list_parked(spec, limit=50)
-            items.append({"consumer": sub.name, "queue": spec.name, "parked": len(parked),
-                          "messages": [
-                              {"message_id": m.message_id, "routing_key": m.routing_key,
-                               "last_error": m.last_error} for m in parked]})
+            items.append(
+                {
+                    "consumer": sub.name,
+                    "queue": spec.name,
+                    "parked": len(parked),
+                    "messages": [
+                        {"message_id": m.message_id, "routing_key": m.routing_key, "last_error": m.last_error}
+                        for m in parked
+                    ],
+                }
+            )
         return {"items": items, "next_cursor": None}
 
-    @router.post("/dead-letters/{consumer}/replay", response_model=Replayed,
-                 responses=problem_responses(404, 422))
+    @router.post(
+        "/dead-letters/{consumer}/replay", response_model=Replayed, responses=problem_responses(404, 422)
+    )
     async def replay(request: Request, consumer: str, _: CurrentAdmin) -> dict[str, int]:
         """Move a consumer's parked messages back to its queue."""
         spec = _spec(request, consumer)
@@ -133,10 +145,20 @@ def ops_router(service: str) -> APIRouter:
         items = []
         for name, interval in sorted(intervals.items()):
             last = recorded.get(name)
-            items.append({"name": name, "interval_seconds": interval,
-                          "last_run": None if last is None else {
-                              "started_at": last.started_at, "finished_at": last.finished_at,
-                              "counts": last.counts, "error": last.error}})
+            items.append(
+                {
+                    "name": name,
+                    "interval_seconds": interval,
+                    "last_run": None
+                    if last is None
+                    else {
+                        "started_at": last.started_at,
+                        "finished_at": last.finished_at,
+                        "counts": last.counts,
+                        "error": last.error,
+                    },
+                }
+            )
         return {"items": items, "next_cursor": None}
 
     return router

@@ -71,7 +71,11 @@ class OutboxRelay:
     """Publishes a service's outbox rows to the bus."""
 
     def __init__(
-        self, database: Database, broker: Broker, *, batch_size: int = 100,
+        self,
+        database: Database,
+        broker: Broker,
+        *,
+        batch_size: int = 100,
         poll_interval: float = 1.0,
     ) -> None:
         self._db = database
@@ -84,17 +88,24 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publish one batch of due rows; return how many rows were claimed."""
         async with self._db.transaction() as session:
-            rows = (await session.execute(text(
-                "SELECT id, event_id, routing_key, body, headers, attempts FROM outbox"
-                " WHERE sent_at IS NULL AND available_at <= now()"
-                " ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": self._batch_size})).all()
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT id, event_id, routing_key, body, headers, attempts FROM outbox"
+                        " WHERE sent_at IS NULL AND available_at <= now()"
+                        " ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"n": self._batch_size},
+                )
+            ).all()
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._publish(row) for row in rows))
             sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
             if sent:
                 await session.execute(
-                    text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)"), {"ids": sent})
+                    text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)"), {"ids": sent}
+                )
             for row, error in zip(rows, results, strict=True):
                 if error is not None:
                     await self._postpone(session, row, error)
@@ -103,13 +114,14 @@ class OutboxRelay:
     async def _publish(self, row: Any) -> str | None:
         headers = dict(row.headers or {})
         with tracer("aiflux.outbox").start_as_current_span(
-            f"publish {row.routing_key}", kind=SpanKind.PRODUCER,
+            f"publish {row.routing_key}",
+            kind=SpanKind.PRODUCER,
             context=_parent(headers),
         ):
             try:
                 await self._broker.publish(
-                    row.routing_key, row.body.encode(), message_id=str(row.event_id),
-                    headers=headers)
+                    row.routing_key, row.body.encode(), message_id=str(row.event_id), headers=headers
+                )
             except Unroutable as exc:
                 if _informational(row.routing_key):
                     return None  # announced; nobody subscribes to it (yet)
@@ -120,13 +132,17 @@ class OutboxRelay:
 
     @staticmethod
     async def _postpone(session: AsyncSession, row: Any, error: str) -> None:
-        delay = min(MAX_BACKOFF_S, 0.5 * 2 ** row.attempts)
-        await session.execute(text(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = :error,"
-            " available_at = now() + :delay WHERE id = :id"),
-            {"error": error[:500], "delay": timedelta(seconds=delay), "id": row.id})
-        log.warning("outbox publish postponed", extra={"event_id": str(row.event_id),
-                                                       "attempts": row.attempts + 1})
+        delay = min(MAX_BACKOFF_S, 0.5 * 2**row.attempts)
+        await session.execute(
+            text(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = :error,"
+                " available_at = now() + :delay WHERE id = :id"
+            ),
+            {"error": error[:500], "delay": timedelta(seconds=delay), "id": row.id},
+        )
+        log.warning(
+            "outbox publish postponed", extra={"event_id": str(row.event_id), "attempts": row.attempts + 1}
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set."""
@@ -167,17 +183,23 @@ class OutboxRelay:
         they must not outlive the retention the policy allows. Unsent rows are never touched.
         """
         async with self._db.transaction() as session:
-            result = await session.execute(text(
-                "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - :keep"),
-                {"keep": keep})
+            result = await session.execute(
+                text("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - :keep"),
+                {"keep": keep},
+            )
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def backlog(self) -> tuple[int, float]:
         """Unsent rows and the age in seconds of the oldest one (for ops and alerts)."""
         async with self._db.transaction() as session:
-            row = (await session.execute(text(
-                "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
-                " FROM outbox WHERE sent_at IS NULL"))).one()
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+                        " FROM outbox WHERE sent_at IS NULL"
+                    )
+                )
+            ).one()
         return int(row[0]), float(row[1])
 
 

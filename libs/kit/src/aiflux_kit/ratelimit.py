@@ -33,9 +33,14 @@ class RateLimiter:
             return
         stats = await self._limiter.get_window_stats(item, scope, identifier)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        raise Problem(429, "rate-limited", "Too many requests",
-                      f"Too many attempts; retry in {retry_after} seconds.",
-                      headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
+        raise Problem(
+            429,
+            "rate-limited",
+            "Too many requests",
+            f"Too many attempts; retry in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
 
     async def reset(self) -> None:
         """Clear every counter (tests and ops)."""

@@ -28,8 +28,7 @@ async def forget_messaging(relay: OutboxRelay, unit: ServiceUnit) -> dict[str, i
         guards = await forget_expired_guards(session)
     return {
         "outbox_deleted": await relay.forget_published(timedelta(days=settings.outbox_keep_days)),
-        "inbox_deleted": await forget_handled(unit.database,
-                                              timedelta(days=settings.inbox_keep_days)),
+        "inbox_deleted": await forget_handled(unit.database, timedelta(days=settings.inbox_keep_days)),
         "erasure_guards_deleted": guards,
     }
 
@@ -51,10 +50,15 @@ class Runtime:
         self.platform = platform
         self.units = {unit.name: unit for unit in units}
         self.parts = parts
-        self.relays = {u.name: OutboxRelay(u.database, platform.broker,
-                                           batch_size=u.settings.outbox_batch_size,
-                                           poll_interval=u.settings.outbox_poll_interval_s)
-                       for u in units}
+        self.relays = {
+            u.name: OutboxRelay(
+                u.database,
+                platform.broker,
+                batch_size=u.settings.outbox_batch_size,
+                poll_interval=u.settings.outbox_poll_interval_s,
+            )
+            for u in units
+        }
         self.sweep_results: dict[tuple[str, str], SweepResult] = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,8 +95,7 @@ class Runtime:
     async def _start_consumers(self, unit: ServiceUnit) -> None:
         for subscription in unit.subscriptions:
             spec = self.platform.queue_spec(unit.name, subscription)
-            await self.platform.broker.consume(
-                spec, Dispatcher(unit.name, unit.database, subscription))
+            await self.platform.broker.consume(spec, Dispatcher(unit.name, unit.database, subscription))
             self.expected_consumers += 1
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -110,8 +113,11 @@ class Runtime:
     async def _housekeeping(self, unit: ServiceUnit) -> None:
         """Hourly, next to the relay (which runs in every deployment): forget published outbox
         rows and old inbox entries."""
-        sweep = Sweep("messaging-retention", HOUSEKEEPING_INTERVAL_S,
-                      lambda: forget_messaging(self.relays[unit.name], unit))
+        sweep = Sweep(
+            "messaging-retention",
+            HOUSEKEEPING_INTERVAL_S,
+            lambda: forget_messaging(self.relays[unit.name], unit),
+        )
         await self._sweep_loop(unit, sweep, run_first=True)
 
     async def run_sweep(self, service: str, name: str) -> SweepResult:
@@ -140,8 +146,7 @@ class Runtime:
         checks["broker"] = broker.connected
         if self.parts.consumers:
             expected = len(unit.subscriptions)
-            checks["consumers"] = broker.consumers_attached >= self.expected_consumers > 0 or (
-                expected == 0)
+            checks["consumers"] = broker.consumers_attached >= self.expected_consumers > 0 or (expected == 0)
         if self.parts.relay:
             checks["relay"] = self.relays[service].running
         checks["ready"] = all(v for k, v in checks.items())

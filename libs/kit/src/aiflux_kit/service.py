@@ -96,18 +96,26 @@ class ServiceUnit:
 async def record_sweep(database: Database, result: SweepResult) -> None:
     """Keep the last run of a sweep in the service's ``sweep_run`` table (shown to ops)."""
     async with database.transaction() as session:
-        await session.execute(text(
-            "INSERT INTO sweep_run (name, started_at, finished_at, counts, error)"
-            " VALUES (:n, :s, :f, CAST(:c AS jsonb), :e) ON CONFLICT (name) DO UPDATE SET"
-            " started_at = :s, finished_at = :f, counts = CAST(:c AS jsonb), error = :e"),
-            {"n": result.name, "s": result.started_at, "f": result.finished_at,
-             "c": json.dumps(result.counts), "e": result.error})
+        await session.execute(
+            text(
+                "INSERT INTO sweep_run (name, started_at, finished_at, counts, error)"
+                " VALUES (:n, :s, :f, CAST(:c AS jsonb), :e) ON CONFLICT (name) DO UPDATE SET"
+                " started_at = :s, finished_at = :f, counts = CAST(:c AS jsonb), error = :e"
+            ),
+            {
+                "n": result.name,
+                "s": result.started_at,
+                "f": result.finished_at,
+                "c": json.dumps(result.counts),
+                "e": result.error,
+            },
+        )
 
 
 async def last_sweeps(database: Database) -> dict[str, SweepResult]:
     """The last recorded run of every sweep of a service."""
     async with database.transaction() as session:
-        rows = (await session.execute(text(
-            "SELECT name, started_at, finished_at, counts, error FROM sweep_run"))).all()
-    return {r.name: SweepResult(r.name, r.started_at, r.finished_at, dict(r.counts), r.error)
-            for r in rows}
+        rows = (
+            await session.execute(text("SELECT name, started_at, finished_at, counts, error FROM sweep_run"))
+        ).all()
+    return {r.name: SweepResult(r.name, r.started_at, r.finished_at, dict(r.counts), r.error) for r in rows}

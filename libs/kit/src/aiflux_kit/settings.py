@@ -36,7 +36,8 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 5
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     bus_namespace: str = Field(
-        default="", description="prefix of the exchange and queue names (one broker, several installs)")
+        default="", description="prefix of the exchange and queue names (one broker, several installs)"
+    )
     redis_url: str | None = None
     public_url: str = "http://localhost:8000"
     identity_url: str = "http://127.0.0.1:8000"
@@ -52,13 +53,16 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     session_cache_ttl_s: float = 5.0
     outbox_keep_days: float = Field(
-        default=7, description="published outbox rows (they name users by id) are deleted after this")
+        default=7, description="published outbox rows (they name users by id) are deleted after this"
+    )
     inbox_keep_days: float = Field(
-        default=30, description="how long handled event ids are remembered to drop redeliveries")
+        default=30, description="how long handled event ids are remembered to drop redeliveries"
+    )
     log_level: str = "INFO"
     max_body_bytes: int = Field(
         default=DEFAULT_BODY_LIMIT,
-        description="largest request body of a route; uploads and exports have their own limits")
+        description="largest request body of a route; uploads and exports have their own limits",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -100,8 +104,10 @@ class ServiceSettings(BaseSettings):
         if self.env == "test" or (self.is_local and not _is_placeholder(key)):
             setattr(self, name, SecretStr(derive_secret(key.get_secret_value(), purpose)))
             return
-        raise ValueError(f"{name} must be set to a real secret when env={self.env} "
-                         "(or set a real service_key to derive it from)")
+        raise ValueError(
+            f"{name} must be set to a real secret when env={self.env} "
+            "(or set a real service_key to derive it from)"
+        )
 
     @property
     def is_local(self) -> bool:

@@ -46,8 +46,14 @@ def setup_tracing(
 # Attributes the HTTP instrumentation records that can identify a person or carry a secret
 # (client IP, user agent, query strings with tokens). Traces keep ids and paths only.
 _PERSONAL_SPAN_ATTRIBUTES = (
-    "net.peer.ip", "net.peer.port", "client.address", "client.port", "http.client_ip",
-    "http.user_agent", "user_agent.original", "url.query",
+    "net.peer.ip",
+    "net.peer.port",
+    "client.address",
+    "client.port",
+    "http.client_ip",
+    "http.user_agent",
+    "user_agent.original",
+    "url.query",
 )
 
 
@@ -72,8 +78,8 @@ def redact_path(path: str) -> str:
     """``path`` with secret-looking segments (signed download tokens, webhook secrets) masked;
     ids (UUIDs) and route words stay."""
     return "/".join(
-        "[token]" if len(part) >= 24 and not _UUID.fullmatch(part) else part
-        for part in path.split("/"))
+        "[token]" if len(part) >= 24 and not _UUID.fullmatch(part) else part for part in path.split("/")
+    )
 
 
 def inject_trace() -> dict[str, str]:
@@ -107,8 +113,12 @@ def setup_logging(level: str = "INFO") -> None:
     in identity's security log.
     """
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                       rename_fields={"levelname": "level", "asctime": "time"}))
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "asctime": "time"},
+        )
+    )
     handler.addFilter(_ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

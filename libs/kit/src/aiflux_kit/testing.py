@@ -27,8 +27,9 @@ REDIS_URL = os.environ.get("AIFLUX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url.replace("postgresql+psycopg", "postgresql"))
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1",
-                                       parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -108,15 +109,21 @@ class TestSessions:
     def __init__(self) -> None:
         self._principals: dict[str, object] = {}
 
-    def sign_in(self, user_id: uuid.UUID | None = None, *, roles: frozenset[str] = frozenset(),
-                policy_accepted: bool = True) -> tuple[uuid.UUID, dict[str, str]]:
+    def sign_in(
+        self,
+        user_id: uuid.UUID | None = None,
+        *,
+        roles: frozenset[str] = frozenset(),
+        policy_accepted: bool = True,
+    ) -> tuple[uuid.UUID, dict[str, str]]:
         """A new session; returns the user id and the headers (Bearer token) to send."""
         from .auth import Principal, token_hash
 
         user_id = user_id or uuid.uuid4()
         token = uuid.uuid4().hex
-        self._principals[token] = Principal(user_id, token_hash(token), token_hash("csrf"),
-                                            roles, policy_accepted)
+        self._principals[token] = Principal(
+            user_id, token_hash(token), token_hash("csrf"), roles, policy_accepted
+        )
         return user_id, {"Authorization": f"Bearer {token}"}
 
     async def verify(self, session_token: str) -> object | None:
@@ -130,8 +137,11 @@ class TestSessions:
                 del self._principals[token]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0,  # noqa: ASYNC109
-                     interval: float = 0.1) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]],
+    timeout: float = 15.0,  # noqa: ASYNC109
+    interval: float = 0.1,
+) -> Any:
     """Poll the async ``check`` until it returns something truthy (its value), failing at the
     deadline: how tests wait for asynchronous effects without timing assertions."""
     deadline = time.monotonic() + timeout

@@ -47,8 +47,7 @@ def configure_tracing(service_name: str) -> SpanProcessor | None:
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    processor = setup_tracing(os.environ.get("OTEL_SERVICE_NAME") or service_name,
-                              OTLPSpanExporter())
+    processor = setup_tracing(os.environ.get("OTEL_SERVICE_NAME") or service_name, OTLPSpanExporter())
     instrument_libraries()
     return processor
 
@@ -115,8 +114,11 @@ class _PropagateTraceContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
-                   if k in (b"traceparent", b"tracestate")}
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope.get("headers", ())
+            if k in (b"traceparent", b"tracestate")
+        }
         if not headers:
             await self.app(scope, receive, send)
             return

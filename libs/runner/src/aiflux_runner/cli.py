@@ -50,16 +50,20 @@ def _embedded(args: argparse.Namespace) -> None:
     print(f"Starting AIFLUX (embedded) with data in {data_dir} ...", flush=True)
     url_template = start_postgres(data_dir)
     app = build_embedded(data_dir, port, url_template)
-    server = ExitingServer(uvicorn.Config(app, host=args.host, port=port, log_config=None,
-                                          timeout_graceful_shutdown=30))
+    server = ExitingServer(
+        uvicorn.Config(app, host=args.host, port=port, log_config=None, timeout_graceful_shutdown=30)
+    )
 
     async def serve() -> None:
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
             await asyncio.sleep(0.1)
         if server.started:
-            print(f"\nAIFLUX is running at http://localhost:{port}  (API docs: "
-                  f"http://localhost:{port}/docs, mail: {data_dir / 'mail'})\n", flush=True)
+            print(
+                f"\nAIFLUX is running at http://localhost:{port}  (API docs: "
+                f"http://localhost:{port}/docs, mail: {data_dir / 'mail'})\n",
+                flush=True,
+            )
         await serving
 
     asyncio.run(serve())
@@ -79,8 +83,7 @@ def _serve(args: argparse.Namespace) -> None:
     routes = args.command == "api"
 
     app = service_app(check_service(args.service), parts, routes=routes)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=30)
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -103,8 +106,9 @@ def _embedded_database(data_dir: Path, service: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aiflux", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="aiflux", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("embedded", help="all services in one process")
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -116,8 +120,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all
         p.add_argument("--port", "--health-port", dest="port", type=int, default=port)
         if name == "worker":
-            p.add_argument("--no-sweeps", action="store_true",
-                           help="leave the sweeps to an external scheduler (Kubernetes CronJobs)")
+            p.add_argument(
+                "--no-sweeps",
+                action="store_true",
+                help="leave the sweeps to an external scheduler (Kubernetes CronJobs)",
+            )
         p.set_defaults(func=_serve)
     p = sub.add_parser("migrate", help="upgrade a service database")
     p.add_argument("service", choices=SERVICES)

@@ -33,10 +33,13 @@ def build_unit(service: str) -> tuple[Platform, ServiceUnit]:
     )
     unit = builder(service)(platform, settings)
     platform.session_verifier = unit.session_verifier or RemoteSessionVerifier(
-        trace_internal_calls(httpx.AsyncClient(
-            base_url=settings.identity_url, timeout=5.0,
-            auth=ServiceTokenAuth(service, "identity", settings.service_key.get_secret_value()),
-        )),
+        trace_internal_calls(
+            httpx.AsyncClient(
+                base_url=settings.identity_url,
+                timeout=5.0,
+                auth=ServiceTokenAuth(service, "identity", settings.service_key.get_secret_value()),
+            )
+        ),
         ttl=settings.session_cache_ttl_s,
     )
     return platform, unit

@@ -44,9 +44,7 @@ def start_postgres(data_dir: Path) -> str:
     return f"postgresql+psycopg://postgres@/{{db}}?host={socket_dir}"
 
 
-def service_overrides(
-    service: str, url_template: str, base_url: str, master: str
-) -> dict[str, Any]:
+def service_overrides(service: str, url_template: str, base_url: str, master: str) -> dict[str, Any]:
     """Settings every embedded service gets: its database, peers on the same URL, keys."""
     callers = {name: derive_secret(master, f"service:{name}") for name in SERVICES}
     return {
@@ -75,7 +73,8 @@ def embedded_unit(data_dir: Path, service: str) -> tuple[Platform, ServiceUnit]:
     url_template = start_postgres(data_dir)
     base_url = os.environ.get("AIFLUX_PUBLIC_URL", "http://localhost:8000")
     settings = settings_class(service)(
-        **service_overrides(service, url_template, base_url, master_secret(data_dir)))
+        **service_overrides(service, url_template, base_url, master_secret(data_dir))
+    )
     platform = _platform(data_dir, url_template)
     return platform, builder(service)(platform, settings)
 
@@ -87,8 +86,7 @@ def build_embedded(data_dir: Path, port: int, url_template: str) -> FastAPI:
     platform = _platform(data_dir, url_template)
     units = []
     for service in SERVICES:
-        settings = settings_class(service)(
-            **service_overrides(service, url_template, base_url, master))
+        settings = settings_class(service)(**service_overrides(service, url_template, base_url, master))
         unit = builder(service)(platform, settings)
         run_migrations(unit.migrations, settings.database_url)
         units.append(unit)

@@ -60,8 +60,7 @@ def render() -> str:
     """The content of ``.env.example``."""
     shared = ServiceSettings.model_fields
     lines = [HEADER, "# --- shared by every service (AIFLUX_ prefix) ---"]
-    lines += [_line("AIFLUX_", name, field) for name, field in shared.items()
-              if name not in PER_SERVICE]
+    lines += [_line("AIFLUX_", name, field) for name, field in shared.items() if name not in PER_SERVICE]
     for service in SERVICES:
         cls = settings_class(service)
         own = {n: f for n, f in cls.model_fields.items() if n not in shared or n in PER_SERVICE}

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import httpx
+import uvicorn
 from aiflux_kit.errors import Problem, not_found, problem_response
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,16 +27,34 @@ from .public_routes import PUBLIC_ROUTES
 
 Routes = Iterable[tuple[str, str]]
 
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "transfer-encoding", "te", "trailer", "trailers", "upgrade",
-    "proxy-authorization", "proxy-authenticate", "proxy-connection", "host", "content-length"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "trailers",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "proxy-connection",
+        "host",
+        "content-length",
+    }
+)
 # The gateway states where a request came from; a caller's own claims are dropped.
-CLIENT_CLAIMS = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-host",
-                           "x-forwarded-proto", "x-forwarded-port", "x-real-ip"})
-# How uvicorn serves the gateway: it is the edge, so it never believes a caller's
-# X-Forwarded-For (uvicorn trusts it from 127.0.0.1 by default, i.e. from every local caller).
-SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False,
-                                     "log_config": None}
+CLIENT_CLAIMS = frozenset(
+    {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip"}
+)
+
+
+def gateway_config(app: Any, **options: Any) -> uvicorn.Config:
+    """How uvicorn serves a gateway: it is the edge, so it never believes a caller's
+    X-Forwarded-For (uvicorn trusts it from 127.0.0.1 by default, i.e. from every local caller)."""
+    return uvicorn.Config(app, proxy_headers=False, server_header=False, log_config=None, **options)
+
+
 # Characters a path keeps unescaped when forwarded (RFC 3986 pchar and "/").
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -82,8 +101,7 @@ class NoCookies(CookieJar):
 
 def _hop_by_hop(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
     """The fixed hop-by-hop headers plus those a ``Connection`` header names."""
-    named = {token.strip().lower() for k, v in headers if k.lower() == "connection"
-             for token in v.split(",")}
+    named = {token.strip().lower() for k, v in headers if k.lower() == "connection" for token in v.split(",")}
     return HOP_BY_HOP | named
 
 
@@ -99,12 +117,15 @@ def _request_headers(request: Request) -> list[tuple[str, str]]:
 def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
     items = response.headers.multi_items()  # every Set-Cookie on its own line
     dropped = _hop_by_hop(items)
-    return [(k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in items if k.lower() not in dropped]
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in items if k.lower() not in dropped]
 
 
-def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTES,
-                  health: Mapping[str, Mapping[str, str]] | None = None) -> Starlette:
+def build_gateway(
+    upstreams: Mapping[str, str],
+    *,
+    routes: Routes = PUBLIC_ROUTES,
+    health: Mapping[str, Mapping[str, str]] | None = None,
+) -> Starlette:
     """A gateway forwarding ``routes`` to ``upstreams`` (service name → base URL).
 
     ``health`` (service → part → base URL of the part's /readyz) is what /healthz reports;
@@ -112,15 +133,17 @@ def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTE
     """
     routes = tuple(routes)
     parts = health or {name: {"api": url} for name, url in upstreams.items()}
-    client = httpx.AsyncClient(timeout=60.0, cookies=NoCookies(), follow_redirects=False,
-                               trust_env=False)
+    client = httpx.AsyncClient(timeout=60.0, cookies=NoCookies(), follow_redirects=False, trust_env=False)
 
     async def healthz(request: Request) -> JSONResponse:
-        report = {service: {part: await _readiness(client, url) for part, url in by_part.items()}
-                  for service, by_part in parts.items()}
+        report = {
+            service: {part: await _readiness(client, url) for part, url in by_part.items()}
+            for service, by_part in parts.items()
+        }
         ready = all(s == "ready" for by_part in report.values() for s in by_part.values())
-        return JSONResponse({"status": "ok" if ready else "degraded", "services": report},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "degraded", "services": report}, status_code=200 if ready else 503
+        )
 
     async def forward(request: Request) -> Response:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
@@ -134,13 +157,17 @@ def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTE
         url = upstreams[service] + quote(path, safe=PATH_SAFE)
         query = request.scope.get("query_string", b"").decode("latin-1")
         upstream = client.build_request(
-            request.method, url + (f"?{query}" if query else ""),
-            headers=_request_headers(request), content=_body(request))
+            request.method,
+            url + (f"?{query}" if query else ""),
+            headers=_request_headers(request),
+            content=_body(request),
+        )
         try:
             response = await client.send(upstream, stream=True)
         except httpx.TransportError:
-            return problem_response(Problem(
-                502, "bad-gateway", "Bad gateway", f"The {service} service is not answering."))
+            return problem_response(
+                Problem(502, "bad-gateway", "Bad gateway", f"The {service} service is not answering.")
+            )
         forwarded = StreamingResponse(_relay(response), status_code=response.status_code)
         forwarded.raw_headers = _response_headers(response)
         return forwarded
@@ -150,11 +177,15 @@ def build_gateway(upstreams: Mapping[str, str], *, routes: Routes = PUBLIC_ROUTE
         yield
         await client.aclose()
 
-    return Starlette(lifespan=lifespan, routes=[
-        Route("/healthz", healthz),
-        Route("/{path:path}", forward,
-              methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
-    ])
+    return Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route("/healthz", healthz),
+            Route(
+                "/{path:path}", forward, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+            ),
+        ],
+    )
 
 
 async def _readiness(client: httpx.AsyncClient, base_url: str) -> str:

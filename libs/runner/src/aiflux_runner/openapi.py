@@ -27,20 +27,23 @@ OPENAPI_DIR = Path(__file__).resolve().parents[4] / "docs" / "openapi"
 
 def document(service: str) -> dict[str, Any]:
     """The OpenAPI document of ``service`` as its own process serves it."""
-    platform = Platform(mode="distributed", broker=LocalBroker("postgresql+psycopg:///unused"),
-                        limiter=RateLimiter.from_url(None),
-                        data_dir=Path(tempfile.gettempdir()))
+    platform = Platform(
+        mode="distributed",
+        broker=LocalBroker("postgresql+psycopg:///unused"),
+        limiter=RateLimiter.from_url(None),
+        data_dir=Path(tempfile.gettempdir()),
+    )
     unit = builder(service)(platform, settings_class(service)(env="test"))
-    app = create_app(Runtime(platform, [unit], Parts(False, False, False, False)),
-                     title=f"AIFLUX {service}")
+    app = create_app(Runtime(platform, [unit], Parts(False, False, False, False)), title=f"AIFLUX {service}")
     return app.openapi()
 
 
 def rendered() -> dict[Path, str]:
     """Every document and its text."""
-    return {OPENAPI_DIR / f"{service}.json":
-            json.dumps(document(service), indent=2, sort_keys=True) + "\n"
-            for service in SERVICES}
+    return {
+        OPENAPI_DIR / f"{service}.json": json.dumps(document(service), indent=2, sort_keys=True) + "\n"
+        for service in SERVICES
+    }
 
 
 def main() -> None:

@@ -30,8 +30,12 @@ class OperatorError(Exception):
 
 def data_dir_option(parser: argparse.ArgumentParser) -> None:
     """``--data-dir``: act on the embedded install there instead of the distributed one."""
-    parser.add_argument("--data-dir", type=Path, help="an embedded install's data directory "
-                        "(`make run`); default: the distributed install of the settings")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="an embedded install's data directory "
+        "(`make run`); default: the distributed install of the settings",
+    )
 
 
 def _runtime(service: str, data_dir: Path | None) -> Runtime:
@@ -62,7 +66,8 @@ async def _reach_database(unit: ServiceUnit) -> None:
 
     try:
         conn = await psycopg.AsyncConnection.connect(
-            psycopg_conninfo(unit.settings.database_url), connect_timeout=10)
+            psycopg_conninfo(unit.settings.database_url), connect_timeout=10
+        )
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise OperatorError(f"cannot reach the {unit.name} database: {reason}") from None
@@ -93,13 +98,13 @@ async def sweep(args: argparse.Namespace, runtime: Runtime, unit: ServiceUnit) -
     known = [s.name for s in unit.sweeps]
     names = [args.rule] if args.rule else known
     if args.rule and args.rule not in known:
-        raise OperatorError(f"unknown sweep rule {args.rule!r} in {unit.name}; "
-                            f"valid rules: {', '.join(known)}", 2)
+        raise OperatorError(
+            f"unknown sweep rule {args.rule!r} in {unit.name}; valid rules: {', '.join(known)}", 2
+        )
     failed = 0
     for name in names:
         result = await runtime.run_sweep(unit.name, name)
-        print(f"{unit.name}.{name}: {result.counts}"
-              + (f" FAILED: {result.error}" if result.error else ""))
+        print(f"{unit.name}.{name}: {result.counts}" + (f" FAILED: {result.error}" if result.error else ""))
         failed += result.error is not None
     return 1 if failed else 0
 
@@ -108,8 +113,9 @@ async def replay(args: argparse.Namespace, runtime: Runtime, unit: ServiceUnit) 
     """Move the consumer's parked messages back to its queue."""
     consumers = [sub.name for sub in unit.subscriptions]
     if args.consumer not in consumers:
-        raise OperatorError(f"no consumer {args.consumer!r} in {unit.name}; "
-                            f"consumers: {', '.join(consumers)}", 2)
+        raise OperatorError(
+            f"no consumer {args.consumer!r} in {unit.name}; consumers: {', '.join(consumers)}", 2
+        )
     sub = unit.subscriptions[consumers.index(args.consumer)]
     spec = runtime.platform.queue_spec(unit.name, sub)
     moved = await runtime.platform.broker.replay_parked(spec, args.limit)
@@ -138,7 +144,9 @@ async def check_parking(args: argparse.Namespace, runtime: Runtime, unit: Servic
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Any], Awaitable[int]]] = {
-    "sweep": sweep, "replay": replay, "check-outbox": check_outbox,
+    "sweep": sweep,
+    "replay": replay,
+    "check-outbox": check_outbox,
     "check-parking": check_parking,
 }
 
@@ -147,7 +155,6 @@ def command(name: str) -> Callable[[argparse.Namespace], None]:
     """The ``func`` of the subcommand ``name``: exits with the action's code."""
 
     def run(args: argparse.Namespace) -> None:
-        raise SystemExit(run_action(args, lambda runtime, unit: COMMANDS[name](
-            args, runtime, unit)))
+        raise SystemExit(run_action(args, lambda runtime, unit: COMMANDS[name](args, runtime, unit)))
 
     return run

@@ -18,8 +18,7 @@ class ExitingServer(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        previous = {signum: signal.signal(signum, self.handle_exit)
-                    for signum in GRACEFUL_SIGNALS}
+        previous = {signum: signal.signal(signum, self.handle_exit) for signum in GRACEFUL_SIGNALS}
         try:
             yield
         finally:

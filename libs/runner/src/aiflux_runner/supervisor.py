@@ -92,8 +92,9 @@ def is_ours(pid: int) -> bool:
 class Supervisor:
     """Runs ``parts`` until :meth:`stop`; restarts any that exits on its own."""
 
-    def __init__(self, parts: Sequence[Part], env: Mapping[str, str], pid_file: PidFile,
-                 backoff: Backoff = Backoff()) -> None:
+    def __init__(
+        self, parts: Sequence[Part], env: Mapping[str, str], pid_file: PidFile, backoff: Backoff = Backoff()
+    ) -> None:
         self.parts = parts
         self.env = dict(env)
         self.pid_file = pid_file
@@ -112,7 +113,8 @@ class Supervisor:
         while not self.stopping.is_set():
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
-                *part.argv, env=self.env, start_new_session=True)  # its own process group
+                *part.argv, env=self.env, start_new_session=True
+            )  # its own process group
             self.running[part.name] = process
             self._record()
             code = await process.wait()
@@ -182,12 +184,18 @@ def stop_recorded(pid_file: PidFile, wait_s: float = 60.0) -> str:
         if is_ours(supervisor):
             os.kill(supervisor, signal.SIGKILL)
     parts = state.get("parts")
-    orphans = [pid for pid in (parts.values() if isinstance(parts, dict) else ())
-               if isinstance(pid, int) and is_ours(pid)]
+    orphans = [
+        pid
+        for pid in (parts.values() if isinstance(parts, dict) else ())
+        if isinstance(pid, int) and is_ours(pid)
+    ]
     for pid in orphans:
         signal_group(pid, signal.SIGKILL)
     pid_file.remove()
     if supervisor is not None:
         return "stopped"
-    return (f"stopped {len(orphans)} part(s) left by a supervisor that died" if orphans
-            else "nothing was running (stale pid file removed)")
+    return (
+        f"stopped {len(orphans)} part(s) left by a supervisor that died"
+        if orphans
+        else "nothing was running (stale pid file removed)"
+    )

@@ -99,7 +99,8 @@ async def run_stack(
 
 @pytest.fixture
 async def stack_factory(
-    pg_database: Callable[[str], str], tmp_path: Path,
+    pg_database: Callable[[str], str],
+    tmp_path: Path,
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[Stack]]:
     """``async with stack_factory(services=[...], overrides={...}) as stack:``."""
 

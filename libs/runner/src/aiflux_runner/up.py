@@ -21,11 +21,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import uvicorn
 from aiflux_kit.auth import pair_key
 from aiflux_kit.settings import derive_secret
 
-from .gateway import SERVER_OPTIONS, build_gateway, ops_routes
+from .gateway import build_gateway, gateway_config, ops_routes
 from .public_routes import PUBLIC_ROUTES
 from .servers import SupervisedServer
 from .services import SERVICES
@@ -47,13 +46,16 @@ def child_environment(dev_master: str, port_base: int = 8100) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("AIFLUX_ENV", "dev")
     env.setdefault("AIFLUX_PUBLIC_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
-    keys = {s: env.get(f"{s.upper()}_SERVICE_KEY") or derive_secret(dev_master, f"service:{s}")
-            for s in SERVICES}
+    keys = {
+        s: env.get(f"{s.upper()}_SERVICE_KEY") or derive_secret(dev_master, f"service:{s}") for s in SERVICES
+    }
     for n, service in enumerate(SERVICES):
         env.setdefault(f"AIFLUX_{service.upper()}_URL", f"http://127.0.0.1:{port_base + n}")
         env[f"{service.upper()}_SERVICE_KEY"] = keys[service]
-        env.setdefault(f"{service.upper()}_TRUSTED_CALLERS", json.dumps(
-            {caller: pair_key(key, service) for caller, key in keys.items()}))
+        env.setdefault(
+            f"{service.upper()}_TRUSTED_CALLERS",
+            json.dumps({caller: pair_key(key, service) for caller, key in keys.items()}),
+        )
     return env
 
 
@@ -65,9 +67,13 @@ def plan(services: Sequence[str], port_base: int) -> list[Part]:
         n = SERVICES.index(service)
         for k, kind in enumerate(PART_KINDS):
             port = port_base + k * PORT_STEP + n
-            parts.append(Part(f"{service}.{kind}",
-                              [*aiflux, kind, service, "--host", "127.0.0.1", "--port", str(port)],
-                              f"http://127.0.0.1:{port}"))
+            parts.append(
+                Part(
+                    f"{service}.{kind}",
+                    [*aiflux, kind, service, "--host", "127.0.0.1", "--port", str(port)],
+                    f"http://127.0.0.1:{port}",
+                )
+            )
     return parts
 
 
@@ -83,11 +89,16 @@ def health_table(parts: Sequence[Part]) -> dict[str, dict[str, str]]:
 async def _migrate(services: Sequence[str], env: Mapping[str, str], stop: asyncio.Event) -> bool:
     for service in services:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "aiflux_runner.cli", "migrate", service, env=dict(env),
-            start_new_session=True)
+            sys.executable,
+            "-m",
+            "aiflux_runner.cli",
+            "migrate",
+            service,
+            env=dict(env),
+            start_new_session=True,
+        )
         waiting = asyncio.ensure_future(process.wait())
-        await asyncio.wait([waiting, asyncio.ensure_future(stop.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([waiting, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         if not waiting.done():
             process.terminate()
             await waiting
@@ -98,8 +109,7 @@ async def _migrate(services: Sequence[str], env: Mapping[str, str], stop: asynci
     return True
 
 
-async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
-              data_dir: Path) -> int:
+async def run(services: Sequence[str], port_base: int, port: int, ops_port: int, data_dir: Path) -> int:
     """Migrate, start and supervise every part, serve the gateways until a stop signal."""
     from .embedded import master_secret
 
@@ -116,17 +126,24 @@ async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
     upstreams = {s: env[f"AIFLUX_{s.upper()}_URL"] for s in SERVICES}
     health = health_table(parts)
     gateways = [
-        SupervisedServer(uvicorn.Config(build_gateway(upstreams, health=health), host="127.0.0.1",
-                               port=port, **SERVER_OPTIONS)),  # type: ignore[arg-type]
-        SupervisedServer(uvicorn.Config(
-            build_gateway(upstreams, routes=PUBLIC_ROUTES + ops_routes(SERVICES), health=health),
-            host="127.0.0.1", port=ops_port, **SERVER_OPTIONS)),  # type: ignore[arg-type]
+        SupervisedServer(
+            gateway_config(build_gateway(upstreams, health=health), host="127.0.0.1", port=port)
+        ),
+        SupervisedServer(
+            gateway_config(
+                build_gateway(upstreams, routes=PUBLIC_ROUTES + ops_routes(SERVICES), health=health),
+                host="127.0.0.1",
+                port=ops_port,
+            )
+        ),
     ]
     serving = [asyncio.ensure_future(g.serve()) for g in gateways]
-    print(f"AIFLUX (distributed) gateway at http://localhost:{port} "
-          f"(ops API at http://localhost:{ops_port}; stop with Ctrl-C or `make down`)", flush=True)
-    await asyncio.wait([*serving, asyncio.ensure_future(stop.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
+    print(
+        f"AIFLUX (distributed) gateway at http://localhost:{port} "
+        f"(ops API at http://localhost:{ops_port}; stop with Ctrl-C or `make down`)",
+        flush=True,
+    )
+    await asyncio.wait([*serving, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
     failed = any(task.done() for task in serving)  # a gateway could not serve (port taken)
     for gateway in gateways:
         gateway.should_exit = True
@@ -137,11 +154,13 @@ async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="aiflux-up", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="aiflux-up", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", nargs="?", choices=("up", "down"), default="up")
-    parser.add_argument("--services", default=",".join(SERVICES),
-                        help="comma-separated services to run (default: all)")
+    parser.add_argument(
+        "--services", default=",".join(SERVICES), help="comma-separated services to run (default: all)"
+    )
     parser.add_argument("--port-base", type=int, default=8100)
     return parser.parse_args(argv)
 
@@ -163,8 +182,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     services = [s for s in args.services.split(",") if s]
     unknown = sorted(set(services) - set(SERVICES))
     if unknown:
-        raise SystemExit(f"aiflux up: unknown service(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(SERVICES)}")
+        raise SystemExit(
+            f"aiflux up: unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+        )
     port = int(os.environ.get("PORT", "8000"))
     ops_port = int(os.environ.get("OPS_PORT", port + 1))
     raise SystemExit(asyncio.run(run(services, args.port_base, port, ops_port, data_dir)))

@@ -55,8 +55,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 BIGINT_MAX = 2**63 - 1
 """The largest sequence number PostgreSQL's ``bigint`` holds: a larger cursor names no row."""
 
-Cursor = Annotated[int | None, Query(ge=1, le=BIGINT_MAX,
-                                     description="next_cursor of the previous page")]
+Cursor = Annotated[int | None, Query(ge=1, le=BIGINT_MAX, description="next_cursor of the previous page")]
 """Opaque position in a list (the last item's sequence number)."""
 
 
@@ -91,27 +90,44 @@ def build_sweeps(built: BillingContainer) -> list[Sweep]:
     async def payment_retention() -> dict[str, int]:
         return await sweeps.purge_old_payments(db)
 
-    return [Sweep("hold-expiry", s.hold_expiry_interval_s, hold_expiry),
-            Sweep("stripe-reconciliation", s.reconciliation_interval_s, stripe_reconciliation),
-            Sweep("payment-retention", s.retention_interval_s, payment_retention)]
+    return [
+        Sweep("hold-expiry", s.hold_expiry_interval_s, hold_expiry),
+        Sweep("stripe-reconciliation", s.reconciliation_interval_s, stripe_reconciliation),
+        Sweep("payment-retention", s.retention_interval_s, payment_retention),
+    ]
 
 
-def build_container(platform: Platform, settings: BillingSettings, *,
-                    gateway: CheckoutGateway | None = None,
-                    exports: ExportSink | None = None) -> BillingContainer:
+def build_container(
+    platform: Platform,
+    settings: BillingSettings,
+    *,
+    gateway: CheckoutGateway | None = None,
+    exports: ExportSink | None = None,
+) -> BillingContainer:
     """The container, with real adapters wherever no fake is handed in."""
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     gateway = gateway or build_gateway(settings, database)
-    auth = InternalAuth("billing", {name: key.get_secret_value()
-                                    for name, key in settings.trusted_callers.items()})
+    auth = InternalAuth(
+        "billing", {name: key.get_secret_value() for name, key in settings.trusted_callers.items()}
+    )
     return BillingContainer(
-        settings, database, platform, gateway, exports or StorageExports(settings), auth,
-        gateway if isinstance(gateway, SimulatedCheckout) else None)
+        settings,
+        database,
+        platform,
+        gateway,
+        exports or StorageExports(settings),
+        auth,
+        gateway if isinstance(gateway, SimulatedCheckout) else None,
+    )
 
 
-def build(platform: Platform, settings: BillingSettings | None = None, *,
-          gateway: CheckoutGateway | None = None,
-          exports: ExportSink | None = None) -> ServiceUnit:
+def build(
+    platform: Platform,
+    settings: BillingSettings | None = None,
+    *,
+    gateway: CheckoutGateway | None = None,
+    exports: ExportSink | None = None,
+) -> ServiceUnit:
     """The billing service, wired to real adapters (or to the fakes given)."""
     from .api import build_router  # the routes import this module's aliases
     from .consumers import subscriptions

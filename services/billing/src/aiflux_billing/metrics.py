@@ -13,14 +13,21 @@ def hold_metrics(database: Database) -> MetricsReader:
 
     async def read() -> list[Metric]:
         async with database.transaction() as session:
-            row = (await session.execute(text(
-                "SELECT count(*) AS holds, coalesce(sum(credits), 0) AS credits"
-                " FROM hold WHERE status = 'held'"))).one()
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) AS holds, coalesce(sum(credits), 0) AS credits"
+                        " FROM hold WHERE status = 'held'"
+                    )
+                )
+            ).one()
         return [
-            gauge("aiflux_billing_holds_outstanding",
-                  "Credit holds of generations not yet captured or voided", values=row.holds),
-            gauge("aiflux_billing_held_credits", "Credits reserved by outstanding holds",
-                  values=row.credits),
+            gauge(
+                "aiflux_billing_holds_outstanding",
+                "Credit holds of generations not yet captured or voided",
+                values=row.holds,
+            ),
+            gauge("aiflux_billing_held_credits", "Credits reserved by outstanding holds", values=row.credits),
         ]
 
     return read

@@ -9,9 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 # Timestamps keep the form the API always had (Python's isoformat, ``+00:00``).
-Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str,
-                                                when_used="json"),
-                      WithJsonSchema({"type": "string", "format": "date-time"})]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 NextCursor = Annotated[str | None, Field(description="pass as ?cursor= for the next page")]
 
 
@@ -22,6 +24,7 @@ class RequestBody(BaseModel):
 
 
 # --- requests ---------------------------------------------------------------------------------
+
 
 class CheckoutRequest(RequestBody):
     """``POST /v1/billing/checkout``."""
@@ -44,6 +47,7 @@ class VoidRequest(RequestBody):
 
 
 # --- user answers -----------------------------------------------------------------------------
+
 
 class Plan(BaseModel):
     """A credit pack on sale (``amount`` in minor units of ``currency``)."""
@@ -127,6 +131,7 @@ class PaymentPage(BaseModel):
 
 # --- generation's holds -----------------------------------------------------------------------
 
+
 class Hold(BaseModel):
     """A hold as the generation service sees it."""
 
@@ -137,6 +142,7 @@ class Hold(BaseModel):
 
 
 # --- operators --------------------------------------------------------------------------------
+
 
 class OpsPayment(BaseModel):
     """A payment as operators see it: no user id (payments, not people)."""

@@ -14,8 +14,9 @@ from .domain.packs import CreditPack, default_packs
 class BillingSettings(ServiceSettings):
     """Everything the billing service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="BILLING_", env_file=".env", extra="ignore",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="BILLING_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_billing"
     credit_packs: list[CreditPack] = Field(default_factory=default_packs)
@@ -48,7 +49,8 @@ class BillingSettings(ServiceSettings):
                 derived = self.stripe_webhook_secret.get_secret_value()
                 self.stripe_webhook_secret = SecretStr(f"whsec_{derived}")
         self.success_url = self.success_url or (
-            f"{self.public_url}/billing/success?session_id={{CHECKOUT_SESSION_ID}}")
+            f"{self.public_url}/billing/success?session_id={{CHECKOUT_SESSION_ID}}"
+        )
         self.cancel_url = self.cancel_url or f"{self.public_url}/billing/cancelled"
         return self
 

@@ -58,10 +58,11 @@ def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-def _error(status: int, message: str, code: str | None = None,
-           param: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"type": "invalid_request_error", "message": message,
-                                   "code": code, "param": param}}, status_code=status)
+def _error(status: int, message: str, code: str | None = None, param: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"type": "invalid_request_error", "message": message, "code": code, "param": param}},
+        status_code=status,
+    )
 
 
 class FakeStripe:
@@ -72,24 +73,28 @@ class FakeStripe:
         self._idempotent: dict[str, str] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail_with: int | None = None  # answer every call with this 5xx (an outage)
-        self.app = Starlette(routes=[
-            Route("/v1/checkout/sessions", self._create, methods=["POST"]),
-            Route("/v1/checkout/sessions", self._list, methods=["GET"]),
-            Route("/v1/checkout/sessions/{sid}", self._retrieve, methods=["GET"]),
-            Route("/v1/checkout/sessions/{sid}/expire", self._expire, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/checkout/sessions", self._create, methods=["POST"]),
+                Route("/v1/checkout/sessions", self._list, methods=["GET"]),
+                Route("/v1/checkout/sessions/{sid}", self._retrieve, methods=["GET"]),
+                Route("/v1/checkout/sessions/{sid}/expire", self._expire, methods=["POST"]),
+            ]
+        )
         self.app.add_middleware(BaseHTTPMiddleware, dispatch=self._gate)
         self.base_url = ""
 
     async def _gate(self, request: Request, call_next: Any) -> Any:
         self.requests.append((request.method, request.url.path))
         if not request.headers.get("authorization", "").startswith("Bearer sk_"):
-            return JSONResponse({"error": {"type": "invalid_request_error",
-                                           "message": "Invalid API Key provided"}},
-                                status_code=401)
+            return JSONResponse(
+                {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}},
+                status_code=401,
+            )
         if self.fail_with:
-            return JSONResponse({"error": {"type": "api_error", "message": "outage"}},
-                                status_code=self.fail_with)
+            return JSONResponse(
+                {"error": {"type": "api_error", "message": "outage"}}, status_code=self.fail_with
+            )
         return await call_next(request)
 
     async def _create(self, request: Request) -> JSONResponse:
@@ -108,12 +113,22 @@ class FakeStripe:
         sid = f"cs_test_{secrets.token_hex(16)}"
         now = int(time.time())
         self.sessions[sid] = {
-            "id": sid, "object": "checkout.session", "mode": "payment", "status": "open",
-            "payment_status": "unpaid", "amount_total": amount, "amount_subtotal": amount,
-            "currency": currency, "created": now, "expires_at": now + 86400,
+            "id": sid,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount,
+            "amount_subtotal": amount,
+            "currency": currency,
+            "created": now,
+            "expires_at": now + 86400,
             "client_reference_id": form.get("client_reference_id"),
-            "metadata": form.get("metadata", {}), "payment_intent": None, "livemode": False,
-            "success_url": form.get("success_url"), "cancel_url": form.get("cancel_url"),
+            "metadata": form.get("metadata", {}),
+            "payment_intent": None,
+            "livemode": False,
+            "success_url": form.get("success_url"),
+            "cancel_url": form.get("cancel_url"),
             "url": f"https://checkout.stripe.com/c/pay/{sid}",
         }
         if key:
@@ -128,8 +143,7 @@ class FakeStripe:
 
     async def _list(self, request: Request) -> JSONResponse:
         q = request.query_params
-        items = sorted(self.sessions.values(), key=lambda s: (s["created"], s["id"]),
-                       reverse=True)
+        items = sorted(self.sessions.values(), key=lambda s: (s["created"], s["id"]), reverse=True)
         if "created[gte]" in q:
             items = [s for s in items if s["created"] >= int(q["created[gte]"])]
         if "payment_intent" in q:
@@ -137,12 +151,17 @@ class FakeStripe:
         if "starting_after" in q:
             ids = [s["id"] for s in items]
             if q["starting_after"] not in ids:
-                return _error(400, "Invalid starting_after", "parameter_invalid",
-                              "starting_after")
-            items = items[ids.index(q["starting_after"]) + 1:]
+                return _error(400, "Invalid starting_after", "parameter_invalid", "starting_after")
+            items = items[ids.index(q["starting_after"]) + 1 :]
         limit = min(int(q.get("limit", 10)), 100)
-        return JSONResponse({"object": "list", "url": "/v1/checkout/sessions",
-                             "has_more": len(items) > limit, "data": items[:limit]})
+        return JSONResponse(
+            {
+                "object": "list",
+                "url": "/v1/checkout/sessions",
+                "has_more": len(items) > limit,
+                "data": items[:limit],
+            }
+        )
 
     async def _expire(self, request: Request) -> JSONResponse:
         sid = request.path_params["sid"]
@@ -150,16 +169,18 @@ class FakeStripe:
         if session is None:
             return _error(404, f"No such checkout.session: '{sid}'", "resource_missing", "session")
         if session["status"] != "open":
-            return _error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.',
-                          None, None)
+            return _error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.', None, None)
         session["status"] = "expired"
         return JSONResponse(session)
 
     def pay(self, sid: str, *, delayed: bool = False) -> dict[str, Any]:
         """The customer pays (``delayed``: completes now, money arrives later)."""
         session = self.sessions[sid]
-        session.update(status="complete", payment_status="unpaid" if delayed else "paid",
-                       payment_intent=f"pi_{secrets.token_hex(12)}")
+        session.update(
+            status="complete",
+            payment_status="unpaid" if delayed else "paid",
+            payment_intent=f"pi_{secrets.token_hex(12)}",
+        )
         return dict(session)
 
     def settle_delayed(self, sid: str) -> dict[str, Any]:

@@ -19,15 +19,28 @@ from aiflux_kit.service import Platform, ServiceUnit
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def payment(user_id: uuid.UUID | None, seq: int, *, status: str = "paid",
-            session_id: str | None = None) -> PaymentRecord:
+def payment(
+    user_id: uuid.UUID | None, seq: int, *, status: str = "paid", session_id: str | None = None
+) -> PaymentRecord:
     """A paid starter pack, kept until 2036."""
     return PaymentRecord(
-        seq=seq, payment_id=uuid.uuid4(), user_id=user_id,
-        session_id=session_id or f"cs_test_{seq}", plan_id="starter", credits=100, amount=999,
-        currency="eur", status=status, fulfilled_via="webhook", refunded_amount=0,
-        credits_reversed=0, credits_unrecovered=0, created_at=NOW, paid_at=NOW,
-        retain_until=date(2036, 3, 1))
+        seq=seq,
+        payment_id=uuid.uuid4(),
+        user_id=user_id,
+        session_id=session_id or f"cs_test_{seq}",
+        plan_id="starter",
+        credits=100,
+        amount=999,
+        currency="eur",
+        status=status,
+        fulfilled_via="webhook",
+        refunded_amount=0,
+        credits_reversed=0,
+        credits_unrecovered=0,
+        created_at=NOW,
+        paid_at=NOW,
+        retain_until=date(2036, 3, 1),
+    )
 
 
 @dataclass
@@ -40,15 +53,15 @@ class FakeBilling:
     payments: list[PaymentRecord] = field(default_factory=list)
     erased: set[uuid.UUID] = field(default_factory=set)
     messages: dict[uuid.UUID, int] = field(default_factory=dict)
-    receipts: dict[uuid.UUID, tuple[dict[str, int], list[dict[str, Any]]]] = field(
-        default_factory=dict)
+    receipts: dict[uuid.UUID, tuple[dict[str, int], list[dict[str, Any]]]] = field(default_factory=dict)
 
     def grant(self, user_id: uuid.UUID, credits: int) -> None:
         """A purchase: credits and a ledger entry."""
         held = self.balances.get(user_id, AccountBalance()).held
         self.balances[user_id] = AccountBalance(credits, held)
-        self.ledger.append((user_id, LedgerRecord(len(self.ledger) + 1, "purchase", credits,
-                                                  None, None, None, NOW)))
+        self.ledger.append(
+            (user_id, LedgerRecord(len(self.ledger) + 1, "purchase", credits, None, None, None, NOW))
+        )
 
     # ExportReader and ErasureStore
     async def is_erased(self, user_id: uuid.UUID) -> bool:
@@ -67,19 +80,24 @@ class FakeBilling:
         self.erased.add(user_id)
 
     async def open_checkout_ids(self, user_id: uuid.UUID, statuses: tuple[str, ...]) -> list[str]:
-        return [str(p.session_id) for p in self.payments
-                if p.user_id == user_id and p.status in statuses and p.session_id]
+        return [
+            str(p.session_id)
+            for p in self.payments
+            if p.user_id == user_id and p.status in statuses and p.session_id
+        ]
 
     async def delete_credits(self, user_id: uuid.UUID) -> dict[str, int]:
         entries = [e for e in self.ledger if e[0] == user_id]
         self.ledger = [e for e in self.ledger if e[0] != user_id]
-        return {"ledger_entries": len(entries), "holds": int(self.holds.pop(user_id, 0) > 0),
-                "balances": int(self.balances.pop(user_id, None) is not None)}
+        return {
+            "ledger_entries": len(entries),
+            "holds": int(self.holds.pop(user_id, 0) > 0),
+            "balances": int(self.balances.pop(user_id, None) is not None),
+        }
 
     async def pseudonymise_payments(self, user_id: uuid.UUID) -> list[date]:
         kept = [p.retain_until for p in self.payments if p.user_id == user_id]
-        self.payments = [replace(p, user_id=None) if p.user_id == user_id else p
-                         for p in self.payments]
+        self.payments = [replace(p, user_id=None) if p.user_id == user_id else p for p in self.payments]
         return kept
 
     async def forget_messages(self, user_id: uuid.UUID) -> None:
@@ -88,15 +106,18 @@ class FakeBilling:
     async def receipt(self, request_id: uuid.UUID) -> tuple[dict[str, int], list[dict[str, Any]]]:
         return self.receipts.get(request_id, ({}, []))
 
-    async def save_receipt(self, request_id: uuid.UUID, deleted: dict[str, int],
-                           retained: list[dict[str, Any]]) -> None:
+    async def save_receipt(
+        self, request_id: uuid.UUID, deleted: dict[str, int], retained: list[dict[str, Any]]
+    ) -> None:
         self.receipts[request_id] = (deleted, retained)
 
     async def remaining(self, user_id: uuid.UUID) -> dict[str, int]:
-        return {"ledger_entries": len(await self.ledger_of(user_id)),
-                "balances": int(user_id in self.balances),
-                "payments_linked": len(await self.payments_of(user_id)),
-                "outbox_events": self.messages.get(user_id, 0)}
+        return {
+            "ledger_entries": len(await self.ledger_of(user_id)),
+            "balances": int(user_id in self.balances),
+            "payments_linked": len(await self.payments_of(user_id)),
+            "outbox_events": self.messages.get(user_id, 0),
+        }
 
     # PaymentBook
     async def fulfil(self, checkout: CheckoutSession, via: str) -> str:
@@ -106,8 +127,9 @@ class FakeBilling:
         return self._set(checkout.id, status.value)
 
     def _set(self, session_id: str, status: str) -> str:
-        self.payments = [replace(p, status=status) if p.session_id == session_id else p
-                         for p in self.payments]
+        self.payments = [
+            replace(p, status=status) if p.session_id == session_id else p for p in self.payments
+        ]
         return status
 
 
@@ -152,9 +174,16 @@ class FakeGateway:
 def session(session_id: str, status: str, payment_id: uuid.UUID | None) -> CheckoutSession:
     """A Stripe-shaped session (paid when complete)."""
     return CheckoutSession(
-        id=session_id, url=f"https://checkout.stripe.com/c/pay/{session_id}", status=status,
-        payment_status="paid" if status == "complete" else "unpaid", payment_id=payment_id,
-        amount_total=999, currency="eur", created=0, payment_intent=None)
+        id=session_id,
+        url=f"https://checkout.stripe.com/c/pay/{session_id}",
+        status=status,
+        payment_status="paid" if status == "complete" else "unpaid",
+        payment_id=payment_id,
+        amount_total=999,
+        currency="eur",
+        created=0,
+        payment_intent=None,
+    )
 
 
 @dataclass
@@ -164,8 +193,7 @@ class FakeExports:
     cancelled: bool = False
     parts: dict[str, bytes] = field(default_factory=dict)
 
-    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                  body: bytes) -> str | None:
+    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes) -> str | None:
         if self.cancelled:
             return None
         key = f"exports/{request_id}/{name}"
@@ -175,8 +203,11 @@ class FakeExports:
 
 def build_billing(tmp_path: Path, gateway: FakeGateway, exports: FakeExports) -> ServiceUnit:
     """The billing service from ``bootstrap.build``, its ports replaced by fakes."""
-    platform = Platform(mode="embedded", broker=None, limiter=None,  # type: ignore[arg-type]
-                        data_dir=tmp_path)
-    settings = BillingSettings(env="test", checkout_backend="stripe",
-                               stripe_webhook_secret="whsec_unit")  # type: ignore[arg-type]
+    platform = Platform(
+        mode="embedded",
+        broker=None,
+        limiter=None,  # type: ignore[arg-type]
+        data_dir=tmp_path,
+    )
+    settings = BillingSettings(env="test", checkout_backend="stripe", stripe_webhook_secret="whsec_unit")  # type: ignore[arg-type]
     return bootstrap.build(platform, settings, gateway=gateway, exports=exports)

@@ -39,24 +39,29 @@ def billing(tmp_path: Path, gateway: FakeGateway, exports: FakeExports) -> Servi
 
 
 async def test_erasure_closes_checkouts_deletes_credits_and_keeps_payments_for_tax_law(
-        billing: ServiceUnit, gateway: FakeGateway) -> None:
+    billing: ServiceUnit, gateway: FakeGateway
+) -> None:
     user, request = uuid.uuid4(), uuid.uuid4()
     store = FakeBilling()
     store.grant(user, 100)
     store.messages[user] = 3
-    store.payments = [payment(user, 1), payment(user, 2, status="open", session_id="cs_open"),
-                      payment(user, 3, status="open", session_id="cs_paid_just_now")]
+    store.payments = [
+        payment(user, 1),
+        payment(user, 2, status="open", session_id="cs_open"),
+        payment(user, 3, status="open", session_id="cs_paid_just_now"),
+    ]
     gateway.paid.add("cs_paid_just_now")
 
-    receipt = await erasure.erase_user(store, store, billing.container.gateway, user, request,
-                                       outbox_keep_days=7)
+    receipt = await erasure.erase_user(
+        store, store, billing.container.gateway, user, request, outbox_keep_days=7
+    )
 
     assert gateway.expired == ["cs_open"]
-    assert receipt.deleted == {"ledger_entries": 1, "holds": 0, "balances": 1,
-                               "checkout_sessions_expired": 1}
+    assert receipt.deleted == {"ledger_entries": 1, "holds": 0, "balances": 1, "checkout_sessions_expired": 1}
     kept = [r for r in receipt.retained if r.category == "payments"]
     assert [(r.count, r.legal_basis, r.retention_rule) for r in kept] == [
-        (3, erasure.PAYMENTS_LEGAL_BASIS, erasure.PAYMENTS_RULE)]
+        (3, erasure.PAYMENTS_LEGAL_BASIS, erasure.PAYMENTS_RULE)
+    ]
     assert {p.status for p in store.payments} == {"paid", "expired"}
     assert await store.is_erased(user)
     answer = await erasure.verification(store, user, request)
@@ -77,7 +82,8 @@ async def test_a_redriven_erasure_adds_to_the_same_receipt(billing: ServiceUnit)
 
 
 async def test_erasure_while_stripe_is_down_raises_so_the_event_is_retried(
-        billing: ServiceUnit, gateway: FakeGateway) -> None:
+    billing: ServiceUnit, gateway: FakeGateway
+) -> None:
     user = uuid.uuid4()
     store = FakeBilling(payments=[payment(user, 1, status="open")])
     gateway.down = True
@@ -89,7 +95,8 @@ async def test_erasure_while_stripe_is_down_raises_so_the_event_is_retried(
 
 
 async def test_export_writes_balance_payments_and_ledger_as_billing_json(
-        billing: ServiceUnit, exports: FakeExports) -> None:
+    billing: ServiceUnit, exports: FakeExports
+) -> None:
     user, request, someone_else = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     store = FakeBilling(payments=[payment(user, 1), payment(someone_else, 2)])
     store.grant(user, 100)
@@ -100,13 +107,11 @@ async def test_export_writes_balance_payments_and_ledger_as_billing_json(
     assert ready.objects == ["billing.json"] and ready.prefix == f"exports/{request}"
     document = json.loads(exports.parts[f"exports/{request}/billing.json"])
     assert document["balance"] == {"credits": 100, "held": 0}
-    assert [p["payment_id"] for p in document["payments"]] == [
-        str(store.payments[0].payment_id)]
+    assert [p["payment_id"] for p in document["payments"]] == [str(store.payments[0].payment_id)]
     assert [(e["kind"], e["credits"]) for e in document["ledger"]] == [("purchase", 100)]
 
 
-async def test_export_of_an_erased_user_writes_no_part(billing: ServiceUnit,
-                                                       exports: FakeExports) -> None:
+async def test_export_of_an_erased_user_writes_no_part(billing: ServiceUnit, exports: FakeExports) -> None:
     user = uuid.uuid4()
     store = FakeBilling(erased={user})
 
@@ -115,15 +120,16 @@ async def test_export_of_an_erased_user_writes_no_part(billing: ServiceUnit,
 
 
 async def test_export_cancelled_by_storage_finishes_without_a_part(
-        billing: ServiceUnit, exports: FakeExports) -> None:
+    billing: ServiceUnit, exports: FakeExports
+) -> None:
     exports.cancelled = True
-    ready = await export.export_part(FakeBilling(), billing.container.exports, uuid.uuid4(),
-                                     uuid.uuid4())
+    ready = await export.export_part(FakeBilling(), billing.container.exports, uuid.uuid4(), uuid.uuid4())
     assert ready is None
 
 
 def test_a_webhook_signed_by_the_shared_helper_is_accepted_and_a_stale_one_refused(
-        billing: ServiceUnit) -> None:
+    billing: ServiceUnit,
+) -> None:
     secret = billing.container.settings.stripe_webhook_secret.get_secret_value()
     payload = event_payload("checkout.session.completed", {"id": "cs_1"})
 
@@ -137,10 +143,12 @@ def test_a_webhook_signed_by_the_shared_helper_is_accepted_and_a_stale_one_refus
 
 
 async def test_a_refund_while_stripe_is_down_is_retried_by_stripe(
-        billing: ServiceUnit, gateway: FakeGateway) -> None:
+    billing: ServiceUnit, gateway: FakeGateway
+) -> None:
     gateway.down = True
-    event = json.loads(event_payload("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1",
-                                                         "amount_refunded": 999}))
+    event = json.loads(
+        event_payload("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 999})
+    )
 
     with pytest.raises(PaymentProviderUnavailable) as refused:
         await webhooks.handle(billing.container.database, billing.container.gateway, event)
@@ -161,7 +169,10 @@ def test_every_stripe_signature_is_computed_by_one_helper() -> None:
     root = Path(__file__).resolve().parents[2]
     helper = root / "src" / "aiflux_billing" / "adapters" / "stripe_webhooks.py"
     signers = ("hmac.new(", "_compute_signature", "generate_signature_header", "hashlib.sha256")
-    found = [(str(path.relative_to(root)), marker) for path in root.rglob("*.py")
-             for marker in signers if marker in path.read_text() and path != helper
-             and path != Path(__file__).resolve()]
+    found = [
+        (str(path.relative_to(root)), marker)
+        for path in root.rglob("*.py")
+        for marker in signers
+        if marker in path.read_text() and path != helper and path != Path(__file__).resolve()
+    ]
     assert found == []

@@ -67,45 +67,58 @@ Container = Annotated[GenerationContainer, Depends(container)]
 
 def build_providers(settings: GenerationSettings) -> dict[str, Provider]:
     """One adapter per provider, each through a client bound to its registered processor."""
+
     def client(processor: str, base_url: str) -> httpx.AsyncClient:
-        return processor_client(processor, settings, base_url=base_url,
-                                timeout=settings.provider_timeout_s)
+        return processor_client(processor, settings, base_url=base_url, timeout=settings.provider_timeout_s)
 
     s = settings
     results = result_download_client(settings, timeout=settings.provider_timeout_s)
     return {
-        "wavespeed": WaveSpeed(client("wavespeed", s.wavespeed_base_url),
-                               s.wavespeed_api_key.get_secret_value(), results),
-        "gemini": Gemini(client("gemini", s.gemini_base_url),
-                         s.gemini_api_key.get_secret_value(), s.gemini_base_url),
-        "runpod": RunPod(client("runpod", s.runpod_base_url),
-                         s.runpod_api_key.get_secret_value()),
-        "atlascloud": AtlasCloud(client("atlascloud", s.atlascloud_base_url),
-                                 s.atlascloud_api_key.get_secret_value(), results),
+        "wavespeed": WaveSpeed(
+            client("wavespeed", s.wavespeed_base_url), s.wavespeed_api_key.get_secret_value(), results
+        ),
+        "gemini": Gemini(
+            client("gemini", s.gemini_base_url), s.gemini_api_key.get_secret_value(), s.gemini_base_url
+        ),
+        "runpod": RunPod(client("runpod", s.runpod_base_url), s.runpod_api_key.get_secret_value()),
+        "atlascloud": AtlasCloud(
+            client("atlascloud", s.atlascloud_base_url), s.atlascloud_api_key.get_secret_value(), results
+        ),
         "local": LocalProvider(s.local_delay_s),
     }
 
 
-def build(platform: Platform, settings: GenerationSettings | None = None, *,
-          billing: Billing | None = None, storage: Storage | None = None,
-          providers: dict[str, Provider] | None = None,
-          stores: Stores | None = None) -> ServiceUnit:
+def build(
+    platform: Platform,
+    settings: GenerationSettings | None = None,
+    *,
+    billing: Billing | None = None,
+    storage: Storage | None = None,
+    providers: dict[str, Provider] | None = None,
+    stores: Stores | None = None,
+) -> ServiceUnit:
     """The generation service, wired to real adapters (or to the fakes handed in)."""
     from .api import build_router  # the routes import this module for ``Container``
 
     settings = settings or GenerationSettings()
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
-    peers = [peer_client("generation", "billing", settings),
-             peer_client("generation", "storage", settings)]
+    peers = [peer_client("generation", "billing", settings), peer_client("generation", "storage", settings)]
     providers = providers if providers is not None else build_providers(settings)
     container = GenerationContainer(
-        settings, database, platform,
-        catalog=Catalog.from_config(settings.catalog, offline=settings.is_offline,
-                                    allow_local=settings.is_local or settings.is_offline),
-        billing=billing or HttpBilling(peers[0]), storage=storage or HttpStorage(peers[1]),
+        settings,
+        database,
+        platform,
+        catalog=Catalog.from_config(
+            settings.catalog,
+            offline=settings.is_offline,
+            allow_local=settings.is_local or settings.is_offline,
+        ),
+        billing=billing or HttpBilling(peers[0]),
+        storage=storage or HttpStorage(peers[1]),
         providers=providers,
         breakers=Breakers(settings.breaker_fail_max, settings.breaker_reset_s),
-        stores=stores or SqlStores(database))
+        stores=stores or SqlStores(database),
+    )
 
     async def close_clients() -> None:
         for client in peers:
@@ -123,8 +136,7 @@ def build(platform: Platform, settings: GenerationSettings | None = None, *,
         router=build_router(settings),
         container=container,
         subscriptions=subscriptions(container),
-        sweeps=[Sweep("stuck-jobs", settings.stuck_sweep_interval_s,
-                      lambda: sweep_stuck_jobs(container))],
+        sweeps=[Sweep("stuck-jobs", settings.stuck_sweep_interval_s, lambda: sweep_stuck_jobs(container))],
         workers=[JobWorker(container).run, CleanupWorker(container).run],
         on_stop=[close_clients],
         metrics=[breaker_metrics(container.breakers, container.providers)],
@@ -140,5 +152,3 @@ async def sweep_stuck_jobs(c: GenerationContainer) -> dict[str, int]:
         c.wake.set()
     closed = await finish_erasures(c)
     return {"overdue_jobs": overdue, "erasures_closed": closed}
-
-

@@ -25,16 +25,21 @@ if TYPE_CHECKING:
 def subscriptions(container: GenerationContainer) -> list[Subscription[Any]]:
     """What the generation service consumes."""
     return [
-        Subscription("user-deleted", (UserDeleted,),
-                     partial(erasure.on_user_deleted, container)),
-        Subscription("processing-restricted", (ProcessingRestricted,),
-                     partial(restriction.on_processing_restricted, container)),
-        Subscription("export-requested", (ExportRequested,),
-                     partial(export.on_export_requested, container)),
-        Subscription("erasure-verification", (ErasureVerificationRequested,),
-                     partial(erasure.on_erasure_verification, container)),
+        Subscription("user-deleted", (UserDeleted,), partial(erasure.on_user_deleted, container)),
+        Subscription(
+            "processing-restricted",
+            (ProcessingRestricted,),
+            partial(restriction.on_processing_restricted, container),
+        ),
+        Subscription("export-requested", (ExportRequested,), partial(export.on_export_requested, container)),
+        Subscription(
+            "erasure-verification",
+            (ErasureVerificationRequested,),
+            partial(erasure.on_erasure_verification, container),
+        ),
         Subscription("provider-cleanup", (ProviderCleanupRequested,), on_cleanup_requested),
         # Our own receipts: the last one of an erased user's cleanups sends the erasure receipt.
-        Subscription("cleanup-receipts", (ProviderCleanupCompleted,),
-                     partial(on_cleanup_completed, container)),
+        Subscription(
+            "cleanup-receipts", (ProviderCleanupCompleted,), partial(on_cleanup_completed, container)
+        ),
     ]

@@ -15,8 +15,13 @@ def breaker_metrics(breakers: Breakers, providers: Iterable[str]) -> MetricsRead
     names = sorted(providers)
 
     async def read() -> list[Metric]:
-        return [gauge("aiflux_generation_provider_breaker_open",
-                      "1 while the provider's circuit breaker refuses calls", ["provider"],
-                      {(name,): float(breakers.is_open(name)) for name in names})]
+        return [
+            gauge(
+                "aiflux_generation_provider_breaker_open",
+                "1 while the provider's circuit breaker refuses calls",
+                ["provider"],
+                {(name,): float(breakers.is_open(name)) for name in names},
+            )
+        ]
 
     return read

@@ -14,8 +14,9 @@ from .domain.catalog import DEFAULT_CATALOG
 class GenerationSettings(ServiceSettings):
     """Everything the generation service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="GENERATION_", env_file=".env", extra="ignore",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="GENERATION_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_generation"
 
@@ -45,9 +46,15 @@ class GenerationSettings(ServiceSettings):
 
     # Resilience.
     provider_timeout_s: float = 30.0
-    job_timeout_s: dict[str, float] = Field(default_factory=lambda: {
-        "wavespeed": 900.0, "gemini": 900.0, "runpod": 1200.0, "atlascloud": 1800.0,
-        "local": 120.0})
+    job_timeout_s: dict[str, float] = Field(
+        default_factory=lambda: {
+            "wavespeed": 900.0,
+            "gemini": 900.0,
+            "runpod": 1200.0,
+            "atlascloud": 1800.0,
+            "local": 120.0,
+        }
+    )
     poll_initial_s: float = 2.0
     poll_max_s: float = 30.0
     breaker_fail_max: int = 5

@@ -57,20 +57,28 @@ class FakeContext:
 @pytest.fixture
 def fakes(tmp_path: Path) -> Fakes:
     settings = GenerationSettings(
-        env="test", offline=False, public_url="https://aiflux.example",
-        wavespeed_webhook_secret="whsec_unit", runpod_webhook_secret="rp-unit",
-        submit_rate_limit="1000/minute")
-    platform = Platform(mode="embedded", broker=None,  # type: ignore[arg-type]
-                        limiter=RateLimiter.from_url(None), data_dir=tmp_path)
+        env="test",
+        offline=False,
+        public_url="https://aiflux.example",
+        wavespeed_webhook_secret="whsec_unit",
+        runpod_webhook_secret="rp-unit",
+        submit_rate_limit="1000/minute",
+    )
+    platform = Platform(
+        mode="embedded",
+        broker=None,  # type: ignore[arg-type]
+        limiter=RateLimiter.from_url(None),
+        data_dir=tmp_path,
+    )
     billing, storage, stores = InMemoryBilling(), InMemoryStorage(), InMemoryStores()
     unit = build(platform, settings, billing=billing, storage=storage, stores=stores)
     return Fakes(unit.container, billing, storage, stores.store)
 
 
-async def _start(f: Fakes, user_id: uuid.UUID, prompt: str = "a fox",
-                 **kwargs: Any) -> uuid.UUID:
-    return await requests.start_generation(f.c, user_id, "flux-dev", prompt,
-                                           kwargs.pop("inputs", []), kwargs.pop("params", {}))
+async def _start(f: Fakes, user_id: uuid.UUID, prompt: str = "a fox", **kwargs: Any) -> uuid.UUID:
+    return await requests.start_generation(
+        f.c, user_id, "flux-dev", prompt, kwargs.pop("inputs", []), kwargs.pop("params", {})
+    )
 
 
 async def test_a_generation_holds_its_price_and_is_saved_with_its_event(fakes: Fakes) -> None:
@@ -110,8 +118,9 @@ async def test_deleting_a_running_job_voids_its_hold_and_asks_for_cleanup(fakes:
     fakes.billing.balances[user_id] = 100
     generation_id = await _start(fakes, user_id)
     job = fakes.store.jobs[generation_id]
-    fakes.store.jobs[generation_id] = replace(job, status="running", provider="wavespeed",
-                                              provider_job_id="pred-1")
+    fakes.store.jobs[generation_id] = replace(
+        job, status="running", provider="wavespeed", provider_job_id="pred-1"
+    )
     await requests.delete_generation(fakes.c, user_id, generation_id)
     assert generation_id not in fakes.store.jobs
     assert fakes.billing.voids == {generation_id: 1}
@@ -130,8 +139,7 @@ async def test_erasure_deletes_everything_and_waits_for_provider_cleanups(fakes:
     running = await _start(fakes, user_id, prompt="my secret prompt")
     kept = await _start(fakes, other)
     job = fakes.store.jobs[running]
-    fakes.store.jobs[running] = replace(job, status="running", provider="wavespeed",
-                                        provider_job_id="pred-9")
+    fakes.store.jobs[running] = replace(job, status="running", provider="wavespeed", provider_job_id="pred-9")
     fakes.store.restricted.add(user_id)
     fakes.store.outbox.clear()
     ctx = FakeContext(fakes.store)
@@ -152,21 +160,24 @@ async def test_erasure_deletes_everything_and_waits_for_provider_cleanups(fakes:
     assert "my secret prompt" not in json.dumps([str(e) for e in fakes.store.outbox])
 
 
-async def test_erasure_without_provider_jobs_sends_its_receipt_and_verifies_clean(
-        fakes: Fakes) -> None:
+async def test_erasure_without_provider_jobs_sends_its_receipt_and_verifies_clean(fakes: Fakes) -> None:
     user_id = uuid.uuid4()
     fakes.billing.balances[user_id] = 100
     await _start(fakes, user_id)  # queued: never reached a provider
     request_id = uuid.uuid4()
     ctx = FakeContext(fakes.store)
-    await erasure.on_user_deleted(fakes.c, ctx,  # type: ignore[arg-type]
-                                  UserDeleted(user_id=user_id, request_id=request_id))
+    await erasure.on_user_deleted(
+        fakes.c,
+        ctx,  # type: ignore[arg-type]
+        UserDeleted(user_id=user_id, request_id=request_id),
+    )
     [receipt] = fakes.store.events(ErasureCompleted["generation"])
     assert (receipt.request_id, receipt.deleted["generations"]) == (request_id, 1)
     assert fakes.store.erasures[request_id].user_id is None  # forgotten with the receipt
 
     await erasure.on_erasure_verification(  # type: ignore[arg-type]
-        fakes.c, ctx, ErasureVerificationRequested(request_id=request_id, user_id=user_id))
+        fakes.c, ctx, ErasureVerificationRequested(request_id=request_id, user_id=user_id)
+    )
     [verified] = [e for e in ctx.published if isinstance(e, ErasureVerified["generation"])]
     assert verified.remaining["generations"] == 0
     assert verified.remaining["provider_cleanups_pending"] == 0
@@ -176,19 +187,20 @@ async def test_export_writes_the_users_generations_as_the_api_shows_them(fakes: 
     user_id = uuid.uuid4()
     fakes.billing.balances[user_id] = 100
     image = fakes.storage.add_input(user_id, "image/png", b"\x89PNG")
-    generation_id = await requests.start_generation(
-        fakes.c, user_id, "flux-dev", "make it blue", [image], {})
+    generation_id = await requests.start_generation(fakes.c, user_id, "flux-dev", "make it blue", [image], {})
     ctx = FakeContext(fakes.store)
     request_id = uuid.uuid4()
 
-    await export.on_export_requested(fakes.c, ctx,  # type: ignore[arg-type]
-                                     ExportRequested(request_id=request_id, user_id=user_id))
+    await export.on_export_requested(
+        fakes.c,
+        ctx,  # type: ignore[arg-type]
+        ExportRequested(request_id=request_id, user_id=user_id),
+    )
 
     part = json.loads(fakes.storage.exports[f"exports/{request_id}/generation.json"])
     [shown] = part["generations"]
     assert (shown["id"], shown["prompt"]) == (str(generation_id), "make it blue")
-    assert shown["inputs"] == [{"file_id": str(image),
-                                "url": f"https://aiflux.example/v1/files/{image}"}]
+    assert shown["inputs"] == [{"file_id": str(image), "url": f"https://aiflux.example/v1/files/{image}"}]
     assert "provider_job_id" not in shown
     [ready] = ctx.published
     assert isinstance(ready, ExportPartReady["generation"])
@@ -199,6 +211,9 @@ async def test_an_erased_users_export_writes_no_part(fakes: Fakes) -> None:
     user_id = uuid.uuid4()
     fakes.store.erased.add(user_id)
     ctx = FakeContext(fakes.store)
-    await export.on_export_requested(fakes.c, ctx,  # type: ignore[arg-type]
-                                     ExportRequested(request_id=uuid.uuid4(), user_id=user_id))
+    await export.on_export_requested(
+        fakes.c,
+        ctx,  # type: ignore[arg-type]
+        ExportRequested(request_id=uuid.uuid4(), user_id=user_id),
+    )
     assert fakes.storage.exports == {} and ctx.published == []

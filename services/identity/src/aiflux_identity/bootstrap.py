@@ -74,13 +74,11 @@ def container(request: Request) -> IdentityContainer:
     return found
 
 
-def client_info(request: Request, c: Annotated[IdentityContainer, Depends(container)]
-                ) -> ClientInfo:
+def client_info(request: Request, c: Annotated[IdentityContainer, Depends(container)]) -> ClientInfo:
     """The caller's IP (through the configured number of trusted proxies) and user agent."""
     hops = c.settings.trusted_proxy_hops
     ip = request.client.host if request.client else None
-    forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",")
-                 if p.strip()]
+    forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
     if hops and len(forwarded) >= hops:
         ip = forwarded[-hops]
     return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent"))
@@ -90,8 +88,7 @@ Container = Annotated[IdentityContainer, Depends(container)]
 Client = Annotated[ClientInfo, Depends(client_info)]
 
 
-def build(platform: Platform, settings: IdentitySettings | None = None,
-          **fakes: Any) -> ServiceUnit:
+def build(platform: Platform, settings: IdentitySettings | None = None, **fakes: Any) -> ServiceUnit:
     """The identity service, wired to real adapters; ``fakes`` replace container fields
     (``mailer``, ``hasher``, ``database``, ``export_parts``, ``user_data``, ``jobs``) in unit
     tests."""
@@ -109,21 +106,27 @@ def build(platform: Platform, settings: IdentitySettings | None = None,
         c.hasher.close()
 
     return ServiceUnit(
-        name="identity", settings=settings, database=c.database, migrations=MIGRATIONS,
-        router=build_router(settings), container=c, subscriptions=subscriptions(c),
-        sweeps=sweeps(c), workers=workers(c), on_stop=[_close],
-        session_verifier=DbSessionVerifier(c), admin_audit=record_admin_access,
+        name="identity",
+        settings=settings,
+        database=c.database,
+        migrations=MIGRATIONS,
+        router=build_router(settings),
+        container=c,
+        subscriptions=subscriptions(c),
+        sweeps=sweeps(c),
+        workers=workers(c),
+        on_stop=[_close],
+        session_verifier=DbSessionVerifier(c),
+        admin_audit=record_admin_access,
     )
 
 
-def _container(platform: Platform, settings: IdentitySettings,
-               fakes: dict[str, Any]) -> IdentityContainer:
+def _container(platform: Platform, settings: IdentitySettings, fakes: dict[str, Any]) -> IdentityContainer:
     callers = {name: key.get_secret_value() for name, key in settings.trusted_callers.items()}
     parts: dict[str, Any] = {
         "database": fakes.pop("database", None)
         or Database(settings.database_url, pool_size=settings.db_pool_size),
-        "hasher": fakes.pop("hasher", None)
-        or PasswordHasher(settings.bcrypt_rounds, settings.hash_workers),
+        "hasher": fakes.pop("hasher", None) or PasswordHasher(settings.bcrypt_rounds, settings.hash_workers),
         "mailer": fakes.pop("mailer", None) or build_mailer(settings, platform.data_dir),
         "export_parts": fakes.pop("export_parts", None) or StorageExportParts(settings),
         "internal_auth": InternalAuth("identity", callers),

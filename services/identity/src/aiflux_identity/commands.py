@@ -22,18 +22,21 @@ def set_admin(database_url: str, username: str, grant: bool) -> bool:
     import psycopg
     from aiflux_kit.db import psycopg_conninfo
 
-    change = ("array_append(array_remove(roles, 'admin'), 'admin')" if grant
-              else "array_remove(roles, 'admin')")
+    change = (
+        "array_append(array_remove(roles, 'admin'), 'admin')" if grant else "array_remove(roles, 'admin')"
+    )
     with psycopg.connect(psycopg_conninfo(database_url)) as conn:
         row = conn.execute(
             f"UPDATE users SET roles = {change} WHERE lower(username) = lower(%s)"  # noqa: S608 - fixed SQL
-            " AND deleted_at IS NULL RETURNING id", (username,)).fetchone()
+            " AND deleted_at IS NULL RETURNING id",
+            (username,),
+        ).fetchone()
         if row is None:
             return False
         conn.execute(
             "INSERT INTO security_log (user_id, event, detail) VALUES (%s, %s, %s::jsonb)",
-            (row[0], "admin_granted" if grant else "admin_revoked",
-             json.dumps({"via": "command line"})))
+            (row[0], "admin_granted" if grant else "admin_revoked", json.dumps({"via": "command line"})),
+        )
     return True
 
 
@@ -58,12 +61,14 @@ def _run(args: argparse.Namespace) -> None:
     print(f"{'granted' if grant else 'revoked'} the admin role of {args.username}")
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-                 embedded_database: EmbeddedDatabase) -> None:
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], embedded_database: EmbeddedDatabase
+) -> None:
     """Add ``admin-grant`` and ``admin-revoke`` to the ``aiflux`` command."""
     for name, verb in (("admin-grant", "grant"), ("admin-revoke", "revoke")):
         parser = subparsers.add_parser(name, help=f"{verb} the admin role of a user")
         parser.add_argument("username")
-        parser.add_argument("--data-dir", help="embedded install's data directory "
-                            "(default: IDENTITY_DATABASE_URL)")
+        parser.add_argument(
+            "--data-dir", help="embedded install's data directory (default: IDENTITY_DATABASE_URL)"
+        )
         parser.set_defaults(func=_run, embedded_database=embedded_database)

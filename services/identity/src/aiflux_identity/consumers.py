@@ -53,8 +53,7 @@ def subscriptions(c: IdentityContainer) -> list[Subscription[Any]]:
 
     return [
         Subscription("own-events", (SessionRevoked, UserUpdated, UserSuspended), on_own_event),
-        Subscription("erasure", (ErasureRequested, UserDeleted, ErasureVerificationRequested),
-                     on_erasure),
+        Subscription("erasure", (ErasureRequested, UserDeleted, ErasureVerificationRequested), on_erasure),
         Subscription("export", (ExportRequested,), on_export),
         Subscription("policy", (PolicyPublished,), on_policy),
         Subscription("notifications", (UserNotificationRequested,), on_notification),

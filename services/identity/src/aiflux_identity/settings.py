@@ -15,8 +15,9 @@ INITIAL_POLICY_VERSION = "2026-05-09"
 class IdentitySettings(ServiceSettings):
     """Everything the identity service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="IDENTITY_", env_file=".env", extra="ignore",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="IDENTITY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_identity"
 
@@ -53,9 +54,14 @@ class IdentitySettings(ServiceSettings):
 
     # Policy-change notices, and how long after a new version takes effect a registration
     # may still accept the one it replaced (a form loaded just before the switch).
-    policy_switch_grace_s: int = Field(default=3600, ge=0, description=(
-        "after a policy version takes effect, registration still accepts the one it "
-        "replaced for this long; such accounts accept the new one on first use"))
+    policy_switch_grace_s: int = Field(
+        default=3600,
+        ge=0,
+        description=(
+            "after a policy version takes effect, registration still accepts the one it "
+            "replaced for this long; such accounts accept the new one on first use"
+        ),
+    )
     policy_notice_batch_size: int = 200
     policy_notice_interval_s: float = 5.0
 
@@ -66,7 +72,7 @@ class IdentitySettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     smtp_use_tls: bool = False
-    mail_from: str = "AIFLUX <no-reply" "@aiflux.local>"
+    mail_from: str = "AIFLUX <no-reply@aiflux.local>"
     # The embedded .eml spool (no SMTP server) keeps each mail this long (retention rule
     # "mail-spool"); a user's erasure deletes theirs at once.
     mail_spool_keep_days: int = 7

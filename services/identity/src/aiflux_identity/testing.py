@@ -55,13 +55,15 @@ def mail_text(message: email.message.EmailMessage) -> str:
     return part.get_content() if part is not None else ""
 
 
-async def wait_for_mail(data_dir: Path, address: str, subject_contains: str,
-                        within_s: float = 10.0) -> email.message.EmailMessage:
+async def wait_for_mail(
+    data_dir: Path, address: str, subject_contains: str, within_s: float = 10.0
+) -> email.message.EmailMessage:
     """The newest mail to ``address`` whose subject contains ``subject_contains``."""
     deadline = time.monotonic() + within_s
     while True:
-        found = [m for m in mails_to(data_dir, address)
-                 if subject_contains.lower() in str(m["Subject"]).lower()]
+        found = [
+            m for m in mails_to(data_dir, address) if subject_contains.lower() in str(m["Subject"]).lower()
+        ]
         if found:
             return found[-1]
         if time.monotonic() > deadline:
@@ -77,24 +79,39 @@ def link_token(message: email.message.EmailMessage) -> str:
     return match.group(1)
 
 
-async def register(client: httpx.AsyncClient, *, username: str, email: str, password: str,
-                   policy_version: str | None = None, marketing_opt_in: bool = False,
-                   birth_date: str = "2000-01-01") -> httpx.Response:
+async def register(
+    client: httpx.AsyncClient,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    policy_version: str | None = None,
+    marketing_opt_in: bool = False,
+    birth_date: str = "2000-01-01",
+) -> httpx.Response:
     """``POST /v1/auth/register`` (retries once with the current policy version if needed)."""
-    body = {"username": username, "email": email, "password": password,
-            "birth_date": birth_date, "marketing_opt_in": marketing_opt_in,
-            "accept_privacy_policy_version": policy_version or INITIAL_POLICY_VERSION}
+    body = {
+        "username": username,
+        "email": email,
+        "password": password,
+        "birth_date": birth_date,
+        "marketing_opt_in": marketing_opt_in,
+        "accept_privacy_policy_version": policy_version or INITIAL_POLICY_VERSION,
+    }
     response = await client.post("/v1/auth/register", json=body)
-    if response.status_code == 422 and policy_version is None and \
-            response.json().get("current_version"):
+    if response.status_code == 422 and policy_version is None and response.json().get("current_version"):
         body["accept_privacy_policy_version"] = response.json()["current_version"]
         response = await client.post("/v1/auth/register", json=body)
     return response
 
 
 async def register_and_login(
-    client: httpx.AsyncClient, data_dir: Path, *, username: str | None = None,
-    email: str | None = None, password: str = DEFAULT_PASSWORD,
+    client: httpx.AsyncClient,
+    data_dir: Path,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
 ) -> SignedIn:
     """Register, verify the address from the mailed link, log in."""
     suffix = uuid.uuid4().hex[:10]
@@ -105,10 +122,16 @@ async def register_and_login(
     token = link_token(await wait_for_mail(data_dir, email, "verify"))
     response = await client.post("/v1/auth/verify-email", json={"token": token})
     assert response.status_code == 200, response.text
-    response = await client.post("/v1/auth/login", json={"login": username,
-                                                         "password": password})
+    response = await client.post("/v1/auth/login", json={"login": username, "password": password})
     assert response.status_code == 200, response.text
     body = response.json()
     cookies = {name: value for name, value in response.cookies.items()}
-    return SignedIn(uuid.UUID(body["user_id"]), body["csrf_token"], cookies, username, email,
-                    password, {"X-CSRF-Token": body["csrf_token"]})
+    return SignedIn(
+        uuid.UUID(body["user_id"]),
+        body["csrf_token"],
+        cookies,
+        username,
+        email,
+        password,
+        {"X-CSRF-Token": body["csrf_token"]},
+    )

@@ -67,11 +67,13 @@ class FakeUserData:
         return SecurityLogSpan(len(rows), max((e.created_at for e in rows), default=None))
 
     async def remaining(self, user_id: uuid.UUID) -> dict[str, int]:
-        return {"disabled_account": int(user_id in self.accounts),
-                "sessions": sum(s.user_id == user_id for s in self.session_rows),
-                "email_tokens": self.tokens.get(user_id, 0),
-                "security_log": sum(e.user_id == user_id for e in self.log),
-                "outbox_events": self.messages.get(user_id, 0)}
+        return {
+            "disabled_account": int(user_id in self.accounts),
+            "sessions": sum(s.user_id == user_id for s in self.session_rows),
+            "email_tokens": self.tokens.get(user_id, 0),
+            "security_log": sum(e.user_id == user_id for e in self.log),
+            "outbox_events": self.messages.get(user_id, 0),
+        }
 
     async def account(self, user_id: uuid.UUID) -> AccountRecord | None:
         return self.accounts.get(user_id)
@@ -112,8 +114,7 @@ class FakeExportParts:
     parts: dict[str, bytes] = field(default_factory=dict)
     cancelled: bool = False
 
-    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                  body: bytes) -> str | None:
+    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes) -> str | None:
         if self.cancelled:
             return None
         key = f"exports/{request_id}/{name}"
@@ -143,10 +144,20 @@ class Published:
 def account(user_id: uuid.UUID, *, deleted_at: datetime | None = None) -> AccountRecord:
     """An account record as the repository returns it (no password hash)."""
     return AccountRecord(
-        id=user_id, username="ada", email="ada@example.com", email_verified=True,
-        roles=[], accepted_policy_version="2026-01", accepted_policy_at=NOW,
-        marketing_opt_in=False, age_confirmed_on=date(2026, 1, 2), created_at=NOW,
-        suspended_at=None, deleted_at=deleted_at, deletion_request_id=None)
+        id=user_id,
+        username="ada",
+        email="ada@example.com",
+        email_verified=True,
+        roles=[],
+        accepted_policy_version="2026-01",
+        accepted_policy_at=NOW,
+        marketing_opt_in=False,
+        age_confirmed_on=date(2026, 1, 2),
+        created_at=NOW,
+        suspended_at=None,
+        deleted_at=deleted_at,
+        deletion_request_id=None,
+    )
 
 
 @pytest.fixture
@@ -157,10 +168,20 @@ def fakes(tmp_path: Path) -> SimpleNamespace:
 @pytest.fixture
 def identity(fakes: SimpleNamespace, tmp_path: Path) -> IdentityContainer:
     """The container built by bootstrap, with every adapter replaced by a fake."""
-    platform = Platform(mode="embedded", broker=None,  # type: ignore[arg-type]
-                        limiter=RateLimiter.from_url(None), data_dir=tmp_path)
-    unit = build(platform, IdentitySettings(public_url="https://aiflux.example"),
-                 database=object(), hasher=FakeHasher(), mailer=fakes.mailer,
-                 export_parts=fakes.parts, user_data=fakes.data)
+    platform = Platform(
+        mode="embedded",
+        broker=None,  # type: ignore[arg-type]
+        limiter=RateLimiter.from_url(None),
+        data_dir=tmp_path,
+    )
+    unit = build(
+        platform,
+        IdentitySettings(public_url="https://aiflux.example"),
+        database=object(),
+        hasher=FakeHasher(),
+        mailer=fakes.mailer,
+        export_parts=fakes.parts,
+        user_data=fakes.data,
+    )
     container: IdentityContainer = unit.container
     return container

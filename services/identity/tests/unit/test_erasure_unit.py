@@ -23,29 +23,38 @@ USER, OTHER = uuid.uuid4(), uuid.uuid4()
 def holding_data(fakes) -> None:  # type: ignore[no-untyped-def]
     data = fakes.data
     data.accounts[USER] = account(USER, deleted_at=NOW)
-    data.session_rows += [SessionRecord(uuid.uuid4(), uid, NOW, NOW, None, "10.0.0.1", "ua")
-                          for uid in (USER, USER, OTHER)]
+    data.session_rows += [
+        SessionRecord(uuid.uuid4(), uid, NOW, NOW, None, "10.0.0.1", "ua") for uid in (USER, USER, OTHER)
+    ]
     data.tokens[USER] = 2
     data.messages[USER] = 3
     data.log.append(SecurityEvent(1, USER, "login_succeeded", None, None, {}, NOW))
-    fakes.mailer.sent += [("ada@example.com", Mail("Verify", "t", "h")),
-                          ("other@example.com", Mail("Verify", "t", "h"))]
+    fakes.mailer.sent += [
+        ("ada@example.com", Mail("Verify", "t", "h")),
+        ("other@example.com", Mail("Verify", "t", "h")),
+    ]
 
 
 async def test_user_deleted_erases_and_the_receipt_names_each_rule(identity, fakes) -> None:
     holding_data(fakes)
     ctx = Published()
-    await erasure.on_user_deleted(identity, ctx, UserDeleted(  # type: ignore[arg-type]
-        user_id=USER, request_id=uuid.uuid4(), reason="user_request"))
+    await erasure.on_user_deleted(
+        identity,
+        ctx,
+        UserDeleted(  # type: ignore[arg-type]
+            user_id=USER, request_id=uuid.uuid4(), reason="user_request"
+        ),
+    )
 
     [receipt] = ctx.events
-    assert receipt.deleted == {"sessions": 2, "email_tokens": 2, "mails": 1,
-                               "outbox_events": 3}
+    assert receipt.deleted == {"sessions": 2, "email_tokens": 2, "mails": 1, "outbox_events": 3}
     assert fakes.data.session_rows[0].user_id == OTHER  # the other user's session stays
     assert [to for to, _ in fakes.mailer.sent] == ["other@example.com"]
     kept = {item.category: item for item in receipt.retained}
-    assert (kept["disabled_account"].retention_rule, kept["disabled_account"].legal_basis) \
-        == ("account-data", "Art. 6(1)(b)")
+    assert (kept["disabled_account"].retention_rule, kept["disabled_account"].legal_basis) == (
+        "account-data",
+        "Art. 6(1)(b)",
+    )
     assert kept["disabled_account"].retained_until == (NOW + timedelta(days=30)).date()
     assert kept["security_log"].count == 1
     assert kept["security_log"].retention_rule == "security-logs"
@@ -57,31 +66,55 @@ async def test_a_re_driven_erasure_finds_nothing_more_to_delete(identity, fakes)
     holding_data(fakes)
     for _ in range(2):
         ctx = Published()
-        await erasure.on_user_deleted(identity, ctx, UserDeleted(  # type: ignore[arg-type]
-            user_id=USER, request_id=uuid.uuid4(), reason="user_request"))
-    assert ctx.events[0].deleted == {"sessions": 0, "email_tokens": 0, "mails": 0,
-                                     "outbox_events": 0}
+        await erasure.on_user_deleted(
+            identity,
+            ctx,
+            UserDeleted(  # type: ignore[arg-type]
+                user_id=USER, request_id=uuid.uuid4(), reason="user_request"
+            ),
+        )
+    assert ctx.events[0].deleted == {"sessions": 0, "email_tokens": 0, "mails": 0, "outbox_events": 0}
 
 
 async def test_verification_counts_what_remains(identity, fakes) -> None:
     holding_data(fakes)
-    await erasure.on_user_deleted(identity, Published(), UserDeleted(  # type: ignore[arg-type]
-        user_id=USER, request_id=uuid.uuid4(), reason="user_request"))
+    await erasure.on_user_deleted(
+        identity,
+        Published(),
+        UserDeleted(  # type: ignore[arg-type]
+            user_id=USER, request_id=uuid.uuid4(), reason="user_request"
+        ),
+    )
     ctx = Published()
-    await erasure.on_verification_requested(identity, ctx,  # type: ignore[arg-type]
-                                            ErasureVerificationRequested(
-                                                request_id=uuid.uuid4(), user_id=USER))
+    await erasure.on_verification_requested(
+        identity,
+        ctx,  # type: ignore[arg-type]
+        ErasureVerificationRequested(request_id=uuid.uuid4(), user_id=USER),
+    )
     [verified] = ctx.events
-    assert verified.remaining == {"disabled_account": 1, "sessions": 0, "email_tokens": 0,
-                                  "security_log": 1, "outbox_events": 0, "mails": 0}
+    assert verified.remaining == {
+        "disabled_account": 1,
+        "sessions": 0,
+        "email_tokens": 0,
+        "security_log": 1,
+        "outbox_events": 0,
+        "mails": 0,
+    }
 
 
 def test_the_security_log_is_kept_at_least_until_today() -> None:
     from aiflux_identity.adapters.records import SecurityLogSpan
 
     long_ago = NOW - timedelta(days=400)
-    kept = erasure.retained_items(None, SecurityLogSpan(rows=4, newest=long_ago),
-                                  keeps_mail=False, purge_after_days=30, log_days=365,
-                                  spool_days=7, today=date(2026, 11, 20))
+    kept = erasure.retained_items(
+        None,
+        SecurityLogSpan(rows=4, newest=long_ago),
+        keeps_mail=False,
+        purge_after_days=30,
+        log_days=365,
+        spool_days=7,
+        today=date(2026, 11, 20),
+    )
     assert [(i.category, i.count, i.retained_until) for i in kept] == [
-        ("security_log", 4, date(2026, 11, 20))]
+        ("security_log", 4, date(2026, 11, 20))
+    ]

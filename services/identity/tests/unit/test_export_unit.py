@@ -23,11 +23,9 @@ def export_event() -> ExportRequested:
     return ExportRequested(request_id=uuid.uuid4(), user_id=USER)
 
 
-async def test_the_part_holds_profile_sessions_and_log_and_is_announced(identity,
-                                                                         fakes) -> None:
+async def test_the_part_holds_profile_sessions_and_log_and_is_announced(identity, fakes) -> None:
     fakes.data.accounts[USER] = account(USER)
-    fakes.data.session_rows.append(SessionRecord(uuid.uuid4(), USER, NOW, NOW, None,
-                                                 "10.0.0.1", "Firefox"))
+    fakes.data.session_rows.append(SessionRecord(uuid.uuid4(), USER, NOW, NOW, None, "10.0.0.1", "Firefox"))
     fakes.data.log.append(SecurityEvent(7, USER, "registered", "10.0.0.1", None, {}, NOW))
     ctx, event = Published(), export_event()
 

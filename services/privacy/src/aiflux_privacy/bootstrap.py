@@ -58,9 +58,14 @@ class PrivacyContainer:
         return self.settings.secret("consent_id_secret")
 
 
-def build(platform: Platform, settings: PrivacySettings | None = None, *,
-          database: Database | None = None, storage: StorageClient | None = None,
-          identity: IdentityClient | None = None) -> ServiceUnit:
+def build(
+    platform: Platform,
+    settings: PrivacySettings | None = None,
+    *,
+    database: Database | None = None,
+    storage: StorageClient | None = None,
+    identity: IdentityClient | None = None,
+) -> ServiceUnit:
     """The privacy service, wired to real adapters (tests may hand in fakes of any)."""
     from .api import build_router  # the routes import this module's dependency aliases
 
@@ -101,16 +106,24 @@ def _sweeps(container: PrivacyContainer) -> list[Sweep]:
     async def anonymous_consents() -> dict[str, int]:
         return await expire_anonymous_consents(database)
 
-    return [Sweep("request-deadlines", settings.deadline_sweep_interval_s, deadlines),
-            Sweep("erasure-redrive", settings.redrive_interval_s, redrive),
-            Sweep("anonymous-consent-expiry", settings.deadline_sweep_interval_s,
-                  anonymous_consents)]
+    return [
+        Sweep("request-deadlines", settings.deadline_sweep_interval_s, deadlines),
+        Sweep("erasure-redrive", settings.redrive_interval_s, redrive),
+        Sweep("anonymous-consent-expiry", settings.deadline_sweep_interval_s, anonymous_consents),
+    ]
 
 
 def _workers(container: PrivacyContainer) -> list[Any]:
     settings = container.settings
-    return [assembler(container.database, container.storage, settings.public_url,
-                      settings.export_retention_days, settings.export_poll_interval_s)]
+    return [
+        assembler(
+            container.database,
+            container.storage,
+            settings.public_url,
+            settings.export_retention_days,
+            settings.export_poll_interval_s,
+        )
+    ]
 
 
 def _metrics(container: PrivacyContainer) -> list[Any]:
@@ -118,6 +131,7 @@ def _metrics(container: PrivacyContainer) -> list[Any]:
 
 
 # --- FastAPI dependencies shared by the routes --------------------------------------------
+
 
 def container(request: Request) -> PrivacyContainer:
     """The privacy service's container (the same in the one-service and all-in-one apps)."""
@@ -134,7 +148,8 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
 async def optional_user(request: Request) -> Principal | None:
     """The signed-in caller, or None for an anonymous visitor (no session presented)."""
     presented = request.headers.get("authorization", "").lower().startswith("bearer ") or any(
-        name in request.cookies for name in ("__Host-aiflux_session", "aiflux_session"))
+        name in request.cookies for name in ("__Host-aiflux_session", "aiflux_session")
+    )
     if not presented:
         return None
     return await current_user_any_policy(request)
@@ -144,8 +159,7 @@ def consent_cookie(request: Request) -> uuid.UUID | None:
     """The anonymous visitor's consent id, when the cookie holds one privacy issued (any other
     value, e.g. a made-up or another user's id, counts as no cookie)."""
     found = container(request)
-    return parse_consent_id(request.cookies.get(found.settings.consent_cookie),
-                            found.consent_id_secret)
+    return parse_consent_id(request.cookies.get(found.settings.consent_cookie), found.consent_id_secret)
 
 
 def client_address(request: Request) -> str:

@@ -36,8 +36,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
             await registration.on_policy_accepted(ctx, event)
 
     async def user_deleted(ctx: HandlerContext, event: UserDeleted) -> None:
-        await erasure.on_user_deleted(ctx, event, container.pepper,
-                                      container.settings.outbox_keep_days)
+        await erasure.on_user_deleted(ctx, event, container.pepper, container.settings.outbox_keep_days)
 
     async def user_purged(ctx: HandlerContext, event: UserPurged) -> None:
         await erasure.on_user_purged(ctx, event, container.pepper)
@@ -47,8 +46,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
         if type(event) in ErasureCompleted.values():
             await erasure.on_receipt(ctx, service, event, container.pepper)
         else:
-            await erasure.on_verified(ctx, service, event, container.pepper,
-                                      container.settings.max_redrives)
+            await erasure.on_verified(ctx, service, event, container.pepper, container.settings.max_redrives)
 
     async def verification(ctx: HandlerContext, event: ErasureVerificationRequested) -> None:
         await erasure.on_verification_requested(ctx, event)
@@ -64,8 +62,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
         Subscription("user-deleted", (UserDeleted,), user_deleted),
         Subscription("user-purged", (UserPurged,), user_purged),
         # One queue for receipts and verifications: each takes the request's row lock.
-        Subscription("erasure-receipts",
-                     (*ErasureCompleted.values(), *ErasureVerified.values()), receipts),
+        Subscription("erasure-receipts", (*ErasureCompleted.values(), *ErasureVerified.values()), receipts),
         Subscription("erasure-verification", (ErasureVerificationRequested,), verification),
         Subscription("export-part", (ExportRequested,), export_requested),
         Subscription("export-parts-ready", tuple(ExportPartReady.values()), part_ready),

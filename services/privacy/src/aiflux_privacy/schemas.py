@@ -87,6 +87,7 @@ class RetentionRun(RetentionRule):
 
 # --- public: consents ---------------------------------------------------------------------
 
+
 class ConsentBody(RequestBody):
     """A consent decision."""
 
@@ -124,6 +125,7 @@ class MarketingWithdrawn(BaseModel):
 
 
 # --- public: requests and minor reports ---------------------------------------------------
+
 
 class FileRequestBody(RequestBody):
     """A data-subject request."""
@@ -176,7 +178,8 @@ class RequestView(BaseModel):
     download_available: bool | None = Field(None, description="exports only")
     download_expires_at: datetime | None = Field(None, description="exports only")
     progress: dict[str, ErasureStep | ExportStep] | None = Field(
-        None, description="one request only: each service's step")
+        None, description="one request only: each service's step"
+    )
 
 
 class OpsRequestView(RequestView):
@@ -242,6 +245,7 @@ class MinorReportFiled(BaseModel):
 
 # --- ops ----------------------------------------------------------------------------------
 
+
 class ExtensionBody(RequestBody):
     """Extend a deadline once, by up to two months, with a reason the user is told."""
 
@@ -269,8 +273,10 @@ class PolicyBody(RequestBody):
     text: str = Field(min_length=20)
     substantial: bool
     effective_at: AwareDatetime | None = Field(
-        None, description="When it takes effect (with a time zone; now or later, default now). "
-        "Until then the version in force does not change; users are mailed at once.")
+        None,
+        description="When it takes effect (with a time zone; now or later, default now). "
+        "Until then the version in force does not change; users are mailed at once.",
+    )
 
 
 class CampaignBody(RequestBody):

@@ -12,8 +12,9 @@ LOCAL_SECRETS = ("pseudonym_pepper", "link_secret", "consent_id_secret")
 class PrivacySettings(ServiceSettings):
     """Everything the privacy service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PRIVACY_", env_file=".env", extra="ignore",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="PRIVACY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_privacy"
     # Pepper of the erasure certificates' subject hash, and key of the one-click links.

@@ -21,8 +21,9 @@ class FakeStorage:
         self.files: dict[uuid.UUID, list[tuple[dict[str, Any], bytes]]] = {}
         self.archives: dict[uuid.UUID, bytes] = {}
 
-    async def put_export_object(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                                body: bytes) -> None:
+    async def put_export_object(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes
+    ) -> None:
         self.objects[(request_id, name)] = body
 
     async def user_files(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -34,12 +35,12 @@ class FakeStorage:
                 if str(meta["file_id"]) == file_id:
                     yield content
 
-    async def stream_export_object(self, request_id: uuid.UUID, name: str
-                                   ) -> AsyncIterator[bytes]:
+    async def stream_export_object(self, request_id: uuid.UUID, name: str) -> AsyncIterator[bytes]:
         yield self.objects[(request_id, name)]
 
-    async def put_archive(self, request_id: uuid.UUID, user_id: uuid.UUID,
-                          body: AsyncIterable[bytes]) -> None:
+    async def put_archive(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, body: AsyncIterable[bytes]
+    ) -> None:
         self.archives[request_id] = b"".join([chunk async for chunk in body])
 
     async def archive_url(self, request_id: uuid.UUID) -> dict[str, Any]:
@@ -59,9 +60,17 @@ class FakeIdentity:
 @pytest.fixture
 def container(tmp_path: Path) -> PrivacyContainer:
     """The privacy service built with fake peers (nothing is connected or started)."""
-    platform = Platform(mode="embedded", broker=None, limiter=None,  # type: ignore[arg-type]
-                        data_dir=tmp_path)
-    unit = build(platform, PrivacySettings(env="test"), storage=FakeStorage(),  # type: ignore[arg-type]
-                 identity=FakeIdentity())  # type: ignore[arg-type]
+    platform = Platform(
+        mode="embedded",
+        broker=None,
+        limiter=None,  # type: ignore[arg-type]
+        data_dir=tmp_path,
+    )
+    unit = build(
+        platform,
+        PrivacySettings(env="test"),
+        storage=FakeStorage(),  # type: ignore[arg-type]
+        identity=FakeIdentity(),
+    )  # type: ignore[arg-type]
     found: PrivacyContainer = unit.container
     return found

@@ -21,9 +21,11 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 def test_analytics_stay_off_until_consent_and_the_newest_decision_stands() -> None:
     assert state_view("anonymous", {})["analytics_allowed"] is False
-    ledger = [ConsentState(Purpose.ANALYTICS, True, NOW.replace(day=1)),
-              ConsentState(Purpose.ANALYTICS, False, NOW.replace(day=2)),
-              ConsentState(Purpose.MARKETING, True, NOW.replace(day=3))]
+    ledger = [
+        ConsentState(Purpose.ANALYTICS, True, NOW.replace(day=1)),
+        ConsentState(Purpose.ANALYTICS, False, NOW.replace(day=2)),
+        ConsentState(Purpose.MARKETING, True, NOW.replace(day=3)),
+    ]
     view = state_view("user", current_state(ledger))
     assert view["analytics_allowed"] is False
     assert view["consents"]["marketing"]["granted"] is True

@@ -37,8 +37,14 @@ class MemoryLedger:
 
     def answer(self, service: str, *, clean: bool | None = None) -> None:
         self.step_of[service] = RequestStep(
-            next(iter(self.requests)), service, {"deleted": {"rows": 1}, "retained": []}, NOW,
-            None if clean is None else {"remaining": {}}, None if clean is None else NOW, clean)
+            next(iter(self.requests)),
+            service,
+            {"deleted": {"rows": 1}, "retained": []},
+            NOW,
+            None if clean is None else {"remaining": {}},
+            None if clean is None else NOW,
+            clean,
+        )
 
     async def load(self, request_id: uuid.UUID) -> PrivacyRequest | None:
         return self.requests.get(request_id)
@@ -51,8 +57,7 @@ class MemoryLedger:
 
     async def clear_verifications(self, request_id: uuid.UUID) -> None:
         for service, step in self.step_of.items():
-            self.step_of[service] = dataclasses.replace(step, verification=None,
-                                                        verified_at=None, clean=None)
+            self.step_of[service] = dataclasses.replace(step, verification=None, verified_at=None, clean=None)
 
     async def reopen_steps(self, request_id: uuid.UUID, *, only_unclean: bool) -> None:
         for service, step in self.step_of.items():
@@ -65,15 +70,29 @@ class MemoryLedger:
 
 def erasure(user_id: uuid.UUID) -> PrivacyRequest:
     return PrivacyRequest(
-        id=uuid.uuid4(), user_id=user_id, subject_hash=None, type="erasure",
-        status=Status.IN_PROGRESS, source="account_deletion", details=None, received_at=NOW,
-        due_at=NOW, extended_at=None, extension_reason=None, outcome=None, answer=None,
-        closed_at=None, progress_at=NOW, redrives=0, certificate=None, archive_expires_at=None,
-        status_token_sha256=None)
+        id=uuid.uuid4(),
+        user_id=user_id,
+        subject_hash=None,
+        type="erasure",
+        status=Status.IN_PROGRESS,
+        source="account_deletion",
+        details=None,
+        received_at=NOW,
+        due_at=NOW,
+        extended_at=None,
+        extension_reason=None,
+        outcome=None,
+        answer=None,
+        closed_at=None,
+        progress_at=NOW,
+        redrives=0,
+        certificate=None,
+        archive_expires_at=None,
+        status_token_sha256=None,
+    )
 
 
-async def test_a_clean_round_ends_in_a_certificate_without_the_user(
-        container: PrivacyContainer) -> None:
+async def test_a_clean_round_ends_in_a_certificate_without_the_user(container: PrivacyContainer) -> None:
     user_id = uuid.uuid4()
     request = erasure(user_id)
     ledger = MemoryLedger(request)
@@ -96,8 +115,7 @@ async def test_a_clean_round_ends_in_a_certificate_without_the_user(
     assert mail.template == "erasure_confirmation" and mail.user_id == user_id
 
 
-async def test_residue_sends_only_its_service_back_to_erasing(
-        container: PrivacyContainer) -> None:
+async def test_residue_sends_only_its_service_back_to_erasing(container: PrivacyContainer) -> None:
     request = erasure(uuid.uuid4())
     ledger = MemoryLedger(dataclasses.replace(request, status=Status.VERIFYING))
     for service in PARTICIPANTS:

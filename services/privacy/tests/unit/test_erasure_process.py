@@ -25,9 +25,15 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def step(service: str, *, erased: bool = True, verified: bool | None = None) -> RequestStep:
-    return RequestStep(REQUEST, service, {"deleted": {"rows": 1}, "retained": []},
-                       NOW if erased else None, {"remaining": {}} if verified is not None
-                       else None, NOW if verified is not None else None, verified)
+    return RequestStep(
+        REQUEST,
+        service,
+        {"deleted": {"rows": 1}, "retained": []},
+        NOW if erased else None,
+        {"remaining": {}} if verified is not None else None,
+        NOW if verified is not None else None,
+        verified,
+    )
 
 
 def all_steps(**overrides: RequestStep) -> dict[str, RequestStep]:
@@ -68,9 +74,15 @@ def test_only_what_exceeds_the_declared_retained_items_is_residue() -> None:
 
 def test_the_certificate_names_no_user() -> None:
     user_id = uuid.uuid4()
-    steps = {s: {"receipt": {"deleted": {"rows": 1}, "retained": []},
-                 "verification": {"remaining": {}}, "receipt_at": NOW.isoformat(),
-                 "verified_at": NOW.isoformat()} for s in PARTICIPANTS}
+    steps = {
+        s: {
+            "receipt": {"deleted": {"rows": 1}, "retained": []},
+            "verification": {"remaining": {}},
+            "receipt_at": NOW.isoformat(),
+            "verified_at": NOW.isoformat(),
+        }
+        for s in PARTICIPANTS
+    }
     issued = certificate(REQUEST, "f" * 64, steps, NOW)
     assert str(user_id) not in str(issued)
     assert set(issued["services"]) == set(PARTICIPANTS)

@@ -22,10 +22,26 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 def export_request(user_id: uuid.UUID) -> PrivacyRequest:
     return PrivacyRequest(
-        id=uuid.uuid4(), user_id=user_id, subject_hash=None, type="access", status="assembling",
-        source="request", details=None, received_at=NOW, due_at=NOW, extended_at=None,
-        extension_reason=None, outcome=None, answer=None, closed_at=None, progress_at=NOW,
-        redrives=0, certificate=None, archive_expires_at=None, status_token_sha256=None)
+        id=uuid.uuid4(),
+        user_id=user_id,
+        subject_hash=None,
+        type="access",
+        status="assembling",
+        source="request",
+        details=None,
+        received_at=NOW,
+        due_at=NOW,
+        extended_at=None,
+        extension_reason=None,
+        outcome=None,
+        answer=None,
+        closed_at=None,
+        progress_at=NOW,
+        redrives=0,
+        certificate=None,
+        archive_expires_at=None,
+        status_token_sha256=None,
+    )
 
 
 async def test_the_archive_holds_manifest_parts_and_files(container: PrivacyContainer) -> None:
@@ -35,8 +51,9 @@ async def test_the_archive_holds_manifest_parts_and_files(container: PrivacyCont
     storage.objects[(row.id, "privacy.json")] = b'{"service": "privacy"}'
     storage.objects[(row.id, "storage.json")] = b'{"service": "storage"}'
     file_id = uuid.uuid4()
-    storage.files[user_id] = [({"file_id": file_id, "content_type": "image/png",
-                                "purpose": "output"}, b"\x89PNG...")]
+    storage.files[user_id] = [
+        ({"file_id": file_id, "content_type": "image/png", "purpose": "output"}, b"\x89PNG...")
+    ]
     parts = {"privacy": ["privacy.json"], "storage": ["storage.json", f"files/{file_id}"]}
 
     members = archive_members(storage, row, user_id, parts)  # type: ignore[arg-type]
@@ -46,7 +63,11 @@ async def test_the_archive_holds_manifest_parts_and_files(container: PrivacyCont
         names = zipped.namelist()
         manifest = json.loads(zipped.read("manifest.json"))
         assert zipped.read(f"files/generated/{file_id}.png") == b"\x89PNG..."
-    assert names == ["manifest.json", "data/privacy.json", "data/storage.json",
-                     f"files/generated/{file_id}.png"]
+    assert names == [
+        "manifest.json",
+        "data/privacy.json",
+        "data/storage.json",
+        f"files/generated/{file_id}.png",
+    ]
     assert manifest["request_id"] == str(row.id) and manifest["rights"]
     assert manifest["user_files"] == [f"files/generated/{file_id}.png"]

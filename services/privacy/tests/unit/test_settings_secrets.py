@@ -22,5 +22,6 @@ def test_local_runs_derive_distinct_secrets_from_the_service_key():
     assert len(set(values.values())) == len(LOCAL_SECRETS)
     assert all(v != "change-me" for v in values.values())
     assert all(other.secret(n) != values[n] for n in LOCAL_SECRETS)
-    assert PrivacySettings(env="dev", service_key="a" * 32).secret("link_secret") == values[
-        "link_secret"]  # stable across restarts: links and certificates keep verifying
+    assert (
+        PrivacySettings(env="dev", service_key="a" * 32).secret("link_secret") == values["link_secret"]
+    )  # stable across restarts: links and certificates keep verifying

@@ -27,9 +27,11 @@ def operations() -> list[tuple[str, str, dict[str, Any]]]:
     app = FastAPI()
     app.include_router(build_router(PrivacySettings(env="test")))
     document = app.openapi()
-    return [(method.upper(), path, operation)
-            for path, methods in document["paths"].items()
-            for method, operation in methods.items()]
+    return [
+        (method.upper(), path, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
 
 
 def typed_success(operation: dict[str, Any]) -> bool:
@@ -50,8 +52,9 @@ def test_every_operation_documents_a_typed_answer_and_its_problems() -> None:
     untyped = [f"{m} {p}" for m, p, op in found if not typed_success(op)]
     assert untyped == []
     for method, path, operation in found:
-        problems = {s for s, a in operation["responses"].items()
-                    if "application/problem+json" in a.get("content", {})}
+        problems = {
+            s for s, a in operation["responses"].items() if "application/problem+json" in a.get("content", {})
+        }
         if path.startswith("/v1/ops/"):
             assert {"401", "403"} <= problems, f"{method} {path}"
         if operation.get("requestBody") or operation.get("parameters"):
@@ -59,9 +62,14 @@ def test_every_operation_documents_a_typed_answer_and_its_problems() -> None:
 
 
 def test_request_bodies_refuse_unknown_fields() -> None:
-    bodies = [model for name, model in vars(schemas).items()
-              if name.endswith("Body") and isinstance(model, type)
-              and issubclass(model, BaseModel) and model is not schemas.RequestBody]
+    bodies = [
+        model
+        for name, model in vars(schemas).items()
+        if name.endswith("Body")
+        and isinstance(model, type)
+        and issubclass(model, BaseModel)
+        and model is not schemas.RequestBody
+    ]
     assert len(bodies) >= 9
     assert all(model.model_config.get("extra") == "forbid" for model in bodies)
 

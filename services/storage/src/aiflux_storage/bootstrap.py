@@ -43,8 +43,11 @@ class StorageContainer:
 
     def limit_for(self, file_type: FileType) -> int:
         """The upload size limit of a type's kind."""
-        return {"image": self.settings.max_image_bytes, "video": self.settings.max_video_bytes,
-                "audio": self.settings.max_audio_bytes}[file_type.kind]
+        return {
+            "image": self.settings.max_image_bytes,
+            "video": self.settings.max_video_bytes,
+            "audio": self.settings.max_audio_bytes,
+        }[file_type.kind]
 
     @property
     def upload_ceiling(self) -> int:
@@ -77,12 +80,12 @@ def _signing_key(settings: StorageSettings) -> bytes:
     if settings.url_signing_key is not None:
         return settings.url_signing_key.get_secret_value().encode()
     # A key of its own, derived from the service key, so leaking one does not give the other.
-    return hmac.new(settings.service_key.get_secret_value().encode(), b"storage:download-urls",
-                    hashlib.sha256).digest()
+    return hmac.new(
+        settings.service_key.get_secret_value().encode(), b"storage:download-urls", hashlib.sha256
+    ).digest()
 
 
-def build_store(settings: StorageSettings, data_dir: Path, signer: UrlSigner,
-                spool: Path) -> ObjectStore:
+def build_store(settings: StorageSettings, data_dir: Path, signer: UrlSigner, spool: Path) -> ObjectStore:
     """The object store chosen by ``settings.backend`` (local disk unless production)."""
     if settings.resolved_backend() == "s3":
         from .adapters.s3 import S3Store, s3_client
@@ -94,14 +97,19 @@ def build_store(settings: StorageSettings, data_dir: Path, signer: UrlSigner,
 def _sweeps(c: StorageContainer) -> list[Sweep]:
     from .handlers.sweeps import sweep_expired_archives, sweep_orphan_objects
 
-    return [Sweep("orphan-objects", c.settings.orphan_sweep_interval_s,
-                  lambda: sweep_orphan_objects(c)),
-            Sweep("expired-archives", c.settings.archive_sweep_interval_s,
-                  lambda: sweep_expired_archives(c))]
+    return [
+        Sweep("orphan-objects", c.settings.orphan_sweep_interval_s, lambda: sweep_orphan_objects(c)),
+        Sweep("expired-archives", c.settings.archive_sweep_interval_s, lambda: sweep_expired_archives(c)),
+    ]
 
 
-def build(platform: Platform, settings: StorageSettings | None = None, *,
-          records: RecordStore | None = None, store: ObjectStore | None = None) -> ServiceUnit:
+def build(
+    platform: Platform,
+    settings: StorageSettings | None = None,
+    *,
+    records: RecordStore | None = None,
+    store: ObjectStore | None = None,
+) -> ServiceUnit:
     """The storage service, wired to real adapters unless fakes are handed in (unit tests)."""
     from .api import build_router
     from .consumers import subscriptions
@@ -111,9 +119,22 @@ def build(platform: Platform, settings: StorageSettings | None = None, *,
     signer = UrlSigner(_signing_key(settings), settings.public_url)
     spool = settings.spool_dir or platform.data_dir / "spool"
     trusted = {name: key.get_secret_value() for name, key in settings.trusted_callers.items()}
-    c = StorageContainer(settings, records or SqlRecordStore(database), platform,
-                         store or build_store(settings, platform.data_dir, signer, spool),
-                         signer, spool, InternalAuth("storage", trusted))
-    return ServiceUnit(name="storage", settings=settings, database=database,
-                       migrations=MIGRATIONS, router=build_router(settings), container=c,
-                       subscriptions=subscriptions(c), sweeps=_sweeps(c))
+    c = StorageContainer(
+        settings,
+        records or SqlRecordStore(database),
+        platform,
+        store or build_store(settings, platform.data_dir, signer, spool),
+        signer,
+        spool,
+        InternalAuth("storage", trusted),
+    )
+    return ServiceUnit(
+        name="storage",
+        settings=settings,
+        database=database,
+        migrations=MIGRATIONS,
+        router=build_router(settings),
+        container=c,
+        subscriptions=subscriptions(c),
+        sweeps=_sweeps(c),
+    )

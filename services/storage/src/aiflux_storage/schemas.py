@@ -16,8 +16,11 @@ from .domain.content import ALL_TYPES
 from .domain.exports import ExportObject, StoredExportObject
 from .domain.files import FileDownload, SignedUrl, StoredFile
 
-Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str),
-                      WithJsonSchema({"type": "string", "format": "date-time"})]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda d: d.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class _Answer(BaseModel):
@@ -29,8 +32,10 @@ class UploadForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    file: bytes = Field(description="the file; its type is decided by its content: PNG, JPEG, "
-                                    "WebP, GIF, MP4, MOV, WebM, WAV, MP3, OGG or FLAC")
+    file: bytes = Field(
+        description="the file; its type is decided by its content: PNG, JPEG, "
+        "WebP, GIF, MP4, MOV, WebM, WAV, MP3, OGG or FLAC"
+    )
     purpose: Literal["reference", "input"] = "reference"
 
 
@@ -47,22 +52,29 @@ class OutputForm(BaseModel):
 
 def multipart_body(form: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting a multipart body the route streams itself."""
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {
-        "schema": form.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": form.model_json_schema()}},
+        }
+    }
 
 
 def binary_body(description: str) -> dict[str, Any]:
     """``openapi_extra`` documenting a raw streamed body."""
-    return {"requestBody": {"required": True, "description": description, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
 
 
-def binary_answer(media_types: Iterable[str],
-                  description: str) -> dict[int | str, dict[str, Any]]:
+def binary_answer(media_types: Iterable[str], description: str) -> dict[int | str, dict[str, Any]]:
     """``responses=`` entry of a streamed 200 answer in one of ``media_types``."""
     binary = {"schema": {"type": "string", "format": "binary"}}
-    return {200: {"description": description,
-                  "content": {media_type: binary for media_type in media_types}}}
+    return {200: {"description": description, "content": {media_type: binary for media_type in media_types}}}
 
 
 FILE_MEDIA_TYPES = tuple(t.media_type for t in ALL_TYPES)
@@ -83,9 +95,15 @@ class UploadedFile(_Answer):
     @classmethod
     def of(cls, file: StoredFile) -> UploadedFile:
         """The answer for a stored file."""
-        return cls(file_id=file.file_id, content_type=file.content_type, size=file.size,
-                   kind=file.kind, sha256=file.sha256, purpose=file.purpose,
-                   created_at=file.created_at)
+        return cls(
+            file_id=file.file_id,
+            content_type=file.content_type,
+            size=file.size,
+            kind=file.kind,
+            sha256=file.sha256,
+            purpose=file.purpose,
+            created_at=file.created_at,
+        )
 
 
 class OwnedFile(_Answer):
@@ -106,10 +124,18 @@ class OwnedFile(_Answer):
     def of(cls, found: FileDownload) -> OwnedFile:
         """The answer for a file and its download link."""
         f = found.file
-        return cls(file_id=f.file_id, content_type=f.content_type, kind=f.kind, size=f.size,
-                   sha256=f.sha256, purpose=f.purpose, generation_id=f.generation_id,
-                   created_at=f.created_at, download_url=found.link.url,
-                   download_url_expires_at=found.link.expires_at)
+        return cls(
+            file_id=f.file_id,
+            content_type=f.content_type,
+            kind=f.kind,
+            size=f.size,
+            sha256=f.sha256,
+            purpose=f.purpose,
+            generation_id=f.generation_id,
+            created_at=f.created_at,
+            download_url=found.link.url,
+            download_url_expires_at=found.link.expires_at,
+        )
 
 
 class OwnedFilePage(_Answer):
@@ -135,9 +161,17 @@ class FileMetadata(_Answer):
     @classmethod
     def of(cls, f: StoredFile) -> FileMetadata:
         """The metadata of a stored file."""
-        return cls(file_id=f.file_id, user_id=f.user_id, content_type=f.content_type,
-                   kind=f.kind, size=f.size, sha256=f.sha256, purpose=f.purpose,
-                   generation_id=f.generation_id, created_at=f.created_at)
+        return cls(
+            file_id=f.file_id,
+            user_id=f.user_id,
+            content_type=f.content_type,
+            kind=f.kind,
+            size=f.size,
+            sha256=f.sha256,
+            purpose=f.purpose,
+            generation_id=f.generation_id,
+            created_at=f.created_at,
+        )
 
 
 class ExportedFile(FileMetadata):

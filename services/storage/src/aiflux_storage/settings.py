@@ -15,8 +15,9 @@ MiB = 1024 * 1024
 class StorageSettings(ServiceSettings):
     """Everything the storage service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="STORAGE_", env_file=".env", extra="ignore",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="STORAGE_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_storage"
 

@@ -46,15 +46,18 @@ class MemoryRecords:
         self.files[file.file_id] = file
         return file
 
-    async def get_file(self, file_id: uuid.UUID,
-                       owner: uuid.UUID | None = None) -> StoredFile | None:
+    async def get_file(self, file_id: uuid.UUID, owner: uuid.UUID | None = None) -> StoredFile | None:
         found = self.files.get(file_id)
         return found if found and owner in (None, found.user_id) else None
 
-    async def list_files(self, owner: uuid.UUID, limit: int | None = None,
-                         after: tuple[datetime, uuid.UUID] | None = None) -> list[StoredFile]:
-        mine = sorted((f for f in self.files.values() if f.user_id == owner),
-                      key=lambda f: (f.created_at, f.file_id), reverse=True)
+    async def list_files(
+        self, owner: uuid.UUID, limit: int | None = None, after: tuple[datetime, uuid.UUID] | None = None
+    ) -> list[StoredFile]:
+        mine = sorted(
+            (f for f in self.files.values() if f.user_id == owner),
+            key=lambda f: (f.created_at, f.file_id),
+            reverse=True,
+        )
         if after is not None:
             mine = [f for f in mine if (f.created_at, f.file_id) < after]
         return mine[:limit]
@@ -70,8 +73,7 @@ class MemoryRecords:
     async def delete_user_files(self, owner: uuid.UUID) -> int:
         return await self.delete_files([i for i, f in self.files.items() if f.user_id == owner])
 
-    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                          file_ids: list[uuid.UUID]) -> int:
+    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID, file_ids: list[uuid.UUID]) -> int:
         owned = [i for i in file_ids if i in self.files and self.files[i].user_id == owner]
         new = {(i, generation_id) for i in owned} - self.links
         self.links |= new
@@ -81,27 +83,34 @@ class MemoryRecords:
                 self.files[i] = replace(f, generation_id=generation_id)
         return len(new)
 
-    async def release_generation(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                                 named: list[uuid.UUID]) -> list[StoredFile]:
+    async def release_generation(
+        self, owner: uuid.UUID, generation_id: uuid.UUID, named: list[uuid.UUID]
+    ) -> list[StoredFile]:
         self.links = {(f, g) for f, g in self.links if g != generation_id}
         used = {f for f, _ in self.links}
-        return [f for f in self.files.values() if f.user_id == owner and f.file_id not in used
-                and (f.generation_id == generation_id or f.file_id in named)]
+        return [
+            f
+            for f in self.files.values()
+            if f.user_id == owner
+            and f.file_id not in used
+            and (f.generation_id == generation_id or f.file_id in named)
+        ]
 
     async def known_file_ids(self, file_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         return {i for i in file_ids if i in self.files}
 
-    async def add_export_object(self, request_id: uuid.UUID, name: str, key: str, size: int,
-                                expires_at: datetime) -> None:
-        self.exports[request_id].objects[key] = ExportObject(request_id, name, key, size,
-                                                              datetime.now(UTC))
+    async def add_export_object(
+        self, request_id: uuid.UUID, name: str, key: str, size: int, expires_at: datetime
+    ) -> None:
+        self.exports[request_id].objects[key] = ExportObject(request_id, name, key, size, datetime.now(UTC))
 
     async def export_objects(self, request_id: uuid.UUID) -> list[ExportObject]:
         found = self.exports.get(request_id)
         return sorted(found.objects.values(), key=lambda o: o.name) if found else []
 
-    async def remember_export(self, request_id: uuid.UUID, owner: uuid.UUID,
-                              expires_at: datetime) -> uuid.UUID:
+    async def remember_export(
+        self, request_id: uuid.UUID, owner: uuid.UUID, expires_at: datetime
+    ) -> uuid.UUID:
         return self.exports.setdefault(request_id, _Export(owner, expires_at)).owner
 
     async def exports_of_user(self, owner: uuid.UUID) -> list[uuid.UUID]:
@@ -162,8 +171,12 @@ class MemoryRecordStore:
 
 def unit_container(tmp: Path) -> tuple[StorageContainer, MemoryRecords]:
     """The storage service built by ``bootstrap.build`` on in-memory records and a temp dir."""
-    platform = Platform(mode="embedded", broker=LocalBroker("postgresql+psycopg:///unused"),
-                        limiter=RateLimiter.from_url(None), data_dir=tmp)
+    platform = Platform(
+        mode="embedded",
+        broker=LocalBroker("postgresql+psycopg:///unused"),
+        limiter=RateLimiter.from_url(None),
+        data_dir=tmp,
+    )
     memory = MemoryRecordStore()
     settings = StorageSettings(env="test", backend="local", public_url="http://aiflux.test")
     unit = build(platform, settings, records=memory)

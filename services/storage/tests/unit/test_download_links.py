@@ -18,10 +18,10 @@ def test_a_link_is_a_standard_jwt_for_one_object() -> None:
     claims = jwt.decode(token, KEY, algorithms=["HS256"], audience=AUDIENCE)
     assert (claims["k"], claims["t"], claims["n"]) == ("users/u/files/f", "image/png", "f.png")
     grant = signer.verify(token)
-    assert (grant.key, grant.content_type, grant.filename) == (
-        "users/u/files/f", "image/png", "f.png")
+    assert (grant.key, grant.content_type, grant.filename) == ("users/u/files/f", "image/png", "f.png")
     assert signer.url("users/u/files/f", 60, "image/png", "f.png").startswith(
-        "http://aiflux.test/v1/files/download/ey")
+        "http://aiflux.test/v1/files/download/ey"
+    )
 
 
 def test_expired_links_are_gone() -> None:
@@ -29,16 +29,25 @@ def test_expired_links_are_gone() -> None:
         signer.verify(signer.token("users/u/files/f", -10, "image/png", "f.png"))
 
 
-@pytest.mark.parametrize("token", [
-    UrlSigner(b"o" * 64, "http://x").token("users/u/files/f", 60, "image/png", "f.png"),
-    jwt.encode({"k": "users/u/files/f", "t": "t", "n": "n", "aud": AUDIENCE, "exp": 2**40},
-               KEY, algorithm="HS512"),
-    jwt.encode({"k": "users/u/files/f", "t": "t", "n": "n", "aud": "other", "exp": 2**40},
-               KEY, algorithm="HS256"),
-    jwt.encode({"k": "users/u/files/f", "t": "t", "n": "n", "aud": AUDIENCE}, KEY,
-               algorithm="HS256"),
-    "eyJhbGciOiJub25lIn0.eyJrIjoieCJ9.", "eyJrIjoxfQ.é", "", "a.b.c",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        UrlSigner(b"o" * 64, "http://x").token("users/u/files/f", 60, "image/png", "f.png"),
+        jwt.encode(
+            {"k": "users/u/files/f", "t": "t", "n": "n", "aud": AUDIENCE, "exp": 2**40},
+            KEY,
+            algorithm="HS512",
+        ),
+        jwt.encode(
+            {"k": "users/u/files/f", "t": "t", "n": "n", "aud": "other", "exp": 2**40}, KEY, algorithm="HS256"
+        ),
+        jwt.encode({"k": "users/u/files/f", "t": "t", "n": "n", "aud": AUDIENCE}, KEY, algorithm="HS256"),
+        "eyJhbGciOiJub25lIn0.eyJrIjoieCJ9.",
+        "eyJrIjoxfQ.é",
+        "",
+        "a.b.c",
+    ],
+)
 def test_forged_foreign_or_unbounded_links_are_invalid(token: str) -> None:
     with pytest.raises(InvalidDownloadLink):
         signer.verify(token)

@@ -46,11 +46,16 @@ def _spooled(tmp: Path, data: bytes) -> SpooledUpload:
     return SpooledUpload(path, len(data), hashlib.sha256(data).hexdigest(), file_type, None)
 
 
-async def _upload(c: StorageContainer, tmp: Path, owner: uuid.UUID,
-                  purpose: str = "reference",
-                  generation_id: uuid.UUID | None = None) -> StoredFile:
-    return await files.store_checked_file(c, owner, purpose, _spooled(tmp, png()),
-                                          generation_id=generation_id)
+async def _upload(
+    c: StorageContainer,
+    tmp: Path,
+    owner: uuid.UUID,
+    purpose: str = "reference",
+    generation_id: uuid.UUID | None = None,
+) -> StoredFile:
+    return await files.store_checked_file(
+        c, owner, purpose, _spooled(tmp, png()), generation_id=generation_id
+    )
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
@@ -86,18 +91,28 @@ async def test_deleting_a_generation_keeps_inputs_another_one_uses(service, tmp_
     shared = await _upload(c, tmp_path, owner, "input")
     output = await _upload(c, tmp_path, owner, "output", generation_id=first)
     for generation in (first, repeat):
-        await erasure.link_generation_inputs(c, NO_CONTEXT, GenerationRequested(
-            generation_id=generation, user_id=owner, model="m", credits=1,
-            input_file_ids=[shared.file_id]))
-    await erasure.erase_generation(c, NO_CONTEXT, GenerationDeleted(
-        generation_id=first, user_id=owner, input_file_ids=[shared.file_id],
-        output_file_ids=[output.file_id]))
+        await erasure.link_generation_inputs(
+            c,
+            NO_CONTEXT,
+            GenerationRequested(
+                generation_id=generation, user_id=owner, model="m", credits=1, input_file_ids=[shared.file_id]
+            ),
+        )
+    await erasure.erase_generation(
+        c,
+        NO_CONTEXT,
+        GenerationDeleted(
+            generation_id=first,
+            user_id=owner,
+            input_file_ids=[shared.file_id],
+            output_file_ids=[output.file_id],
+        ),
+    )
     assert await _keys(c, keys.user_prefix(owner)) == [shared.object_key]
     assert set(records.files) == {shared.file_id}
 
 
-async def test_erasing_a_user_empties_files_exports_and_refuses_later_writes(
-        service, tmp_path) -> None:
+async def test_erasing_a_user_empties_files_exports_and_refuses_later_writes(service, tmp_path) -> None:
     c, records = service
     owner, other, request_id, export_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for _ in range(3):
@@ -118,27 +133,31 @@ async def test_erasing_a_user_empties_files_exports_and_refuses_later_writes(
         await export.put_part(c, export_id, owner, "late.json", _chunks(b"{}"))
     assert await _keys(c, keys.user_prefix(owner)) == []
 
-    await erasure.verify_user_erased(c, NO_CONTEXT, ErasureVerificationRequested(
-        request_id=request_id, user_id=owner))
+    await erasure.verify_user_erased(
+        c, NO_CONTEXT, ErasureVerificationRequested(request_id=request_id, user_id=owner)
+    )
     (verified,) = records.events(ErasureVerified["storage"])
-    assert verified.remaining == {"objects": 0, "export_objects": 0, "files": 0, "exports": 0,
-                                  "outbox_events": 0, "erasure_guard": 1}
+    assert verified.remaining == {
+        "objects": 0,
+        "export_objects": 0,
+        "files": 0,
+        "exports": 0,
+        "outbox_events": 0,
+        "erasure_guard": 1,
+    }
 
 
-async def test_the_export_part_lists_the_users_files_and_nothing_of_others(
-        service, tmp_path) -> None:
+async def test_the_export_part_lists_the_users_files_and_nothing_of_others(service, tmp_path) -> None:
     c, records = service
     owner, request_id = uuid.uuid4(), uuid.uuid4()
     mine = await _upload(c, tmp_path, owner)
     await _upload(c, tmp_path, uuid.uuid4())
 
-    await export.write_storage_part(c, NO_CONTEXT, ExportRequested(request_id=request_id,
-                                                                   user_id=owner))
+    await export.write_storage_part(c, NO_CONTEXT, ExportRequested(request_id=request_id, user_id=owner))
 
     (ready,) = records.events(ExportPartReady["storage"])
     assert ready.objects == ["storage.json", f"files/{mine.file_id}"]
-    body = b"".join([chunk async for chunk in await export.open_part(c, request_id,
-                                                                      "storage.json")])
+    body = b"".join([chunk async for chunk in await export.open_part(c, request_id, "storage.json")])
     document = json.loads(body)
     assert [f["file_id"] for f in document["files"]] == [str(mine.file_id)]
     assert document["files"][0]["url"] == f"http://aiflux.test/v1/files/{mine.file_id}"
@@ -149,8 +168,7 @@ async def test_an_erased_users_export_gets_no_part(service) -> None:
     c, records = service
     owner, request_id = uuid.uuid4(), uuid.uuid4()
     records.erased.add(owner)
-    await export.write_storage_part(c, NO_CONTEXT, ExportRequested(request_id=request_id,
-                                                                   user_id=owner))
+    await export.write_storage_part(c, NO_CONTEXT, ExportRequested(request_id=request_id, user_id=owner))
     assert records.published == [] and await _keys(c, keys.export_prefix(request_id)) == []
 
 
@@ -161,5 +179,4 @@ async def test_a_part_for_another_users_export_is_refused_and_removed(service) -
     with pytest.raises(ExportOwnerMismatch):
         await export.put_part(c, request_id, uuid.uuid4(), "b.json", _chunks(b"{}"))
     assert [p.name for p in await export.list_parts(c, request_id)] == ["a.json"]
-    assert await _keys(c, keys.export_prefix(request_id)) == [
-        keys.export_part_key(request_id, "a.json")]
+    assert await _keys(c, keys.export_prefix(request_id)) == [keys.export_part_key(request_id, "a.json")]

@@ -137,8 +137,10 @@ async def deliver_broadcast(on_message: OnMessage, delivery: Delivery) -> None:
     try:
         await on_message(delivery)
     except Exception as exc:
-        _log.warning("broadcast handler failed", extra={
-            "routing_key": delivery.routing_key, "error": describe_failure(exc)})
+        _log.warning(
+            "broadcast handler failed",
+            extra={"routing_key": delivery.routing_key, "error": describe_failure(exc)},
+        )
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -74,7 +74,11 @@ class LocalBroker:
     """The bus on a PostgreSQL database, running inside this process."""
 
     def __init__(
-        self, url: str, *, poll_interval: float = 1.0, workers_per_queue: int = 2,
+        self,
+        url: str,
+        *,
+        poll_interval: float = 1.0,
+        workers_per_queue: int = 2,
         pool_size: int = 10,
     ) -> None:
         self._conninfo = psycopg_conninfo(url)
@@ -84,10 +88,9 @@ class LocalBroker:
         # Handlers hold a claimed row's connection for their whole run; publishing gets a pool
         # of its own so it never waits behind them.
         self._consume_pool = AsyncConnectionPool(
-            self._conninfo, min_size=1, max_size=pool_size, open=False,
-            kwargs={"row_factory": dict_row})
-        self._publish_pool = AsyncConnectionPool(
-            self._conninfo, min_size=1, max_size=4, open=False)
+            self._conninfo, min_size=1, max_size=pool_size, open=False, kwargs={"row_factory": dict_row}
+        )
+        self._publish_pool = AsyncConnectionPool(self._conninfo, min_size=1, max_size=4, open=False)
         self._wake: dict[str, asyncio.Event] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._listener: asyncio.Task[None] | None = None
@@ -122,9 +125,7 @@ class LocalBroker:
     async def _listen(self) -> None:
         while not self._stopping.is_set():
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True
-                ) as conn:
+                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     await conn.execute(f"LISTEN {BROADCAST_CHANNEL}")
                     self._connected = True
@@ -144,8 +145,7 @@ class LocalBroker:
         unroutable raises."""
         try:
             async with self._publish_pool.connection() as conn:
-                bindings = await (await conn.execute(
-                    "SELECT queue, pattern FROM bus_binding")).fetchall()
+                bindings = await (await conn.execute("SELECT queue, pattern FROM bus_binding")).fetchall()
                 queues = sorted({q for q, p in bindings if topic_matches(p, routing_key)})
                 broadcast = await self._broadcast_to(conn, routing_key, body, message_id)
                 if not queues and not broadcast:
@@ -156,20 +156,23 @@ class LocalBroker:
             raise PublishFailed(f"bus unavailable: {type(exc).__name__}") from exc
 
     @staticmethod
-    async def _broadcast_to(conn: psycopg.AsyncConnection[Any], routing_key: str, body: bytes,
-                            message_id: str | None) -> bool:
+    async def _broadcast_to(
+        conn: psycopg.AsyncConnection[Any], routing_key: str, body: bytes, message_id: str | None
+    ) -> bool:
         """NOTIFY the listening processes when someone listens to ``routing_key``."""
         patterns = await (await conn.execute("SELECT pattern FROM bus_broadcast")).fetchall()
         if not any(topic_matches(p, routing_key) for (p,) in patterns):
             return False
         try:
-            payload = json.dumps({"routing_key": routing_key, "message_id": message_id,
-                                  "body": body.decode()})
+            payload = json.dumps(
+                {"routing_key": routing_key, "message_id": message_id, "body": body.decode()}
+            )
         except UnicodeDecodeError:
             payload = ""
         if not payload or len(payload.encode()) > BROADCAST_MAX_BYTES:
-            log.warning("message cannot be broadcast (not text, or too large)",
-                        extra={"routing_key": routing_key})
+            log.warning(
+                "message cannot be broadcast (not text, or too large)", extra={"routing_key": routing_key}
+            )
             return False
         await conn.execute("SELECT pg_notify(%s, %s)", (BROADCAST_CHANNEL, payload))
         return True
@@ -177,8 +180,7 @@ class LocalBroker:
     def _on_broadcast(self, payload: str) -> None:
         try:
             note = json.loads(payload)
-            delivery = Delivery(note["body"].encode(), note["routing_key"], note["message_id"],
-                                attempt=1)
+            delivery = Delivery(note["body"].encode(), note["routing_key"], note["message_id"], attempt=1)
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("undecodable broadcast skipped")
             return
@@ -192,15 +194,20 @@ class LocalBroker:
         """Hand this process a copy of every message with these keys (through NOTIFY)."""
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
             for key in routing_keys:
-                await conn.execute("INSERT INTO bus_broadcast (pattern) VALUES (%s)"
-                                   " ON CONFLICT DO NOTHING", (key,))
+                await conn.execute(
+                    "INSERT INTO bus_broadcast (pattern) VALUES (%s) ON CONFLICT DO NOTHING", (key,)
+                )
             await conn.commit()
         self._broadcasts.append((routing_keys, on_message))
 
     @staticmethod
     async def _insert(
-        conn: psycopg.AsyncConnection[Any], queue: str, routing_key: str, body: bytes,
-        message_id: str | None, headers: dict[str, Any],
+        conn: psycopg.AsyncConnection[Any],
+        queue: str,
+        routing_key: str,
+        body: bytes,
+        message_id: str | None,
+        headers: dict[str, Any],
     ) -> None:
         await conn.execute(
             "INSERT INTO bus_message (queue, routing_key, message_id, body, headers)"
@@ -214,13 +221,13 @@ class LocalBroker:
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
             for key in spec.routing_keys:
                 await conn.execute(
-                    "INSERT INTO bus_binding (queue, pattern) VALUES (%s, %s)"
-                    " ON CONFLICT DO NOTHING", (spec.name, key))
+                    "INSERT INTO bus_binding (queue, pattern) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (spec.name, key),
+                )
             await conn.commit()
         self._wake.setdefault(spec.name, asyncio.Event())
         for _ in range(min(spec.prefetch, self._workers_per_queue)):
-            self._workers.append(
-                asyncio.create_task(self._work(spec, on_message), name=spec.name))
+            self._workers.append(asyncio.create_task(self._work(spec, on_message), name=spec.name))
 
     async def _work(self, spec: QueueSpec, on_message: OnMessage) -> None:
         wake = self._wake[spec.name]
@@ -236,10 +243,14 @@ class LocalBroker:
 
     async def _take_one(self, spec: QueueSpec, on_message: OnMessage) -> bool:
         async with self._consume_pool.connection() as conn:
-            row = await (await conn.execute(
-                "SELECT id, routing_key, message_id, body, headers, attempts FROM bus_message"
-                " WHERE queue = %s AND parked_at IS NULL AND available_at <= now()"
-                " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", (spec.name,))).fetchone()
+            row = await (
+                await conn.execute(
+                    "SELECT id, routing_key, message_id, body, headers, attempts FROM bus_message"
+                    " WHERE queue = %s AND parked_at IS NULL AND available_at <= now()"
+                    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    (spec.name,),
+                )
+            ).fetchone()
             if row is None or self._stopping.is_set():
                 return False
             assert isinstance(row, dict)
@@ -251,12 +262,16 @@ class LocalBroker:
             return True
 
     async def _deliver(
-        self, conn: psycopg.AsyncConnection[Any], spec: QueueSpec, row: dict[str, Any],
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        spec: QueueSpec,
+        row: dict[str, Any],
         on_message: OnMessage,
     ) -> None:
         attempt = row["attempts"] + 1
-        delivery = Delivery(bytes(row["body"]), row["routing_key"], row["message_id"], attempt,
-                            dict(row["headers"]))
+        delivery = Delivery(
+            bytes(row["body"]), row["routing_key"], row["message_id"], attempt, dict(row["headers"])
+        )
         try:
             await on_message(delivery)
         except Poison as exc:
@@ -269,17 +284,18 @@ class LocalBroker:
                 await conn.execute(
                     "UPDATE bus_message SET attempts = %s, last_error = %s,"
                     " available_at = now() + make_interval(secs => %s) WHERE id = %s",
-                    (attempt, describe_failure(exc), delay / 1000, row["id"]))
+                    (attempt, describe_failure(exc), delay / 1000, row["id"]),
+                )
         else:
             await conn.execute("DELETE FROM bus_message WHERE id = %s", (row["id"],))
 
     @staticmethod
-    async def _park(conn: psycopg.AsyncConnection[Any], row_id: int, attempt: int,
-                    error: str) -> None:
+    async def _park(conn: psycopg.AsyncConnection[Any], row_id: int, attempt: int, error: str) -> None:
         await conn.execute(
             "UPDATE bus_message SET attempts = %s, last_error = %s, parked_at = now(),"
             " headers = headers || jsonb_build_object(%s::text, %s::text) WHERE id = %s",
-            (attempt, error, ERROR_HEADER, error, row_id))
+            (attempt, error, ERROR_HEADER, error, row_id),
+        )
 
     async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
         """Return parked messages to the queue with a fresh retry budget."""
@@ -288,7 +304,8 @@ class LocalBroker:
                 "UPDATE bus_message SET parked_at = NULL, attempts = 0, available_at = now()"
                 " WHERE id IN (SELECT id FROM bus_message WHERE queue = %s AND parked_at IS NOT"
                 " NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)",
-                (spec.name, limit if limit is not None else 2**31 - 1))
+                (spec.name, limit if limit is not None else 2**31 - 1),
+            )
             await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, spec.name))
             await conn.commit()
             return cur.rowcount
@@ -296,27 +313,37 @@ class LocalBroker:
     async def list_parked(self, spec: QueueSpec, limit: int = 100) -> list[ParkedMessage]:
         """Parked messages of ``spec``, oldest first."""
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
-            rows = await (await conn.execute(
-                "SELECT message_id, routing_key, last_error, parked_at FROM bus_message"
-                " WHERE queue = %s AND parked_at IS NOT NULL ORDER BY id LIMIT %s",
-                (spec.name, limit))).fetchall()
+            rows = await (
+                await conn.execute(
+                    "SELECT message_id, routing_key, last_error, parked_at FROM bus_message"
+                    " WHERE queue = %s AND parked_at IS NOT NULL ORDER BY id LIMIT %s",
+                    (spec.name, limit),
+                )
+            ).fetchall()
         return [ParkedMessage(*row) for row in rows]
 
     async def parked_count(self, spec: QueueSpec) -> int:
         """How many messages of ``spec`` are parked."""
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
-            row = await (await conn.execute(
-                "SELECT count(*) FROM bus_message WHERE queue = %s AND parked_at IS NOT NULL",
-                (spec.name,))).fetchone()
+            row = await (
+                await conn.execute(
+                    "SELECT count(*) FROM bus_message WHERE queue = %s AND parked_at IS NOT NULL",
+                    (spec.name,),
+                )
+            ).fetchone()
         return int(row[0]) if row else 0
 
     async def queue_stats(self, spec: QueueSpec) -> QueueStats:
         """Waiting and parked messages of ``spec``, in one query."""
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
-            row = await (await conn.execute(
-                "SELECT count(*) FILTER (WHERE parked_at IS NULL),"
-                " count(*) FILTER (WHERE parked_at IS NOT NULL)"
-                " FROM bus_message WHERE queue = %s", (spec.name,))).fetchone()
+            row = await (
+                await conn.execute(
+                    "SELECT count(*) FILTER (WHERE parked_at IS NULL),"
+                    " count(*) FILTER (WHERE parked_at IS NOT NULL)"
+                    " FROM bus_message WHERE queue = %s",
+                    (spec.name,),
+                )
+            ).fetchone()
         return QueueStats(int(row[0]), int(row[1])) if row else QueueStats(0, 0)
 
     async def close(self, drain_timeout: float = 30.0) -> None:

@@ -57,7 +57,11 @@ class RabbitBroker:
     """The bus on RabbitMQ."""
 
     def __init__(
-        self, url: str, *, exchange: str = EXCHANGE, publish_timeout: float = 10.0,
+        self,
+        url: str,
+        *,
+        exchange: str = EXCHANGE,
+        publish_timeout: float = 10.0,
         reconnect_interval: float = 1.0,
     ) -> None:
         self._url = url
@@ -74,12 +78,11 @@ class RabbitBroker:
     async def connect(self) -> None:
         """Connect (reconnecting by itself after outages) and declare the exchange."""
         self._connection = await aio_pika.connect_robust(
-            self._url, reconnect_interval=self._reconnect_interval, client_properties={
-                "connection_name": "aiflux"},
+            self._url,
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": "aiflux"},
         )
-        self._publish_channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
+        self._publish_channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange = await self._publish_channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
@@ -87,8 +90,10 @@ class RabbitBroker:
     @property
     def connected(self) -> bool:
         """True while the connection is open."""
-        return self._connection is not None and not self._connection.is_closed and bool(
-            self._connection.connected.is_set()
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and bool(self._connection.connected.is_set())
         )
 
     @property
@@ -132,9 +137,7 @@ class RabbitBroker:
         )
 
     async def _declare(self, channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
-        queue = await channel.declare_queue(
-            spec.name, durable=True, arguments={"x-queue-type": "quorum"}
-        )
+        queue = await channel.declare_queue(spec.name, durable=True, arguments={"x-queue-type": "quorum"})
         for key in spec.routing_keys:
             await queue.bind(self._exchange_name, key)
         for n, delay in enumerate(spec.retry_delays_ms):
@@ -176,20 +179,26 @@ class RabbitBroker:
         assert self._connection is not None, "connect() first"
         channel = await self._connection.channel()
         queue = await channel.declare_queue(
-            f"broadcast.{uuid.uuid4().hex}", exclusive=True, auto_delete=True, durable=False)
+            f"broadcast.{uuid.uuid4().hex}", exclusive=True, auto_delete=True, durable=False
+        )
         for key in routing_keys:
             await queue.bind(self._exchange_name, key)
 
         async def _on_delivery(message: AbstractIncomingMessage) -> None:
-            await deliver_broadcast(on_message, Delivery(
-                body=message.body, routing_key=message.routing_key or "",
-                message_id=message.message_id, attempt=1, headers=dict(message.headers or {})))
+            await deliver_broadcast(
+                on_message,
+                Delivery(
+                    body=message.body,
+                    routing_key=message.routing_key or "",
+                    message_id=message.message_id,
+                    attempt=1,
+                    headers=dict(message.headers or {}),
+                ),
+            )
 
         await queue.consume(_on_delivery, no_ack=True, exclusive=True)
 
-    async def _handle(
-        self, spec: QueueSpec, message: AbstractIncomingMessage, on_message: OnMessage
-    ) -> None:
+    async def _handle(self, spec: QueueSpec, message: AbstractIncomingMessage, on_message: OnMessage) -> None:
         headers = dict(message.headers or {})
         attempt = int(str(headers.get(ATTEMPT_HEADER, 1)))
         delivery = Delivery(
@@ -206,23 +215,33 @@ class RabbitBroker:
         except Exception as exc:
             delay = next_step(spec, attempt)
             target = spec.parking if delay is None else f"{spec.name}.retry.{attempt - 1}"
-            log.warning("handler failed", extra={"queue": spec.name, "attempt": attempt,
-                                                  "error": type(exc).__name__})
+            log.warning(
+                "handler failed", extra={"queue": spec.name, "attempt": attempt, "error": type(exc).__name__}
+            )
             await self._reroute(target, message, delivery, attempt + 1, describe_failure(exc))
         else:
             await message.ack()
 
     async def _reroute(
-        self, queue: str, message: AbstractIncomingMessage, delivery: Delivery, attempt: int,
+        self,
+        queue: str,
+        message: AbstractIncomingMessage,
+        delivery: Delivery,
+        attempt: int,
         error: str,
     ) -> None:
         # The copy must be confirmed before the original is acked; if it is not, requeue.
-        headers = {**delivery.headers, ATTEMPT_HEADER: attempt, ERROR_HEADER: error,
-                   "x-aiflux-routing-key": delivery.routing_key}
+        headers = {
+            **delivery.headers,
+            ATTEMPT_HEADER: attempt,
+            ERROR_HEADER: error,
+            "x-aiflux-routing-key": delivery.routing_key,
+        }
         assert self._publish_channel is not None
         try:
             await self._confirmed(
-                self._publish_channel.default_exchange, queue,
+                self._publish_channel.default_exchange,
+                queue,
                 self._message(delivery.body, delivery.message_id, headers),
             )
         except PublishFailed:
@@ -246,7 +265,8 @@ class RabbitBroker:
                     break
                 headers = {**dict(message.headers or {}), ATTEMPT_HEADER: 1, "x-aiflux-replayed": 1}
                 await self._confirmed(
-                    self._publish_channel.default_exchange, spec.name,
+                    self._publish_channel.default_exchange,
+                    spec.name,
                     self._message(message.body, message.message_id, headers),
                 )
                 await message.ack()
@@ -269,9 +289,14 @@ class RabbitBroker:
                 if message is None:
                     break
                 headers = dict(message.headers or {})
-                seen.append(ParkedMessage(
-                    message.message_id, str(headers.get("x-aiflux-routing-key", "")),
-                    str(headers.get(ERROR_HEADER, "")) or None, message.timestamp))
+                seen.append(
+                    ParkedMessage(
+                        message.message_id,
+                        str(headers.get("x-aiflux-routing-key", "")),
+                        str(headers.get(ERROR_HEADER, "")) or None,
+                        message.timestamp,
+                    )
+                )
         finally:
             await channel.close()  # unacked messages return to the parking queue
         return seen
@@ -296,8 +321,10 @@ class RabbitBroker:
         try:
             queue = await channel.declare_queue(spec.name, passive=True)
             parking = await channel.declare_queue(spec.parking, passive=True)
-            return QueueStats(int(queue.declaration_result.message_count or 0),
-                              int(parking.declaration_result.message_count or 0))
+            return QueueStats(
+                int(queue.declaration_result.message_count or 0),
+                int(parking.declaration_result.message_count or 0),
+            )
         finally:
             with contextlib.suppress(Exception):
                 await channel.close()

@@ -40,8 +40,7 @@ class CheckoutSession:
     @property
     def is_paid(self) -> bool:
         """True when the money is in (Stripe: complete and paid)."""
-        return self.status == "complete" and self.payment_status in ("paid",
-                                                                     "no_payment_required")
+        return self.status == "complete" and self.payment_status in ("paid", "no_payment_required")
 
     @classmethod
     def from_stripe(cls, obj: Mapping[str, Any]) -> CheckoutSession:
@@ -51,11 +50,16 @@ class CheckoutSession:
         if isinstance(intent, Mapping):  # expanded
             intent = intent.get("id")
         return cls(
-            id=str(obj["id"]), url=obj.get("url"), status=str(obj.get("status") or ""),
+            id=str(obj["id"]),
+            url=obj.get("url"),
+            status=str(obj.get("status") or ""),
             payment_status=str(obj.get("payment_status") or ""),
             payment_id=_uuid_or_none(metadata.get("payment_id")),
-            amount_total=obj.get("amount_total"), currency=obj.get("currency"),
-            created=int(obj.get("created") or 0), payment_intent=intent)
+            amount_total=obj.get("amount_total"),
+            currency=obj.get("currency"),
+            created=int(obj.get("created") or 0),
+            payment_intent=intent,
+        )
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -65,14 +69,24 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
         return None
 
 
-def session_params(payment_id: uuid.UUID, pack: CreditPack, settings: BillingSettings,
-                   ) -> dict[str, Any]:
+def session_params(
+    payment_id: uuid.UUID,
+    pack: CreditPack,
+    settings: BillingSettings,
+) -> dict[str, Any]:
     """Parameters of ``POST /v1/checkout/sessions``: payment mode, one line, our ids only."""
     return {
         "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": pack.currency, "unit_amount": pack.amount,
-            "product_data": {"name": f"AIFLUX {pack.name}: {pack.credits} credits"}}}],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": pack.currency,
+                    "unit_amount": pack.amount,
+                    "product_data": {"name": f"AIFLUX {pack.name}: {pack.credits} credits"},
+                },
+            }
+        ],
         "success_url": settings.success_url,
         "cancel_url": settings.cancel_url,
         "client_reference_id": str(payment_id),
@@ -104,21 +118,21 @@ class StripeCheckout:
 
     def __init__(self, settings: BillingSettings) -> None:
         # The SDK has its own HTTP stack, so the processor-registry guard runs here, once.
-        guard_host("stripe", urlparse(settings.stripe_api_base).hostname or "",
-                   allow_local=settings.is_local)
+        guard_host("stripe", urlparse(settings.stripe_api_base).hostname or "", allow_local=settings.is_local)
         self._settings = settings
         self._client = stripe.StripeClient(
             settings.stripe_api_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},
-            http_client=stripe.HTTPXClient(timeout=20), max_network_retries=2)
+            http_client=stripe.HTTPXClient(timeout=20),
+            max_network_retries=2,
+        )
         self._sessions = self._client.v1.checkout.sessions
 
     async def create(self, payment_id: uuid.UUID, pack: CreditPack) -> CheckoutSession:
         """Create the session; the payment id is the idempotency key, so retries are safe."""
         params: Any = session_params(payment_id, pack, self._settings)
         with _translated():
-            session = await self._sessions.create_async(
-                params, {"idempotency_key": f"checkout-{payment_id}"})
+            session = await self._sessions.create_async(params, {"idempotency_key": f"checkout-{payment_id}"})
         return CheckoutSession.from_stripe(session.to_dict())
 
     async def retrieve(self, session_id: str) -> CheckoutSession | None:

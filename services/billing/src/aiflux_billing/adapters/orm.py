@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 if TYPE_CHECKING:  # make_base() builds the class at runtime; mypy needs a static one
+
     class Base(DeclarativeBase):
         """The billing service's declarative base."""
 else:
@@ -64,10 +65,10 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         # One grant per checkout session and one spend per hold, whatever retries happen.
-        Index("uq_ledger_entry_purchase", "payment_id", unique=True,
-              postgresql_where=text("kind = 'purchase'")),
-        Index("uq_ledger_entry_spend", "hold_id", unique=True,
-              postgresql_where=text("kind = 'spend'")),
+        Index(
+            "uq_ledger_entry_purchase", "payment_id", unique=True, postgresql_where=text("kind = 'purchase'")
+        ),
+        Index("uq_ledger_entry_spend", "hold_id", unique=True, postgresql_where=text("kind = 'spend'")),
         Index("ix_ledger_entry_user", "user_id", "id"),
     )
 

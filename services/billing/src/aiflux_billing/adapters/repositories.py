@@ -28,32 +28,58 @@ T = TypeVar("T")
 def payment_record(p: Payment) -> PaymentRecord:
     """The record of an ORM payment."""
     return PaymentRecord(
-        seq=p.seq, payment_id=p.id, user_id=p.user_id, session_id=p.stripe_session_id,
-        plan_id=p.plan_id, credits=p.credits, amount=p.amount, currency=p.currency,
-        status=p.status, fulfilled_via=p.fulfilled_via, refunded_amount=p.refunded_amount,
-        credits_reversed=p.credits_reversed, credits_unrecovered=p.credits_unrecovered,
-        created_at=p.created_at, paid_at=p.paid_at, retain_until=p.retain_until)
+        seq=p.seq,
+        payment_id=p.id,
+        user_id=p.user_id,
+        session_id=p.stripe_session_id,
+        plan_id=p.plan_id,
+        credits=p.credits,
+        amount=p.amount,
+        currency=p.currency,
+        status=p.status,
+        fulfilled_via=p.fulfilled_via,
+        refunded_amount=p.refunded_amount,
+        credits_reversed=p.credits_reversed,
+        credits_unrecovered=p.credits_unrecovered,
+        created_at=p.created_at,
+        paid_at=p.paid_at,
+        retain_until=p.retain_until,
+    )
 
 
 def ledger_record(e: LedgerEntry) -> LedgerRecord:
     """The record of an ORM ledger entry."""
-    return LedgerRecord(id=e.id, kind=e.kind, credits=e.credits, payment_id=e.payment_id,
-                        generation_id=e.generation_id, note=e.note, created_at=e.created_at)
+    return LedgerRecord(
+        id=e.id,
+        kind=e.kind,
+        credits=e.credits,
+        payment_id=e.payment_id,
+        generation_id=e.generation_id,
+        note=e.note,
+        created_at=e.created_at,
+    )
 
 
 def dispute_record(d: Dispute) -> DisputeRecord:
     """The record of an ORM dispute."""
-    return DisputeRecord(dispute_id=d.id, payment_id=d.payment_id, status=d.status,
-                         amount=d.amount, opened_at=d.opened_at, closed_at=d.closed_at,
-                         credits_reversed=d.credits_reversed,
-                         credits_unrecovered=d.credits_unrecovered)
+    return DisputeRecord(
+        dispute_id=d.id,
+        payment_id=d.payment_id,
+        status=d.status,
+        amount=d.amount,
+        opened_at=d.opened_at,
+        closed_at=d.closed_at,
+        credits_reversed=d.credits_reversed,
+        credits_unrecovered=d.credits_unrecovered,
+    )
 
 
 class PaymentFilter:
     """Which payments an operator list shows."""
 
-    def __init__(self, *, status: str | None = None, refunded: bool = False,
-                 fulfilled_via: str | None = None) -> None:
+    def __init__(
+        self, *, status: str | None = None, refunded: bool = False, fulfilled_via: str | None = None
+    ) -> None:
         self.conditions: list[ColumnElement[bool]] = []
         if status:
             self.conditions.append(Payment.status == status)
@@ -78,27 +104,29 @@ class BillingRepository:
             return AccountBalance()
         return AccountBalance(account.available, account.held, account.open_disputes)
 
-    async def ledger_page(self, user_id: uuid.UUID, limit: int,
-                          cursor: int | None) -> Page[LedgerRecord]:
+    async def ledger_page(self, user_id: uuid.UUID, limit: int, cursor: int | None) -> Page[LedgerRecord]:
         """The user's ledger entries, newest first, after ``cursor``."""
         query = select(LedgerEntry).where(LedgerEntry.user_id == user_id)
         if cursor:
             query = query.where(LedgerEntry.id < cursor)
-        rows = (await self.session.scalars(
-            query.order_by(LedgerEntry.id.desc()).limit(limit + 1))).all()
+        rows = (await self.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit + 1))).all()
         return _page([ledger_record(r) for r in rows], [r.id for r in rows], limit)
 
-    async def payments_page(self, limit: int, cursor: int | None, *,
-                            user_id: uuid.UUID | None = None,
-                            only: PaymentFilter | None = None) -> Page[PaymentRecord]:
+    async def payments_page(
+        self,
+        limit: int,
+        cursor: int | None,
+        *,
+        user_id: uuid.UUID | None = None,
+        only: PaymentFilter | None = None,
+    ) -> Page[PaymentRecord]:
         """Payments, newest first, after ``cursor``: one user's, or those ``only`` admits."""
         query = select(Payment).where(*(only.conditions if only else []))
         if user_id is not None:
             query = query.where(Payment.user_id == user_id)
         if cursor:
             query = query.where(Payment.seq < cursor)
-        rows = (await self.session.scalars(
-            query.order_by(Payment.seq.desc()).limit(limit + 1))).all()
+        rows = (await self.session.scalars(query.order_by(Payment.seq.desc()).limit(limit + 1))).all()
         return _page([payment_record(r) for r in rows], [r.seq for r in rows], limit)
 
     async def disputes(self, open_only: bool, limit: int = 200) -> list[DisputeRecord]:
@@ -111,13 +139,15 @@ class BillingRepository:
     async def payments_of(self, user_id: uuid.UUID) -> list[PaymentRecord]:
         """Every payment still linked to the user, oldest first."""
         rows = await self.session.scalars(
-            select(Payment).where(Payment.user_id == user_id).order_by(Payment.seq))
+            select(Payment).where(Payment.user_id == user_id).order_by(Payment.seq)
+        )
         return [payment_record(p) for p in rows.all()]
 
     async def ledger_of(self, user_id: uuid.UUID) -> list[LedgerRecord]:
         """Every ledger entry of the user, oldest first."""
         rows = await self.session.scalars(
-            select(LedgerEntry).where(LedgerEntry.user_id == user_id).order_by(LedgerEntry.id))
+            select(LedgerEntry).where(LedgerEntry.user_id == user_id).order_by(LedgerEntry.id)
+        )
         return [ledger_record(e) for e in rows.all()]
 
     # --- erasure ----------------------------------------------------------------------------
@@ -133,23 +163,31 @@ class BillingRepository:
 
     async def open_checkout_ids(self, user_id: uuid.UUID, statuses: tuple[str, ...]) -> list[str]:
         """Stripe session ids of the user's payments still in ``statuses``."""
-        ids = await self.session.scalars(select(Payment.stripe_session_id).where(
-            Payment.user_id == user_id, Payment.status.in_(statuses),
-            Payment.stripe_session_id.is_not(None)))
+        ids = await self.session.scalars(
+            select(Payment.stripe_session_id).where(
+                Payment.user_id == user_id,
+                Payment.status.in_(statuses),
+                Payment.stripe_session_id.is_not(None),
+            )
+        )
         return [str(i) for i in ids.all()]
 
     async def delete_credits(self, user_id: uuid.UUID) -> dict[str, int]:
         """Delete the user's ledger, holds and balance; how many rows of each."""
-        return {"ledger_entries": await self._delete(LedgerEntry, LedgerEntry.user_id == user_id),
-                "holds": await self._delete(Hold, Hold.user_id == user_id),
-                "balances": await self._delete(Account, Account.user_id == user_id)}
+        return {
+            "ledger_entries": await self._delete(LedgerEntry, LedgerEntry.user_id == user_id),
+            "holds": await self._delete(Hold, Hold.user_id == user_id),
+            "balances": await self._delete(Account, Account.user_id == user_id),
+        }
 
     async def pseudonymise_payments(self, user_id: uuid.UUID) -> list[date]:
         """Unlink the user's payments (kept for tax law); the day each may be purged."""
         kept = await self.session.execute(
-            update(Payment).where(Payment.user_id == user_id)
+            update(Payment)
+            .where(Payment.user_id == user_id)
             .values(user_id=None, pseudonymised_at=func.now(), updated_at=func.now())
-            .returning(Payment.retain_until))
+            .returning(Payment.retain_until)
+        )
         return list(kept.scalars().all())
 
     async def forget_messages(self, user_id: uuid.UUID) -> None:
@@ -163,32 +201,36 @@ class BillingRepository:
             return {}, []
         return ({k: int(v) for k, v in receipt.deleted.items()}, list(receipt.retained))
 
-    async def save_receipt(self, request_id: uuid.UUID, deleted: dict[str, int],
-                           retained: list[dict[str, Any]]) -> None:
+    async def save_receipt(
+        self, request_id: uuid.UUID, deleted: dict[str, int], retained: list[dict[str, Any]]
+    ) -> None:
         """Write the receipt's new totals."""
         receipt = await self.session.get(ErasureReceipt, request_id)
         if receipt is None:
-            self.session.add(ErasureReceipt(request_id=request_id, deleted=deleted,
-                                            retained=retained))
+            self.session.add(ErasureReceipt(request_id=request_id, deleted=deleted, retained=retained))
         else:
             receipt.deleted, receipt.retained = deleted, retained
 
     async def remaining(self, user_id: uuid.UUID) -> dict[str, int]:
         """What billing still holds linked to the user (all zero after erasure)."""
-        counts = {"ledger_entries": await self._count(LedgerEntry, LedgerEntry.user_id, user_id),
-                  "holds": await self._count(Hold, Hold.user_id, user_id),
-                  "balances": await self._count(Account, Account.user_id, user_id),
-                  "payments_linked": await self._count(Payment, Payment.user_id, user_id)}
+        counts = {
+            "ledger_entries": await self._count(LedgerEntry, LedgerEntry.user_id, user_id),
+            "holds": await self._count(Hold, Hold.user_id, user_id),
+            "balances": await self._count(Account, Account.user_id, user_id),
+            "payments_linked": await self._count(Payment, Payment.user_id, user_id),
+        }
         return {**counts, **await messaging_residue(self.session, user_id)}
 
     async def _delete(self, table: Any, condition: ColumnElement[bool]) -> int:
-        rows = await self.session.execute(delete(table).where(condition).returning(
-            *table.__table__.primary_key.columns))
+        rows = await self.session.execute(
+            delete(table).where(condition).returning(*table.__table__.primary_key.columns)
+        )
         return len(rows.all())
 
     async def _count(self, table: Any, column: Any, user_id: uuid.UUID) -> int:
-        return int(await self.session.scalar(
-            select(func.count()).select_from(table).where(column == user_id)) or 0)
+        return int(
+            await self.session.scalar(select(func.count()).select_from(table).where(column == user_id)) or 0
+        )
 
 
 def _page(items: list[T], cursors: list[int], limit: int) -> Page[T]:

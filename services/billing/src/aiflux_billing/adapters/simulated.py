@@ -39,12 +39,21 @@ class SimulatedCheckout:
         now = int(time.time())
         params = session_params(payment_id, pack, self._settings)
         body: dict[str, Any] = {
-            "id": session_id, "object": "checkout.session", "mode": "payment",
-            "status": "open", "payment_status": "unpaid", "amount_total": pack.amount,
-            "currency": pack.currency, "created": now, "expires_at": now + SESSION_LIFETIME_S,
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": pack.amount,
+            "currency": pack.currency,
+            "created": now,
+            "expires_at": now + SESSION_LIFETIME_S,
             "client_reference_id": params["client_reference_id"],
-            "metadata": params["metadata"], "payment_intent": None, "livemode": False,
-            "success_url": params["success_url"], "cancel_url": params["cancel_url"],
+            "metadata": params["metadata"],
+            "payment_intent": None,
+            "livemode": False,
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
             "url": f"{self._settings.public_url}/v1/billing/checkout/local/{session_id}",
         }
         async with self._db.transaction() as session:
@@ -65,8 +74,11 @@ class SimulatedCheckout:
     async def list_since(self, created_gte: int) -> AsyncIterator[CheckoutSession]:
         """Sessions created since ``created_gte``, newest first like Stripe."""
         async with self._db.transaction() as session:
-            rows = (await session.scalars(select(Row).where(Row.created >= created_gte)
-                                          .order_by(Row.created.desc(), Row.id))).all()
+            rows = (
+                await session.scalars(
+                    select(Row).where(Row.created >= created_gte).order_by(Row.created.desc(), Row.id)
+                )
+            ).all()
         for row in rows:
             yield CheckoutSession.from_stripe(row.body)
 
@@ -86,25 +98,33 @@ class SimulatedCheckout:
         token = secrets.token_urlsafe(32)
         async with self._db.transaction() as session:
             done = await session.execute(
-                update(Row).where(Row.id == session_id, Row.body["status"].astext == "open")
-                .values(pay_token_hash=token_hash(token)).returning(Row.id))
+                update(Row)
+                .where(Row.id == session_id, Row.body["status"].astext == "open")
+                .values(pay_token_hash=token_hash(token))
+                .returning(Row.id)
+            )
             return token if done.first() else None
 
     async def pay(self, session_id: str, token: str) -> dict[str, Any] | None:
         """Mark the session paid if ``token`` is its current one-time token; the paid body."""
-        changes = {"status": "complete", "payment_status": "paid",
-                   "payment_intent": f"pi_sim_{secrets.token_hex(12)}"}
+        changes = {
+            "status": "complete",
+            "payment_status": "paid",
+            "payment_intent": f"pi_sim_{secrets.token_hex(12)}",
+        }
         return await self._transition(session_id, changes, token=token)
 
-    async def _transition(self, session_id: str, changes: dict[str, Any],
-                          token: str | None) -> dict[str, Any] | None:
+    async def _transition(
+        self, session_id: str, changes: dict[str, Any], token: str | None
+    ) -> dict[str, Any] | None:
         async with self._db.transaction() as session:
             query = select(Row).where(Row.id == session_id).with_for_update()
             row = await session.scalar(query)
             if row is None or row.body.get("status") != "open":
                 return None
-            if token is not None and not (row.pay_token_hash and equal(
-                    row.pay_token_hash, token_hash(token))):
+            if token is not None and not (
+                row.pay_token_hash and equal(row.pay_token_hash, token_hash(token))
+            ):
                 return None
             row.body = {**row.body, **changes}
             row.payment_intent = changes.get("payment_intent", row.payment_intent)

@@ -33,17 +33,19 @@ def signature_header(payload: str, secret: str, timestamp: int | None = None) ->
 
 def event_payload(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> str:
     """A Stripe ``event`` object (snapshot payload) around ``obj``, as JSON text."""
-    return json.dumps({
-        "id": event_id or f"evt_{secrets.token_hex(12)}",
-        "object": "event",
-        "api_version": API_VERSION,
-        "created": int(time.time()),
-        "type": event_type,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "data": {"object": obj},
-    })
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "data": {"object": obj},
+        }
+    )
 
 
 async def send_event(settings: BillingSettings, event_type: str, obj: dict[str, Any]) -> bool:
@@ -54,12 +56,19 @@ async def send_event(settings: BillingSettings, event_type: str, obj: dict[str, 
     url = f"{settings.public_url}/v1/billing/stripe/webhook"
     try:
         async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.post(url, content=payload, headers={
-                "Stripe-Signature": signature_header(payload, secret),
-                "Content-Type": "application/json"})
+            response = await client.post(
+                url,
+                content=payload,
+                headers={
+                    "Stripe-Signature": signature_header(payload, secret),
+                    "Content-Type": "application/json",
+                },
+            )
         response.raise_for_status()
     except httpx.HTTPError as exc:
-        log.warning("simulated webhook not delivered; reconciliation will fulfil it",
-                    extra={"error": type(exc).__name__})
+        log.warning(
+            "simulated webhook not delivered; reconciliation will fulfil it",
+            extra={"error": type(exc).__name__},
+        )
         return False
     return True

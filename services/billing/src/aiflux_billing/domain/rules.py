@@ -10,10 +10,10 @@ from enum import StrEnum
 class EntryKind(StrEnum):
     """Kinds of ledger entries. The ledger is append-only: corrections are new entries."""
 
-    PURCHASE = "purchase"      # credits granted by a paid checkout session
-    SPEND = "spend"            # a captured hold (a completed generation)
-    REFUND = "refund"          # credits taken back because Stripe refunded the payment
-    REVERSAL = "reversal"      # credits taken back because a dispute was lost
+    PURCHASE = "purchase"  # credits granted by a paid checkout session
+    SPEND = "spend"  # a captured hold (a completed generation)
+    REFUND = "refund"  # credits taken back because Stripe refunded the payment
+    REVERSAL = "reversal"  # credits taken back because a dispute was lost
     ADJUSTMENT = "adjustment"  # an operator's correction
 
 
@@ -28,13 +28,13 @@ class HoldStatus(StrEnum):
 class PaymentStatus(StrEnum):
     """Life of a payment (one Stripe Checkout Session)."""
 
-    CREATING = "creating"    # row written, session not yet created at Stripe
-    OPEN = "open"            # the user may pay
+    CREATING = "creating"  # row written, session not yet created at Stripe
+    OPEN = "open"  # the user may pay
     PROCESSING = "processing"  # completed with a delayed payment method, money not yet in
-    PAID = "paid"            # credits granted
-    FAILED = "failed"        # the delayed payment failed
-    EXPIRED = "expired"      # the session expired unpaid
-    REFUNDED = "refunded"    # fully refunded
+    PAID = "paid"  # credits granted
+    FAILED = "failed"  # the delayed payment failed
+    EXPIRED = "expired"  # the session expired unpaid
+    REFUNDED = "refunded"  # fully refunded
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
@@ -46,8 +46,7 @@ class TakeBack:
     unrecovered: int
 
 
-def credits_due_back(pack_credits: int, amount: int, refunded_total: int,
-                     already_reversed: int) -> int:
+def credits_due_back(pack_credits: int, amount: int, refunded_total: int, already_reversed: int) -> int:
     """Credits a refund of ``refunded_total`` (cumulative, minor units) newly takes back.
 
     Credits are returned in proportion to the money returned, rounded down in the user's

@@ -48,8 +48,9 @@ class ErasureStore(Protocol):
     async def receipt(self, request_id: uuid.UUID) -> tuple[dict[str, int], list[dict[str, Any]]]:
         """The receipt so far."""
 
-    async def save_receipt(self, request_id: uuid.UUID, deleted: dict[str, int],
-                           retained: list[dict[str, Any]]) -> None:
+    async def save_receipt(
+        self, request_id: uuid.UUID, deleted: dict[str, int], retained: list[dict[str, Any]]
+    ) -> None:
         """Write the receipt's totals."""
 
     async def remaining(self, user_id: uuid.UUID) -> dict[str, int]:
@@ -66,9 +67,14 @@ class PaymentBook(Protocol):
         """Record a session's new state."""
 
 
-async def erase_user(store: ErasureStore, book: PaymentBook, gateway: CheckoutGateway,
-                     user_id: uuid.UUID, request_id: uuid.UUID,
-                     outbox_keep_days: float) -> ErasureCompletedBase:
+async def erase_user(
+    store: ErasureStore,
+    book: PaymentBook,
+    gateway: CheckoutGateway,
+    user_id: uuid.UUID,
+    request_id: uuid.UUID,
+    outbox_keep_days: float,
+) -> ErasureCompletedBase:
     """Erase what billing holds of the user; the receipt to publish.
 
     The guard comes first (late writes for the user wait for this transaction or are refused).
@@ -81,27 +87,45 @@ async def erase_user(store: ErasureStore, book: PaymentBook, gateway: CheckoutGa
     await store.forget_messages(user_id)
     totals, kept_payments = await _add_to_receipt(store, request_id, deleted, kept)
     return COMPLETED(
-        request_id=request_id, user_id=user_id, deleted=totals,
-        retained=[*kept_payments, *retained_by_erasure("billing", outbox_keep_days)])
+        request_id=request_id,
+        user_id=user_id,
+        deleted=totals,
+        retained=[*kept_payments, *retained_by_erasure("billing", outbox_keep_days)],
+    )
 
 
-async def _add_to_receipt(store: ErasureStore, request_id: uuid.UUID,
-                          deleted: dict[str, int], kept: list[date],
-                          ) -> tuple[dict[str, int], list[RetainedItem]]:
+async def _add_to_receipt(
+    store: ErasureStore,
+    request_id: uuid.UUID,
+    deleted: dict[str, int],
+    kept: list[date],
+) -> tuple[dict[str, int], list[RetainedItem]]:
     """Add one run's counts to the request's receipt; return the totals."""
     earlier_deleted, earlier_retained = await store.receipt(request_id)
     earlier = [RetainedItem.model_validate(r) for r in earlier_retained]
     count = len(kept) + sum(r.count for r in earlier)
     until = max([*kept, *(r.retained_until for r in earlier)], default=None)
-    retained = [RetainedItem(category="payments", count=count, legal_basis=PAYMENTS_LEGAL_BASIS,
-                             retained_until=until, retention_rule=PAYMENTS_RULE)] if until else []
+    retained = (
+        [
+            RetainedItem(
+                category="payments",
+                count=count,
+                legal_basis=PAYMENTS_LEGAL_BASIS,
+                retained_until=until,
+                retention_rule=PAYMENTS_RULE,
+            )
+        ]
+        if until
+        else []
+    )
     totals = {k: earlier_deleted.get(k, 0) + v for k, v in deleted.items()}
     await store.save_receipt(request_id, totals, [r.model_dump(mode="json") for r in retained])
     return totals, retained
 
 
-async def _expire_open_checkouts(store: ErasureStore, book: PaymentBook,
-                                 gateway: CheckoutGateway, user_id: uuid.UUID) -> int:
+async def _expire_open_checkouts(
+    store: ErasureStore, book: PaymentBook, gateway: CheckoutGateway, user_id: uuid.UUID
+) -> int:
     """Expire the user's open sessions at Stripe, so nothing can be paid after erasure."""
     expired = 0
     for session_id in await store.open_checkout_ids(user_id, OPEN_STATUSES):
@@ -116,8 +140,6 @@ async def _expire_open_checkouts(store: ErasureStore, book: PaymentBook,
     return expired
 
 
-async def verification(store: ErasureStore, user_id: uuid.UUID,
-                       request_id: uuid.UUID) -> ErasureVerifiedBase:
+async def verification(store: ErasureStore, user_id: uuid.UUID, request_id: uuid.UUID) -> ErasureVerifiedBase:
     """The answer to privacy's verification: what remains."""
-    return VERIFIED(request_id=request_id, user_id=user_id,
-                    remaining=await store.remaining(user_id))
+    return VERIFIED(request_id=request_id, user_id=user_id, remaining=await store.remaining(user_id))

@@ -39,13 +39,13 @@ class ExportReader(Protocol):
 class ExportSink(Protocol):
     """Where export parts go (adapters.storage.StorageExports in production)."""
 
-    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                  body: bytes) -> str | None:
+    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes) -> str | None:
         """Store a part; its key, or None when the export was cancelled (user erased)."""
 
 
-async def export_part(reader: ExportReader, sink: ExportSink, request_id: uuid.UUID,
-                      user_id: uuid.UUID) -> ExportPartReadyBase | None:
+async def export_part(
+    reader: ExportReader, sink: ExportSink, request_id: uuid.UUID, user_id: uuid.UUID
+) -> ExportPartReadyBase | None:
     """Write ``billing.json``; the event announcing it, or None when an erasure cancelled it."""
     if await reader.is_erased(user_id):
         return None
@@ -54,8 +54,11 @@ async def export_part(reader: ExportReader, sink: ExportSink, request_id: uuid.U
     if key is None:
         return None
     return PART_READY(
-        request_id=request_id, user_id=user_id,
-        prefix=key.rsplit("/", 1)[0] if "/" in key else "", objects=[PART_NAME])
+        request_id=request_id,
+        user_id=user_id,
+        prefix=key.rsplit("/", 1)[0] if "/" in key else "",
+        objects=[PART_NAME],
+    )
 
 
 async def export_document(reader: ExportReader, user_id: uuid.UUID) -> dict[str, Any]:
@@ -71,19 +74,31 @@ async def export_document(reader: ExportReader, user_id: uuid.UUID) -> dict[str,
 
 def payment_json(p: PaymentRecord) -> dict[str, Any]:
     """A payment as shown to its owner."""
-    return {"payment_id": str(p.payment_id), "session_id": p.session_id, "plan_id": p.plan_id,
-            "credits": p.credits, "amount": p.amount, "currency": p.currency,
-            "status": p.status, "refunded_amount": p.refunded_amount,
-            "created_at": p.created_at.isoformat(),
-            "paid_at": p.paid_at.isoformat() if p.paid_at else None}
+    return {
+        "payment_id": str(p.payment_id),
+        "session_id": p.session_id,
+        "plan_id": p.plan_id,
+        "credits": p.credits,
+        "amount": p.amount,
+        "currency": p.currency,
+        "status": p.status,
+        "refunded_amount": p.refunded_amount,
+        "created_at": p.created_at.isoformat(),
+        "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+    }
 
 
 def entry_json(e: LedgerRecord) -> dict[str, Any]:
     """A ledger entry as shown to its owner."""
-    return {"id": e.id, "kind": e.kind, "credits": e.credits,
-            "payment_id": str(e.payment_id) if e.payment_id else None,
-            "generation_id": str(e.generation_id) if e.generation_id else None,
-            "note": e.note, "created_at": e.created_at.isoformat()}
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "credits": e.credits,
+        "payment_id": str(e.payment_id) if e.payment_id else None,
+        "generation_id": str(e.generation_id) if e.generation_id else None,
+        "note": e.note,
+        "created_at": e.created_at.isoformat(),
+    }
 
 
 def export_bytes(document: dict[str, Any]) -> bytes:

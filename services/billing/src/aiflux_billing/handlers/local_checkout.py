@@ -40,12 +40,12 @@ async def checkout_page(simulated: SimulatedCheckout | None, session_id: str) ->
         raise NotFound("No such checkout session.")
     token = await _simulated(simulated).issue_pay_token(session_id)
     amount = f"{body['amount_total'] / 100:.2f} {str(body['currency']).upper()}"
-    return CheckoutPage(session_id, str(body["status"]), str(body["metadata"]["plan_id"]),
-                        amount, token)
+    return CheckoutPage(session_id, str(body["status"]), str(body["metadata"]["plan_id"]), amount, token)
 
 
-async def pay(simulated: SimulatedCheckout | None, settings: BillingSettings, session_id: str,
-              token: str) -> str:
+async def pay(
+    simulated: SimulatedCheckout | None, settings: BillingSettings, session_id: str, token: str
+) -> str:
     """Pay the session with its one-time token, send Stripe's webhook; the success URL."""
     paid = await _simulated(simulated).pay(session_id, token) if token else None
     if paid is None:

@@ -16,20 +16,25 @@ async def balance(database: Database, user_id: uuid.UUID) -> AccountBalance:
         return await BillingRepository(session).balance(user_id)
 
 
-async def ledger(database: Database, user_id: uuid.UUID, limit: int,
-                 cursor: int | None) -> Page[LedgerRecord]:
+async def ledger(
+    database: Database, user_id: uuid.UUID, limit: int, cursor: int | None
+) -> Page[LedgerRecord]:
     """The user's ledger entries, newest first."""
     async with database.transaction() as session:
         return await BillingRepository(session).ledger_page(user_id, limit, cursor)
 
 
-async def payments(database: Database, limit: int, cursor: int | None, *,
-                   user_id: uuid.UUID | None = None,
-                   only: PaymentFilter | None = None) -> Page[PaymentRecord]:
+async def payments(
+    database: Database,
+    limit: int,
+    cursor: int | None,
+    *,
+    user_id: uuid.UUID | None = None,
+    only: PaymentFilter | None = None,
+) -> Page[PaymentRecord]:
     """Payments, newest first: one user's, or (for operators) those ``only`` admits."""
     async with database.transaction() as session:
-        return await BillingRepository(session).payments_page(limit, cursor, user_id=user_id,
-                                                              only=only)
+        return await BillingRepository(session).payments_page(limit, cursor, user_id=user_id, only=only)
 
 
 async def disputes(database: Database, open_only: bool) -> list[DisputeRecord]:

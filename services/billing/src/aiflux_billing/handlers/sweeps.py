@@ -22,16 +22,16 @@ async def expire_holds(database: Database, batch: int = 500) -> dict[str, int]:
     for generation_id in due:
         # One transaction per hold: a capture racing with the sweep wins or loses cleanly.
         async with database.transaction() as session:
-            hold = await session.scalar(select(Hold).where(
-                Hold.generation_id == generation_id).with_for_update())
+            hold = await session.scalar(
+                select(Hold).where(Hold.generation_id == generation_id).with_for_update()
+            )
             if hold is not None and hold.status == HoldStatus.HELD:
                 await credits.release(session, hold, "expired")
                 voided += 1
     return {"holds_voided": voided}
 
 
-async def reconcile(database: Database, gateway: CheckoutGateway,
-                    lookback_s: int) -> dict[str, int]:
+async def reconcile(database: Database, gateway: CheckoutGateway, lookback_s: int) -> dict[str, int]:
     """Ask Stripe for recent sessions; fulfil paid ones whose webhook never arrived."""
     counts = {"sessions_checked": 0, "fulfilled": 0, "expired": 0}
     async for checkout in gateway.list_since(int(time.time()) - lookback_s):
@@ -51,8 +51,11 @@ async def reconcile(database: Database, gateway: CheckoutGateway,
 async def purge_old_payments(database: Database) -> dict[str, int]:
     """Delete payment records whose tax-law retention period is over."""
     async with database.transaction() as session:
-        purged = (await session.scalars(delete(Payment).where(
-            Payment.retain_until < date.today()).returning(Payment.id))).all()
+        purged = (
+            await session.scalars(
+                delete(Payment).where(Payment.retain_until < date.today()).returning(Payment.id)
+            )
+        ).all()
         if purged:
             await session.execute(delete(Dispute).where(Dispute.payment_id.in_(purged)))
     return {"payments_purged": len(purged)}

@@ -32,8 +32,9 @@ SessionHandler = Callable[[AsyncSession, CheckoutSession, Mapping[str, Any]], Aw
 
 def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -> dict[str, Any]:
     """Check ``Stripe-Signature`` with the SDK and return the event; refused otherwise."""
-    refused = InvalidSignature("The Stripe-Signature header is missing, malformed, stale or "
-                               "does not match the payload.")
+    refused = InvalidSignature(
+        "The Stripe-Signature header is missing, malformed, stale or does not match the payload."
+    )
     # The SDK's own compare raises TypeError on non-ASCII text: refuse that first.
     if ascii_token(signature) is None:
         raise refused
@@ -45,8 +46,9 @@ def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -
         raise InvalidPayload("The webhook body is not a JSON Stripe event.") from None
     event = json.loads(payload)
     obj = (event.get("data") or {}).get("object") if isinstance(event, dict) else None
-    if not (isinstance(obj, dict) and isinstance(event.get("id"), str)
-            and isinstance(event.get("type"), str)):
+    if not (
+        isinstance(obj, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
+    ):
         raise InvalidPayload("The event lacks an id, a type or data.object.")
     verified: dict[str, Any] = event
     return verified
@@ -71,22 +73,26 @@ async def _expired(session: AsyncSession, checkout: CheckoutSession, _: Any) -> 
     return await payments.set_status(session, checkout, PaymentStatus.EXPIRED)
 
 
-async def _refunded(session: AsyncSession, checkout: CheckoutSession,
-                    charge: Mapping[str, Any]) -> str:
+async def _refunded(session: AsyncSession, checkout: CheckoutSession, charge: Mapping[str, Any]) -> str:
     return await payments.record_refund(session, checkout, int(charge.get("amount_refunded", 0)))
 
 
-async def _dispute_created(session: AsyncSession, checkout: CheckoutSession,
-                           dispute: Mapping[str, Any]) -> str:
-    return await payments.open_dispute(session, checkout, str(dispute["id"]),
-                                       str(dispute.get("status", "needs_response")),
-                                       int(dispute.get("amount", 0)))
+async def _dispute_created(
+    session: AsyncSession, checkout: CheckoutSession, dispute: Mapping[str, Any]
+) -> str:
+    return await payments.open_dispute(
+        session,
+        checkout,
+        str(dispute["id"]),
+        str(dispute.get("status", "needs_response")),
+        int(dispute.get("amount", 0)),
+    )
 
 
-async def _dispute_closed(session: AsyncSession, checkout: CheckoutSession,
-                          dispute: Mapping[str, Any]) -> str:
-    return await payments.close_dispute(session, checkout, str(dispute["id"]),
-                                        str(dispute.get("status", "")))
+async def _dispute_closed(
+    session: AsyncSession, checkout: CheckoutSession, dispute: Mapping[str, Any]
+) -> str:
+    return await payments.close_dispute(session, checkout, str(dispute["id"]), str(dispute.get("status", "")))
 
 
 SESSION_EVENTS: dict[str, SessionHandler] = {
@@ -102,8 +108,7 @@ CHARGE_EVENTS: dict[str, SessionHandler] = {
 }
 
 
-async def checkout_of_event(gateway: CheckoutGateway,
-                            event: Mapping[str, Any]) -> CheckoutSession | None:
+async def checkout_of_event(gateway: CheckoutGateway, event: Mapping[str, Any]) -> CheckoutSession | None:
     """The checkout session an event is about (refunds and disputes: asked of Stripe)."""
     obj = event["data"]["object"]
     if event["type"] in SESSION_EVENTS:
@@ -124,11 +129,15 @@ async def handle(database: Database, gateway: CheckoutGateway, event: Mapping[st
             checkout = await checkout_of_event(gateway, event)
         except GatewayUnavailable:
             raise StripeLookupUnavailable(
-                "Stripe could not be asked about this event; it will be retried.") from None
+                "Stripe could not be asked about this event; it will be retried."
+            ) from None
     async with database.transaction() as session:
-        first = await session.scalar(insert(StripeEvent).values(
-            id=event["id"], type=event["type"][:100], outcome="processing")
-            .on_conflict_do_nothing().returning(StripeEvent.id))
+        first = await session.scalar(
+            insert(StripeEvent)
+            .values(id=event["id"], type=event["type"][:100], outcome="processing")
+            .on_conflict_do_nothing()
+            .returning(StripeEvent.id)
+        )
         if first is None:
             return "duplicate"
         if handler is None:
@@ -137,7 +146,8 @@ async def handle(database: Database, gateway: CheckoutGateway, event: Mapping[st
             outcome = "unknown-session"
         else:
             outcome = await handler(session, checkout, event["data"]["object"])
-        await session.execute(update(StripeEvent).where(StripeEvent.id == event["id"])
-                              .values(outcome=outcome))
+        await session.execute(
+            update(StripeEvent).where(StripeEvent.id == event["id"]).values(outcome=outcome)
+        )
     log.info("stripe event handled", extra={"stripe_event": event["id"], "outcome": outcome})
     return outcome

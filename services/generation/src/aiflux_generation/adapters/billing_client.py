@@ -12,9 +12,11 @@ from aiflux_kit.http import retrying
 from ..domain import errors
 
 # Billing's refusals of a hold, answered to the user as they are.
-REFUSALS: dict[int, type[DomainError]] = {402: errors.InsufficientCredits,
-                                          403: errors.SpendingFrozen,
-                                          410: errors.AccountErased}
+REFUSALS: dict[int, type[DomainError]] = {
+    402: errors.InsufficientCredits,
+    403: errors.SpendingFrozen,
+    410: errors.AccountErased,
+}
 
 
 NOT_RESERVED = "Credits could not be reserved right now; please retry."
@@ -46,10 +48,12 @@ class HttpBilling:
     async def reserve(self, user_id: uuid.UUID, generation_id: uuid.UUID, credits: int) -> None:
         """``POST /internal/billing/holds``; 402/403/410 become the same problem for the user."""
         try:
-            response = await retrying(lambda: self._post(
-                "/internal/billing/holds", {"user_id": str(user_id),
-                                            "generation_id": str(generation_id),
-                                            "credits": credits}))
+            response = await retrying(
+                lambda: self._post(
+                    "/internal/billing/holds",
+                    {"user_id": str(user_id), "generation_id": str(generation_id), "credits": credits},
+                )
+            )
         except (httpx.HTTPError, PeerUnavailable):
             raise errors.BillingUnavailable(NOT_RESERVED) from None
         refusal = REFUSALS.get(response.status_code)

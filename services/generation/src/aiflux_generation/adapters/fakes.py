@@ -32,8 +32,7 @@ class InMemoryBilling:
 
     def available(self, user_id: uuid.UUID) -> int:
         """Credits not spent nor held."""
-        held = sum(h.credits for h in self.holds.values()
-                   if h.user_id == user_id and h.status == "held")
+        held = sum(h.credits for h in self.holds.values() if h.user_id == user_id and h.status == "held")
         return self.balances.get(user_id, 0) - held
 
     async def reserve(self, user_id: uuid.UUID, generation_id: uuid.UUID, credits: int) -> None:
@@ -87,7 +86,8 @@ class InMemoryStorage:
         """An uploaded input file (what ``POST /v1/files`` would make)."""
         file_id = uuid.uuid4()
         self.files[file_id] = StoredFile(
-            FileInfo(file_id, user_id, content_type, kind_of(content_type)), data)
+            FileInfo(file_id, user_id, content_type, kind_of(content_type)), data
+        )
         return file_id
 
     async def file_info(self, file_id: uuid.UUID) -> FileInfo | None:
@@ -99,19 +99,21 @@ class InMemoryStorage:
         """The bytes."""
         return self.files[file_id].data
 
-    async def store_output(self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str,
-                           content_type: str, data: bytes) -> uuid.UUID:
+    async def store_output(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str, content_type: str, data: bytes
+    ) -> uuid.UUID:
         """Keep an output (refused for an erased user)."""
         if user_id in self.erased:
             raise OutputRefused("storage refused an output (410)")
         file_id = uuid.uuid4()
         self.files[file_id] = StoredFile(
-            FileInfo(file_id, user_id, content_type, kind_of(content_type)), data,
-            generation_id)
+            FileInfo(file_id, user_id, content_type, kind_of(content_type)), data, generation_id
+        )
         return file_id
 
-    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                         data: bytes) -> str | None:
+    async def put_export(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+    ) -> str | None:
         """Keep an export part; None for an erased user (as storage's 410)."""
         if user_id in self.erased:
             return None

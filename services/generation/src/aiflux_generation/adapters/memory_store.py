@@ -49,28 +49,33 @@ class InMemoryStore:
 
     async def insert_generation(self, values: dict[str, Any]) -> None:
         now = datetime.now(UTC)
-        job = Generation(**{"next_check_at": now, "created_at": now, **values,
-                            "input_file_ids": tuple(values["input_file_ids"])})
+        job = Generation(
+            **{
+                "next_check_at": now,
+                "created_at": now,
+                **values,
+                "input_file_ids": tuple(values["input_file_ids"]),
+            }
+        )
         self.jobs[job.id] = job
 
-    async def get_generation(self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None,
-                             lock: bool = False) -> Generation | None:
+    async def get_generation(
+        self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+    ) -> Generation | None:
         job = self.jobs.get(generation_id)
         return job if job is not None and user_id in (None, job.user_id) else None
 
-    async def list_generations(self, user_id: uuid.UUID, limit: int,
-                               cursor: uuid.UUID | None) -> list[Generation]:
-        mine = sorted(await self.user_generations(user_id), key=lambda j: (j.created_at, j.id),
-                      reverse=True)
+    async def list_generations(
+        self, user_id: uuid.UUID, limit: int, cursor: uuid.UUID | None
+    ) -> list[Generation]:
+        mine = sorted(await self.user_generations(user_id), key=lambda j: (j.created_at, j.id), reverse=True)
         if cursor is not None:
             ids = [j.id for j in mine]
-            mine = mine[ids.index(cursor) + 1:] if cursor in ids else []
+            mine = mine[ids.index(cursor) + 1 :] if cursor in ids else []
         return mine[:limit]
 
-    async def user_generations(self, user_id: uuid.UUID, *,
-                               lock: bool = False) -> list[Generation]:
-        return sorted((j for j in self.jobs.values() if j.user_id == user_id),
-                      key=lambda j: j.created_at)
+    async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
+        return sorted((j for j in self.jobs.values() if j.user_id == user_id), key=lambda j: j.created_at)
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         self.jobs.pop(generation_id, None)
@@ -81,10 +86,15 @@ class InMemoryStore:
         self.restricted.discard(user_id)
         return restricted
 
-    async def inputs_used_elsewhere(self, user_id: uuid.UUID, generation_id: uuid.UUID,
-                                    file_ids: list[str]) -> set[str]:
-        used = {f for j in self.jobs.values() if j.user_id == user_id and j.id != generation_id
-                for f in j.input_file_ids}
+    async def inputs_used_elsewhere(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, file_ids: list[str]
+    ) -> set[str]:
+        used = {
+            f
+            for j in self.jobs.values()
+            if j.user_id == user_id and j.id != generation_id
+            for f in j.input_file_ids
+        }
         return used & set(file_ids)
 
     async def is_restricted(self, user_id: uuid.UUID) -> bool:
@@ -97,8 +107,10 @@ class InMemoryStore:
             self.restricted.discard(user_id)
 
     async def count_user_rows(self, user_id: uuid.UUID) -> dict[str, int]:
-        return {"generations": len(await self.user_generations(user_id)),
-                "processing_restrictions": int(user_id in self.restricted)}
+        return {
+            "generations": len(await self.user_generations(user_id)),
+            "processing_restrictions": int(user_id in self.restricted),
+        }
 
     async def open_cleanup_ids(self, user_id: uuid.UUID) -> list[str]:
         return [i for i, owner in self.cleanups_open.items() if owner == user_id]
@@ -107,20 +119,19 @@ class InMemoryStore:
         # As in PostgreSQL: a cleanup only requested (no row yet) is not done.
         return set(cleanup_ids) <= self.cleanups_finished
 
-    async def record_erasure_run(self, request_id: uuid.UUID, user_id: uuid.UUID,
-                                 deleted: dict[str, int], cleanup_ids: list[str]) -> ErasureRun:
+    async def record_erasure_run(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, deleted: dict[str, int], cleanup_ids: list[str]
+    ) -> ErasureRun:
         earlier = self.erasures.get(request_id)
         if earlier is not None:
             deleted = {k: earlier.deleted.get(k, 0) + v for k, v in deleted.items()}
-            cleanup_ids = [*earlier.cleanup_ids,
-                           *(i for i in cleanup_ids if i not in earlier.cleanup_ids)]
+            cleanup_ids = [*earlier.cleanup_ids, *(i for i in cleanup_ids if i not in earlier.cleanup_ids)]
         run = ErasureRun(request_id, user_id, deleted, tuple(cleanup_ids))
         self.erasures[request_id] = run
         return run
 
     async def close_erasure(self, run: ErasureRun) -> None:
-        self.erasures[run.request_id] = replace(run, user_id=None,
-                                                completed_at=datetime.now(UTC))
+        self.erasures[run.request_id] = replace(run, user_id=None, completed_at=datetime.now(UTC))
 
 
 @dataclass

@@ -12,7 +12,8 @@ metadata = Base.metadata
 NOW = sa.text("now()")
 
 generation = sa.Table(
-    "generation", metadata,
+    "generation",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("user_id", UUID(as_uuid=True), nullable=False),
     sa.Column("model", sa.Text, nullable=False),
@@ -40,13 +41,15 @@ generation = sa.Table(
 )
 
 processing_restriction = sa.Table(
-    "processing_restriction", metadata,
+    "processing_restriction",
+    metadata,
     sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("restricted_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
 )
 
 provider_cleanup = sa.Table(
-    "provider_cleanup", metadata,
+    "provider_cleanup",
+    metadata,
     sa.Column("cleanup_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("generation_id", UUID(as_uuid=True), nullable=False),
     sa.Column("user_id", UUID(as_uuid=True), index=True),
@@ -63,7 +66,8 @@ provider_cleanup = sa.Table(
 )
 
 generation_erasure = sa.Table(
-    "generation_erasure", metadata,
+    "generation_erasure",
+    metadata,
     sa.Column("request_id", UUID(as_uuid=True), primary_key=True),
     # Cleared once the receipt is published: the request id alone proves the erasure.
     sa.Column("user_id", UUID(as_uuid=True)),

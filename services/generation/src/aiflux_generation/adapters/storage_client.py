@@ -35,12 +35,14 @@ class Storage(Protocol):
     async def content(self, file_id: uuid.UUID) -> bytes:
         """The file's bytes."""
 
-    async def store_output(self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str,
-                           content_type: str, data: bytes) -> uuid.UUID:
+    async def store_output(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str, content_type: str, data: bytes
+    ) -> uuid.UUID:
         """Keep a generated output; return its file id."""
 
-    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                         data: bytes) -> str | None:
+    async def put_export(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+    ) -> str | None:
         """Write one part of a user's access export; return its key, or None when the user
         was erased (the export is cancelled)."""
 
@@ -64,8 +66,12 @@ class HttpStorage:
             return None
         body = response.json()
         content_type = str(body.get("content_type", "application/octet-stream"))
-        return FileInfo(uuid.UUID(str(body["file_id"])), uuid.UUID(str(body["user_id"])),
-                        content_type, str(body.get("kind") or kind_of(content_type)))
+        return FileInfo(
+            uuid.UUID(str(body["file_id"])),
+            uuid.UUID(str(body["user_id"])),
+            content_type,
+            str(body.get("kind") or kind_of(content_type)),
+        )
 
     async def content(self, file_id: uuid.UUID) -> bytes:
         """``GET /internal/storage/files/{file_id}/content``."""
@@ -74,8 +80,9 @@ class HttpStorage:
             raise PeerUnavailable(f"storage answered {response.status_code}")
         return response.content
 
-    async def store_output(self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str,
-                           content_type: str, data: bytes) -> uuid.UUID:
+    async def store_output(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, filename: str, content_type: str, data: bytes
+    ) -> uuid.UUID:
         """``POST /internal/storage/files`` (multipart, purpose=output).
 
         Sent once: an upload is not idempotent, and the worker retries the step later,
@@ -83,9 +90,9 @@ class HttpStorage:
         try:
             response = await self._client.post(
                 "/internal/storage/files",
-                data={"user_id": str(user_id), "purpose": "output",
-                      "generation_id": str(generation_id)},
-                files={"file": (filename, data, content_type)})
+                data={"user_id": str(user_id), "purpose": "output", "generation_id": str(generation_id)},
+                files={"file": (filename, data, content_type)},
+            )
         except httpx.HTTPError as exc:
             raise PeerUnavailable(type(exc).__name__) from None
         if 400 <= response.status_code < 500:
@@ -94,13 +101,18 @@ class HttpStorage:
             raise PeerUnavailable(f"storage answered {response.status_code}")
         return uuid.UUID(str(response.json()["file_id"]))
 
-    async def put_export(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                         data: bytes) -> str | None:
+    async def put_export(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+    ) -> str | None:
         """``PUT /internal/storage/exports/{request_id}/objects/{name}?user_id=``; None when
         storage answers 410 (the user was erased: the export is cancelled)."""
         response = await self._call(
-            "PUT", f"/internal/storage/exports/{request_id}/objects/{name}", content=data,
-            params={"user_id": str(user_id)}, headers={"Content-Type": "application/json"})
+            "PUT",
+            f"/internal/storage/exports/{request_id}/objects/{name}",
+            content=data,
+            params={"user_id": str(user_id)},
+            headers={"Content-Type": "application/json"},
+        )
         if response.status_code == 410:
             return None
         if response.status_code not in (200, 201):

@@ -44,16 +44,17 @@ class GenerationStore(Protocol):
     async def insert_generation(self, values: dict[str, Any]) -> None:
         """Save a new job."""
 
-    async def get_generation(self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None,
-                             lock: bool = False) -> Generation | None:
+    async def get_generation(
+        self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+    ) -> Generation | None:
         """One job (optionally only the user's), or None."""
 
-    async def list_generations(self, user_id: uuid.UUID, limit: int,
-                               cursor: uuid.UUID | None) -> list[Generation]:
+    async def list_generations(
+        self, user_id: uuid.UUID, limit: int, cursor: uuid.UUID | None
+    ) -> list[Generation]:
         """The user's jobs, newest first, after ``cursor``."""
 
-    async def user_generations(self, user_id: uuid.UUID, *,
-                               lock: bool = False) -> list[Generation]:
+    async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         """Every job of the user, oldest first."""
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
@@ -62,8 +63,9 @@ class GenerationStore(Protocol):
     async def delete_user_data(self, user_id: uuid.UUID) -> int:
         """Remove the user's jobs and restriction; how many restriction rows went."""
 
-    async def inputs_used_elsewhere(self, user_id: uuid.UUID, generation_id: uuid.UUID,
-                                    file_ids: list[str]) -> set[str]:
+    async def inputs_used_elsewhere(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, file_ids: list[str]
+    ) -> set[str]:
         """Input files another of the user's jobs still needs."""
 
     async def is_restricted(self, user_id: uuid.UUID) -> bool:
@@ -81,8 +83,9 @@ class GenerationStore(Protocol):
     async def cleanups_done(self, cleanup_ids: tuple[str, ...]) -> bool:
         """True when every listed cleanup is done."""
 
-    async def record_erasure_run(self, request_id: uuid.UUID, user_id: uuid.UUID,
-                                 deleted: dict[str, int], cleanup_ids: list[str]) -> ErasureRun:
+    async def record_erasure_run(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, deleted: dict[str, int], cleanup_ids: list[str]
+    ) -> ErasureRun:
         """Add one run to the request's erasure (totals, awaited cleanups)."""
 
     async def close_erasure(self, run: ErasureRun) -> None:
@@ -131,17 +134,17 @@ class SqlStore:
     async def insert_generation(self, values: dict[str, Any]) -> None:
         await repo.insert_generation(self.session, values)
 
-    async def get_generation(self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None,
-                             lock: bool = False) -> Generation | None:
-        return await repo.get_generation(self.session, generation_id, user_id=user_id,
-                                         lock=lock)
+    async def get_generation(
+        self, generation_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+    ) -> Generation | None:
+        return await repo.get_generation(self.session, generation_id, user_id=user_id, lock=lock)
 
-    async def list_generations(self, user_id: uuid.UUID, limit: int,
-                               cursor: uuid.UUID | None) -> list[Generation]:
+    async def list_generations(
+        self, user_id: uuid.UUID, limit: int, cursor: uuid.UUID | None
+    ) -> list[Generation]:
         return await repo.list_generations(self.session, user_id, limit, cursor)
 
-    async def user_generations(self, user_id: uuid.UUID, *,
-                               lock: bool = False) -> list[Generation]:
+    async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         return await repo.user_generations(self.session, user_id, lock=lock)
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
@@ -150,8 +153,9 @@ class SqlStore:
     async def delete_user_data(self, user_id: uuid.UUID) -> int:
         return await repo.delete_user_data(self.session, user_id)
 
-    async def inputs_used_elsewhere(self, user_id: uuid.UUID, generation_id: uuid.UUID,
-                                    file_ids: list[str]) -> set[str]:
+    async def inputs_used_elsewhere(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, file_ids: list[str]
+    ) -> set[str]:
         return await repo.inputs_used_elsewhere(self.session, user_id, generation_id, file_ids)
 
     async def is_restricted(self, user_id: uuid.UUID) -> bool:
@@ -169,10 +173,10 @@ class SqlStore:
     async def cleanups_done(self, cleanup_ids: tuple[str, ...]) -> bool:
         return await cleanups.all_done(self.session, cleanup_ids)
 
-    async def record_erasure_run(self, request_id: uuid.UUID, user_id: uuid.UUID,
-                                 deleted: dict[str, int], cleanup_ids: list[str]) -> ErasureRun:
-        return await cleanups.record_erasure_run(self.session, request_id, user_id, deleted,
-                                                 cleanup_ids)
+    async def record_erasure_run(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, deleted: dict[str, int], cleanup_ids: list[str]
+    ) -> ErasureRun:
+        return await cleanups.record_erasure_run(self.session, request_id, user_id, deleted, cleanup_ids)
 
     async def close_erasure(self, run: ErasureRun) -> None:
         await cleanups.close_erasure(self.session, run)

@@ -7,25 +7,25 @@ from typing import Any
 
 FINAL = frozenset({"completed", "failed"})
 
-REASON_INTERRUPTED = ("The job was interrupted while being sent to the provider; your credits "
-                      "were returned. Please try again.")
+REASON_INTERRUPTED = (
+    "The job was interrupted while being sent to the provider; your credits were returned. Please try again."
+)
 REASON_TIMEOUT = "The provider took too long to finish; your credits were returned."
-REASON_UNAVAILABLE = ("The provider is unavailable right now; your credits were returned. "
-                      "Please try again later.")
+REASON_UNAVAILABLE = (
+    "The provider is unavailable right now; your credits were returned. Please try again later."
+)
 REASON_NO_OUTPUT = "The provider returned no result; your credits were returned."
 REASON_ACCOUNT_DELETED = "The account was deleted."
 REASON_CANCELLED = "Cancelled by the user."
-REASON_INPUT_GONE = ("An input file was deleted before the job started; your credits were "
-                     "returned.")
-REASON_UNKEEPABLE = ("The provider returned a file of a type we cannot keep; your credits were "
-                     "returned.")
+REASON_INPUT_GONE = "An input file was deleted before the job started; your credits were returned."
+REASON_UNKEEPABLE = "The provider returned a file of a type we cannot keep; your credits were returned."
 
 MAX_PARAMS = 16
 
 
 def poll_delay(poll_count: int, initial_s: float, max_s: float) -> float:
     """Growing, jittered delay before the next status read (spreads load on the provider)."""
-    base = min(max_s, initial_s * 1.5 ** poll_count)
+    base = min(max_s, initial_s * 1.5**poll_count)
     return base * random.uniform(0.8, 1.2)
 
 
@@ -44,17 +44,30 @@ def failure_text(error: str | None) -> str:
 def valid_params(params: dict[str, Any]) -> bool:
     """Flat, small parameter maps only (they are passed to the provider as they are)."""
     return len(params) <= MAX_PARAMS and all(
-        isinstance(k, str) and len(k) <= 64 and "\x00" not in k
-        and isinstance(v, str | int | float | bool) and len(str(v)) <= 256
+        isinstance(k, str)
+        and len(k) <= 64
+        and "\x00" not in k
+        and isinstance(v, str | int | float | bool)
+        and len(str(v)) <= 256
         and "\x00" not in str(v)
-        for k, v in params.items())
+        for k, v in params.items()
+    )
 
 
-OUTPUT_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp",
-                     "image/gif": "gif", "video/mp4": "mp4", "video/webm": "webm",
-                     "audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3",
-                     "audio/ogg": "ogg", "audio/flac": "flac",
-                     "text/plain": "txt"}
+OUTPUT_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "text/plain": "txt",
+}
 
 
 def output_filename(index: int, content_type: str) -> str:

@@ -22,8 +22,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 PARAM_TYPES = ("int", "number", "string", "bool")
-SPEC_KEYS = frozenset({"type", "choices", "min", "max", "max_length", "default", "send_as",
-                       "credits_per_unit", "credits_by_choice"})
+SPEC_KEYS = frozenset(
+    {
+        "type",
+        "choices",
+        "min",
+        "max",
+        "max_length",
+        "default",
+        "send_as",
+        "credits_per_unit",
+        "credits_by_choice",
+    }
+)
 MAX_STRING = 500
 MAX_MODEL_PARAMS = 16
 
@@ -61,18 +72,15 @@ class ParamSpec:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ParamError(name, f"{name!r} must be a whole number.")
         elif self.type == "number":
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ParamError(name, f"{name!r} must be a number.")
         elif not isinstance(value, str):
             raise ParamError(name, f"{name!r} must be a string.")
         if self.choices is not None and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise ParamError(name, f"{name!r} must be one of: {allowed}.")
-        if (self.min is not None and value < self.min) \
-                or (self.max is not None and value > self.max):
-            raise ParamError(name, f"{name!r} must be between {_num(self.min)} and "
-                                   f"{_num(self.max)}.")
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise ParamError(name, f"{name!r} must be between {_num(self.min)} and {_num(self.max)}.")
         if isinstance(value, str):
             limit = self.max_length or MAX_STRING
             if len(value) > limit:
@@ -123,8 +131,9 @@ class ParamRules:
         for key in params:
             if key not in self.specs:
                 accepted = ", ".join(sorted(self.specs)) or "none"
-                raise ParamError(key, f"{model_id} does not accept the parameter {key!r}; "
-                                      f"accepted: {accepted}.")
+                raise ParamError(
+                    key, f"{model_id} does not accept the parameter {key!r}; accepted: {accepted}."
+                )
         clean = {key: self.specs[key].check(value) for key, value in params.items()}
         for name, spec in self.specs.items():
             if spec.priced and name not in clean:
@@ -133,8 +142,11 @@ class ParamRules:
 
     def price(self, base: int, params: Mapping[str, Any]) -> int:
         """Credits for a job with these (validated) params."""
-        total = base + sum(spec.extra_credits(params.get(name, spec.default))
-                           for name, spec in self.specs.items() if spec.priced)
+        total = base + sum(
+            spec.extra_credits(params.get(name, spec.default))
+            for name, spec in self.specs.items()
+            if spec.priced
+        )
         return max(total, 0)
 
     def default_price(self, base: int) -> int:
@@ -163,6 +175,7 @@ class ParamRules:
 def parse_rules(model_id: str, entry: Mapping[str, Any], base_credits: int) -> ParamRules:
     """Read and check a catalog entry's ``params``, ``fixed_params`` and ``outputs``; a bad
     entry stops the service at start (``ValueError``)."""
+
     def bad(message: str) -> ValueError:
         return ValueError(f"catalog entry {model_id!r}: {message}")
 
@@ -182,7 +195,8 @@ def parse_rules(model_id: str, entry: Mapping[str, Any], base_credits: int) -> P
         raise bad("outputs must be at least 1")
     rules = ParamRules(specs=specs, fixed=fixed, outputs=outputs)
     lowest = base_credits + sum(
-        min(s.extra_credits(v) for v in _extremes(s)) for s in specs.values() if s.priced)
+        min(s.extra_credits(v) for v in _extremes(s)) for s in specs.values() if s.priced
+    )
     if lowest < 0:
         raise bad("the cheapest parameter choice would cost less than 0 credits")
     return rules
@@ -196,10 +210,16 @@ def _spec(name: str, raw: Any, bad: Any) -> ParamSpec:
         raise bad(f"param {name!r}: type must be one of {', '.join(PARAM_TYPES)}")
     choices = raw.get("choices")
     spec = ParamSpec(
-        name=name, type=kind, choices=tuple(choices) if choices is not None else None,
-        min=raw.get("min"), max=raw.get("max"), max_length=raw.get("max_length"),
-        send_as=raw.get("send_as"), credits_per_unit=int(raw.get("credits_per_unit", 0)),
-        credits_by_choice={str(k): int(v) for k, v in (raw.get("credits_by_choice") or {}).items()})
+        name=name,
+        type=kind,
+        choices=tuple(choices) if choices is not None else None,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        max_length=raw.get("max_length"),
+        send_as=raw.get("send_as"),
+        credits_per_unit=int(raw.get("credits_per_unit", 0)),
+        credits_by_choice={str(k): int(v) for k, v in (raw.get("credits_by_choice") or {}).items()},
+    )
     try:
         for choice in spec.choices or ():
             spec.check(choice)
@@ -207,24 +227,28 @@ def _spec(name: str, raw: Any, bad: Any) -> ParamSpec:
             spec = replace(spec, default=spec.check(raw["default"]))
     except ParamError as exc:
         raise bad(f"param {name!r}: {exc}") from None
-    if any(bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float))
-           for bound in (spec.min, spec.max)):
+    if any(
+        bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float))
+        for bound in (spec.min, spec.max)
+    ):
         raise bad(f"param {name!r}: min and max must be numbers")
     if spec.type not in ("int", "number") and (spec.min is not None or spec.max is not None):
         raise bad(f"param {name!r}: min and max are for numbers")
     if spec.type != "string" and spec.max_length is not None:
         raise bad(f"param {name!r}: max_length is for strings")
-    unbounded = spec.type in ("int", "number") and spec.choices is None and (
-        spec.min is None or spec.max is None)
+    unbounded = (
+        spec.type in ("int", "number") and spec.choices is None and (spec.min is None or spec.max is None)
+    )
     if unbounded:
         raise bad(f"param {name!r}: numbers need min and max (or choices)")
     if spec.credits_per_unit and (spec.type != "int" or spec.default is None):
         raise bad(f"param {name!r}: credits_per_unit needs an int param with a default")
-    if spec.credits_by_choice and (spec.choices is None or spec.default is None
-                                   or not set(spec.credits_by_choice)
-                                   <= {str(c) for c in spec.choices}):
-        raise bad(f"param {name!r}: credits_by_choice needs choices, a default, and keys "
-                  "among the choices")
+    if spec.credits_by_choice and (
+        spec.choices is None
+        or spec.default is None
+        or not set(spec.credits_by_choice) <= {str(c) for c in spec.choices}
+    ):
+        raise bad(f"param {name!r}: credits_by_choice needs choices, a default, and keys among the choices")
     if spec.credits_per_unit and spec.credits_by_choice:
         raise bad(f"param {name!r}: price by unit or by choice, not both")
     return spec

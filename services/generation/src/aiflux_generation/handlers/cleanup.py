@@ -33,18 +33,23 @@ GenerationErasureCompleted = cast(type[ErasureCompletedBase], ErasureCompleted["
 async def on_cleanup_requested(ctx: HandlerContext, event: ProviderCleanupRequested) -> None:
     """Record the cleanup (idempotent by cleanup id); the cleanup worker carries it out."""
     await cleanups.record_cleanup(
-        ctx.session, cleanup_id=event.cleanup_id, generation_id=event.generation_id,
-        user_id=event.user_id, provider=event.provider, provider_job_id=event.provider_job_id,
-        provider_file_ids=list(event.provider_file_ids))
+        ctx.session,
+        cleanup_id=event.cleanup_id,
+        generation_id=event.generation_id,
+        user_id=event.user_id,
+        provider=event.provider,
+        provider_job_id=event.provider_job_id,
+        provider_file_ids=list(event.provider_file_ids),
+    )
 
 
-async def on_cleanup_completed(c: GenerationContainer, ctx: HandlerContext,
-                               event: ProviderCleanupCompleted) -> None:
+async def on_cleanup_completed(
+    c: GenerationContainer, ctx: HandlerContext, event: ProviderCleanupCompleted
+) -> None:
     """A cleanup receipt: close the erasure waiting for it if it was the last one."""
     for run in await cleanups.open_erasures(ctx.session, waiting_for=event.cleanup_id):
         if await cleanups.all_done(ctx.session, run.cleanup_ids):
-            await complete_erasure(c.stores.bound(ctx.session), run,
-                                   c.settings.outbox_keep_days)
+            await complete_erasure(c.stores.bound(ctx.session), run, c.settings.outbox_keep_days)
 
 
 class CleanupWorker:
@@ -66,8 +71,7 @@ class CleanupWorker:
     async def tick(self) -> int:
         """Claim due cleanups (leased), run each; returns how many were claimed."""
         async with self.c.database.transaction() as session:
-            due = await cleanups.claim_due(session, self.c.settings.worker_batch,
-                                           self.c.settings.lease_s)
+            due = await cleanups.claim_due(session, self.c.settings.worker_batch, self.c.settings.lease_s)
         await asyncio.gather(*(self.attempt(cleanup) for cleanup in due))
         return len(due)
 
@@ -78,16 +82,22 @@ class CleanupWorker:
             if adapter is None:
                 raise ProviderError(f"no adapter for {cleanup.provider}")
             strategy: str = await self.c.breakers.call(
-                cleanup.provider, adapter.cleanup, cleanup.provider_job_id,
-                cleanup.provider_file_ids)
+                cleanup.provider, adapter.cleanup, cleanup.provider_job_id, cleanup.provider_file_ids
+            )
         except ProviderError as exc:
             await self._retry_later(cleanup, str(exc))
             return
         async with self.c.database.transaction() as session:
             await cleanups.mark_done(session, cleanup.cleanup_id, strategy)
-            await add_event(session, ProviderCleanupCompleted(
-                cleanup_id=cleanup.cleanup_id, provider=cleanup.provider,
-                generation_id=cleanup.generation_id, strategy=strategy))
+            await add_event(
+                session,
+                ProviderCleanupCompleted(
+                    cleanup_id=cleanup.cleanup_id,
+                    provider=cleanup.provider,
+                    generation_id=cleanup.generation_id,
+                    strategy=strategy,
+                ),
+            )
 
     async def _retry_later(self, cleanup: ProviderCleanup, error: str) -> None:
         s = self.c.settings
@@ -96,12 +106,18 @@ class CleanupWorker:
         delay = retry_delay(cleanup.attempts, s.cleanup_initial_s, s.cleanup_max_s)
         async with self.c.database.transaction() as session:
             await cleanups.schedule_retry(
-                session, cleanup.cleanup_id, attempts=attempts, error=error, parked=parked,
-                next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay))
+                session,
+                cleanup.cleanup_id,
+                attempts=attempts,
+                error=error,
+                parked=parked,
+                next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+            )
         if parked:
-            log.warning("provider cleanup parked",
-                        extra={"cleanup_id": str(cleanup.cleanup_id),
-                               "provider": cleanup.provider})
+            log.warning(
+                "provider cleanup parked",
+                extra={"cleanup_id": str(cleanup.cleanup_id), "provider": cleanup.provider},
+            )
 
 
 async def finish_erasures(c: GenerationContainer) -> int:
@@ -110,20 +126,22 @@ async def finish_erasures(c: GenerationContainer) -> int:
     async with c.database.transaction() as session:
         for run in await cleanups.open_erasures(session):
             if await cleanups.all_done(session, run.cleanup_ids):
-                await complete_erasure(c.stores.bound(session), run,
-                                       c.settings.outbox_keep_days)
+                await complete_erasure(c.stores.bound(session), run, c.settings.outbox_keep_days)
                 published += 1
     return published
 
 
-async def complete_erasure(store: GenerationStore, run: ErasureRun,
-                           outbox_keep_days: float) -> None:
+async def complete_erasure(store: GenerationStore, run: ErasureRun, outbox_keep_days: float) -> None:
     """Mark the erasure complete, forget the user id everywhere here, publish the receipt
     (which declares the erasure guard and the receipt itself, kept for the outbox retention)."""
     if run.user_id is None:
         return  # already completed: its user id was forgotten with the receipt
     await store.close_erasure(run)
-    await store.add_event(GenerationErasureCompleted(
-        request_id=run.request_id, user_id=run.user_id,
-        deleted={**run.deleted, "provider_cleanups": len(run.cleanup_ids)},
-        retained=retained_by_erasure("generation", outbox_keep_days)))
+    await store.add_event(
+        GenerationErasureCompleted(
+            request_id=run.request_id,
+            user_id=run.user_id,
+            deleted={**run.deleted, "provider_cleanups": len(run.cleanup_ids)},
+            retained=retained_by_erasure("generation", outbox_keep_days),
+        )
+    )

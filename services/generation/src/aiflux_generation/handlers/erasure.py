@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 GenerationErasureVerified = cast(type[ErasureVerifiedBase], ErasureVerified["generation"])
 
 
-async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
-                          event: UserDeleted) -> None:
+async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext, event: UserDeleted) -> None:
     """Cancel running jobs, delete every generation and prompt, request provider cleanup
     for every provider job; the receipt follows once those cleanups are done.
 
@@ -39,15 +38,15 @@ async def on_user_deleted(c: GenerationContainer, ctx: HandlerContext,
     cleanup_ids += await store.open_cleanup_ids(event.user_id)
     restrictions = await store.delete_user_data(event.user_id)
     await store.forget_user_messages(event.user_id)
-    deleted = {"generations": len(jobs), "prompts": len(jobs),
-               "processing_restrictions": restrictions}
+    deleted = {"generations": len(jobs), "prompts": len(jobs), "processing_restrictions": restrictions}
     run = await store.record_erasure_run(event.request_id, event.user_id, deleted, cleanup_ids)
     if await store.cleanups_done(run.cleanup_ids):
         await complete_erasure(store, run, c.settings.outbox_keep_days)
 
 
-async def on_erasure_verification(c: GenerationContainer, ctx: HandlerContext,
-                                  event: ErasureVerificationRequested) -> None:
+async def on_erasure_verification(
+    c: GenerationContainer, ctx: HandlerContext, event: ErasureVerificationRequested
+) -> None:
     """Count what remains of the user here (should be nothing)."""
     store = c.stores.bound(ctx.session)
     remaining = {
@@ -55,5 +54,6 @@ async def on_erasure_verification(c: GenerationContainer, ctx: HandlerContext,
         "provider_cleanups_pending": len(await store.open_cleanup_ids(event.user_id)),
         **await store.messaging_residue(event.user_id),
     }
-    await ctx.publish(GenerationErasureVerified(
-        request_id=event.request_id, user_id=event.user_id, remaining=remaining))
+    await ctx.publish(
+        GenerationErasureVerified(request_id=event.request_id, user_id=event.user_id, remaining=remaining)
+    )

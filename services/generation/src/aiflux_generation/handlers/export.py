@@ -22,8 +22,7 @@ GenerationExportPartReady = cast(type[ExportPartReadyBase], ExportPartReady["gen
 log = logging.getLogger(__name__)
 
 
-async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
-                              event: ExportRequested) -> None:
+async def on_export_requested(c: GenerationContainer, ctx: HandlerContext, event: ExportRequested) -> None:
     """Write the user's generations and prompts as ``generation.json`` to the export.
 
     An erased user's export was cancelled by the erasure: the event finishes without a part.
@@ -32,16 +31,28 @@ async def on_export_requested(c: GenerationContainer, ctx: HandlerContext,
     if await store.is_erased(event.user_id):
         return
     jobs = await store.user_generations(event.user_id)
-    document = {"service": "generation", "user_id": str(event.user_id),
-                "generations": [exported(c, job) for job in jobs]}
-    key = await c.storage.put_export(event.request_id, event.user_id, EXPORT_NAME,
-                                     json.dumps(document, indent=2, default=_json_value).encode())
+    document = {
+        "service": "generation",
+        "user_id": str(event.user_id),
+        "generations": [exported(c, job) for job in jobs],
+    }
+    key = await c.storage.put_export(
+        event.request_id,
+        event.user_id,
+        EXPORT_NAME,
+        json.dumps(document, indent=2, default=_json_value).encode(),
+    )
     if key is None:
         log.info("export cancelled by an erasure", extra={"request_id": str(event.request_id)})
         return
-    await ctx.publish(GenerationExportPartReady(
-        request_id=event.request_id, user_id=event.user_id,
-        prefix=key.rsplit("/", 1)[0] + "/", objects=[EXPORT_NAME]))
+    await ctx.publish(
+        GenerationExportPartReady(
+            request_id=event.request_id,
+            user_id=event.user_id,
+            prefix=key.rsplit("/", 1)[0] + "/",
+            objects=[EXPORT_NAME],
+        )
+    )
 
 
 def exported(c: GenerationContainer, job: Generation) -> dict[str, Any]:

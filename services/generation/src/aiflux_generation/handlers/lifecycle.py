@@ -83,8 +83,7 @@ class JobWorker:
     async def tick(self) -> int:
         """One pass: claim due jobs and advance each; returns how many were claimed."""
         async with self.c.database.transaction() as session:
-            rows = await repo.claim_due(session, self.c.settings.worker_batch,
-                                        self.c.settings.lease_s)
+            rows = await repo.claim_due(session, self.c.settings.worker_batch, self.c.settings.lease_s)
         await asyncio.gather(*(self._advance_safely(row) for row in rows))
         return len(rows)
 
@@ -130,9 +129,12 @@ class JobWorker:
             submission = await self._send(row.provider, spec)
         except (NotSent, ProviderBusy):
             # Nothing reached the provider (or it refused to take it): safe to try again.
-            await self._update(row.id, submit_started_at=None,
-                               next_check_at=_after(self._delay(row)),
-                               poll_count=row.poll_count + 1)
+            await self._update(
+                row.id,
+                submit_started_at=None,
+                next_check_at=_after(self._delay(row)),
+                poll_count=row.poll_count + 1,
+            )
             return
         except ProviderError as exc:
             await self._submit_failed(row, exc)
@@ -151,35 +153,45 @@ class JobWorker:
         # Only the catalog's accepted, priced params reach the provider, with counts pinned;
         # a model since removed from the catalog gets none.
         params = model.provider_params(row.params) if model is not None else {}
-        return JobSpec(generation_id=row.id, modality=row.modality,
-                       provider_model=row.provider_model, prompt=row.prompt,
-                       params=params, inputs=tuple(inputs),
-                       webhook_url=webhook_url(self.c.settings, row.provider, row.id))
+        return JobSpec(
+            generation_id=row.id,
+            modality=row.modality,
+            provider_model=row.provider_model,
+            prompt=row.prompt,
+            params=params,
+            inputs=tuple(inputs),
+            webhook_url=webhook_url(self.c.settings, row.provider, row.id),
+        )
 
     async def _send(self, provider: str, spec: JobSpec) -> Submission:
         """Submit; resend only when the connection failed before anything was sent."""
         adapter = self.c.providers[provider]
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type(NotSent),
-                                           stop=stop_after_attempt(3),
-                                           wait=wait_random(0.1, 0.5), reraise=True):
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(NotSent),
+            stop=stop_after_attempt(3),
+            wait=wait_random(0.1, 0.5),
+            reraise=True,
+        ):
             with attempt:
                 result: Submission = await self.c.breakers.call(provider, adapter.submit, spec)
                 return result
         raise AssertionError("unreachable")
 
     async def _submit_failed(self, row: Generation, exc: ProviderError) -> None:
-        reason = failure_text(str(exc)) if isinstance(exc, ProviderRejected) else \
-            REASON_UNAVAILABLE
-        saved = await self._update(row.id, provider_file_ids=list(exc.file_ids),
-                                   failure_reason=reason)
+        reason = failure_text(str(exc)) if isinstance(exc, ProviderRejected) else REASON_UNAVAILABLE
+        saved = await self._update(row.id, provider_file_ids=list(exc.file_ids), failure_reason=reason)
         if saved is not None:
             await self._fail(saved, reason)
 
     async def _submitted(self, row: Generation, submission: Submission) -> None:
         saved = await self._update(
-            row.id, status="running", provider_job_id=submission.job_id,
-            provider_file_ids=list(submission.file_ids), poll_count=0,
-            next_check_at=_after(self.c.settings.poll_initial_s))
+            row.id,
+            status="running",
+            provider_job_id=submission.job_id,
+            provider_file_ids=list(submission.file_ids),
+            poll_count=0,
+            next_check_at=_after(self.c.settings.poll_initial_s),
+        )
         if saved is None:
             await self._orphaned(row, submission)
         elif submission.status is not None:
@@ -196,11 +208,9 @@ class JobWorker:
     async def _poll(self, row: Generation) -> None:
         adapter = self.c.providers[row.provider]
         try:
-            status: JobStatus = await self.c.breakers.call(row.provider, adapter.status,
-                                                           row.provider_job_id)
+            status: JobStatus = await self.c.breakers.call(row.provider, adapter.status, row.provider_job_id)
         except (ProviderBusy, ProviderUnavailable):
-            await self._update(row.id, poll_count=row.poll_count + 1,
-                               next_check_at=_after(self._delay(row)))
+            await self._update(row.id, poll_count=row.poll_count + 1, next_check_at=_after(self._delay(row)))
             return
         except ProviderRejected as exc:
             await self._fail(row, failure_text(str(exc)))
@@ -209,8 +219,7 @@ class JobWorker:
 
     async def _handle_status(self, row: Generation, status: JobStatus) -> None:
         if status.state == "running":
-            await self._update(row.id, poll_count=row.poll_count + 1,
-                               next_check_at=_after(self._delay(row)))
+            await self._update(row.id, poll_count=row.poll_count + 1, next_check_at=_after(self._delay(row)))
         elif status.state == "failed":
             await self._fail(row, failure_text(status.error))
         elif not status.outputs:
@@ -245,9 +254,11 @@ class JobWorker:
                 continue
             data = await self.c.breakers.call(row.provider, adapter.download, output)
             content_type, data = await asyncio.to_thread(
-                as_modality, row.modality, sniff_content_type(data, output.content_type), data)
+                as_modality, row.modality, sniff_content_type(data, output.content_type), data
+            )
             file_id = await self.c.storage.store_output(
-                row.user_id, row.id, output_filename(index, content_type), content_type, data)
+                row.user_id, row.id, output_filename(index, content_type), content_type, data
+            )
             file_ids.append(str(file_id))
             if await self._update(row.id, output_file_ids=file_ids) is None:
                 await self._outputs_orphaned(row, file_ids)
@@ -256,14 +267,20 @@ class JobWorker:
 
     async def _outputs_orphaned(self, row: Generation, file_ids: list[str]) -> None:
         async with self.c.database.transaction() as session:
-            await add_event(session, GenerationDeleted(
-                generation_id=row.id, user_id=row.user_id, input_file_ids=[],
-                output_file_ids=[uuid.UUID(f) for f in file_ids]))
+            await add_event(
+                session,
+                GenerationDeleted(
+                    generation_id=row.id,
+                    user_id=row.user_id,
+                    input_file_ids=[],
+                    output_file_ids=[uuid.UUID(f) for f in file_ids],
+                ),
+            )
 
     def _priced(self, row: Generation, status: JobStatus) -> tuple[Output, ...]:
         """The outputs the job's price covers (one unless the catalog prices more)."""
         model = self.c.catalog.get(row.model)
-        return status.outputs[:model.outputs if model is not None else 1]
+        return status.outputs[: model.outputs if model is not None else 1]
 
     # --- settle ---------------------------------------------------------------------------
 
@@ -271,14 +288,20 @@ class JobWorker:
         """Capture the credits, then mark completed and announce it, once."""
         await self.c.billing.capture(row.id)
         async with self.c.database.transaction() as session:
-            done = await repo.update_generation(session, row.id, only_active=True,
-                                                status="completed",
-                                                finished_at=datetime.now(UTC))
+            done = await repo.update_generation(
+                session, row.id, only_active=True, status="completed", finished_at=datetime.now(UTC)
+            )
             if done is None:
                 return
-            await add_event(session, GenerationCompleted(
-                generation_id=row.id, user_id=row.user_id, credits=row.credits,
-                output_file_ids=[uuid.UUID(f) for f in done.output_file_ids]))
+            await add_event(
+                session,
+                GenerationCompleted(
+                    generation_id=row.id,
+                    user_id=row.user_id,
+                    credits=row.credits,
+                    output_file_ids=[uuid.UUID(f) for f in done.output_file_ids],
+                ),
+            )
             await request_cleanup(self.c.stores.bound(session), done)
 
     async def _fail(self, row: Generation, reason: str) -> None:
@@ -287,12 +310,14 @@ class JobWorker:
             await self._update(row.id, failure_reason=reason)
         await self.c.billing.void(row.id, reason)
         async with self.c.database.transaction() as session:
-            done = await repo.update_generation(session, row.id, only_active=True,
-                                                status="failed", finished_at=datetime.now(UTC))
+            done = await repo.update_generation(
+                session, row.id, only_active=True, status="failed", finished_at=datetime.now(UTC)
+            )
             if done is None:
                 return
-            await add_event(session, GenerationFailed(
-                generation_id=row.id, user_id=row.user_id, reason=reason))
+            await add_event(
+                session, GenerationFailed(generation_id=row.id, user_id=row.user_id, reason=reason)
+            )
             await request_cleanup(self.c.stores.bound(session), done)
 
     # --- helpers --------------------------------------------------------------------------
@@ -303,8 +328,7 @@ class JobWorker:
 
     async def _update(self, generation_id: uuid.UUID, **values: Any) -> Generation | None:
         async with self.c.database.transaction() as session:
-            return await repo.update_generation(session, generation_id, only_active=True,
-                                                **values)
+            return await repo.update_generation(session, generation_id, only_active=True, **values)
 
     async def _later(self, generation_id: uuid.UUID, seconds: float) -> None:
         with contextlib.suppress(Exception):

@@ -20,8 +20,7 @@ async def failed_jobs(c: GenerationContainer, limit: int) -> list[Generation]:
         return await repo.failed_jobs(session, limit)
 
 
-async def cleanups_by_status(c: GenerationContainer, status: str,
-                             limit: int) -> list[ProviderCleanup]:
+async def cleanups_by_status(c: GenerationContainer, status: str, limit: int) -> list[ProviderCleanup]:
     """Provider cleanups in ``status``, oldest first."""
     async with c.database.transaction() as session:
         return await cleanups.by_status(session, status, limit)

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from ..bootstrap import GenerationContainer
 
 
-async def on_processing_restricted(c: GenerationContainer, ctx: HandlerContext,
-                                   event: ProcessingRestricted) -> None:
+async def on_processing_restricted(
+    c: GenerationContainer, ctx: HandlerContext, event: ProcessingRestricted
+) -> None:
     """Keep (or lift) the user's restriction; new generations are refused while it holds.
     An erased user has nothing left to restrict (and gets no row again)."""
     store = c.stores.bound(ctx.session)

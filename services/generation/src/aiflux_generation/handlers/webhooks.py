@@ -30,8 +30,7 @@ def runpod_token(settings: GenerationSettings, generation_id: uuid.UUID) -> str:
     return hmac.new(key, f"runpod:{generation_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def webhook_url(settings: GenerationSettings, provider: str,
-                generation_id: uuid.UUID) -> str | None:
+def webhook_url(settings: GenerationSettings, provider: str, generation_id: uuid.UUID) -> str | None:
     """Where ``provider`` should call back for this job, or None (polling only)."""
     base = settings.webhook_base_url.rstrip("/")
     if not base:
@@ -44,13 +43,11 @@ def webhook_url(settings: GenerationSettings, provider: str,
     return None
 
 
-async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str],
-                            body: bytes) -> None:
+async def wavespeed_webhook(c: GenerationContainer, headers: dict[str, str], body: bytes) -> None:
     """Verify the signature, then make the named prediction due for a status read."""
     secret = c.settings.wavespeed_webhook_secret.get_secret_value()
     if not verify_webhook(secret, headers, body):
-        raise errors.WebhookSignatureInvalid(
-            "The webhook signature is missing, stale or does not match.")
+        raise errors.WebhookSignatureInvalid("The webhook signature is missing, stale or does not match.")
     try:
         prediction_id = str(json.loads(body)["id"])
     except (ValueError, KeyError, TypeError):
@@ -65,14 +62,18 @@ async def runpod_webhook(c: GenerationContainer, generation_id: uuid.UUID, token
     await _recheck(c, "runpod", generation_id=generation_id)
 
 
-async def _recheck(c: GenerationContainer, provider: str, *,
-                   provider_job_id: str | None = None,
-                   generation_id: uuid.UUID | None = None) -> None:
+async def _recheck(
+    c: GenerationContainer,
+    provider: str,
+    *,
+    provider_job_id: str | None = None,
+    generation_id: uuid.UUID | None = None,
+) -> None:
     # A job waiting out a poll backoff is due within poll_max_s; one further out is leased to
     # a worker right now and must not be handed to a second one.
     backoff = timedelta(seconds=c.settings.poll_max_s * 1.25)
     async with c.database.transaction() as session:
-        await repo.make_running_job_due(session, provider, backoff,
-                                        provider_job_id=provider_job_id,
-                                        generation_id=generation_id)
+        await repo.make_running_job_due(
+            session, provider, backoff, provider_job_id=provider_job_id, generation_id=generation_id
+        )
     c.wake.set()

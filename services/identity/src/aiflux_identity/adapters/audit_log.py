@@ -44,15 +44,23 @@ class SecurityEvent:
 
 async def notice_runs(session: AsyncSession) -> list[NoticeRun]:
     """Every notice run, newest first."""
-    rows = (await session.execute(select(
-        policy_notices.c.version, policy_notices.c.total, policy_notices.c.sent,
-        policy_notices.c.started_at, policy_notices.c.finished_at,
-    ).order_by(policy_notices.c.started_at.desc()))).all()
+    rows = (
+        await session.execute(
+            select(
+                policy_notices.c.version,
+                policy_notices.c.total,
+                policy_notices.c.sent,
+                policy_notices.c.started_at,
+                policy_notices.c.finished_at,
+            ).order_by(policy_notices.c.started_at.desc())
+        )
+    ).all()
     return [NoticeRun(r.version, r.total, r.sent, r.started_at, r.finished_at) for r in rows]
 
 
-async def security_events(session: AsyncSession, user_id: uuid.UUID | None, limit: int,
-                          before_id: int | None) -> list[SecurityEvent]:
+async def security_events(
+    session: AsyncSession, user_id: uuid.UUID | None, limit: int, before_id: int | None
+) -> list[SecurityEvent]:
     """Up to ``limit`` rows, newest first, older than ``before_id`` (optionally of one user)."""
     query = select(security_log).order_by(security_log.c.id.desc()).limit(limit)
     if user_id:
@@ -60,5 +68,7 @@ async def security_events(session: AsyncSession, user_id: uuid.UUID | None, limi
     if before_id:
         query = query.where(security_log.c.id < before_id)
     rows = (await session.execute(query)).all()
-    return [SecurityEvent(r.id, r.user_id, r.event, r.ip, r.user_agent, dict(r.detail or {}),
-                          r.created_at) for r in rows]
+    return [
+        SecurityEvent(r.id, r.user_id, r.event, r.ip, r.user_agent, dict(r.detail or {}), r.created_at)
+        for r in rows
+    ]

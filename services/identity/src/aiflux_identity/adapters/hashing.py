@@ -25,8 +25,7 @@ class PasswordHasher:
     async def hash(self, password: str) -> str:
         """A salted bcrypt hash of ``password`` (rules already checked)."""
         rounds = self.rounds
-        return await self._run(
-            lambda: bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode())
+        return await self._run(lambda: bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode())
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         """True when ``password`` matches; an unknown account (None) costs the same time."""

@@ -41,8 +41,7 @@ class BackgroundJobs:
         loop = asyncio.get_running_loop()
         if self._queue is None or self._loop is not loop:
             self._loop, self._queue = loop, asyncio.Queue(self._maxsize)
-            self._tasks = {loop.create_task(self._run(self._queue))
-                           for _ in range(self._concurrency)}
+            self._tasks = {loop.create_task(self._run(self._queue)) for _ in range(self._concurrency)}
         return self._queue
 
     @staticmethod

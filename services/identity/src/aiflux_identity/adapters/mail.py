@@ -175,11 +175,15 @@ class SmtpMailer:
         """Send through the configured server."""
         s = self._settings
         await aiosmtplib.send(
-            build_message(s.mail_from, to, mail), hostname=s.smtp_host, port=s.smtp_port,
+            build_message(s.mail_from, to, mail),
+            hostname=s.smtp_host,
+            port=s.smtp_port,
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            start_tls=s.smtp_starttls and not s.smtp_use_tls, use_tls=s.smtp_use_tls,
-            timeout=30)
+            start_tls=s.smtp_starttls and not s.smtp_use_tls,
+            use_tls=s.smtp_use_tls,
+            timeout=30,
+        )
 
     async def forget_recipient(self, to: str) -> int:
         """Nothing is kept here."""

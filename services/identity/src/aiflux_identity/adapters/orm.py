@@ -23,7 +23,8 @@ Base = make_base()
 metadata = Base.metadata
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("username", String(32), nullable=False),
     Column("email", String(320), nullable=False),
@@ -40,16 +41,21 @@ users = Table(
     Column("deletion_request_id", UUID(as_uuid=True)),
 )
 # Disabled (deleted) rows wait for the purge; their names and addresses may be reused meanwhile.
-Index("uq_users_username_active", func.lower(users.c.username), unique=True,
-      postgresql_where=users.c.deleted_at.is_(None))
-Index("uq_users_email_active", users.c.email, unique=True,
-      postgresql_where=users.c.deleted_at.is_(None))
+Index(
+    "uq_users_username_active",
+    func.lower(users.c.username),
+    unique=True,
+    postgresql_where=users.c.deleted_at.is_(None),
+)
+Index("uq_users_email_active", users.c.email, unique=True, postgresql_where=users.c.deleted_at.is_(None))
 
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("csrf_token_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -60,10 +66,12 @@ sessions = Table(
 )
 
 email_tokens = Table(
-    "email_tokens", metadata,
+    "email_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("purpose", String(16), nullable=False),  # verify | reset | email_change
     Column("new_email", String(320)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -73,19 +81,20 @@ email_tokens = Table(
 
 # No foreign key: the log outlives the account row (kept 12 months for security, §5).
 security_log = Table(
-    "security_log", metadata,
+    "security_log",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("user_id", UUID(as_uuid=True), index=True),
     Column("event", String(40), nullable=False),
     Column("ip", String(64)),
     Column("user_agent", String(512)),
     Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(),
-           index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
 )
 
 policy_versions = Table(
-    "policy_versions", metadata,
+    "policy_versions",
+    metadata,
     Column("version", String(64), primary_key=True),
     Column("substantial", Boolean, nullable=False),
     Column("effective_at", DateTime(timezone=True), nullable=False),
@@ -93,7 +102,8 @@ policy_versions = Table(
 )
 
 policy_notices = Table(
-    "policy_notices", metadata,
+    "policy_notices",
+    metadata,
     Column("version", String(64), primary_key=True),
     Column("total", Integer, nullable=False),
     Column("sent", Integer, nullable=False, server_default=text("0")),

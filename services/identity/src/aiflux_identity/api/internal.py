@@ -35,21 +35,33 @@ def open_to(*callers: str) -> Any:
     return Depends(guard)
 
 
-@router.post("/sessions/introspect", response_model=Introspection,
-             dependencies=[open_to(*EVERY_SERVICE)], summary="Who owns a session token",
-             responses=problem_responses(403, 404, 413, 422, 503))
+@router.post(
+    "/sessions/introspect",
+    response_model=Introspection,
+    dependencies=[open_to(*EVERY_SERVICE)],
+    summary="Who owns a session token",
+    responses=problem_responses(403, 404, 413, 422, 503),
+)
 async def introspect(body: IntrospectBody, c: Container) -> Introspection:
     """Who owns the session token (404 when unknown, expired or revoked)."""
     principal = await DbSessionVerifier(c).verify(body.session_token)
     if principal is None:
         raise not_found("session")
-    return Introspection(user_id=principal.user_id, csrf_token_hash=principal.csrf_token_hash,
-                         roles=sorted(principal.roles), policy_accepted=principal.policy_accepted)
+    return Introspection(
+        user_id=principal.user_id,
+        csrf_token_hash=principal.csrf_token_hash,
+        roles=sorted(principal.roles),
+        policy_accepted=principal.policy_accepted,
+    )
 
 
-@router.post("/users/{user_id}/suspend", response_model=StatusAnswer,
-             dependencies=[open_to("privacy")], summary="Suspend an account",
-             responses=problem_responses(403, 404, 413, 422, 503))
+@router.post(
+    "/users/{user_id}/suspend",
+    response_model=StatusAnswer,
+    dependencies=[open_to("privacy")],
+    summary="Suspend an account",
+    responses=problem_responses(403, 404, 413, 422, 503),
+)
 async def suspend(user_id: uuid.UUID, body: SuspendBody, c: Container) -> StatusAnswer:
     """Suspend an account (privacy: reported minors)."""
     await account.suspend(c, user_id, body.reason)

@@ -19,8 +19,10 @@ class InvalidUsername(DomainError):
     kind, slug, title = Kind.INVALID, "invalid-username", "Invalid username"
 
     def __init__(self) -> None:
-        super().__init__("Usernames have 3 to 32 characters: letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit.")
+        super().__init__(
+            "Usernames have 3 to 32 characters: letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
 
 
 class InvalidEmail(DomainError):
@@ -59,16 +61,17 @@ class PasswordTooLong(DomainError):
     kind, slug, title = Kind.INVALID, "password-too-long", "Password too long"
 
     def __init__(self, maximum: int) -> None:
-        super().__init__(f"Passwords may be at most {maximum} bytes in UTF-8 (64 plain "
-                         f"letters or digits always fit); it is never shortened silently.")
+        super().__init__(
+            f"Passwords may be at most {maximum} bytes in UTF-8 (64 plain "
+            f"letters or digits always fit); it is never shortened silently."
+        )
 
 
 class PasswordTooCommon(DomainError):
     kind, slug, title = Kind.INVALID, "password-too-common", "Password too common"
 
     def __init__(self) -> None:
-        super().__init__("This password is on a list of commonly used passwords; "
-                         "choose another.")
+        super().__init__("This password is on a list of commonly used passwords; choose another.")
 
 
 class UsernameTaken(DomainError):
@@ -91,10 +94,8 @@ class InvalidToken(DomainError):
     kind, slug, title = Kind.MALFORMED, "invalid-token", "Invalid or expired link"
 
 
-VERIFY_LINK_REFUSED = ("This link is invalid, was already used, or has expired; "
-                       "ask for a new one.")
-RESET_LINK_REFUSED = ("This reset link is invalid, was already used, or has expired; "
-                      "ask for a new one.")
+VERIFY_LINK_REFUSED = "This link is invalid, was already used, or has expired; ask for a new one."
+RESET_LINK_REFUSED = "This reset link is invalid, was already used, or has expired; ask for a new one."
 
 
 class InvalidCredentials(DomainError):
@@ -110,8 +111,9 @@ class AccountSuspended(DomainError):
     kind, slug, title = Kind.FORBIDDEN, "account-suspended", "Account suspended"
 
     def __init__(self) -> None:
-        super().__init__("This account is suspended; contact us through the privacy "
-                         "policy's contact address.")
+        super().__init__(
+            "This account is suspended; contact us through the privacy policy's contact address."
+        )
 
 
 class EmailNotVerified(DomainError):
@@ -134,8 +136,11 @@ class PolicyVersionMismatch(DomainError):
     kind, slug, title = Kind.INVALID, "policy-version-mismatch", "Privacy policy version"
 
     def __init__(self, in_force: str, scheduled: list[str], purpose: str) -> None:
-        coming = (f" (version {', '.join(scheduled)} is scheduled and may be accepted too)"
-                  if scheduled else "")
-        super().__init__(f"Accept the privacy policy in force (version {in_force}) "
-                         f"{purpose}{coming}.", current_version=in_force,
-                         scheduled_versions=scheduled)
+        coming = (
+            f" (version {', '.join(scheduled)} is scheduled and may be accepted too)" if scheduled else ""
+        )
+        super().__init__(
+            f"Accept the privacy policy in force (version {in_force}) {purpose}{coming}.",
+            current_version=in_force,
+            scheduled_versions=scheduled,
+        )

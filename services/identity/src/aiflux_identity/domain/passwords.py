@@ -15,8 +15,7 @@ MAX_BYTES = 72  # bcrypt reads at most 72 bytes; longer input is refused, never 
 def common_passwords() -> frozenset[str]:
     """The shipped list of common passwords (lower case)."""
     text = resources.files("aiflux_identity.domain").joinpath("common_passwords.txt").read_text()
-    return frozenset(line.strip() for line in text.splitlines()
-                     if line.strip() and not line.startswith("#"))
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def check_password_rules(password: str) -> None:

@@ -37,26 +37,47 @@ if TYPE_CHECKING:
 async def profile(c: IdentityContainer, user_id: uuid.UUID) -> AccountProfile:
     """What the account holds about the user (``pending_email`` awaits confirmation)."""
     async with c.database.transaction() as session:
-        row = (await session.execute(select(users).where(
-            users.c.id == user_id, users.c.deleted_at.is_(None)))).first()
+        row = (
+            await session.execute(select(users).where(users.c.id == user_id, users.c.deleted_at.is_(None)))
+        ).first()
         if row is None:
             raise NotFound("account")
-        pending = (await session.execute(
-            select(email_tokens.c.new_email).where(
-                email_tokens.c.user_id == user_id, email_tokens.c.purpose == "email_change",
-                email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
-            .order_by(email_tokens.c.created_at.desc()).limit(1))).scalar()
+        pending = (
+            await session.execute(
+                select(email_tokens.c.new_email)
+                .where(
+                    email_tokens.c.user_id == user_id,
+                    email_tokens.c.purpose == "email_change",
+                    email_tokens.c.used_at.is_(None),
+                    email_tokens.c.expires_at > func.now(),
+                )
+                .order_by(email_tokens.c.created_at.desc())
+                .limit(1)
+            )
+        ).scalar()
     return AccountProfile(
-        user_id=row.id, username=row.username, email=row.email,
-        email_verified=row.email_verified, pending_email=pending, created_at=row.created_at,
+        user_id=row.id,
+        username=row.username,
+        email=row.email,
+        email_verified=row.email_verified,
+        pending_email=pending,
+        created_at=row.created_at,
         accepted_policy_version=row.accepted_policy_version,
         accepted_policy_at=row.accepted_policy_at,
         marketing_opt_in_at_registration=row.marketing_opt_in,
-        age_confirmed_on=row.age_confirmed_on, roles=sorted(row.roles))
+        age_confirmed_on=row.age_confirmed_on,
+        roles=sorted(row.roles),
+    )
 
 
-async def rectify(c: IdentityContainer, principal: Principal, username: str | None,
-                  email: str | None, current_password: str, client: ClientInfo) -> None:
+async def rectify(
+    c: IdentityContainer,
+    principal: Principal,
+    username: str | None,
+    email: str | None,
+    current_password: str,
+    client: ClientInfo,
+) -> None:
     """Change the username now, and the address once the new one is confirmed."""
     new_name = normalise_username(username) if username is not None else None
     new_email = normalise_email(email) if email is not None else None
@@ -67,23 +88,32 @@ async def rectify(c: IdentityContainer, principal: Principal, username: str | No
             if new_name is not None:
                 await _rename(session, principal.user_id, new_name, client)
             if new_email is not None:
-                token = await issue_email_token(session, principal.user_id, "email_change",
-                                                c.settings.verification_token_ttl_s, new_email)
-                await log_security_event(session, "email_change_requested",
-                                         principal.user_id, client)
+                token = await issue_email_token(
+                    session, principal.user_id, "email_change", c.settings.verification_token_ttl_s, new_email
+                )
+                await log_security_event(session, "email_change_requested", principal.user_id, client)
     except IntegrityError:
         raise UsernameTaken() from None
     if token and new_email:
-        await c.send_mail(new_email, messages.confirm_new_email(
-            c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
-            user_id=principal.user_id)
+        await c.send_mail(
+            new_email,
+            messages.confirm_new_email(
+                c.link("/verify-email", token=token), c.settings.verification_token_ttl_s
+            ),
+            user_id=principal.user_id,
+        )
 
 
-async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str,
-                  client: ClientInfo) -> None:
-    taken = (await session.execute(select(users.c.id).where(
-        func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None),
-        users.c.id != user_id))).first()
+async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str, client: ClientInfo) -> None:
+    taken = (
+        await session.execute(
+            select(users.c.id).where(
+                func.lower(users.c.username) == username.lower(),
+                users.c.deleted_at.is_(None),
+                users.c.id != user_id,
+            )
+        )
+    ).first()
     if taken:
         raise UsernameTaken()
     await session.execute(update(users).where(users.c.id == user_id).values(username=username))
@@ -99,8 +129,9 @@ class ErasureStarted:
     status_url: str
 
 
-async def delete_account(c: IdentityContainer, principal: Principal, password: str,
-                         client: ClientInfo) -> ErasureStarted:
+async def delete_account(
+    c: IdentityContainer, principal: Principal, password: str, client: ClientInfo
+) -> ErasureStarted:
     """Disable the account, end its sessions and start the erasure cascade (one transaction).
 
     The status link's token goes to the user only; ``UserDeleted`` carries its sha256, which
@@ -110,37 +141,55 @@ async def delete_account(c: IdentityContainer, principal: Principal, password: s
     request_id = uuid.uuid4()
     token = secrets.token_urlsafe(32)
     async with c.database.transaction() as session:
-        await disable_account(session, principal.user_id, request_id, "user_request", client,
-                              status_token_sha256=hashlib.sha256(token.encode()).hexdigest())
-    return ErasureStarted(request_id, c.link(f"/v1/privacy/requests/{request_id}/status",
-                                             token=token))
+        await disable_account(
+            session,
+            principal.user_id,
+            request_id,
+            "user_request",
+            client,
+            status_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+        )
+    return ErasureStarted(request_id, c.link(f"/v1/privacy/requests/{request_id}/status", token=token))
 
 
 async def disable_account(
-    session: AsyncSession, user_id: uuid.UUID, request_id: uuid.UUID,
-    reason: Literal["user_request", "privacy_request", "minor"], client: ClientInfo,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    request_id: uuid.UUID,
+    reason: Literal["user_request", "privacy_request", "minor"],
+    client: ClientInfo,
     status_token_sha256: str | None = None,
 ) -> None:
     """Disable (if not yet), end sessions and publish ``UserDeleted`` with ``request_id``.
 
     Idempotent: a re-driven request republishes ``UserDeleted`` and changes nothing else.
     """
-    disabled = (await session.execute(
-        update(users).where(users.c.id == user_id, users.c.deleted_at.is_(None))
-        .values(deleted_at=func.now(), deletion_request_id=request_id)
-        .returning(users.c.id))).first()
+    disabled = (
+        await session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.deleted_at.is_(None))
+            .values(deleted_at=func.now(), deletion_request_id=request_id)
+            .returning(users.c.id)
+        )
+    ).first()
     await revoke_sessions(session, user_id)
     await invalidate_email_tokens(session, user_id)
     if disabled:
-        await log_security_event(session, "account_deleted", user_id, client, reason=reason,
-                                 request_id=str(request_id))
-    username = (await session.execute(select(users.c.username).where(
-        users.c.id == user_id))).scalar()
-    await add_event(session, UserDeleted(
-        user_id=user_id, request_id=request_id, reason=reason,
-        status_token_sha256=status_token_sha256,
-        # Reports of minors name accounts by username; privacy erases them with the user.
-        account_name_sha256=username_sha256(username) if username else None))
+        await log_security_event(
+            session, "account_deleted", user_id, client, reason=reason, request_id=str(request_id)
+        )
+    username = (await session.execute(select(users.c.username).where(users.c.id == user_id))).scalar()
+    await add_event(
+        session,
+        UserDeleted(
+            user_id=user_id,
+            request_id=request_id,
+            reason=reason,
+            status_token_sha256=status_token_sha256,
+            # Reports of minors name accounts by username; privacy erases them with the user.
+            account_name_sha256=username_sha256(username) if username else None,
+        ),
+    )
 
 
 def username_sha256(username: str) -> str:
@@ -148,29 +197,33 @@ def username_sha256(username: str) -> str:
     return hashlib.sha256(username.strip().lower().encode()).hexdigest()
 
 
-async def accept_policy(c: IdentityContainer, principal: Principal, version: str,
-                        client: ClientInfo) -> None:
+async def accept_policy(c: IdentityContainer, principal: Principal, version: str, client: ClientInfo) -> None:
     """Record the caller's acceptance of the version in force or a scheduled one (§4)."""
     async with c.database.transaction() as session:
         await acceptable_version(session, version, "to go on using AIFLUX")
-        await session.execute(update(users).where(users.c.id == principal.user_id).values(
-            accepted_policy_version=version, accepted_policy_at=utcnow()))
-        await log_security_event(session, "policy_accepted", principal.user_id, client,
-                                 version=version)
+        await session.execute(
+            update(users)
+            .where(users.c.id == principal.user_id)
+            .values(accepted_policy_version=version, accepted_policy_at=utcnow())
+        )
+        await log_security_event(session, "policy_accepted", principal.user_id, client, version=version)
         await add_event(session, PolicyAccepted(user_id=principal.user_id, version=version))
 
 
 async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None:
     """Suspend an account (e.g. reported as a minor's): no more logins, sessions end."""
     async with c.database.transaction() as session:
-        row = (await session.execute(
-            update(users).where(users.c.id == user_id)
-            .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
-            .returning(users.c.id))).first()
+        row = (
+            await session.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
+                .returning(users.c.id)
+            )
+        ).first()
         if row is None:
             raise NotFound("user")
         await revoke_sessions(session, user_id)
         await invalidate_email_tokens(session, user_id)
-        await log_security_event(session, "account_suspended", user_id, ClientInfo(),
-                                 reason=reason[:200])
+        await log_security_event(session, "account_suspended", user_id, ClientInfo(), reason=reason[:200])
         await add_event(session, UserSuspended(user_id=user_id, reason=reason[:200]))

@@ -23,12 +23,12 @@ class SecurityLogPage:
     next_cursor: str | None
 
 
-async def record_admin_access(c: IdentityContainer, admin_id: uuid.UUID, client: ClientInfo,
-                              *, method: str, path: str) -> None:
+async def record_admin_access(
+    c: IdentityContainer, admin_id: uuid.UUID, client: ClientInfo, *, method: str, path: str
+) -> None:
     """Write an ``admin_access`` row for one admin call."""
     async with c.database.transaction() as session:
-        await log_security_event(session, "admin_access", admin_id, client,
-                                 method=method, path=path)
+        await log_security_event(session, "admin_access", admin_id, client, method=method, path=path)
 
 
 async def notice_runs(c: IdentityContainer) -> list[NoticeRun]:
@@ -37,8 +37,9 @@ async def notice_runs(c: IdentityContainer) -> list[NoticeRun]:
         return await audit_log.notice_runs(session)
 
 
-async def security_log_page(c: IdentityContainer, user_id: uuid.UUID | None, limit: int,
-                            cursor: int | None) -> SecurityLogPage:
+async def security_log_page(
+    c: IdentityContainer, user_id: uuid.UUID | None, limit: int, cursor: int | None
+) -> SecurityLogPage:
     """Security-log rows, newest first, below ``cursor``."""
     async with c.database.transaction() as session:
         events = await audit_log.security_events(session, user_id, limit + 1, cursor)

@@ -25,14 +25,16 @@ async def export_document(data: UserData, user_id: uuid.UUID) -> dict[str, Any]:
     """What identity holds of the user: profile (no password hash), sessions (no token
     hashes), security log."""
     account = await data.account(user_id)
-    return {"service": "identity", "user_id": str(user_id),
-            "profile": None if account is None else asdict(account),
-            "sessions": [asdict(s) for s in await data.sessions(user_id)],
-            "security_log": [asdict(e) for e in await data.security_log(user_id)]}
+    return {
+        "service": "identity",
+        "user_id": str(user_id),
+        "profile": None if account is None else asdict(account),
+        "sessions": [asdict(s) for s in await data.sessions(user_id)],
+        "security_log": [asdict(e) for e in await data.security_log(user_id)],
+    }
 
 
-async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
-                              event: ExportRequested) -> None:
+async def on_export_requested(c: IdentityContainer, ctx: HandlerContext, event: ExportRequested) -> None:
     """Write identity.json through storage's export route, then announce the part.
 
     Not for an erased user: the erasure cancelled the export (storage answers 410 too), so the
@@ -46,6 +48,11 @@ async def on_export_requested(c: IdentityContainer, ctx: HandlerContext,
     key = await c.export_parts.put(event.request_id, event.user_id, PART, body)
     if key is None:
         return  # the user was erased meanwhile: storage cancelled the export, no part
-    await ctx.publish(PART_READY(
-        request_id=event.request_id, user_id=event.user_id,
-        prefix=key.rsplit("/", 1)[0] if "/" in key else "", objects=[PART]))
+    await ctx.publish(
+        PART_READY(
+            request_id=event.request_id,
+            user_id=event.user_id,
+            prefix=key.rsplit("/", 1)[0] if "/" in key else "",
+            objects=[PART],
+        )
+    )

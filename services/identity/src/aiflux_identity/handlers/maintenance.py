@@ -26,16 +26,21 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
     async def security_log_retention() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.security_log_retention_days)
         async with c.database.transaction() as session:
-            removed = await session.execute(
-                delete(security_log).where(security_log.c.created_at < cutoff))
+            removed = await session.execute(delete(security_log).where(security_log.c.created_at < cutoff))
         return {"removed": rowcount(removed)}
 
     async def account_purge() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.purge_after_days)
         async with c.database.transaction() as session:
-            purged = (await session.execute(
-                delete(users).where(users.c.deleted_at < cutoff).returning(users.c.id)
-            )).scalars().all()
+            purged = (
+                (
+                    await session.execute(
+                        delete(users).where(users.c.deleted_at < cutoff).returning(users.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for user_id in purged:
                 await add_event(session, UserPurged(user_id=user_id))
         return {"purged": len(purged)}
@@ -44,21 +49,26 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
         now = utcnow()
         stale = now - timedelta(seconds=c.settings.session_absolute_timeout_s)
         async with c.database.transaction() as session:
-            ended = await session.execute(delete(sessions).where(or_(
-                sessions.c.revoked_at < now - timedelta(days=1),
-                sessions.c.created_at < stale)))
-            tokens = await session.execute(delete(email_tokens).where(
-                email_tokens.c.expires_at < now - timedelta(days=1)))
+            ended = await session.execute(
+                delete(sessions).where(
+                    or_(sessions.c.revoked_at < now - timedelta(days=1), sessions.c.created_at < stale)
+                )
+            )
+            tokens = await session.execute(
+                delete(email_tokens).where(email_tokens.c.expires_at < now - timedelta(days=1))
+            )
         return {"sessions": rowcount(ended), "tokens": rowcount(tokens)}
 
     async def mail_spool_retention() -> dict[str, int]:
         keep = timedelta(days=c.settings.mail_spool_keep_days)
         return {"deleted": await c.mailer.forget_older_than(keep)}
 
-    return [Sweep("security-log-retention", interval, security_log_retention),
-            Sweep("account-purge", interval, account_purge),
-            Sweep("expired-credentials", interval, expired_credentials),
-            Sweep("mail-spool-retention", interval, mail_spool_retention)]
+    return [
+        Sweep("security-log-retention", interval, security_log_retention),
+        Sweep("account-purge", interval, account_purge),
+        Sweep("expired-credentials", interval, expired_credentials),
+        Sweep("mail-spool-retention", interval, mail_spool_retention),
+    ]
 
 
 def rowcount(result: object) -> int:

@@ -25,8 +25,9 @@ AFTER_ERASURE = "erasure_confirmation"
 """The one mail an erased user still gets (sent after the certificate, before the purge)."""
 
 
-async def on_notification_requested(c: IdentityContainer, ctx: HandlerContext,
-                                    event: UserNotificationRequested) -> None:
+async def on_notification_requested(
+    c: IdentityContainer, ctx: HandlerContext, event: UserNotificationRequested
+) -> None:
     """Mail the user the requested template (identity alone holds the address).
 
     An erased user gets only the erasure confirmation: an export link or a request update
@@ -35,16 +36,16 @@ async def on_notification_requested(c: IdentityContainer, ctx: HandlerContext,
     if event.template != AFTER_ERASURE and await is_erased(ctx.session, event.user_id):
         log.info("notification for an erased user dropped", extra={"template": event.template})
         return
-    email = (await ctx.session.execute(
-        select(users.c.email).where(users.c.id == event.user_id))).scalar()
+    email = (await ctx.session.execute(select(users.c.email).where(users.c.id == event.user_id))).scalar()
     if email is None:
-        log.warning("notification for an unknown user dropped",
-                    extra={"user_id": str(event.user_id), "template": event.template})
+        log.warning(
+            "notification for an unknown user dropped",
+            extra={"user_id": str(event.user_id), "template": event.template},
+        )
         return
     mail = notification_mail(c, event.template, event.params)
     if mail is None:
-        log.warning("notification refused", extra={"user_id": str(event.user_id),
-                                                    "template": event.template})
+        log.warning("notification refused", extra={"user_id": str(event.user_id), "template": event.template})
         return
     try:
         await c.mailer.send(email, mail)
@@ -59,28 +60,36 @@ def notification_mail(c: IdentityContainer, template: str, params: dict[str, Any
     """The mail for ``template``, or None when it is unknown or lacks what it must carry."""
     request_link = c.link(f"/privacy/requests/{params.get('request_id', '')}")
     if template == "export_ready":
-        return messages.export_ready(_own_link(c, params, ("download_url",)) or request_link,
-                                     _moment(params.get("expires_at")))
+        return messages.export_ready(
+            _own_link(c, params, ("download_url",)) or request_link, _moment(params.get("expires_at"))
+        )
     if template == "erasure_confirmation":
         retained = params.get("retained")
         return messages.erasure_confirmation(
-            [i for i in retained if isinstance(i, dict)] if isinstance(retained, list) else [])
+            [i for i in retained if isinstance(i, dict)] if isinstance(retained, list) else []
+        )
     if template == "request_update":
         return request_update_mail(params, request_link)
     if template == "marketing":
         withdraw = _own_link(c, params, WITHDRAW_PARAMS)
         if withdraw is None:
             return None  # never a marketing mail without its one-click withdrawal link
-        return messages.marketing(str(params.get("subject", "News from AIFLUX"))[:200],
-                                  str(params.get("body", ""))[:10_000], withdraw)
+        return messages.marketing(
+            str(params.get("subject", "News from AIFLUX"))[:200],
+            str(params.get("body", ""))[:10_000],
+            withdraw,
+        )
     return None
 
 
-REQUEST_KINDS = {"access", "portability", "rectification", "erasure", "restriction",
-                 "objection"}
-EVENT_WORDS = {"received": "we received it", "in_progress": "we are working on it",
-               "completed": "it is completed", "rejected": "it was rejected",
-               "lifted": "it was lifted"}
+REQUEST_KINDS = {"access", "portability", "rectification", "erasure", "restriction", "objection"}
+EVENT_WORDS = {
+    "received": "we received it",
+    "in_progress": "we are working on it",
+    "completed": "it is completed",
+    "rejected": "it was rejected",
+    "lifted": "it was lifted",
+}
 
 
 def request_update_mail(params: dict[str, Any], link: str) -> Mail | None:
@@ -90,8 +99,9 @@ def request_update_mail(params: dict[str, Any], link: str) -> Mail | None:
     event = str(params.get("event") or params.get("status") or "")
     reason = str(params.get("reason", ""))[:2000]
     if event == "decided" and params.get("outcome") in ("granted", "rejected"):
-        return messages.request_decided(kind, params["outcome"] == "granted",
-                                        str(params.get("answer", ""))[:5000], link)
+        return messages.request_decided(
+            kind, params["outcome"] == "granted", str(params.get("answer", ""))[:5000], link
+        )
     if event == "deadline_extended" and reason and params.get("due_at"):
         due_at = _moment(params["due_at"])
         return None if due_at is None else messages.request_extended(kind, due_at, reason, link)

@@ -24,11 +24,14 @@ from .common import utcnow
 
 async def current_policy_version(session: AsyncSession, now: datetime | None = None) -> str:
     """The version in force: the newest whose effective date has come."""
-    row = (await session.execute(
-        select(policy_versions.c.version)
-        .where(policy_versions.c.effective_at <= (now or utcnow()))
-        .order_by(policy_versions.c.effective_at.desc(), policy_versions.c.recorded_at.desc())
-        .limit(1))).first()
+    row = (
+        await session.execute(
+            select(policy_versions.c.version)
+            .where(policy_versions.c.effective_at <= (now or utcnow()))
+            .order_by(policy_versions.c.effective_at.desc(), policy_versions.c.recorded_at.desc())
+            .limit(1)
+        )
+    ).first()
     return row[0] if row else INITIAL_POLICY_VERSION
 
 
@@ -45,8 +48,9 @@ class AcceptableVersions:
         return version in (self.in_force, self.just_replaced, *self.scheduled)
 
 
-async def acceptable_policy_versions(session: AsyncSession, switch_grace: timedelta,
-                                     now: datetime | None = None) -> AcceptableVersions:
+async def acceptable_policy_versions(
+    session: AsyncSession, switch_grace: timedelta, now: datetime | None = None
+) -> AcceptableVersions:
     """The versions a user may accept now.
 
     Accepting a scheduled one lets a user who read the notice mail accept the coming version
@@ -55,27 +59,44 @@ async def acceptable_policy_versions(session: AsyncSession, switch_grace: timede
     accepted and is asked to accept the new one on first use.
     """
     now = now or utcnow()
-    scheduled = (await session.execute(
-        select(policy_versions.c.version).where(policy_versions.c.effective_at > now)
-        .order_by(policy_versions.c.effective_at))).scalars().all()
+    scheduled = (
+        (
+            await session.execute(
+                select(policy_versions.c.version)
+                .where(policy_versions.c.effective_at > now)
+                .order_by(policy_versions.c.effective_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
     in_force = await current_policy_version(session, now)
     before = await current_policy_version(session, now - switch_grace)
     return AcceptableVersions(in_force, before if before != in_force else None, list(scheduled))
 
 
-async def policy_accepted(session: Any, accepted_version: str, now: datetime | None = None
-                          ) -> bool:
+async def policy_accepted(session: Any, accepted_version: str, now: datetime | None = None) -> bool:
     """False when a substantial version newer than the accepted one is in force."""
-    accepted_at = (select(policy_versions.c.effective_at)
-                   .where(policy_versions.c.version == accepted_version).scalar_subquery())
-    newer = select(policy_versions.c.version).where(
-        policy_versions.c.substantial, policy_versions.c.effective_at <= (now or utcnow()),
-        or_(accepted_at.is_(None), policy_versions.c.effective_at > accepted_at)).limit(1)
+    accepted_at = (
+        select(policy_versions.c.effective_at)
+        .where(policy_versions.c.version == accepted_version)
+        .scalar_subquery()
+    )
+    newer = (
+        select(policy_versions.c.version)
+        .where(
+            policy_versions.c.substantial,
+            policy_versions.c.effective_at <= (now or utcnow()),
+            or_(accepted_at.is_(None), policy_versions.c.effective_at > accepted_at),
+        )
+        .limit(1)
+    )
     return (await session.execute(newer)).first() is None
 
 
-async def acceptable_version(session: AsyncSession, version: str, purpose: str,
-                             switch_grace: timedelta = timedelta(0)) -> str:
+async def acceptable_version(
+    session: AsyncSession, version: str, purpose: str, switch_grace: timedelta = timedelta(0)
+) -> str:
     """``version`` when a user may accept it now; otherwise :class:`PolicyVersionMismatch`."""
     acceptable = await acceptable_policy_versions(session, switch_grace)
     if version in acceptable:

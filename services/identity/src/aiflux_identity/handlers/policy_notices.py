@@ -25,15 +25,23 @@ log = logging.getLogger(__name__)
 
 async def record_policy(session: AsyncSession, event: PolicyPublished) -> None:
     """Remember the version; a substantial one starts a notice run to every user."""
-    await session.execute(insert(policy_versions).values(
-        version=event.version, substantial=event.substantial, effective_at=event.effective_at,
-    ).on_conflict_do_nothing())
+    await session.execute(
+        insert(policy_versions)
+        .values(
+            version=event.version,
+            substantial=event.substantial,
+            effective_at=event.effective_at,
+        )
+        .on_conflict_do_nothing()
+    )
     if not event.substantial:
         return
-    total = (await session.execute(select(func.count()).select_from(users)
-                                   .where(users.c.deleted_at.is_(None)))).scalar_one()
-    await session.execute(insert(policy_notices).values(version=event.version, total=total)
-                          .on_conflict_do_nothing())
+    total = (
+        await session.execute(select(func.count()).select_from(users).where(users.c.deleted_at.is_(None)))
+    ).scalar_one()
+    await session.execute(
+        insert(policy_notices).values(version=event.version, total=total).on_conflict_do_nothing()
+    )
 
 
 async def send_next_batch(c: IdentityContainer) -> int:
@@ -43,21 +51,32 @@ async def send_next_batch(c: IdentityContainer) -> int:
     locked while mailing, so two workers never mail the same user twice for one version.
     """
     async with c.database.transaction() as session:
-        run = (await session.execute(
-            select(policy_notices).where(policy_notices.c.finished_at.is_(None))
-            .order_by(policy_notices.c.started_at).limit(1)
-            .with_for_update(skip_locked=True))).first()
+        run = (
+            await session.execute(
+                select(policy_notices)
+                .where(policy_notices.c.finished_at.is_(None))
+                .order_by(policy_notices.c.started_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
         if run is None:
             return 0
-        query = (select(users.c.id, users.c.email).where(users.c.deleted_at.is_(None))
-                 .order_by(users.c.id).limit(c.settings.policy_notice_batch_size))
+        query = (
+            select(users.c.id, users.c.email)
+            .where(users.c.deleted_at.is_(None))
+            .order_by(users.c.id)
+            .limit(c.settings.policy_notice_batch_size)
+        )
         if run.last_user_id is not None:
             query = query.where(users.c.id > run.last_user_id)
         batch = (await session.execute(query)).all()
-        effective_at = (await session.execute(select(policy_versions.c.effective_at).where(
-            policy_versions.c.version == run.version))).scalar_one()
-        mail = messages.policy_changed(run.version, effective_at, utcnow(),
-                                       c.link("/privacy-policy"))
+        effective_at = (
+            await session.execute(
+                select(policy_versions.c.effective_at).where(policy_versions.c.version == run.version)
+            )
+        ).scalar_one()
+        mail = messages.policy_changed(run.version, effective_at, utcnow(), c.link("/privacy-policy"))
         for user in batch:
             await c.mailer.send(user.email, mail)
         values: dict[str, object] = {"sent": run.sent + len(batch)}
@@ -65,8 +84,9 @@ async def send_next_batch(c: IdentityContainer) -> int:
             values["last_user_id"] = batch[-1].id
         if len(batch) < c.settings.policy_notice_batch_size:
             values["finished_at"] = func.now()
-        await session.execute(update(policy_notices)
-                              .where(policy_notices.c.version == run.version).values(**values))
+        await session.execute(
+            update(policy_notices).where(policy_notices.c.version == run.version).values(**values)
+        )
         return max(len(batch), 1)
 
 

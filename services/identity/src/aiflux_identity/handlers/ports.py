@@ -60,6 +60,5 @@ class UserDataFactory(Protocol):
 class ExportParts(Protocol):
     """Where a part of a user's export is written."""
 
-    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                  body: bytes) -> str | None:
+    async def put(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes) -> str | None:
         """The part's key, or None when the export was cancelled (the user was erased)."""

@@ -41,26 +41,37 @@ async def mail_reset_link(c: IdentityContainer, address: str, client: ClientInfo
     """The work behind ``forgot_password`` (in the background): mail a link if there is an
     account with ``address``, else nothing."""
     async with c.database.transaction() as session:
-        user_id = (await session.execute(select(users.c.id).where(
-            users.c.email == address, users.c.deleted_at.is_(None)))).scalar()
+        user_id = (
+            await session.execute(
+                select(users.c.id).where(users.c.email == address, users.c.deleted_at.is_(None))
+            )
+        ).scalar()
         if user_id is None:
             return
         token = await issue_email_token(session, user_id, "reset", c.settings.reset_token_ttl_s)
         await log_security_event(session, "password_reset_requested", user_id, client)
-    await c.send_mail(address, messages.password_reset(c.link("/reset-password", token=token),
-                                                       c.settings.reset_token_ttl_s),
-                      user_id=user_id)
+    await c.send_mail(
+        address,
+        messages.password_reset(c.link("/reset-password", token=token), c.settings.reset_token_ttl_s),
+        user_id=user_id,
+    )
 
 
-async def reset_password(c: IdentityContainer, token: str, new_password: str,
-                         client: ClientInfo) -> None:
+async def reset_password(c: IdentityContainer, token: str, new_password: str, client: ClientInfo) -> None:
     """Use a reset token once: set the password and end every session (no login)."""
     await c.limit("reset-ip", client.ip or "-", c.settings.limit_reset_ip)
     key = token_hash(token)
     async with c.database.transaction() as session:
-        user_id = (await session.execute(select(email_tokens.c.user_id).where(
-            email_tokens.c.token_hash == key, email_tokens.c.purpose == "reset",
-            email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now()))).scalar()
+        user_id = (
+            await session.execute(
+                select(email_tokens.c.user_id).where(
+                    email_tokens.c.token_hash == key,
+                    email_tokens.c.purpose == "reset",
+                    email_tokens.c.used_at.is_(None),
+                    email_tokens.c.expires_at > func.now(),
+                )
+            )
+        ).scalar()
     if user_id is None:
         raise _bad_token()
     await c.limit("reset-account", str(user_id), c.settings.limit_reset_account)
@@ -68,16 +79,28 @@ async def reset_password(c: IdentityContainer, token: str, new_password: str,
     password_hash = await c.hasher.hash(new_password)
     async with c.database.transaction() as session:
         # The conditional update is the single point of truth: of concurrent uses, one wins.
-        won = (await session.execute(
-            update(email_tokens).where(email_tokens.c.token_hash == key,
-                                       email_tokens.c.used_at.is_(None),
-                                       email_tokens.c.expires_at > func.now())
-            .values(used_at=func.now()).returning(email_tokens.c.user_id))).first()
+        won = (
+            await session.execute(
+                update(email_tokens)
+                .where(
+                    email_tokens.c.token_hash == key,
+                    email_tokens.c.used_at.is_(None),
+                    email_tokens.c.expires_at > func.now(),
+                )
+                .values(used_at=func.now())
+                .returning(email_tokens.c.user_id)
+            )
+        ).first()
         if won is None:
             raise _bad_token()
-        updated = (await session.execute(
-            update(users).where(users.c.id == user_id, users.c.deleted_at.is_(None))
-            .values(password_hash=password_hash).returning(users.c.id))).first()
+        updated = (
+            await session.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.deleted_at.is_(None))
+                .values(password_hash=password_hash)
+                .returning(users.c.id)
+            )
+        ).first()
         if updated is None:
             raise _bad_token()
         await revoke_sessions(session, user_id)
@@ -86,17 +109,18 @@ async def reset_password(c: IdentityContainer, token: str, new_password: str,
         await log_security_event(session, "password_reset", user_id, client)
 
 
-async def change_password(c: IdentityContainer, principal: Principal, current_password: str,
-                          new_password: str, client: ClientInfo) -> None:
+async def change_password(
+    c: IdentityContainer, principal: Principal, current_password: str, new_password: str, client: ClientInfo
+) -> None:
     """Change the password with the current one; every other session ends."""
     await require_password(c, principal, current_password)
     check_password_rules(new_password)
     password_hash = await c.hasher.hash(new_password)
     async with c.database.transaction() as session:
-        await session.execute(update(users).where(users.c.id == principal.user_id)
-                              .values(password_hash=password_hash))
-        await revoke_sessions(session, principal.user_id,
-                              keep_token_hash=principal.session_id_hash)
+        await session.execute(
+            update(users).where(users.c.id == principal.user_id).values(password_hash=password_hash)
+        )
+        await revoke_sessions(session, principal.user_id, keep_token_hash=principal.session_id_hash)
         await invalidate_email_tokens(session, principal.user_id)
         await log_security_event(session, "password_changed", principal.user_id, client)
 
@@ -105,8 +129,13 @@ async def require_password(c: IdentityContainer, principal: Principal, password:
     """Refuse (:class:`WrongPassword`) unless ``password`` is the caller's current password."""
     await c.limit("login-account", str(principal.user_id), c.settings.limit_login_account)
     async with c.database.transaction() as session:
-        stored = (await session.execute(select(users.c.password_hash).where(
-            users.c.id == principal.user_id, users.c.deleted_at.is_(None)))).scalar()
+        stored = (
+            await session.execute(
+                select(users.c.password_hash).where(
+                    users.c.id == principal.user_id, users.c.deleted_at.is_(None)
+                )
+            )
+        ).scalar()
     if not await c.hasher.verify(password, stored):
         raise WrongPassword
 

@@ -63,20 +63,23 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
     password_hash = await c.hasher.hash(form.password)
     async with c.database.transaction() as session:
         version = await acceptable_version(
-            session, form.accept_privacy_policy_version, "to register",
-            timedelta(seconds=c.settings.policy_switch_grace_s))
+            session,
+            form.accept_privacy_policy_version,
+            "to register",
+            timedelta(seconds=c.settings.policy_switch_grace_s),
+        )
         if await _username_exists(session, username):
             raise UsernameTaken()
         if await _email_owner(session, email) is not None:
-            await c.send_mail(email, messages.address_already_registered(
-                c.link("/forgot-password")))
+            await c.send_mail(email, messages.address_already_registered(c.link("/forgot-password")))
             return
     await _create_account(c, form, username, email, password_hash, version, client)
 
 
 async def _username_exists(session: AsyncSession, username: str) -> bool:
-    query = select(users.c.id).where(func.lower(users.c.username) == username.lower(),
-                                     users.c.deleted_at.is_(None))
+    query = select(users.c.id).where(
+        func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None)
+    )
     return (await session.execute(query)).first() is not None
 
 
@@ -87,36 +90,57 @@ async def _email_owner(session: AsyncSession, email: str) -> uuid.UUID | None:
 
 
 async def _create_account(
-    c: IdentityContainer, form: Registration, username: str, email: str, password_hash: str,
-    version: str, client: ClientInfo,
+    c: IdentityContainer,
+    form: Registration,
+    username: str,
+    email: str,
+    password_hash: str,
+    version: str,
+    client: ClientInfo,
 ) -> None:
     user_id, today = uuid.uuid4(), utcnow().date()
     try:
         async with c.database.transaction() as session:
-            await session.execute(insert(users).values(
-                id=user_id, username=username, email=email, password_hash=password_hash,
-                accepted_policy_version=version, accepted_policy_at=utcnow(),
-                marketing_opt_in=form.marketing_opt_in, age_confirmed_on=today))
-            token = await issue_email_token(session, user_id, "verify",
-                                            c.settings.verification_token_ttl_s)
+            await session.execute(
+                insert(users).values(
+                    id=user_id,
+                    username=username,
+                    email=email,
+                    password_hash=password_hash,
+                    accepted_policy_version=version,
+                    accepted_policy_at=utcnow(),
+                    marketing_opt_in=form.marketing_opt_in,
+                    age_confirmed_on=today,
+                )
+            )
+            token = await issue_email_token(session, user_id, "verify", c.settings.verification_token_ttl_s)
             await log_security_event(session, "registered", user_id, client)
-            await add_event(session, UserRegistered(
-                user_id=user_id, accepted_policy_version=version,
-                marketing_opt_in=form.marketing_opt_in, age_confirmed_on=today,
-                anonymous_consent_id=form.anonymous_consent_id))
+            await add_event(
+                session,
+                UserRegistered(
+                    user_id=user_id,
+                    accepted_policy_version=version,
+                    marketing_opt_in=form.marketing_opt_in,
+                    age_confirmed_on=today,
+                    anonymous_consent_id=form.anonymous_consent_id,
+                ),
+            )
     except IntegrityError:
         # A concurrent registration won the race for the name or the address.
         async with c.database.transaction() as session:
             if await _username_exists(session, username):
                 raise UsernameTaken() from None
         return
-    await c.send_mail(email, messages.verify_email(
-        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
-                      user_id=user_id)
+    await c.send_mail(
+        email,
+        messages.verify_email(c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
+        user_id=user_id,
+    )
 
 
-async def verify_email(c: IdentityContainer, token: str, client: ClientInfo, *,
-                       keep_session_hash: str | None = None) -> None:
+async def verify_email(
+    c: IdentityContainer, token: str, client: ClientInfo, *, keep_session_hash: str | None = None
+) -> None:
     """Use a verification (or address-change) token once.
 
     An address change ends every session of the account but ``keep_session_hash`` (the
@@ -125,38 +149,48 @@ async def verify_email(c: IdentityContainer, token: str, client: ClientInfo, *,
     await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
     notify_old: str | None = None
     async with c.database.transaction() as session:
-        row = (await session.execute(
-            update(email_tokens)
-            .where(email_tokens.c.token_hash == token_hash(token),
-                   email_tokens.c.purpose.in_(("verify", "email_change")),
-                   email_tokens.c.used_at.is_(None), email_tokens.c.expires_at > func.now())
-            .values(used_at=func.now())
-            .returning(email_tokens.c.user_id, email_tokens.c.purpose,
-                       email_tokens.c.new_email))).first()
+        row = (
+            await session.execute(
+                update(email_tokens)
+                .where(
+                    email_tokens.c.token_hash == token_hash(token),
+                    email_tokens.c.purpose.in_(("verify", "email_change")),
+                    email_tokens.c.used_at.is_(None),
+                    email_tokens.c.expires_at > func.now(),
+                )
+                .values(used_at=func.now())
+                .returning(email_tokens.c.user_id, email_tokens.c.purpose, email_tokens.c.new_email)
+            )
+        ).first()
         if row is None:
             raise _bad_token()
-        account = (await session.execute(select(users.c.email, users.c.deleted_at)
-                                         .where(users.c.id == row.user_id))).first()
+        account = (
+            await session.execute(select(users.c.email, users.c.deleted_at).where(users.c.id == row.user_id))
+        ).first()
         if account is None or account.deleted_at is not None:
             raise _bad_token()
         if row.purpose == "verify":
-            await session.execute(update(users).where(users.c.id == row.user_id)
-                                  .values(email_verified=True))
+            await session.execute(update(users).where(users.c.id == row.user_id).values(email_verified=True))
             await log_security_event(session, "email_verified", row.user_id, client)
         else:
-            await _apply_new_email(session, row.user_id, row.new_email, client,
-                                   keep_session_hash)
+            await _apply_new_email(session, row.user_id, row.new_email, client, keep_session_hash)
             notify_old = account.email
     if notify_old:
         await c.send_mail(notify_old, messages.email_changed_notice())
 
 
-async def _apply_new_email(session: AsyncSession, user_id: uuid.UUID, new_email: str,
-                           client: ClientInfo, keep_session_hash: str | None) -> None:
+async def _apply_new_email(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    new_email: str,
+    client: ClientInfo,
+    keep_session_hash: str | None,
+) -> None:
     if await _email_owner(session, new_email) not in (None, user_id):
         raise EmailTaken
-    await session.execute(update(users).where(users.c.id == user_id)
-                          .values(email=new_email, email_verified=True))
+    await session.execute(
+        update(users).where(users.c.id == user_id).values(email=new_email, email_verified=True)
+    )
     # The address is the recovery channel: whoever held a session or a link sent to the old
     # address (reset, another pending change) loses it with the change.
     await revoke_sessions(session, user_id, keep_token_hash=keep_session_hash)
@@ -184,13 +218,18 @@ async def resend_verification(c: IdentityContainer, email: str, client: ClientIn
 async def mail_verification_link(c: IdentityContainer, address: str) -> None:
     """The work behind ``resend_verification`` (in the background)."""
     async with c.database.transaction() as session:
-        user_id = (await session.execute(select(users.c.id).where(
-            users.c.email == address, users.c.deleted_at.is_(None),
-            users.c.email_verified.is_(False)))).scalar()
+        user_id = (
+            await session.execute(
+                select(users.c.id).where(
+                    users.c.email == address, users.c.deleted_at.is_(None), users.c.email_verified.is_(False)
+                )
+            )
+        ).scalar()
         if user_id is None:
             return
-        token = await issue_email_token(session, user_id, "verify",
-                                        c.settings.verification_token_ttl_s)
-    await c.send_mail(address, messages.verify_email(
-        c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
-                      user_id=user_id)
+        token = await issue_email_token(session, user_id, "verify", c.settings.verification_token_ttl_s)
+    await c.send_mail(
+        address,
+        messages.verify_email(c.link("/verify-email", token=token), c.settings.verification_token_ttl_s),
+        user_id=user_id,
+    )

@@ -33,7 +33,8 @@ def _now() -> Column[Any]:
 
 
 privacy_request = Table(
-    "privacy_request", metadata,
+    "privacy_request",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     # NULL once an erasure completed: only ``subject_hash`` (peppered sha256) remains.
     Column("user_id", UUID(as_uuid=True), index=True),
@@ -60,7 +61,8 @@ Index("ix_privacy_request_open_due", privacy_request.c.status, privacy_request.c
 
 # One row per (request, service): the erasure receipt, the verification, or the export part.
 request_step = Table(
-    "request_step", metadata,
+    "request_step",
+    metadata,
     Column("request_id", UUID(as_uuid=True), primary_key=True),
     Column("service", String(20), primary_key=True),
     Column("receipt", JSONB(none_as_null=True)),
@@ -71,7 +73,8 @@ request_step = Table(
 )
 
 consent_record = Table(
-    "consent_record", metadata,
+    "consent_record",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("subject_id", UUID(as_uuid=True), nullable=False),
     Column("subject_kind", String(10), nullable=False),
@@ -81,25 +84,27 @@ consent_record = Table(
     Column("source", String(40), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
-Index("ix_consent_record_subject", consent_record.c.subject_id, consent_record.c.purpose,
-      consent_record.c.id)
+Index("ix_consent_record_subject", consent_record.c.subject_id, consent_record.c.purpose, consent_record.c.id)
 
 consent_link = Table(
-    "consent_link", metadata,
+    "consent_link",
+    metadata,
     Column("anonymous_id", UUID(as_uuid=True), primary_key=True),
     Column("user_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("linked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 restriction = Table(
-    "restriction", metadata,
+    "restriction",
+    metadata,
     Column("user_id", UUID(as_uuid=True), primary_key=True),
     Column("request_id", UUID(as_uuid=True), nullable=False),
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 policy_version = Table(
-    "policy_version", metadata,
+    "policy_version",
+    metadata,
     Column("version", String(40), primary_key=True),
     Column("text", Text, nullable=False),
     Column("substantial", Boolean, nullable=False),
@@ -109,7 +114,8 @@ policy_version = Table(
 )
 
 marketing_campaign = Table(
-    "marketing_campaign", metadata,
+    "marketing_campaign",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("subject", Text, nullable=False),
     Column("recipients", Integer, nullable=False),
@@ -118,7 +124,8 @@ marketing_campaign = Table(
 )
 
 minor_report = Table(
-    "minor_report", metadata,
+    "minor_report",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("account", String(200), nullable=False),
     Column("details", Text),

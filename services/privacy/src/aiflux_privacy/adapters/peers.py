@@ -36,25 +36,32 @@ class StorageClient:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._http = client
 
-    async def put_export_object(self, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                                body: bytes) -> None:
+    async def put_export_object(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes
+    ) -> None:
         """Store one export part object of ``user_id`` (idempotent: a re-drive overwrites it).
 
         Raises :class:`ExportCancelled` when storage refuses it because the user is erased.
         """
+
         async def call() -> None:
             response = await self._http.put(
                 f"/internal/storage/exports/{request_id}/objects/{quote(name)}",
-                params={"user_id": str(user_id)}, content=body)
+                params={"user_id": str(user_id)},
+                content=body,
+            )
             _raise_for_export(response)
+
         await retrying(call)
 
     async def user_files(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
         """Metadata of every file the user has (uploads and generated outputs)."""
+
         async def call() -> Any:
             response = await self._http.get(f"/internal/storage/users/{user_id}/files")
             response.raise_for_status()
             return response.json()
+
         body = await retrying(call)
         items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
         return items
@@ -64,8 +71,7 @@ class StorageClient:
         async for chunk in self._stream(f"/internal/storage/files/{quote(file_id)}/content"):
             yield chunk
 
-    async def stream_export_object(self, request_id: uuid.UUID, name: str
-                                   ) -> AsyncIterator[bytes]:
+    async def stream_export_object(self, request_id: uuid.UUID, name: str) -> AsyncIterator[bytes]:
         """The bytes of one export part object, chunk by chunk."""
         path = f"/internal/storage/exports/{request_id}/objects/{quote(name)}"
         async for chunk in self._stream(path):
@@ -77,16 +83,20 @@ class StorageClient:
             async for chunk in response.aiter_bytes(CHUNK):
                 yield chunk
 
-    async def put_archive(self, request_id: uuid.UUID, user_id: uuid.UUID,
-                          body: AsyncIterable[bytes]) -> None:
+    async def put_archive(
+        self, request_id: uuid.UUID, user_id: uuid.UUID, body: AsyncIterable[bytes]
+    ) -> None:
         """Stream the finished ZIP of ``user_id`` to storage (never held whole in memory).
 
         Raises :class:`ExportCancelled` when storage refuses it because the user is erased.
         """
         response = await self._http.put(
-            f"/internal/storage/exports/{request_id}/archive", content=body,
+            f"/internal/storage/exports/{request_id}/archive",
+            content=body,
             params={"user_id": str(user_id)},
-            headers={"Content-Type": "application/zip"}, timeout=None)
+            headers={"Content-Type": "application/zip"},
+            timeout=None,
+        )
         _raise_for_export(response)
 
     async def archive_url(self, request_id: uuid.UUID) -> dict[str, Any]:
@@ -109,8 +119,9 @@ class IdentityClient:
     async def suspend(self, user_id: uuid.UUID, reason: str) -> None:
         """Suspend an account (a minor's, under review or confirmed)."""
         try:
-            response = await self._http.post(f"/internal/identity/users/{user_id}/suspend",
-                                             json={"reason": reason})
+            response = await self._http.post(
+                f"/internal/identity/users/{user_id}/suspend", json={"reason": reason}
+            )
         except httpx.TransportError:
             response = None
         if response is None or response.status_code >= 500:
@@ -120,8 +131,7 @@ class IdentityClient:
         response.raise_for_status()
 
 
-async def owner_sweeps(base_url: str, service: str, credentials: dict[str, str]
-                       ) -> dict[str, dict[str, Any]]:
+async def owner_sweeps(base_url: str, service: str, credentials: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The last run of each sweep a service reports at its ops route, by sweep name; empty
     when the service cannot be asked (it is then shown as not reporting)."""
     try:

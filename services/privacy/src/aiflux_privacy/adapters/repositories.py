@@ -26,9 +26,9 @@ def as_policy(row: Row[Any]) -> PolicyVersion:
     return PolicyVersion(**row._mapping)
 
 
-async def find_request(session: AsyncSession, request_id: uuid.UUID, *,
-                       user_id: uuid.UUID | None = None, lock: bool = False
-                       ) -> PrivacyRequest | None:
+async def find_request(
+    session: AsyncSession, request_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+) -> PrivacyRequest | None:
     """One request (only of ``user_id`` when given), row-locked when ``lock``."""
     query = select(privacy_request).where(privacy_request.c.id == request_id)
     if user_id is not None:
@@ -46,14 +46,22 @@ async def requests_where(session: AsyncSession, query: Select[Any]) -> list[Priv
 
 async def steps_of(session: AsyncSession, request_id: uuid.UUID) -> list[RequestStep]:
     """The per-service steps of a request, by service name."""
-    rows = (await session.execute(select(request_step).where(
-        request_step.c.request_id == request_id).order_by(request_step.c.service))).all()
+    rows = (
+        await session.execute(
+            select(request_step)
+            .where(request_step.c.request_id == request_id)
+            .order_by(request_step.c.service)
+        )
+    ).all()
     return [RequestStep(**row._mapping) for row in rows]
 
 
 def _in_force_first(now: datetime) -> Select[Any]:
-    return select(policy_version).where(policy_version.c.effective_at <= now).order_by(
-        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc())
+    return (
+        select(policy_version)
+        .where(policy_version.c.effective_at <= now)
+        .order_by(policy_version.c.effective_at.desc(), policy_version.c.published_at.desc())
+    )
 
 
 async def policy_in_force(session: AsyncSession, now: datetime) -> PolicyVersion | None:
@@ -64,22 +72,31 @@ async def policy_in_force(session: AsyncSession, now: datetime) -> PolicyVersion
 
 async def policy_versions(session: AsyncSession) -> list[PolicyVersion]:
     """Every published version, newest first."""
-    rows = (await session.execute(select(policy_version).order_by(
-        policy_version.c.effective_at.desc(), policy_version.c.published_at.desc()))).all()
+    rows = (
+        await session.execute(
+            select(policy_version).order_by(
+                policy_version.c.effective_at.desc(), policy_version.c.published_at.desc()
+            )
+        )
+    ).all()
     return [as_policy(row) for row in rows]
 
 
 async def open_minor_reports(session: AsyncSession) -> list[MinorReport]:
     """Reports waiting for review, oldest first."""
-    rows = (await session.execute(select(minor_report).where(
-        minor_report.c.status == "open").order_by(minor_report.c.created_at))).all()
+    rows = (
+        await session.execute(
+            select(minor_report).where(minor_report.c.status == "open").order_by(minor_report.c.created_at)
+        )
+    ).all()
     return [MinorReport(**row._mapping) for row in rows]
 
 
 async def find_minor_report(session: AsyncSession, report_id: uuid.UUID) -> MinorReport | None:
     """One report, row-locked (it is about to be decided)."""
-    row = (await session.execute(select(minor_report).where(
-        minor_report.c.id == report_id).with_for_update())).first()
+    row = (
+        await session.execute(select(minor_report).where(minor_report.c.id == report_id).with_for_update())
+    ).first()
     return None if row is None else MinorReport(**row._mapping)
 
 
@@ -100,14 +117,17 @@ class ErasureLedger:
 
     async def set(self, request_id: uuid.UUID, **values: Any) -> None:
         """Change columns of the request."""
-        await self._session.execute(update(privacy_request).where(
-            privacy_request.c.id == request_id).values(**values))
+        await self._session.execute(
+            update(privacy_request).where(privacy_request.c.id == request_id).values(**values)
+        )
 
     async def clear_verifications(self, request_id: uuid.UUID) -> None:
         """Forget every service's verification (a new round starts)."""
-        await self._session.execute(update(request_step).where(
-            request_step.c.request_id == request_id).values(
-            verification=None, verified_at=None, clean=None))
+        await self._session.execute(
+            update(request_step)
+            .where(request_step.c.request_id == request_id)
+            .values(verification=None, verified_at=None, clean=None)
+        )
 
     async def reopen_steps(self, request_id: uuid.UUID, *, only_unclean: bool) -> None:
         """Those that did not confirm a clean state must erase (and answer) again; with
@@ -115,8 +135,11 @@ class ErasureLedger:
         not_clean: ColumnElement[bool] = request_step.c.clean.is_(False)
         if not only_unclean:
             not_clean = or_(not_clean, request_step.c.clean.is_(None))
-        await self._session.execute(update(request_step).where(
-            request_step.c.request_id == request_id, not_clean).values(receipt_at=None))
+        await self._session.execute(
+            update(request_step)
+            .where(request_step.c.request_id == request_id, not_clean)
+            .values(receipt_at=None)
+        )
 
     async def publish(self, event: Event) -> None:
         """Publish with the transaction (the outbox)."""

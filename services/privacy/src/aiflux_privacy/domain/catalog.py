@@ -53,22 +53,30 @@ def explain_retained(item: dict[str, Any], service: str) -> dict[str, Any]:
     rule = next((r for r in retention_rules() if r["id"] == item.get("retention_rule")), None)
     explained = dict(item, service=service)
     if rule is not None:
-        explained.update(legal_basis=rule["legal_basis"], period=rule["period_text"],
-                         description=rule["category"])
+        explained.update(
+            legal_basis=rule["legal_basis"], period=rule["period_text"], description=rule["category"]
+        )
     return explained
 
 
 def processors() -> list[dict[str, Any]]:
     """The processor registry of §6 as served to clients (hosts are internal detail)."""
     return [
-        {"id": p.id, "name": p.name, "country": p.country, "purpose": p.purpose,
-         "data_categories": list(p.data_categories), "transfer_basis": p.transfer_basis}
+        {
+            "id": p.id,
+            "name": p.name,
+            "country": p.country,
+            "purpose": p.purpose,
+            "data_categories": list(p.data_categories),
+            "transfer_basis": p.transfer_basis,
+        }
         for p in processor_registry().values()
     ]
 
 
-def export_manifest(request_id: str, request_type: str, created_at: str,
-                    parts: dict[str, list[str]], files: list[str]) -> dict[str, Any]:
+def export_manifest(
+    request_id: str, request_type: str, created_at: str, parts: dict[str, list[str]], files: list[str]
+) -> dict[str, Any]:
     """The manifest of an export archive: what Art. 15(1) GDPR says the subject must be told."""
     return {
         "request_id": request_id,
@@ -76,11 +84,11 @@ def export_manifest(request_id: str, request_type: str, created_at: str,
         "created_at": created_at,
         "controller": "ForgeAISolution",
         "purposes": PURPOSES,
-        "categories": [{"service": s, "source": SOURCES[s], "files": names}
-                       for s, names in sorted(parts.items())],
+        "categories": [
+            {"service": s, "source": SOURCES[s], "files": names} for s, names in sorted(parts.items())
+        ],
         "recipients": processors(),
-        "retention": [{"category": r["category"], "period": r["period_text"]}
-                      for r in retention_rules()],
+        "retention": [{"category": r["category"], "period": r["period_text"]} for r in retention_rules()],
         "user_files": files,
         "rights": RIGHTS,
         "format": "JSON (UTF-8) per service under data/; your files under files/",

@@ -37,8 +37,7 @@ def missing(answered: set[str]) -> list[str]:
 def residue(receipt: dict[str, Any], remaining: dict[str, int]) -> dict[str, int]:
     """What a service still holds beyond the items it declared as retained in its receipt."""
     declared = {item["category"]: int(item["count"]) for item in receipt.get("retained", [])}
-    return {category: count for category, count in remaining.items()
-            if count > declared.get(category, 0)}
+    return {category: count for category, count in remaining.items() if count > declared.get(category, 0)}
 
 
 def certificate(
@@ -59,22 +58,24 @@ def certificate(
             }
             for service, step in sorted(steps.items())
         },
-        "retained": [explain_retained(item, service) for service, step in sorted(steps.items())
-                     for item in step["receipt"].get("retained", [])],
+        "retained": [
+            explain_retained(item, service)
+            for service, step in sorted(steps.items())
+            for item in step["receipt"].get("retained", [])
+        ],
     }
 
 
 class Move(StrEnum):
     """What the erasure process manager does after a service answered."""
 
-    WAIT = "wait"            # some service has not answered the current phase yet
-    VERIFY = "verify"        # every receipt is in: ask every service what remains
-    REDRIVE = "redrive"      # a verification found residue: those services erase again
-    CERTIFY = "certify"      # every service verified a clean state: issue the certificate
+    WAIT = "wait"  # some service has not answered the current phase yet
+    VERIFY = "verify"  # every receipt is in: ask every service what remains
+    REDRIVE = "redrive"  # a verification found residue: those services erase again
+    CERTIFY = "certify"  # every service verified a clean state: issue the certificate
 
 
-def next_move(status: str, steps: Mapping[str, RequestStep], redrives: int,
-              max_redrives: int) -> Move:
+def next_move(status: str, steps: Mapping[str, RequestStep], redrives: int, max_redrives: int) -> Move:
     """The next move of an erasure in ``status`` given each service's step. Residue re-drives
     at once, up to ``max_redrives`` times; after that the erasure waits for the stall sweep."""
     if status == Status.IN_PROGRESS:

@@ -30,6 +30,7 @@ class AccountErased(DomainError):
 
 # --- consents -----------------------------------------------------------------------------
 
+
 class UnknownPurpose(DomainError):
     """Only some purposes are granted or withdrawn by their subject."""
 
@@ -55,6 +56,7 @@ class InvalidLink(DomainError):
 
 
 # --- requests -----------------------------------------------------------------------------
+
 
 class DetailsRequired(DomainError):
     """Rectifications and objections must say what they are about."""
@@ -141,6 +143,7 @@ class ExportExpired(DomainError):
 
 # --- policy -------------------------------------------------------------------------------
 
+
 class NoPolicy(DomainError):
     """No version has taken effect yet."""
 
@@ -167,6 +170,7 @@ class VersionExists(DomainError):
 
 # --- minor reports ------------------------------------------------------------------------
 
+
 class ReportDecided(DomainError):
     """A report is decided once."""
 
@@ -184,6 +188,7 @@ class UserIdRequired(DomainError):
 
 
 # --- peers --------------------------------------------------------------------------------
+
 
 class StorageUnavailable(DomainError):
     """Storage cannot be reached right now."""

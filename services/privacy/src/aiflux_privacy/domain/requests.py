@@ -28,15 +28,15 @@ DECIDED_BY_OPS = frozenset({RequestType.RECTIFICATION, RequestType.OBJECTION})
 class Status(StrEnum):
     """Where a request stands."""
 
-    RECEIVED = "received"          # waits for an operator (rectification, objection)
-    IN_PROGRESS = "in_progress"    # services are working (erasure receipts, export parts)
-    ASSEMBLING = "assembling"      # every export part is in; the archive is being built
-    VERIFYING = "verifying"        # every erasure receipt is in; services confirm
-    IN_EFFECT = "in_effect"        # a restriction holds
+    RECEIVED = "received"  # waits for an operator (rectification, objection)
+    IN_PROGRESS = "in_progress"  # services are working (erasure receipts, export parts)
+    ASSEMBLING = "assembling"  # every export part is in; the archive is being built
+    VERIFYING = "verifying"  # every erasure receipt is in; services confirm
+    IN_EFFECT = "in_effect"  # a restriction holds
     COMPLETED = "completed"
     REJECTED = "rejected"
-    LIFTED = "lifted"              # a restriction was lifted
-    CANCELLED = "cancelled"        # an export overtaken by the user's erasure
+    LIFTED = "lifted"  # a restriction was lifted
+    CANCELLED = "cancelled"  # an export overtaken by the user's erasure
 
 
 OPEN = frozenset({Status.RECEIVED, Status.IN_PROGRESS, Status.ASSEMBLING, Status.VERIFYING})

@@ -19,25 +19,47 @@ SubjectKind = Literal["user", "anonymous"]
 
 
 async def record_consent(
-    session: AsyncSession, subject_id: uuid.UUID, kind: SubjectKind, purpose: str,
-    granted: bool, source: str, policy_version: str | None = None,
+    session: AsyncSession,
+    subject_id: uuid.UUID,
+    kind: SubjectKind,
+    purpose: str,
+    granted: bool,
+    source: str,
+    policy_version: str | None = None,
 ) -> None:
     """Append one consent record and announce it (``ConsentChanged``)."""
-    await session.execute(insert(consent_record).values(
-        subject_id=subject_id, subject_kind=kind, purpose=purpose, granted=granted,
-        source=source, policy_version=policy_version))
-    await add_event(session, ConsentChanged(subject_id=subject_id, subject_kind=kind,
-                                            purpose=purpose, granted=granted))
+    await session.execute(
+        insert(consent_record).values(
+            subject_id=subject_id,
+            subject_kind=kind,
+            purpose=purpose,
+            granted=granted,
+            source=source,
+            policy_version=policy_version,
+        )
+    )
+    await add_event(
+        session, ConsentChanged(subject_id=subject_id, subject_kind=kind, purpose=purpose, granted=granted)
+    )
 
 
-async def consent_state(session: AsyncSession, subject_id: uuid.UUID,
-                        kind: SubjectKind = "user") -> dict[str, ConsentState]:
+async def consent_state(
+    session: AsyncSession, subject_id: uuid.UUID, kind: SubjectKind = "user"
+) -> dict[str, ConsentState]:
     """The standing consent per purpose of one subject (only records of that subject kind)."""
-    rows = (await session.execute(select(consent_record).where(
-        consent_record.c.subject_id == subject_id, consent_record.c.subject_kind == kind,
-    ).order_by(consent_record.c.id))).all()
-    return current_state([ConsentState(r.purpose, r.granted, r.recorded_at, r.policy_version,
-                                       r.source) for r in rows])
+    rows = (
+        await session.execute(
+            select(consent_record)
+            .where(
+                consent_record.c.subject_id == subject_id,
+                consent_record.c.subject_kind == kind,
+            )
+            .order_by(consent_record.c.id)
+        )
+    ).all()
+    return current_state(
+        [ConsentState(r.purpose, r.granted, r.recorded_at, r.policy_version, r.source) for r in rows]
+    )
 
 
 def state_view(kind: SubjectKind, state: dict[str, ConsentState]) -> dict[str, Any]:
@@ -45,8 +67,10 @@ def state_view(kind: SubjectKind, state: dict[str, ConsentState]) -> dict[str, A
     purposes: dict[str, Any] = {}
     for purpose in (Purpose.MARKETING, Purpose.ANALYTICS):
         entry = state.get(purpose)
-        purposes[purpose] = {"granted": bool(entry and entry.granted),
-                             "recorded_at": entry.recorded_at if entry else None}
+        purposes[purpose] = {
+            "granted": bool(entry and entry.granted),
+            "recorded_at": entry.recorded_at if entry else None,
+        }
     policy = state.get(Purpose.PRIVACY_POLICY)
     return {
         "subject_kind": kind,
@@ -56,8 +80,9 @@ def state_view(kind: SubjectKind, state: dict[str, ConsentState]) -> dict[str, A
     }
 
 
-async def link_anonymous(session: AsyncSession, anonymous_id: uuid.UUID,
-                         user_id: uuid.UUID, secret: str) -> int:
+async def link_anonymous(
+    session: AsyncSession, anonymous_id: uuid.UUID, user_id: uuid.UUID, secret: str
+) -> int:
     """Attach an anonymous visitor's consents to the user who signed in with that cookie.
 
     Only an id privacy issued (signed with ``secret``) is linked, and only its anonymous
@@ -67,13 +92,24 @@ async def link_anonymous(session: AsyncSession, anonymous_id: uuid.UUID,
     """
     if anonymous_id == user_id or not is_issued_consent_id(anonymous_id, secret):
         return 0
-    if (await session.execute(select(exists().where(
-            consent_record.c.subject_id == anonymous_id,
-            consent_record.c.subject_kind != "anonymous")))).scalar_one():
+    if (
+        await session.execute(
+            select(
+                exists().where(
+                    consent_record.c.subject_id == anonymous_id, consent_record.c.subject_kind != "anonymous"
+                )
+            )
+        )
+    ).scalar_one():
         return 0
-    linked = (await session.execute(pg_insert(consent_link).values(
-        anonymous_id=anonymous_id, user_id=user_id).on_conflict_do_nothing().returning(
-        consent_link.c.user_id))).first()
+    linked = (
+        await session.execute(
+            pg_insert(consent_link)
+            .values(anonymous_id=anonymous_id, user_id=user_id)
+            .on_conflict_do_nothing()
+            .returning(consent_link.c.user_id)
+        )
+    ).first()
     if linked is None:
         return 0
     visitor = await consent_state(session, anonymous_id, "anonymous")
@@ -82,16 +118,22 @@ async def link_anonymous(session: AsyncSession, anonymous_id: uuid.UUID,
     for purpose, entry in visitor.items():
         own = user.get(purpose)
         if own is None or own.recorded_at < entry.recorded_at:
-            await record_consent(session, user_id, "user", purpose, entry.granted,
-                                 "linked-anonymous", entry.policy_version)
+            await record_consent(
+                session, user_id, "user", purpose, entry.granted, "linked-anonymous", entry.policy_version
+            )
             taken += 1
     return taken
 
 
 async def linked_anonymous_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     """Consent cookies linked to the user (personal data of the user once linked)."""
-    return list((await session.execute(select(consent_link.c.anonymous_id).where(
-        consent_link.c.user_id == user_id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(consent_link.c.anonymous_id).where(consent_link.c.user_id == user_id)
+            )
+        ).scalars()
+    )
 
 
 async def records_of_user(session: AsyncSession, user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -102,14 +144,28 @@ async def records_of_user(session: AsyncSession, user_id: uuid.UUID) -> ColumnEl
     linked = await linked_anonymous_ids(session, user_id)
     if not linked:
         return own
-    return or_(own, and_(consent_record.c.subject_id.in_(linked),
-                         consent_record.c.subject_kind == "anonymous"))
+    return or_(
+        own, and_(consent_record.c.subject_id.in_(linked), consent_record.c.subject_kind == "anonymous")
+    )
 
 
 async def ledger(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every consent record of the user (for the export)."""
-    rows = (await session.execute(select(consent_record).where(
-        await records_of_user(session, user_id)).order_by(consent_record.c.id))).all()
-    return [{"purpose": r.purpose, "granted": r.granted, "subject_kind": r.subject_kind,
-             "policy_version": r.policy_version, "source": r.source,
-             "recorded_at": r.recorded_at.isoformat()} for r in rows]
+    rows = (
+        await session.execute(
+            select(consent_record)
+            .where(await records_of_user(session, user_id))
+            .order_by(consent_record.c.id)
+        )
+    ).all()
+    return [
+        {
+            "purpose": r.purpose,
+            "granted": r.granted,
+            "subject_kind": r.subject_kind,
+            "policy_version": r.policy_version,
+            "source": r.source,
+            "recorded_at": r.recorded_at.isoformat(),
+        }
+        for r in rows
+    ]

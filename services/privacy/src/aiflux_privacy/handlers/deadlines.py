@@ -16,9 +16,20 @@ async def flag_overdue(database: Database) -> dict[str, int]:
     now = datetime.now(UTC)
     standing = [*OPEN]
     async with database.transaction() as session:
-        overdue = (await session.execute(select(func.count()).where(
-            privacy_request.c.status.in_(standing), privacy_request.c.due_at < now))).scalar_one()
-        soon = (await session.execute(select(func.count()).where(
-            privacy_request.c.status.in_(standing), privacy_request.c.due_at >= now,
-            privacy_request.c.due_at < now + timedelta(days=7)))).scalar_one()
+        overdue = (
+            await session.execute(
+                select(func.count()).where(
+                    privacy_request.c.status.in_(standing), privacy_request.c.due_at < now
+                )
+            )
+        ).scalar_one()
+        soon = (
+            await session.execute(
+                select(func.count()).where(
+                    privacy_request.c.status.in_(standing),
+                    privacy_request.c.due_at >= now,
+                    privacy_request.c.due_at < now + timedelta(days=7),
+                )
+            )
+        ).scalar_one()
     return {"overdue": int(overdue), "due_within_7_days": int(soon)}

@@ -44,8 +44,7 @@ RETRY_AFTER = timedelta(seconds=30)
 Member = tuple[str, datetime, int, Any, AsyncIterator[bytes]]
 
 
-async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
-                              storage: StorageClient) -> None:
+async def on_export_requested(ctx: HandlerContext, event: ExportRequested, storage: StorageClient) -> None:
     """Privacy's own part: ``privacy.json`` (consents and requests).
 
     None for an erased user: the erasure cancelled the export, so the event just finishes.
@@ -59,9 +58,14 @@ async def on_export_requested(ctx: HandlerContext, event: ExportRequested,
     except ExportCancelled:
         return
     part = cast(type[ExportPartReadyBase], ExportPartReady["privacy"])
-    await ctx.publish(part(
-        request_id=event.request_id, user_id=event.user_id,
-        prefix=f"exports/{event.request_id}/", objects=["privacy.json"]))
+    await ctx.publish(
+        part(
+            request_id=event.request_id,
+            user_id=event.user_id,
+            prefix=f"exports/{event.request_id}/",
+            objects=["privacy.json"],
+        )
+    )
 
 
 async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartReadyBase) -> None:
@@ -74,16 +78,33 @@ async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartRead
     if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
         return
     part = {"prefix": event.prefix, "objects": list(event.objects)}
-    await ctx.session.execute(pg_insert(request_step).values(
-        request_id=event.request_id, service=service, receipt=part, receipt_at=now,
-    ).on_conflict_do_update(index_elements=["request_id", "service"],
-                            set_={"receipt": part, "receipt_at": now}))
-    answered = set((await ctx.session.execute(select(request_step.c.service).where(
-        request_step.c.request_id == event.request_id,
-        request_step.c.receipt_at.is_not(None)))).scalars())
+    await ctx.session.execute(
+        pg_insert(request_step)
+        .values(
+            request_id=event.request_id,
+            service=service,
+            receipt=part,
+            receipt_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=["request_id", "service"], set_={"receipt": part, "receipt_at": now}
+        )
+    )
+    answered = set(
+        (
+            await ctx.session.execute(
+                select(request_step.c.service).where(
+                    request_step.c.request_id == event.request_id, request_step.c.receipt_at.is_not(None)
+                )
+            )
+        ).scalars()
+    )
     status = Status.IN_PROGRESS if rules.missing(answered) else Status.ASSEMBLING
-    await ctx.session.execute(update(privacy_request).where(
-        privacy_request.c.id == event.request_id).values(status=status, progress_at=now))
+    await ctx.session.execute(
+        update(privacy_request)
+        .where(privacy_request.c.id == event.request_id)
+        .values(status=status, progress_at=now)
+    )
 
 
 def _member(name: str, chunks: AsyncIterator[bytes]) -> Member:
@@ -100,15 +121,16 @@ def _file_name(meta: dict[str, Any]) -> str:
     return f"files/{folder}/{meta['file_id']}{extension}"
 
 
-async def archive_members(storage: StorageClient, row: PrivacyRequest, user_id: uuid.UUID,
-                          parts: dict[str, list[str]]) -> AsyncIterator[Member]:
+async def archive_members(
+    storage: StorageClient, row: PrivacyRequest, user_id: uuid.UUID, parts: dict[str, list[str]]
+) -> AsyncIterator[Member]:
     """The ZIP's members in order: manifest, each service's part, the user's files."""
     files = await storage.user_files(user_id)
     names = [_file_name(meta) for meta in files]
-    listed = {service: [o for o in objects if not o.startswith("files/")]
-              for service, objects in parts.items()}
-    manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), listed,
-                               names)
+    listed = {
+        service: [o for o in objects if not o.startswith("files/")] for service, objects in parts.items()
+    }
+    manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), listed, names)
     yield _member("manifest.json", _once(json.dumps(manifest, indent=2).encode()))
     for objects in parts.values():
         # ``files/...`` entries (storage's part) name the user's files, taken from the list above.
@@ -118,8 +140,9 @@ async def archive_members(storage: StorageClient, row: PrivacyRequest, user_id: 
         yield _member(name, storage.stream_file(str(meta["file_id"])))
 
 
-async def build_archive(database: Database, storage: StorageClient, request_id: uuid.UUID,
-                        public_url: str, keep_days: int) -> None:
+async def build_archive(
+    database: Database, storage: StorageClient, request_id: uuid.UUID, public_url: str, keep_days: int
+) -> None:
     """Build and store one export archive, then ask identity to mail the link.
 
     Never for an erased user: the erasure cancels the request (storage refuses the archive
@@ -132,34 +155,60 @@ async def build_archive(database: Database, storage: StorageClient, request_id: 
         steps = await steps_of(session, request_id)
     parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
     try:
-        await storage.put_archive(request_id, row.user_id,
-                                  async_stream_zip(archive_members(storage, row, row.user_id, parts)))
+        await storage.put_archive(
+            request_id, row.user_id, async_stream_zip(archive_members(storage, row, row.user_id, parts))
+        )
     except ExportCancelled:
         return  # the erasure cancels the request (or has already deleted it)
     expires_at = datetime.now(UTC) + timedelta(days=keep_days)
     async with database.transaction() as session:
         if await is_erased(session, row.user_id):
             return
-        done = (await session.execute(update(privacy_request).where(
-            privacy_request.c.id == request_id, privacy_request.c.status == Status.ASSEMBLING,
-        ).values(status=Status.COMPLETED, outcome="exported", closed_at=datetime.now(UTC),
-                 archive_expires_at=expires_at).returning(privacy_request.c.id))).first()
+        done = (
+            await session.execute(
+                update(privacy_request)
+                .where(
+                    privacy_request.c.id == request_id,
+                    privacy_request.c.status == Status.ASSEMBLING,
+                )
+                .values(
+                    status=Status.COMPLETED,
+                    outcome="exported",
+                    closed_at=datetime.now(UTC),
+                    archive_expires_at=expires_at,
+                )
+                .returning(privacy_request.c.id)
+            )
+        ).first()
         if done is None:
             return
-        await add_event(session, UserNotificationRequested(
-            user_id=row.user_id, template="export_ready",
-            params={"request_id": str(request_id), "expires_at": expires_at.isoformat(),
-                    "download_url": f"{public_url.rstrip('/')}/v1/privacy/requests/"
-                                    f"{request_id}/download"}))
+        await add_event(
+            session,
+            UserNotificationRequested(
+                user_id=row.user_id,
+                template="export_ready",
+                params={
+                    "request_id": str(request_id),
+                    "expires_at": expires_at.isoformat(),
+                    "download_url": f"{public_url.rstrip('/')}/v1/privacy/requests/{request_id}/download",
+                },
+            ),
+        )
 
 
-async def assemble_due(database: Database, storage: StorageClient, public_url: str,
-                       keep_days: int) -> int:
+async def assemble_due(database: Database, storage: StorageClient, public_url: str, keep_days: int) -> int:
     """Build every archive whose parts are all in; a failure is retried a little later."""
     async with database.transaction() as session:
-        due = list((await session.execute(select(privacy_request.c.id).where(
-            privacy_request.c.status == Status.ASSEMBLING,
-            privacy_request.c.progress_at <= datetime.now(UTC)))).scalars())
+        due = list(
+            (
+                await session.execute(
+                    select(privacy_request.c.id).where(
+                        privacy_request.c.status == Status.ASSEMBLING,
+                        privacy_request.c.progress_at <= datetime.now(UTC),
+                    )
+                )
+            ).scalars()
+        )
     built = 0
     for request_id in due:
         try:
@@ -168,14 +217,17 @@ async def assemble_due(database: Database, storage: StorageClient, public_url: s
         except Exception:
             log.exception("export archive failed", extra={"request_id": str(request_id)})
             async with database.transaction() as session:
-                await session.execute(update(privacy_request).where(
-                    privacy_request.c.id == request_id).values(
-                    progress_at=datetime.now(UTC) + RETRY_AFTER))
+                await session.execute(
+                    update(privacy_request)
+                    .where(privacy_request.c.id == request_id)
+                    .values(progress_at=datetime.now(UTC) + RETRY_AFTER)
+                )
     return built
 
 
-def assembler(database: Database, storage: StorageClient, public_url: str, keep_days: int,
-              interval_s: float) -> Callable[[asyncio.Event], Awaitable[None]]:
+def assembler(
+    database: Database, storage: StorageClient, public_url: str, keep_days: int, interval_s: float
+) -> Callable[[asyncio.Event], Awaitable[None]]:
     """The worker that builds archives until the runtime stops."""
 
     async def run(stop: asyncio.Event) -> None:

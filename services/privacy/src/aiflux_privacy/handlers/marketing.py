@@ -47,18 +47,31 @@ def withdraw_url(public_url: str, user_id: uuid.UUID, secret: str) -> str:
     return f"{public_url.rstrip('/')}{WITHDRAW_PATH}?{query}"
 
 
-async def send_campaign(session: AsyncSession, admin_id: uuid.UUID, subject: str, body: str,
-                        public_url: str, secret: str) -> dict[str, Any]:
+async def send_campaign(
+    session: AsyncSession, admin_id: uuid.UUID, subject: str, body: str, public_url: str, secret: str
+) -> dict[str, Any]:
     """Ask identity to mail the campaign to every user whose marketing consent stands now."""
     campaign_id = uuid.uuid4()
     recipients = list((await session.execute(_CONSENTING_USERS)).scalars())
     for user_id in recipients:
-        await add_event(session, UserNotificationRequested(
-            user_id=user_id, template="marketing",
-            params={"campaign_id": str(campaign_id), "subject": subject, "body": body,
-                    "withdraw_url": withdraw_url(public_url, user_id, secret)}))
-    await session.execute(insert(marketing_campaign).values(
-        id=campaign_id, subject=subject, recipients=len(recipients), sent_by=admin_id))
+        await add_event(
+            session,
+            UserNotificationRequested(
+                user_id=user_id,
+                template="marketing",
+                params={
+                    "campaign_id": str(campaign_id),
+                    "subject": subject,
+                    "body": body,
+                    "withdraw_url": withdraw_url(public_url, user_id, secret),
+                },
+            ),
+        )
+    await session.execute(
+        insert(marketing_campaign).values(
+            id=campaign_id, subject=subject, recipients=len(recipients), sent_by=admin_id
+        )
+    )
     return {"id": str(campaign_id), "recipients": len(recipients)}
 
 
@@ -68,8 +81,7 @@ def check_link(user_id: uuid.UUID, signature: str, secret: str) -> None:
         raise InvalidLink("This withdrawal link is not valid; sign in to change your consents.")
 
 
-async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature: str,
-                           secret: str) -> bool:
+async def withdraw_by_link(session: AsyncSession, user_id: uuid.UUID, signature: str, secret: str) -> bool:
     """Withdraw marketing consent from a mail's link; False when it was already withdrawn."""
     check_link(user_id, signature, secret)
     if await is_erased(session, user_id):
@@ -90,4 +102,5 @@ def withdrawal_page(user_id: uuid.UUID, signature: str) -> str:
         f"<form method='post' action='{action}'>"
         "<button type='submit'>Unsubscribe</button></form>"
         "<p>Service mails (security, receipts, your requests) are not affected.</p>"
-        "</body></html>")
+        "</body></html>"
+    )

@@ -23,28 +23,38 @@ from ..domain.requests import RequestType, Status, due_date
 async def report(session: AsyncSession, account: str, details: str | None) -> uuid.UUID:
     """Record a report (the reporter stays anonymous)."""
     report_id = uuid.uuid4()
-    await session.execute(insert(minor_report).values(id=report_id, account=account,
-                                                      details=details))
+    await session.execute(insert(minor_report).values(id=report_id, account=account, details=details))
     return report_id
 
 
 async def open_reports(session: AsyncSession) -> list[dict[str, Any]]:
     """Reports waiting for review, oldest first."""
     rows = await open_minor_reports(session)
-    return [{"id": str(r.id), "account": r.account, "details": r.details,
-             "created_at": r.created_at} for r in rows]
+    return [
+        {"id": str(r.id), "account": r.account, "details": r.details, "created_at": r.created_at}
+        for r in rows
+    ]
 
 
-async def decide(session: AsyncSession, identity: IdentityClient, report_id: uuid.UUID,
-                 confirmed: bool, reason: str, user_id: uuid.UUID | None) -> dict[str, Any]:
+async def decide(
+    session: AsyncSession,
+    identity: IdentityClient,
+    report_id: uuid.UUID,
+    confirmed: bool,
+    reason: str,
+    user_id: uuid.UUID | None,
+) -> dict[str, Any]:
     """Dismiss a report, or confirm it: suspend the account, then erase it (reason "minor")."""
     row = await find_minor_report(session, report_id)
     if row is None:
         raise NotFound("report")
     if row.status != "open":
         raise ReportDecided("This report was decided.")
-    values: dict[str, Any] = {"decision_reason": reason, "decided_at": datetime.now(UTC),
-                              "status": "dismissed"}
+    values: dict[str, Any] = {
+        "decision_reason": reason,
+        "decided_at": datetime.now(UTC),
+        "status": "dismissed",
+    }
     if confirmed:
         if user_id is None:
             raise UserIdRequired("Confirming a report needs the account's user_id.")
@@ -54,13 +64,23 @@ async def decide(session: AsyncSession, identity: IdentityClient, report_id: uui
         await identity.suspend(user_id, "minor")
         request_id = uuid.uuid4()
         now = datetime.now(UTC)
-        await session.execute(insert(privacy_request).values(
-            id=request_id, user_id=user_id, type=RequestType.ERASURE, status=Status.IN_PROGRESS,
-            source="minor", received_at=now, due_at=due_date(now), progress_at=now))
-        await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id,
-                                                  reason="minor"))
+        await session.execute(
+            insert(privacy_request).values(
+                id=request_id,
+                user_id=user_id,
+                type=RequestType.ERASURE,
+                status=Status.IN_PROGRESS,
+                source="minor",
+                received_at=now,
+                due_at=due_date(now),
+                progress_at=now,
+            )
+        )
+        await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id, reason="minor"))
         values.update(status="confirmed", user_id=user_id, erasure_request_id=request_id)
-    await session.execute(update(minor_report).where(minor_report.c.id == report_id)
-                          .values(**values))
-    return {"id": str(report_id), "status": values["status"],
-            "erasure_request_id": str(values.get("erasure_request_id") or "") or None}
+    await session.execute(update(minor_report).where(minor_report.c.id == report_id).values(**values))
+    return {
+        "id": str(report_id),
+        "status": values["status"],
+        "erasure_request_id": str(values.get("erasure_request_id") or "") or None,
+    }

@@ -33,23 +33,28 @@ def reports_naming(user_id: uuid.UUID, name_sha256: str | None = None) -> Column
     (``name_sha256``, from ``UserDeleted``), or naming the account the same way as a report that
     was confirmed for it (the username and free text of every report about it go with it)."""
     named = func.lower(func.trim(minor_report.c.account))
-    confirmed_names = select(func.lower(func.trim(minor_report.c.account))).where(
-        minor_report.c.user_id == user_id).scalar_subquery()
-    conditions = [minor_report.c.user_id == user_id, named == str(user_id),
-                  named.in_(confirmed_names)]
+    confirmed_names = (
+        select(func.lower(func.trim(minor_report.c.account)))
+        .where(minor_report.c.user_id == user_id)
+        .scalar_subquery()
+    )
+    conditions = [minor_report.c.user_id == user_id, named == str(user_id), named.in_(confirmed_names)]
     if name_sha256:
-        conditions.append(func.encode(func.sha256(func.convert_to(named, "UTF8")), "hex")
-                          == name_sha256)
+        conditions.append(func.encode(func.sha256(func.convert_to(named, "UTF8")), "hex") == name_sha256)
     return or_(*conditions)
 
 
 def _steps_of_requests(user_id: uuid.UUID, keep_request: uuid.UUID) -> ColumnElement[bool]:
-    return request_step.c.request_id.in_(select(privacy_request.c.id).where(
-        privacy_request.c.user_id == user_id, privacy_request.c.id != keep_request))
+    return request_step.c.request_id.in_(
+        select(privacy_request.c.id).where(
+            privacy_request.c.user_id == user_id, privacy_request.c.id != keep_request
+        )
+    )
 
 
-async def erase_user(session: AsyncSession, user_id: uuid.UUID, keep_request: uuid.UUID,
-                     name_sha256: str | None = None) -> dict[str, int]:
+async def erase_user(
+    session: AsyncSession, user_id: uuid.UUID, keep_request: uuid.UUID, name_sha256: str | None = None
+) -> dict[str, int]:
     """Delete everything privacy holds of the user except the erasure request being tracked."""
     statements = {
         "minor_reports": delete(minor_report).where(reports_naming(user_id, name_sha256)),
@@ -57,8 +62,9 @@ async def erase_user(session: AsyncSession, user_id: uuid.UUID, keep_request: uu
         "consent_records": delete(consent_record).where(await records_of_user(session, user_id)),
         "consent_links": delete(consent_link).where(consent_link.c.user_id == user_id),
         "restrictions": delete(restriction).where(restriction.c.user_id == user_id),
-        "requests": delete(privacy_request).where(privacy_request.c.user_id == user_id,
-                                                  privacy_request.c.id != keep_request),
+        "requests": delete(privacy_request).where(
+            privacy_request.c.user_id == user_id, privacy_request.c.id != keep_request
+        ),
     }
     counts: dict[str, int] = {}
     for name, statement in statements.items():
@@ -68,8 +74,9 @@ async def erase_user(session: AsyncSession, user_id: uuid.UUID, keep_request: uu
     return counts
 
 
-async def remaining_of_user(session: AsyncSession, user_id: uuid.UUID,
-                            tracked_request: uuid.UUID) -> dict[str, int]:
+async def remaining_of_user(
+    session: AsyncSession, user_id: uuid.UUID, tracked_request: uuid.UUID
+) -> dict[str, int]:
     """What privacy still holds of the user (the tracked erasure request aside), its messaging
     included."""
     queries = {
@@ -78,8 +85,9 @@ async def remaining_of_user(session: AsyncSession, user_id: uuid.UUID,
         "consent_records": select(func.count()).where(await records_of_user(session, user_id)),
         "consent_links": select(func.count()).where(consent_link.c.user_id == user_id),
         "restrictions": select(func.count()).where(restriction.c.user_id == user_id),
-        "requests": select(func.count()).where(privacy_request.c.user_id == user_id,
-                                               privacy_request.c.id != tracked_request),
+        "requests": select(func.count()).where(
+            privacy_request.c.user_id == user_id, privacy_request.c.id != tracked_request
+        ),
     }
     counts = {name: int((await session.execute(q)).scalar_one()) for name, q in queries.items()}
     return {**counts, **await messaging_residue(session, user_id)}
@@ -87,14 +95,29 @@ async def remaining_of_user(session: AsyncSession, user_id: uuid.UUID,
 
 async def export_document(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
     """``privacy.json``: the user's consents and data-subject requests."""
-    requests = (await session.execute(select(privacy_request).where(
-        privacy_request.c.user_id == user_id).order_by(privacy_request.c.received_at))).all()
+    requests = (
+        await session.execute(
+            select(privacy_request)
+            .where(privacy_request.c.user_id == user_id)
+            .order_by(privacy_request.c.received_at)
+        )
+    ).all()
     return {
         "service": "privacy",
         "user_id": str(user_id),
         "consents": await ledger(session, user_id),
-        "requests": [{"id": str(r.id), "type": r.type, "status": r.status,
-                      "details": r.details, "received_at": r.received_at.isoformat(),
-                      "due_at": r.due_at.isoformat(), "outcome": r.outcome, "answer": r.answer,
-                      "extension_reason": r.extension_reason} for r in requests],
+        "requests": [
+            {
+                "id": str(r.id),
+                "type": r.type,
+                "status": r.status,
+                "details": r.details,
+                "received_at": r.received_at.isoformat(),
+                "due_at": r.due_at.isoformat(),
+                "outcome": r.outcome,
+                "answer": r.answer,
+                "extension_reason": r.extension_reason,
+            }
+            for r in requests
+        ],
     }

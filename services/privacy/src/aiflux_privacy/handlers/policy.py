@@ -30,16 +30,19 @@ Status = Literal["scheduled", "in_force", "superseded"]
 
 def version_view(row: PolicyVersion, status: Status, *, with_text: bool = True) -> dict[str, Any]:
     """A policy version as clients see it."""
-    view = {"version": row.version, "effective_at": row.effective_at,
-            "substantial": row.substantial, "published_at": row.published_at,
-            "status": status}
+    view = {
+        "version": row.version,
+        "effective_at": row.effective_at,
+        "substantial": row.substantial,
+        "published_at": row.published_at,
+        "status": status,
+    }
     if with_text:
         view["text"] = row.text
     return view
 
 
-async def current_policy(session: AsyncSession, now: datetime | None = None
-                         ) -> PolicyVersion:
+async def current_policy(session: AsyncSession, now: datetime | None = None) -> PolicyVersion:
     """The version in force: the newest whose effective date has come."""
     row = await policy_in_force(session, now or datetime.now(UTC))
     if row is None:
@@ -47,8 +50,9 @@ async def current_policy(session: AsyncSession, now: datetime | None = None
     return row
 
 
-async def all_versions(session: AsyncSession,
-                       now: datetime | None = None) -> list[tuple[PolicyVersion, Status]]:
+async def all_versions(
+    session: AsyncSession, now: datetime | None = None
+) -> list[tuple[PolicyVersion, Status]]:
     """Every published version, newest first, each with its status at ``now``."""
     now = now or datetime.now(UTC)
     in_force = await policy_in_force(session, now)
@@ -59,13 +63,17 @@ async def all_versions(session: AsyncSession,
 def _status(row: PolicyVersion, in_force: PolicyVersion | None, now: datetime) -> Status:
     if row.effective_at > now:
         return "scheduled"
-    return "in_force" if in_force is not None and row.version == in_force.version \
-        else "superseded"
+    return "in_force" if in_force is not None and row.version == in_force.version else "superseded"
 
 
-async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text: str,
-                  substantial: bool, effective_at: datetime | None
-                  ) -> tuple[PolicyVersion, Status]:
+async def publish(
+    session: AsyncSession,
+    admin_id: uuid.UUID,
+    version: str,
+    text: str,
+    substantial: bool,
+    effective_at: datetime | None,
+) -> tuple[PolicyVersion, Status]:
     """Publish a version, in force now or at ``effective_at`` (never in the past).
 
     Identity learns the schedule from ``PolicyPublished``: it mails every user at once when
@@ -73,15 +81,30 @@ async def publish(session: AsyncSession, admin_id: uuid.UUID, version: str, text
     """
     now = datetime.now(UTC)
     if effective_at is not None and effective_at < now - CLOCK_SKEW:
-        raise EffectiveDateInPast("A policy version takes effect now or later; users cannot have been "
-                      "told of a change that already applies. Leave effective_at out to "
-                      "publish it in force now.", effective_at=effective_at.isoformat())
+        raise EffectiveDateInPast(
+            "A policy version takes effect now or later; users cannot have been "
+            "told of a change that already applies. Leave effective_at out to "
+            "publish it in force now.",
+            effective_at=effective_at.isoformat(),
+        )
     effective_at = max(effective_at or now, now)  # within the skew: in force from now
-    inserted = (await session.execute(pg_insert(policy_version).values(
-        version=version, text=text, substantial=substantial, effective_at=effective_at,
-        published_by=admin_id).on_conflict_do_nothing().returning(policy_version))).first()
+    inserted = (
+        await session.execute(
+            pg_insert(policy_version)
+            .values(
+                version=version,
+                text=text,
+                substantial=substantial,
+                effective_at=effective_at,
+                published_by=admin_id,
+            )
+            .on_conflict_do_nothing()
+            .returning(policy_version)
+        )
+    ).first()
     if inserted is None:
         raise VersionExists(f"Policy version {version!r} is already published; versions never change.")
-    await add_event(session, PolicyPublished(version=version, substantial=substantial,
-                                             effective_at=effective_at))
+    await add_event(
+        session, PolicyPublished(version=version, substantial=substantial, effective_at=effective_at)
+    )
     return as_policy(inserted), "scheduled" if effective_at > now else "in_force"

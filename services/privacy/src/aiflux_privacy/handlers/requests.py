@@ -45,8 +45,9 @@ from ..domain.requests import (
 )
 
 
-async def file_request(session: AsyncSession, user_id: uuid.UUID, kind: RequestType,
-                       details: str | None) -> PrivacyRequest:
+async def file_request(
+    session: AsyncSession, user_id: uuid.UUID, kind: RequestType, details: str | None
+) -> PrivacyRequest:
     """Record a request and start its outcome at once (export, erasure, restriction)."""
     if kind in DECIDED_BY_OPS and not (details and details.strip()):
         raise DetailsRequired(f"A {kind} request must say what it is about in 'details'.")
@@ -54,9 +55,18 @@ async def file_request(session: AsyncSession, user_id: uuid.UUID, kind: RequestT
     now = datetime.now(UTC)
     request_id = uuid.uuid4()
     status = _initial_status(kind)
-    await session.execute(insert(privacy_request).values(
-        id=request_id, user_id=user_id, type=kind, status=status, details=details,
-        received_at=now, due_at=due_date(now), progress_at=now))
+    await session.execute(
+        insert(privacy_request).values(
+            id=request_id,
+            user_id=user_id,
+            type=kind,
+            status=status,
+            details=details,
+            received_at=now,
+            due_at=due_date(now),
+            progress_at=now,
+        )
+    )
     if kind in EXPORT_TYPES:
         await add_event(session, ExportRequested(request_id=request_id, user_id=user_id))
     elif kind is RequestType.ERASURE:
@@ -75,15 +85,22 @@ def _initial_status(kind: RequestType) -> Status:
 
 async def _refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, kind: RequestType) -> None:
     standing = [*OPEN, Status.IN_EFFECT]
-    existing = (await session.execute(select(privacy_request.c.id).where(
-        privacy_request.c.user_id == user_id, privacy_request.c.type == kind,
-        privacy_request.c.status.in_(standing)))).first()
+    existing = (
+        await session.execute(
+            select(privacy_request.c.id).where(
+                privacy_request.c.user_id == user_id,
+                privacy_request.c.type == kind,
+                privacy_request.c.status.in_(standing),
+            )
+        )
+    ).first()
     if existing is not None:
         raise RequestAlreadyOpen(f"You already have an open {kind} request.", request_id=str(existing.id))
 
 
-async def load_request(session: AsyncSession, request_id: uuid.UUID, *,
-                       user_id: uuid.UUID | None = None, lock: bool = False) -> PrivacyRequest:
+async def load_request(
+    session: AsyncSession, request_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+) -> PrivacyRequest:
     """A request (of ``user_id`` when given); :class:`NotFound` otherwise."""
     found = await find_request(session, request_id, user_id=user_id, lock=lock)
     if found is None:
@@ -96,8 +113,9 @@ async def load_steps(session: AsyncSession, request_id: uuid.UUID) -> list[Reque
     return await steps_of(session, request_id)
 
 
-async def archive_url(session: AsyncSession, storage: StorageClient, request_id: uuid.UUID,
-                      user_id: uuid.UUID) -> str:
+async def archive_url(
+    session: AsyncSession, storage: StorageClient, request_id: uuid.UUID, user_id: uuid.UUID
+) -> str:
     """A short-lived signed URL of the user's finished, unexpired export archive."""
     row = await load_request(session, request_id, user_id=user_id)
     if row.type not in EXPORT_TYPES:
@@ -112,34 +130,53 @@ async def archive_url(session: AsyncSession, storage: StorageClient, request_id:
 
 async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[PrivacyRequest]:
     """The user's requests, newest first."""
-    return await requests_where(session, select(privacy_request).where(
-        privacy_request.c.user_id == user_id).order_by(privacy_request.c.received_at.desc()))
+    return await requests_where(
+        session,
+        select(privacy_request)
+        .where(privacy_request.c.user_id == user_id)
+        .order_by(privacy_request.c.received_at.desc()),
+    )
 
 
-async def open_requests(session: AsyncSession, limit: int, offset: int
-                        ) -> list[PrivacyRequest]:
+async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[PrivacyRequest]:
     """Requests operators must look after: open ones, the most urgent (overdue) first, and
     restrictions in effect (they hold until an operator lifts them)."""
     standing = [*OPEN, Status.IN_EFFECT]
-    return await requests_where(session, select(privacy_request).where(
-        privacy_request.c.status.in_(standing)).order_by(
-        privacy_request.c.due_at, privacy_request.c.id).limit(limit).offset(offset))
+    return await requests_where(
+        session,
+        select(privacy_request)
+        .where(privacy_request.c.status.in_(standing))
+        .order_by(privacy_request.c.due_at, privacy_request.c.id)
+        .limit(limit)
+        .offset(offset),
+    )
 
 
-async def notify(session: AsyncSession, user_id: uuid.UUID | None, request: PrivacyRequest,
-                 event: str, **params: Any) -> None:
+async def notify(
+    session: AsyncSession, user_id: uuid.UUID | None, request: PrivacyRequest, event: str, **params: Any
+) -> None:
     """Ask identity to mail the user about their request."""
     if user_id is None:
         return
-    await add_event(session, UserNotificationRequested(
-        user_id=user_id, template="request_update",
-        params={"request_id": str(request.id), "request_type": request.type, "event": event,
+    await add_event(
+        session,
+        UserNotificationRequested(
+            user_id=user_id,
+            template="request_update",
+            params={
+                "request_id": str(request.id),
+                "request_type": request.type,
+                "event": event,
                 "status": event,
-                **params}))
+                **params,
+            },
+        ),
+    )
 
 
-async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: int,
-                          reason: str) -> PrivacyRequest:
+async def extend_deadline(
+    session: AsyncSession, request_id: uuid.UUID, days: int, reason: str
+) -> PrivacyRequest:
     """Extend an open request's deadline once (≤ two months); the user is told the reason."""
     row = await load_request(session, request_id, lock=True)
     if row.status not in OPEN:
@@ -149,30 +186,36 @@ async def extend_deadline(session: AsyncSession, request_id: uuid.UUID, days: in
     except ExtensionRefused as exc:
         refusal = ExtensionAlreadyUsed if row.extended_at else ExtensionTooLong
         raise refusal(str(exc)) from None
-    await session.execute(update(privacy_request).where(privacy_request.c.id == request_id).values(
-        due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason))
-    await notify(session, row.user_id, row, "deadline_extended", due_at=new_due.isoformat(),
-                 reason=reason)
+    await session.execute(
+        update(privacy_request)
+        .where(privacy_request.c.id == request_id)
+        .values(due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason)
+    )
+    await notify(session, row.user_id, row, "deadline_extended", due_at=new_due.isoformat(), reason=reason)
     return await load_request(session, request_id)
 
 
-async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool,
-                 answer: str) -> PrivacyRequest:
+async def decide(session: AsyncSession, request_id: uuid.UUID, granted: bool, answer: str) -> PrivacyRequest:
     """An operator's decision on a rectification or objection, answered to the user."""
     row = await load_request(session, request_id, lock=True)
     if row.type not in DECIDED_BY_OPS:
         raise NotDecidable(f"A {row.type} request is carried out by the services, not decided.")
     if row.status != Status.RECEIVED:
         raise RequestClosed()
-    await _close(session, request_id, Status.COMPLETED if granted else Status.REJECTED,
-                 "granted" if granted else "rejected", answer)
-    await notify(session, row.user_id, row, "decided",
-                 outcome="granted" if granted else "rejected", answer=answer)
+    await _close(
+        session,
+        request_id,
+        Status.COMPLETED if granted else Status.REJECTED,
+        "granted" if granted else "rejected",
+        answer,
+    )
+    await notify(
+        session, row.user_id, row, "decided", outcome="granted" if granted else "rejected", answer=answer
+    )
     return await load_request(session, request_id)
 
 
-async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str
-                           ) -> PrivacyRequest:
+async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason: str) -> PrivacyRequest:
     """Lift a restriction: generation and marketing resume; the user is told why."""
     row = await load_request(session, request_id, lock=True)
     if row.type != RequestType.RESTRICTION or row.status != Status.IN_EFFECT:
@@ -184,13 +227,18 @@ async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason:
     return await load_request(session, request_id)
 
 
-async def _close(session: AsyncSession, request_id: uuid.UUID, status: Status, outcome: str,
-                 answer: str | None) -> None:
-    await session.execute(update(privacy_request).where(privacy_request.c.id == request_id).values(
-        status=status, outcome=outcome, answer=answer, closed_at=datetime.now(UTC)))
+async def _close(
+    session: AsyncSession, request_id: uuid.UUID, status: Status, outcome: str, answer: str | None
+) -> None:
+    await session.execute(
+        update(privacy_request)
+        .where(privacy_request.c.id == request_id)
+        .values(status=status, outcome=outcome, answer=answer, closed_at=datetime.now(UTC))
+    )
 
 
 async def is_restricted(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """True while a restriction of processing holds for the user."""
-    return (await session.execute(select(restriction.c.user_id).where(
-        restriction.c.user_id == user_id))).first() is not None
+    return (
+        await session.execute(select(restriction.c.user_id).where(restriction.c.user_id == user_id))
+    ).first() is not None

@@ -12,10 +12,16 @@ from ..domain.requests import OPEN, days_left
 def request_view(row: PrivacyRequest, steps: list[RequestStep] | None = None) -> dict[str, Any]:
     """A request as its owner sees it: status, due date, per-service progress, outcome."""
     view: dict[str, Any] = {
-        "id": str(row.id), "type": row.type, "status": row.status,
-        "received_at": row.received_at, "due_at": row.due_at,
-        "extended": row.extended_at is not None, "extension_reason": row.extension_reason,
-        "outcome": row.outcome, "answer": row.answer, "closed_at": row.closed_at,
+        "id": str(row.id),
+        "type": row.type,
+        "status": row.status,
+        "received_at": row.received_at,
+        "due_at": row.due_at,
+        "extended": row.extended_at is not None,
+        "extension_reason": row.extension_reason,
+        "outcome": row.outcome,
+        "answer": row.answer,
+        "closed_at": row.closed_at,
         "details": row.details,
     }
     if row.type in ("access", "portability"):
@@ -28,9 +34,13 @@ def request_view(row: PrivacyRequest, steps: list[RequestStep] | None = None) ->
 
 def _step_view(request_type: str, step: RequestStep) -> dict[str, Any]:
     if request_type == "erasure":
-        return {"receipt": step.receipt, "receipt_at": step.receipt_at,
-                "verification": step.verification, "verified_at": step.verified_at,
-                "clean": step.clean}
+        return {
+            "receipt": step.receipt,
+            "receipt_at": step.receipt_at,
+            "verification": step.verification,
+            "verified_at": step.verified_at,
+            "clean": step.clean,
+        }
     return {"part": step.receipt, "ready_at": step.receipt_at}
 
 

@@ -84,9 +84,12 @@ class _Receiver:
 
     def callbacks(self) -> dict[str, Any]:
         return {
-            "on_part_begin": self._part_begin, "on_header_field": self._header_field,
-            "on_header_value": self._header_value, "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
             "on_part_end": self._part_end,
         }
 
@@ -100,8 +103,9 @@ class _Receiver:
         self.header_value += data[start:end]
 
     def _header_end(self) -> None:
-        self.headers[self.header_field.decode("latin-1").lower()] = (
-            self.header_value.decode("utf-8", "replace"))
+        self.headers[self.header_field.decode("latin-1").lower()] = self.header_value.decode(
+            "utf-8", "replace"
+        )
         self.header_field, self.header_value = bytearray(), bytearray()
 
     def _headers_finished(self) -> None:
@@ -138,8 +142,11 @@ class _Receiver:
         self.size += len(chunk)
         if self.file_type is not None and self.size > self.limit_for(self.file_type):
             limit = self.limit_for(self.file_type)
-            raise FileTooLarge(f"{self.file_type.kind.capitalize()} files may be at most "
-                               f"{limit} bytes; the upload was stopped.", limit=limit)
+            raise FileTooLarge(
+                f"{self.file_type.kind.capitalize()} files may be at most "
+                f"{limit} bytes; the upload was stopped.",
+                limit=limit,
+            )
         return chunk
 
     def _decide_type(self) -> None:
@@ -173,7 +180,10 @@ def _check_declared_length(request: Request, ceiling: int) -> None:
 
 @asynccontextmanager
 async def receive_upload(
-    request: Request, spool_dir: Path, limit_for: Callable[[FileType], int], ceiling: int,
+    request: Request,
+    spool_dir: Path,
+    limit_for: Callable[[FileType], int],
+    ceiling: int,
 ) -> AsyncIterator[tuple[dict[str, str], SpooledUpload]]:
     """Parse the upload into (form fields, spooled file); the spool file is gone afterwards."""
     boundary = _boundary(request)
@@ -218,8 +228,9 @@ def _spooled(receiver: _Receiver, path: Path) -> SpooledUpload:
         raise FileMissing()
     if receiver.file_type is None or receiver.size == 0:
         raise UnsupportedFileType("The file is empty.")
-    return SpooledUpload(path, receiver.size, receiver.digest.hexdigest(), receiver.file_type,
-                         receiver.file_part.filename)
+    return SpooledUpload(
+        path, receiver.size, receiver.digest.hexdigest(), receiver.file_type, receiver.file_part.filename
+    )
 
 
 async def limited_body(request: Request, limit: int) -> AsyncIterator[bytes]:

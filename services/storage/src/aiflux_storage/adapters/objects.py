@@ -37,8 +37,7 @@ class ObjectStore(Protocol):
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         """Store the local file at ``path`` under ``key``."""
 
-    async def put_stream(self, key: str, chunks: AsyncIterator[bytes],
-                         content_type: str) -> int:
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         """Store a stream under ``key`` without holding it in memory; return its size."""
 
     def open(self, key: str) -> AsyncIterator[bytes]:
@@ -53,8 +52,7 @@ class ObjectStore(Protocol):
     async def delete_batch(self, keys: list[str]) -> int:
         """Delete at most 1,000 keys in one call; return how many were asked to be deleted."""
 
-    async def signed_url(self, key: str, ttl_s: int, content_type: str,
-                         filename: str) -> str:
+    async def signed_url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """A URL that downloads ``key`` without other credentials until it expires."""
 
 
@@ -72,7 +70,7 @@ async def delete_keys(store: ObjectStore, keys: list[str]) -> int:
     """Delete ``keys`` in batches of at most 1,000; return how many were deleted."""
     deleted = 0
     for start in range(0, len(keys), DELETE_BATCH):
-        deleted += await store.delete_batch(keys[start:start + DELETE_BATCH])
+        deleted += await store.delete_batch(keys[start : start + DELETE_BATCH])
     return deleted
 
 
@@ -105,8 +103,7 @@ class LocalDiskStore:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    async def put_stream(self, key: str, chunks: AsyncIterator[bytes],
-                         content_type: str) -> int:
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         """Write the stream to a spool file, then move it into place."""
         await asyncio.to_thread(self._spool.mkdir, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self._spool, prefix="stream-")
@@ -151,8 +148,7 @@ class LocalDiskStore:
             key = path.relative_to(self.root).as_posix()
             if path.is_file() and key.startswith(prefix):
                 stat = path.stat()
-                found.append(ObjectInfo(key, stat.st_size,
-                                        datetime.fromtimestamp(stat.st_mtime, UTC)))
+                found.append(ObjectInfo(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
         found.sort(key=lambda o: o.key)
         return found[:limit] if limit is not None else found
 
@@ -174,8 +170,6 @@ class LocalDiskStore:
             folder.rmdir()
             folder = folder.parent
 
-    async def signed_url(self, key: str, ttl_s: int, content_type: str,
-                         filename: str) -> str:
+    async def signed_url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """A storage download route URL carrying a signed, expiring token (JWT)."""
         return self._signer.url(key, ttl_s, content_type, filename)
-

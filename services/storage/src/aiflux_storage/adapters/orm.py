@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 if TYPE_CHECKING:  # make_base() builds the class at runtime; mypy needs a static one
+
     class Base(DeclarativeBase):
         """The storage service's declarative base."""
 else:
@@ -32,8 +33,7 @@ class StoredFileRow(Base):
     purpose: Mapped[str] = mapped_column(String(30))
     generation_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     object_key: Mapped[str] = mapped_column(String(300), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class FileLinkRow(Base):
@@ -42,7 +42,8 @@ class FileLinkRow(Base):
     __tablename__ = "file_link"
 
     file_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True)
+        UUID(as_uuid=True), ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True
+    )
     generation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
 
 
@@ -59,8 +60,7 @@ class ExportObjectRow(Base):
     request_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     name: Mapped[str] = mapped_column(String(600))
     size: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -22,8 +22,18 @@ from .orm import ExportObjectRow, ExportRequestRow, FileLinkRow, StoredFileRow, 
 
 
 def _file(row: StoredFileRow) -> StoredFile:
-    return StoredFile(row.id, row.user_id, row.content_type, kind_of(row.kind), row.size,
-                      row.sha256, row.purpose, row.generation_id, row.object_key, row.created_at)
+    return StoredFile(
+        row.id,
+        row.user_id,
+        row.content_type,
+        kind_of(row.kind),
+        row.size,
+        row.sha256,
+        row.purpose,
+        row.generation_id,
+        row.object_key,
+        row.created_at,
+    )
 
 
 def _rowcount(result: Any) -> int:
@@ -33,24 +43,31 @@ def _rowcount(result: Any) -> int:
 class SqlRecords:
     """:class:`~aiflux_storage.handlers.ports.Records` on one SQLAlchemy session."""
 
-    def __init__(self, session: AsyncSession,
-                 publish: Callable[[Event], Awaitable[object]] | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession, publish: Callable[[Event], Awaitable[object]] | None = None
+    ) -> None:
         self.session = session
         self._publish = publish
 
     async def add_file(self, file: StoredFile) -> StoredFile:
         """Insert the metadata of a stored object; return it with its server timestamp."""
-        row = StoredFileRow(id=file.file_id, user_id=file.user_id,
-                            content_type=file.content_type, kind=file.kind, size=file.size,
-                            sha256=file.sha256, purpose=file.purpose,
-                            generation_id=file.generation_id, object_key=file.object_key)
+        row = StoredFileRow(
+            id=file.file_id,
+            user_id=file.user_id,
+            content_type=file.content_type,
+            kind=file.kind,
+            size=file.size,
+            sha256=file.sha256,
+            purpose=file.purpose,
+            generation_id=file.generation_id,
+            object_key=file.object_key,
+        )
         self.session.add(row)
         await self.session.flush()
         await self.session.refresh(row)
         return _file(row)
 
-    async def get_file(self, file_id: uuid.UUID,
-                       owner: uuid.UUID | None = None) -> StoredFile | None:
+    async def get_file(self, file_id: uuid.UUID, owner: uuid.UUID | None = None) -> StoredFile | None:
         """One file, or None; with ``owner``, only when that user owns it."""
         query = select(StoredFileRow).where(StoredFileRow.id == file_id)
         if owner is not None:
@@ -58,13 +75,15 @@ class SqlRecords:
         row = (await self.session.execute(query)).scalar_one_or_none()
         return _file(row) if row else None
 
-    async def list_files(self, owner: uuid.UUID, limit: int | None = None,
-                         after: tuple[datetime, uuid.UUID] | None = None) -> list[StoredFile]:
+    async def list_files(
+        self, owner: uuid.UUID, limit: int | None = None, after: tuple[datetime, uuid.UUID] | None = None
+    ) -> list[StoredFile]:
         """The owner's files, newest first, after the (created_at, id) cursor."""
         query = select(StoredFileRow).where(StoredFileRow.user_id == owner)
         if after is not None:
-            query = query.where(func.row(StoredFileRow.created_at, StoredFileRow.id)
-                                < func.row(after[0], after[1]))
+            query = query.where(
+                func.row(StoredFileRow.created_at, StoredFileRow.id) < func.row(after[0], after[1])
+            )
         query = query.order_by(StoredFileRow.created_at.desc(), StoredFileRow.id.desc())
         if limit is not None:
             query = query.limit(limit)
@@ -72,75 +91,107 @@ class SqlRecords:
 
     async def count_files(self, owner: uuid.UUID) -> int:
         """How many files the owner has."""
-        return int((await self.session.execute(
-            select(func.count()).select_from(StoredFileRow)
-            .where(StoredFileRow.user_id == owner))).scalar_one())
+        return int(
+            (
+                await self.session.execute(
+                    select(func.count()).select_from(StoredFileRow).where(StoredFileRow.user_id == owner)
+                )
+            ).scalar_one()
+        )
 
     async def delete_files(self, file_ids: list[uuid.UUID]) -> int:
         """Delete metadata (and generation links) of files; return how many rows went."""
         if not file_ids:
             return 0
-        return _rowcount(await self.session.execute(
-            delete(StoredFileRow).where(StoredFileRow.id.in_(file_ids))))
+        return _rowcount(
+            await self.session.execute(delete(StoredFileRow).where(StoredFileRow.id.in_(file_ids)))
+        )
 
     async def delete_user_files(self, owner: uuid.UUID) -> int:
         """Delete every file row of the owner."""
-        return _rowcount(await self.session.execute(
-            delete(StoredFileRow).where(StoredFileRow.user_id == owner)))
+        return _rowcount(
+            await self.session.execute(delete(StoredFileRow).where(StoredFileRow.user_id == owner))
+        )
 
-    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                          file_ids: list[uuid.UUID]) -> int:
+    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID, file_ids: list[uuid.UUID]) -> int:
         """Link the owner's input files to a generation (idempotent); return new links."""
-        owned = (await self.session.execute(select(StoredFileRow.id).where(
-            StoredFileRow.id.in_(file_ids), StoredFileRow.user_id == owner))).scalars().all()
+        owned = (
+            (
+                await self.session.execute(
+                    select(StoredFileRow.id).where(
+                        StoredFileRow.id.in_(file_ids), StoredFileRow.user_id == owner
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         linked = 0
         for file_id in owned:
             if await self.session.get(FileLinkRow, (file_id, generation_id)) is None:
                 self.session.add(FileLinkRow(file_id=file_id, generation_id=generation_id))
                 linked += 1
-        await self.session.execute(update(StoredFileRow).where(
-            StoredFileRow.id.in_(owned), StoredFileRow.generation_id.is_(None),
-            StoredFileRow.purpose != "output").values(generation_id=generation_id))
+        await self.session.execute(
+            update(StoredFileRow)
+            .where(
+                StoredFileRow.id.in_(owned),
+                StoredFileRow.generation_id.is_(None),
+                StoredFileRow.purpose != "output",
+            )
+            .values(generation_id=generation_id)
+        )
         await self.session.flush()
         return linked
 
-    async def release_generation(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                                 named: list[uuid.UUID]) -> list[StoredFile]:
+    async def release_generation(
+        self, owner: uuid.UUID, generation_id: uuid.UUID, named: list[uuid.UUID]
+    ) -> list[StoredFile]:
         """Drop the generation's input links; return its outputs and inputs no other uses."""
-        await self.session.execute(
-            delete(FileLinkRow).where(FileLinkRow.generation_id == generation_id))
+        await self.session.execute(delete(FileLinkRow).where(FileLinkRow.generation_id == generation_id))
         still_used = select(FileLinkRow.file_id)
         query = select(StoredFileRow).where(
             StoredFileRow.user_id == owner,
             (StoredFileRow.generation_id == generation_id) | StoredFileRow.id.in_(named),
-            StoredFileRow.id.not_in(still_used))
+            StoredFileRow.id.not_in(still_used),
+        )
         return [_file(r) for r in (await self.session.execute(query)).scalars()]
 
     async def known_file_ids(self, file_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of ``file_ids`` have metadata."""
         if not file_ids:
             return set()
-        return set((await self.session.execute(select(StoredFileRow.id).where(
-            StoredFileRow.id.in_(file_ids)))).scalars())
+        return set(
+            (
+                await self.session.execute(select(StoredFileRow.id).where(StoredFileRow.id.in_(file_ids)))
+            ).scalars()
+        )
 
-    async def add_export_object(self, request_id: uuid.UUID, name: str, key: str, size: int,
-                                expires_at: datetime) -> None:
+    async def add_export_object(
+        self, request_id: uuid.UUID, name: str, key: str, size: int, expires_at: datetime
+    ) -> None:
         """Record (or replace) an export object."""
-        await self.session.execute(
-            delete(ExportObjectRow).where(ExportObjectRow.object_key == key))
-        self.session.add(ExportObjectRow(object_key=key, request_id=request_id, name=name,
-                                         size=size, expires_at=expires_at))
+        await self.session.execute(delete(ExportObjectRow).where(ExportObjectRow.object_key == key))
+        self.session.add(
+            ExportObjectRow(
+                object_key=key, request_id=request_id, name=name, size=size, expires_at=expires_at
+            )
+        )
         await self.session.flush()
 
     async def export_objects(self, request_id: uuid.UUID) -> list[ExportObject]:
         """The recorded objects of one export, by name."""
-        rows = (await self.session.execute(select(ExportObjectRow).where(
-            ExportObjectRow.request_id == request_id).order_by(ExportObjectRow.name))).scalars()
-        return [ExportObject(r.request_id, r.name, r.object_key, r.size, r.created_at)
-                for r in rows]
+        rows = (
+            await self.session.execute(
+                select(ExportObjectRow)
+                .where(ExportObjectRow.request_id == request_id)
+                .order_by(ExportObjectRow.name)
+            )
+        ).scalars()
+        return [ExportObject(r.request_id, r.name, r.object_key, r.size, r.created_at) for r in rows]
 
-    async def remember_export(self, request_id: uuid.UUID, owner: uuid.UUID,
-                              expires_at: datetime) -> uuid.UUID:
+    async def remember_export(
+        self, request_id: uuid.UUID, owner: uuid.UUID, expires_at: datetime
+    ) -> uuid.UUID:
         """Record whose export ``request_id`` is (idempotent); return its recorded owner."""
         row = await self.session.get(ExportRequestRow, request_id)
         if row is None:
@@ -151,17 +202,24 @@ class SqlRecords:
 
     async def exports_of_user(self, owner: uuid.UUID) -> list[uuid.UUID]:
         """Request ids of the user's exports."""
-        return list((await self.session.execute(select(ExportRequestRow.request_id).where(
-            ExportRequestRow.user_id == owner))).scalars())
+        return list(
+            (
+                await self.session.execute(
+                    select(ExportRequestRow.request_id).where(ExportRequestRow.user_id == owner)
+                )
+            ).scalars()
+        )
 
     async def forget_exports(self, request_ids: list[uuid.UUID]) -> int:
         """Delete the rows of these exports; return how many object rows went."""
         if not request_ids:
             return 0
-        result = await self.session.execute(delete(ExportObjectRow).where(
-            ExportObjectRow.request_id.in_(request_ids)))
-        await self.session.execute(delete(ExportRequestRow).where(
-            ExportRequestRow.request_id.in_(request_ids)))
+        result = await self.session.execute(
+            delete(ExportObjectRow).where(ExportObjectRow.request_id.in_(request_ids))
+        )
+        await self.session.execute(
+            delete(ExportRequestRow).where(ExportRequestRow.request_id.in_(request_ids))
+        )
         return _rowcount(result)
 
     async def expired_exports(self, now: datetime) -> list[uuid.UUID]:
@@ -177,9 +235,11 @@ class SqlRecords:
 
     async def count_deleted(self, request_id: uuid.UUID, objects: int) -> None:
         """Add deleted objects to an erasure request's progress."""
-        await self.session.execute(update(UserErasureRow).where(
-            UserErasureRow.request_id == request_id).values(
-                objects_deleted=UserErasureRow.objects_deleted + objects))
+        await self.session.execute(
+            update(UserErasureRow)
+            .where(UserErasureRow.request_id == request_id)
+            .values(objects_deleted=UserErasureRow.objects_deleted + objects)
+        )
 
     async def finish_erasure(self, request_id: uuid.UUID, files: int) -> ErasureTally:
         """Add deleted files, mark the request complete; return its totals."""

@@ -36,7 +36,9 @@ def s3_client(settings: StorageSettings) -> Any:
         retries={"max_attempts": 5, "mode": "standard"},
     )
     return boto3.client(
-        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key_id.get_secret_value(),
         aws_secret_access_key=settings.s3_secret_access_key.get_secret_value(),
         config=config,
@@ -52,11 +54,11 @@ class S3Store:
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         """Upload a local file (boto3 switches to multipart for large ones)."""
-        await asyncio.to_thread(self.client.upload_file, str(path), self.bucket, key,
-                                ExtraArgs={"ContentType": content_type})
+        await asyncio.to_thread(
+            self.client.upload_file, str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
 
-    async def put_stream(self, key: str, chunks: AsyncIterator[bytes],
-                         content_type: str) -> int:
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         """Multipart upload in 8 MiB parts; aborted (nothing left) when the stream fails."""
         buffer = bytearray()
         size = 0
@@ -68,42 +70,55 @@ class S3Store:
                 size += len(chunk)
                 if len(buffer) >= PART_SIZE:
                     upload_id = upload_id or await self._start_multipart(key, content_type)
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1,
-                                                         bytes(buffer)))
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer)))
                     buffer.clear()
             if upload_id is None:
-                await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=key,
-                                        Body=bytes(buffer), ContentType=content_type)
+                await asyncio.to_thread(
+                    self.client.put_object,
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=bytes(buffer),
+                    ContentType=content_type,
+                )
                 return size
             if buffer:
-                parts.append(await self._upload_part(key, upload_id, len(parts) + 1,
-                                                     bytes(buffer)))
+                parts.append(await self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer)))
             await asyncio.to_thread(
-                self.client.complete_multipart_upload, Bucket=self.bucket, Key=key,
-                UploadId=upload_id, MultipartUpload={"Parts": parts})
+                self.client.complete_multipart_upload,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
             return size
         except BaseException:
             if upload_id is not None:
-                await asyncio.to_thread(self.client.abort_multipart_upload, Bucket=self.bucket,
-                                        Key=key, UploadId=upload_id)
+                await asyncio.to_thread(
+                    self.client.abort_multipart_upload, Bucket=self.bucket, Key=key, UploadId=upload_id
+                )
             raise
 
     async def _start_multipart(self, key: str, content_type: str) -> str:
-        response = await asyncio.to_thread(self.client.create_multipart_upload,
-                                           Bucket=self.bucket, Key=key, ContentType=content_type)
+        response = await asyncio.to_thread(
+            self.client.create_multipart_upload, Bucket=self.bucket, Key=key, ContentType=content_type
+        )
         return str(response["UploadId"])
 
-    async def _upload_part(self, key: str, upload_id: str, number: int,
-                           body: bytes) -> dict[str, Any]:
-        response = await asyncio.to_thread(self.client.upload_part, Bucket=self.bucket, Key=key,
-                                           UploadId=upload_id, PartNumber=number, Body=body)
+    async def _upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+        response = await asyncio.to_thread(
+            self.client.upload_part,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+        )
         return {"PartNumber": number, "ETag": response["ETag"]}
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         """Stream the object's body, each read in a worker thread."""
         try:
-            response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket,
-                                               Key=key)
+            response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:
             raise KeyError(key) from None
         body = response["Body"]
@@ -134,8 +149,9 @@ class S3Store:
             if limit is not None:
                 kwargs["MaxKeys"] = min(1000, limit - len(found))
             page = self.client.list_objects_v2(**kwargs)
-            found += [ObjectInfo(o["Key"], int(o["Size"]), o["LastModified"])
-                      for o in page.get("Contents", [])]
+            found += [
+                ObjectInfo(o["Key"], int(o["Size"]), o["LastModified"]) for o in page.get("Contents", [])
+            ]
             if not page.get("IsTruncated") or (limit is not None and len(found) >= limit):
                 return found
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
@@ -147,17 +163,24 @@ class S3Store:
         if len(keys) > DELETE_BATCH:
             raise ValueError("DeleteObjects takes at most 1,000 keys")
         response = await asyncio.to_thread(
-            self.client.delete_objects, Bucket=self.bucket,
-            Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+            self.client.delete_objects,
+            Bucket=self.bucket,
+            Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+        )
         if response.get("Errors"):
             raise DeleteFailed(f"{len(response['Errors'])} of {len(keys)} keys not deleted")
         return len(keys)
 
-    async def signed_url(self, key: str, ttl_s: int, content_type: str,
-                         filename: str) -> str:
+    async def signed_url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """A presigned GET (R2 supports presigned GET and PUT, not POST)."""
         return await asyncio.to_thread(
-            self.client.generate_presigned_url, "get_object",
-            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
-                    "ResponseContentDisposition": f'attachment; filename="{filename}"'},
-            ExpiresIn=ttl_s)
+            self.client.generate_presigned_url,
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=ttl_s,
+        )

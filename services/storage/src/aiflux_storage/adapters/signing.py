@@ -37,8 +37,13 @@ class UrlSigner:
 
     def token(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
         """A token for ``key`` valid for ``ttl_s`` seconds."""
-        claims = {"k": key, "t": content_type, "n": filename, "aud": AUDIENCE,
-                  "exp": int(time.time()) + ttl_s}
+        claims = {
+            "k": key,
+            "t": content_type,
+            "n": filename,
+            "aud": AUDIENCE,
+            "exp": int(time.time()) + ttl_s,
+        }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:
@@ -51,8 +56,13 @@ class UrlSigner:
         if ascii_only is None:
             raise InvalidDownloadLink()
         try:
-            claims = jwt.decode(ascii_only, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                                options={"require": ["exp", "aud", "k", "t", "n"]})
+            claims = jwt.decode(
+                ascii_only,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["exp", "aud", "k", "t", "n"]},
+            )
         except jwt.ExpiredSignatureError:
             raise DownloadLinkExpired() from None
         except jwt.PyJWTError:

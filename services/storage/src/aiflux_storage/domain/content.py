@@ -156,8 +156,7 @@ def is_complete(file_type: FileType, f: BinaryIO, size: int) -> bool:
     return size > len(b"fLaC")  # streams without a cheap end marker: non-empty beyond the magic
 
 
-def oversized_image(file_type: FileType, f: BinaryIO, max_pixels: int,
-                    max_side: int) -> str | None:
+def oversized_image(file_type: FileType, f: BinaryIO, max_pixels: int, max_side: int) -> str | None:
     """Why an image's declared pixel size is refused, or None when it is acceptable.
 
     A few kilobytes of PNG can declare 100000 x 100000 pixels and decompress to tens of
@@ -182,9 +181,17 @@ def oversized_image(file_type: FileType, f: BinaryIO, max_pixels: int,
 
 
 _PREFERRED_EXTENSION = {
-    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
-    "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "audio/wav": "wav",
-    "audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/flac": "flac",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
 }
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from aiflux_kit.domain_errors import DomainError, Kind
 
-ALLOWED_TYPES = ("Allowed: PNG, JPEG, WebP, GIF images; MP4, MOV, WebM videos; "
-                 "WAV, MP3, OGG, FLAC audio.")
+ALLOWED_TYPES = "Allowed: PNG, JPEG, WebP, GIF images; MP4, MOV, WebM videos; WAV, MP3, OGG, FLAC audio."
 
 
 class NotFound(DomainError):
@@ -46,8 +45,9 @@ class InvalidPartName(DomainError):
     kind, slug, title = Kind.INVALID, "invalid-part-name", "Invalid export part name"
 
     def __init__(self) -> None:
-        super().__init__("Part names are 1-128 letters, digits, '.', '_' or '-' per folder, "
-                         "and may not start with '.'.")
+        super().__init__(
+            "Part names are 1-128 letters, digits, '.', '_' or '-' per folder, and may not start with '.'."
+        )
 
 
 class InvalidPurpose(DomainError):
@@ -141,8 +141,7 @@ class UploadInterrupted(DomainError):
     kind, slug, title = Kind.MALFORMED, "upload-interrupted", "Upload interrupted"
 
     def __init__(self) -> None:
-        super().__init__("The connection closed before the whole file arrived; nothing was "
-                         "stored.")
+        super().__init__("The connection closed before the whole file arrived; nothing was stored.")
 
 
 class OneFileOnly(DomainError):

@@ -61,11 +61,16 @@ class StoredFile:
     def exported(self, public_url: str) -> dict[str, Any]:
         """The file as written into the user's export (``storage.json``)."""
         return {
-            "file_id": str(self.file_id), "user_id": str(self.user_id),
-            "content_type": self.content_type, "kind": self.kind, "size": self.size,
-            "sha256": self.sha256, "purpose": self.purpose,
+            "file_id": str(self.file_id),
+            "user_id": str(self.user_id),
+            "content_type": self.content_type,
+            "kind": self.kind,
+            "size": self.size,
+            "sha256": self.sha256,
+            "purpose": self.purpose,
             "generation_id": str(self.generation_id) if self.generation_id else None,
-            "created_at": self.created_at.isoformat(), "url": self.api_url(public_url),
+            "created_at": self.created_at.isoformat(),
+            "url": self.api_url(public_url),
         }
 
 

@@ -34,26 +34,27 @@ class PrefixNotEmpty(RuntimeError):
     """Objects remained under a user's prefix after deleting it (the event is retried)."""
 
 
-async def link_generation_inputs(c: StorageContainer, ctx: HandlerContext,
-                                 event: GenerationRequested) -> None:
+async def link_generation_inputs(
+    c: StorageContainer, ctx: HandlerContext, event: GenerationRequested
+) -> None:
     """Remember which input files a generation uses, so deleting it deletes them."""
     if event.input_file_ids:
-        await c.records.within(ctx).link_inputs(event.user_id, event.generation_id,
-                                                list(event.input_file_ids))
+        await c.records.within(ctx).link_inputs(
+            event.user_id, event.generation_id, list(event.input_file_ids)
+        )
 
 
-async def erase_generation(c: StorageContainer, ctx: HandlerContext,
-                           event: GenerationDeleted) -> None:
+async def erase_generation(c: StorageContainer, ctx: HandlerContext, event: GenerationDeleted) -> None:
     """Delete a deleted generation's outputs and the inputs no other generation uses."""
     records = c.records.within(ctx)
     named = [*event.input_file_ids, *event.output_file_ids]
     files = await records.release_generation(event.user_id, event.generation_id, named)
     deleted = await delete_keys(c.store, [f.object_key for f in files])
     await records.delete_files([f.file_id for f in files])
-    await records.publish(FilesErased(user_id=event.user_id, generation_id=event.generation_id,
-                                      objects_deleted=deleted))
-    log.info("generation files erased", extra={"generation_id": str(event.generation_id),
-                                               "objects": deleted})
+    await records.publish(
+        FilesErased(user_id=event.user_id, generation_id=event.generation_id, objects_deleted=deleted)
+    )
+    log.info("generation files erased", extra={"generation_id": str(event.generation_id), "objects": deleted})
 
 
 async def _start(c: StorageContainer, request_id: uuid.UUID) -> None:
@@ -71,15 +72,15 @@ async def _empty_prefix(c: StorageContainer, request_id: uuid.UUID, prefix: str)
     """Delete everything under ``prefix`` in batches, then list it to prove it is empty."""
     for _ in range(PROVE_EMPTY_ATTEMPTS):
         while page := await c.store.list_prefix(prefix, limit=1000):
-            await _count_deleted(c, request_id, await c.store.delete_batch(
-                [o.key for o in page]))
+            await _count_deleted(c, request_id, await c.store.delete_batch([o.key for o in page]))
         if not await c.store.list_prefix(prefix, limit=1):
             return
     raise PrefixNotEmpty("objects remain under the user's prefix")
 
 
-async def _erase_exports(c: StorageContainer, records: Records,
-                         user_id: uuid.UUID, request_id: uuid.UUID) -> int:
+async def _erase_exports(
+    c: StorageContainer, records: Records, user_id: uuid.UUID, request_id: uuid.UUID
+) -> int:
     """Cancel the user's exports: empty each export prefix, then forget its rows."""
     exports = await records.exports_of_user(user_id)
     for export_id in exports:
@@ -106,15 +107,22 @@ async def erase_user(c: StorageContainer, ctx: HandlerContext, event: UserDelete
     deleted = {"objects": tally.objects, "files": tally.files}
     await records.publish(FilesErased(user_id=event.user_id, objects_deleted=tally.objects))
     # model_validate: the per-service receipt classes are built at runtime (typed as Event).
-    await records.publish(ErasureCompleted["storage"].model_validate({
-        "request_id": event.request_id, "user_id": event.user_id, "deleted": deleted,
-        "retained": retained_by_erasure("storage", c.settings.outbox_keep_days)}))
-    log.info("user objects erased", extra={"request_id": str(event.request_id),
-                                           "exports": exports, **deleted})
+    await records.publish(
+        ErasureCompleted["storage"].model_validate(
+            {
+                "request_id": event.request_id,
+                "user_id": event.user_id,
+                "deleted": deleted,
+                "retained": retained_by_erasure("storage", c.settings.outbox_keep_days),
+            }
+        )
+    )
+    log.info(
+        "user objects erased", extra={"request_id": str(event.request_id), "exports": exports, **deleted}
+    )
 
 
-async def remaining_of_user(c: StorageContainer, records: Records,
-                            user_id: uuid.UUID) -> dict[str, int]:
+async def remaining_of_user(c: StorageContainer, records: Records, user_id: uuid.UUID) -> dict[str, int]:
     """What storage still holds of a user: objects under the prefix, export objects (listed in
     the store under every export of the user), metadata, exports and messaging residue."""
     objects = len(await c.store.list_prefix(keys.user_prefix(user_id)))
@@ -122,15 +130,23 @@ async def remaining_of_user(c: StorageContainer, records: Records,
     export_objects = 0
     for request_id in exports:
         export_objects += len(await c.store.list_prefix(keys.export_prefix(request_id)))
-    return {"objects": objects, "export_objects": export_objects,
-            "files": await records.count_files(user_id), "exports": len(exports),
-            **await records.messaging_residue(user_id)}
+    return {
+        "objects": objects,
+        "export_objects": export_objects,
+        "files": await records.count_files(user_id),
+        "exports": len(exports),
+        **await records.messaging_residue(user_id),
+    }
 
 
-async def verify_user_erased(c: StorageContainer, ctx: HandlerContext,
-                             event: ErasureVerificationRequested) -> None:
+async def verify_user_erased(
+    c: StorageContainer, ctx: HandlerContext, event: ErasureVerificationRequested
+) -> None:
     """Answer privacy with what remains of the user (must be all zeros)."""
     records = c.records.within(ctx)
     remaining = await remaining_of_user(c, records, event.user_id)
-    await records.publish(ErasureVerified["storage"].model_validate({
-        "request_id": event.request_id, "user_id": event.user_id, "remaining": remaining}))
+    await records.publish(
+        ErasureVerified["storage"].model_validate(
+            {"request_id": event.request_id, "user_id": event.user_id, "remaining": remaining}
+        )
+    )

@@ -26,8 +26,15 @@ def _expiry(c: StorageContainer) -> datetime:
     return datetime.now(UTC) + timedelta(days=c.settings.export_ttl_days)
 
 
-async def _record_export_object(c: StorageContainer, records: Records, request_id: uuid.UUID,
-                                user_id: uuid.UUID, name: str, key: str, size: int) -> None:
+async def _record_export_object(
+    c: StorageContainer,
+    records: Records,
+    request_id: uuid.UUID,
+    user_id: uuid.UUID,
+    name: str,
+    key: str,
+    size: int,
+) -> None:
     """Record an export object for its user, unless the user is erased or the export is
     another user's; the object is already in the store, so a refusal deletes it again."""
     try:
@@ -41,22 +48,31 @@ async def _record_export_object(c: StorageContainer, records: Records, request_i
         raise
 
 
-async def store_export_object(c: StorageContainer, records: Records, request_id: uuid.UUID,
-                              user_id: uuid.UUID, name: str, key: str,
-                              body: AsyncIterator[bytes], content_type: str) -> int:
+async def store_export_object(
+    c: StorageContainer,
+    records: Records,
+    request_id: uuid.UUID,
+    user_id: uuid.UUID,
+    name: str,
+    key: str,
+    body: AsyncIterator[bytes],
+    content_type: str,
+) -> int:
     """Stream one export object to the store and record it in ``records``' transaction."""
     size = await c.store.put_stream(key, body, content_type)
     await _record_export_object(c, records, request_id, user_id, name, key, size)
     return size
 
 
-async def put_part(c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID, name: str,
-                   body: AsyncIterator[bytes]) -> StoredExportObject:
+async def put_part(
+    c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: AsyncIterator[bytes]
+) -> StoredExportObject:
     """Store one export part of ``user_id`` (replacing an earlier one of the same name)."""
     key = keys.export_part_key(request_id, name)
     async with c.records.transaction() as records:
-        size = await store_export_object(c, records, request_id, user_id, name, key, body,
-                                         "application/octet-stream")
+        size = await store_export_object(
+            c, records, request_id, user_id, name, key, body, "application/octet-stream"
+        )
     return StoredExportObject(key, name, size, _expiry(c))
 
 
@@ -67,8 +83,7 @@ async def list_parts(c: StorageContainer, request_id: uuid.UUID) -> list[ExportO
     return [o for o in found if o.key != keys.export_archive_key(request_id)]
 
 
-async def open_part(c: StorageContainer, request_id: uuid.UUID,
-                    name: str) -> AsyncIterator[bytes]:
+async def open_part(c: StorageContainer, request_id: uuid.UUID, name: str) -> AsyncIterator[bytes]:
     """The bytes of one part; 404 when it was never written (or has expired)."""
     key = keys.export_part_key(request_id, name)
     if not await c.store.exists(key):
@@ -76,13 +91,15 @@ async def open_part(c: StorageContainer, request_id: uuid.UUID,
     return c.store.open(key)
 
 
-async def put_archive(c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID,
-                      body: AsyncIterator[bytes]) -> StoredExportObject:
+async def put_archive(
+    c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID, body: AsyncIterator[bytes]
+) -> StoredExportObject:
     """Store the finished archive of ``user_id`` (streamed; it expires with the export)."""
     key = keys.export_archive_key(request_id)
     async with c.records.transaction() as records:
-        size = await store_export_object(c, records, request_id, user_id, ARCHIVE_NAME, key,
-                                         body, "application/zip")
+        size = await store_export_object(
+            c, records, request_id, user_id, ARCHIVE_NAME, key, body, "application/zip"
+        )
     return StoredExportObject(key, ARCHIVE_NAME, size, _expiry(c))
 
 
@@ -106,8 +123,7 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def write_storage_part(c: StorageContainer, ctx: HandlerContext,
-                             event: ExportRequested) -> None:
+async def write_storage_part(c: StorageContainer, ctx: HandlerContext, event: ExportRequested) -> None:
     """Write ``storage.json`` (the user's files) and tell privacy which objects to include.
 
     ``objects`` lists the part and then ``files/<file_id>`` for every file: privacy copies each
@@ -122,11 +138,24 @@ async def write_storage_part(c: StorageContainer, ctx: HandlerContext,
     exported: list[dict[str, Any]] = [f.exported(c.settings.public_url) for f in files]
     document = {"service": "storage", "user_id": str(event.user_id), "files": exported}
     data = json.dumps(document, indent=2, sort_keys=True).encode()
-    await store_export_object(c, records, event.request_id, event.user_id, STORAGE_PART,
-                              keys.export_part_key(event.request_id, STORAGE_PART),
-                              _one_chunk(data), "application/octet-stream")
+    await store_export_object(
+        c,
+        records,
+        event.request_id,
+        event.user_id,
+        STORAGE_PART,
+        keys.export_part_key(event.request_id, STORAGE_PART),
+        _one_chunk(data),
+        "application/octet-stream",
+    )
     # model_validate: the per-service receipt classes are built at runtime (typed as Event).
-    await records.publish(ExportPartReady["storage"].model_validate({
-        "request_id": event.request_id, "user_id": event.user_id,
-        "prefix": keys.export_prefix(event.request_id) + "parts/",
-        "objects": [STORAGE_PART, *(f"files/{f.file_id}" for f in files)]}))
+    await records.publish(
+        ExportPartReady["storage"].model_validate(
+            {
+                "request_id": event.request_id,
+                "user_id": event.user_id,
+                "prefix": keys.export_prefix(event.request_id) + "parts/",
+                "objects": [STORAGE_PART, *(f"files/{f.file_id}" for f in files)],
+            }
+        )
+    )

@@ -32,25 +32,34 @@ async def refuse_erased_owner(c: StorageContainer, owner: uuid.UUID) -> None:
 
 def _oversized(c: StorageContainer, upload: SpooledUpload) -> str | None:
     with upload.path.open("rb") as f:
-        return content.oversized_image(upload.file_type, f, c.settings.max_image_pixels,
-                                       c.settings.max_image_side)
+        return content.oversized_image(
+            upload.file_type, f, c.settings.max_image_pixels, c.settings.max_image_side
+        )
 
 
 async def _check_whole(c: StorageContainer, upload: SpooledUpload) -> None:
     """Refuse a truncated file and an image declaring too many pixels."""
     if not await asyncio.to_thread(_complete, upload):
-        raise FileTruncated(f"The {upload.file_type.media_type} file ends early (truncated or "
-                            "damaged); upload the whole file.")
+        raise FileTruncated(
+            f"The {upload.file_type.media_type} file ends early (truncated or "
+            "damaged); upload the whole file."
+        )
     oversized = await asyncio.to_thread(_oversized, c, upload)
     if oversized:
-        raise ImageTooLarge(f"Refused: {oversized}. Scale the image down and upload it again.",
-                            max_pixels=c.settings.max_image_pixels,
-                            max_side=c.settings.max_image_side)
+        raise ImageTooLarge(
+            f"Refused: {oversized}. Scale the image down and upload it again.",
+            max_pixels=c.settings.max_image_pixels,
+            max_side=c.settings.max_image_side,
+        )
 
 
-async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str,
-                             upload: SpooledUpload,
-                             generation_id: uuid.UUID | None = None) -> StoredFile:
+async def store_checked_file(
+    c: StorageContainer,
+    owner: uuid.UUID,
+    purpose: str,
+    upload: SpooledUpload,
+    generation_id: uuid.UUID | None = None,
+) -> StoredFile:
     """Store a spooled upload whose type is known: check it is whole, put it, record it.
 
     The object is written before its metadata; if recording fails (or the owner is being
@@ -63,15 +72,28 @@ async def store_checked_file(c: StorageContainer, owner: uuid.UUID, purpose: str
     key = keys.file_key(owner, file_id)
     media = upload.file_type.media_type
     await c.store.put_file(key, upload.path, media)
-    record = StoredFile(file_id, owner, media, upload.file_type.kind, upload.size,
-                        upload.sha256, purpose, generation_id, key, datetime.now(UTC))
+    record = StoredFile(
+        file_id,
+        owner,
+        media,
+        upload.file_type.kind,
+        upload.size,
+        upload.sha256,
+        purpose,
+        generation_id,
+        key,
+        datetime.now(UTC),
+    )
     try:
         async with c.records.transaction() as records:
             if await records.is_erased(owner):
                 raise AccountErased()
             stored = await records.add_file(record)
-            await records.publish(FileStored(file_id=file_id, user_id=owner, purpose=purpose,
-                                             content_type=media, size=upload.size))
+            await records.publish(
+                FileStored(
+                    file_id=file_id, user_id=owner, purpose=purpose, content_type=media, size=upload.size
+                )
+            )
     except BaseException:
         await c.store.delete_batch([key])
         raise
@@ -100,13 +122,13 @@ async def with_download(c: StorageContainer, file: StoredFile) -> FileDownload:
     """The file and a short-lived signed download URL."""
     ttl = c.settings.download_url_ttl_s
     ext = content.extension_for(file.content_type)
-    url = await c.store.signed_url(file.object_key, ttl, file.content_type,
-                                   f"{file.file_id}.{ext}")
+    url = await c.store.signed_url(file.object_key, ttl, file.content_type, f"{file.file_id}.{ext}")
     return FileDownload(file, SignedUrl(url, datetime.now(UTC) + timedelta(seconds=ttl)))
 
 
-async def list_owned(c: StorageContainer, owner: uuid.UUID, limit: int,
-                     cursor: tuple[datetime, uuid.UUID] | None) -> list[StoredFile]:
+async def list_owned(
+    c: StorageContainer, owner: uuid.UUID, limit: int, cursor: tuple[datetime, uuid.UUID] | None
+) -> list[StoredFile]:
     """One page of the owner's files, newest first."""
     async with c.records.transaction() as records:
         return await records.list_files(owner, limit, cursor)
@@ -121,7 +143,6 @@ async def delete_owned(c: StorageContainer, owner: uuid.UUID, file_id: uuid.UUID
         await records.publish(FilesErased(user_id=owner, objects_deleted=1))
 
 
-
 async def open_content(c: StorageContainer, file: StoredFile) -> AsyncIterator[bytes]:
     """The bytes of a file; 404 when its object is gone."""
     if not await c.store.exists(file.object_key):
@@ -129,8 +150,7 @@ async def open_content(c: StorageContainer, file: StoredFile) -> AsyncIterator[b
     return c.store.open(file.object_key)
 
 
-async def open_download(c: StorageContainer, token: str) -> tuple[DownloadGrant,
-                                                                   AsyncIterator[bytes]]:
+async def open_download(c: StorageContainer, token: str) -> tuple[DownloadGrant, AsyncIterator[bytes]]:
     """What a signed download link grants, and its bytes; 404 when the object is gone."""
     grant = c.signer.verify(token)
     if not await c.store.exists(grant.key):

@@ -24,12 +24,12 @@ class Records(Protocol):
     async def add_file(self, file: StoredFile) -> StoredFile:
         """Insert a file's metadata; return it with its server timestamp."""
 
-    async def get_file(self, file_id: uuid.UUID,
-                       owner: uuid.UUID | None = None) -> StoredFile | None:
+    async def get_file(self, file_id: uuid.UUID, owner: uuid.UUID | None = None) -> StoredFile | None:
         """One file, or None; with ``owner``, only when that user owns it."""
 
-    async def list_files(self, owner: uuid.UUID, limit: int | None = None,
-                         after: tuple[datetime, uuid.UUID] | None = None) -> list[StoredFile]:
+    async def list_files(
+        self, owner: uuid.UUID, limit: int | None = None, after: tuple[datetime, uuid.UUID] | None = None
+    ) -> list[StoredFile]:
         """The owner's files, newest first, after the (created_at, id) cursor."""
 
     async def count_files(self, owner: uuid.UUID) -> int:
@@ -41,26 +41,28 @@ class Records(Protocol):
     async def delete_user_files(self, owner: uuid.UUID) -> int:
         """Delete every file of the owner; return how many went."""
 
-    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                          file_ids: list[uuid.UUID]) -> int:
+    async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID, file_ids: list[uuid.UUID]) -> int:
         """Link the owner's input files to a generation (idempotent); return new links."""
 
-    async def release_generation(self, owner: uuid.UUID, generation_id: uuid.UUID,
-                                 named: list[uuid.UUID]) -> list[StoredFile]:
+    async def release_generation(
+        self, owner: uuid.UUID, generation_id: uuid.UUID, named: list[uuid.UUID]
+    ) -> list[StoredFile]:
         """Drop the generation's links; return its outputs and inputs no other one uses."""
 
     async def known_file_ids(self, file_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of ``file_ids`` have metadata."""
 
-    async def add_export_object(self, request_id: uuid.UUID, name: str, key: str, size: int,
-                                expires_at: datetime) -> None:
+    async def add_export_object(
+        self, request_id: uuid.UUID, name: str, key: str, size: int, expires_at: datetime
+    ) -> None:
         """Record (or replace) an export object."""
 
     async def export_objects(self, request_id: uuid.UUID) -> list[ExportObject]:
         """The recorded objects of one export, by name."""
 
-    async def remember_export(self, request_id: uuid.UUID, owner: uuid.UUID,
-                              expires_at: datetime) -> uuid.UUID:
+    async def remember_export(
+        self, request_id: uuid.UUID, owner: uuid.UUID, expires_at: datetime
+    ) -> uuid.UUID:
         """Record whose export ``request_id`` is (idempotent); return its recorded owner."""
 
     async def exports_of_user(self, owner: uuid.UUID) -> list[uuid.UUID]:

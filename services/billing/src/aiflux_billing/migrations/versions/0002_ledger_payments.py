@@ -43,10 +43,20 @@ def upgrade() -> None:
         sa.Column("note", sa.Text()),
         _now(),
     )
-    op.create_index("uq_ledger_entry_purchase", "ledger_entry", ["payment_id"], unique=True,
-                    postgresql_where=sa.text("kind = 'purchase'"))
-    op.create_index("uq_ledger_entry_spend", "ledger_entry", ["hold_id"], unique=True,
-                    postgresql_where=sa.text("kind = 'spend'"))
+    op.create_index(
+        "uq_ledger_entry_purchase",
+        "ledger_entry",
+        ["payment_id"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'purchase'"),
+    )
+    op.create_index(
+        "uq_ledger_entry_spend",
+        "ledger_entry",
+        ["hold_id"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'spend'"),
+    )
     op.create_index("ix_ledger_entry_user", "ledger_entry", ["user_id", "id"])
     op.create_table(
         "hold",
@@ -61,8 +71,7 @@ def upgrade() -> None:
         sa.Column("settled_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("credits > 0", name="credits_positive"),
     )
-    op.create_index("ix_hold_expiry", "hold", ["expires_at"],
-                    postgresql_where=sa.text("status = 'held'"))
+    op.create_index("ix_hold_expiry", "hold", ["expires_at"], postgresql_where=sa.text("status = 'held'"))
     op.create_table(
         "payment",
         sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
@@ -120,6 +129,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("erasure_receipt", "simulated_checkout_session", "stripe_event", "dispute",
-                  "payment", "hold", "ledger_entry", "account"):
+    for table in (
+        "erasure_receipt",
+        "simulated_checkout_session",
+        "stripe_event",
+        "dispute",
+        "payment",
+        "hold",
+        "ledger_entry",
+        "account",
+    ):
         op.drop_table(table)

@@ -29,8 +29,7 @@ from .base import (
     send,
 )
 
-RETENTION_HEADERS = {"X-AtlasCloud-Request-Retention-Hours": "0",
-                     "X-AtlasCloud-Object-Expiration-Hours": "1"}
+RETENTION_HEADERS = {"X-AtlasCloud-Request-Retention-Hours": "0", "X-AtlasCloud-Object-Expiration-Hours": "1"}
 
 
 class AtlasCloud:
@@ -39,7 +38,10 @@ class AtlasCloud:
     name = "atlascloud"
 
     def __init__(
-        self, client: httpx.AsyncClient, api_key: str, results: httpx.AsyncClient | None = None,
+        self,
+        client: httpx.AsyncClient,
+        api_key: str,
+        results: httpx.AsyncClient | None = None,
     ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {api_key}"}
@@ -49,13 +51,18 @@ class AtlasCloud:
     async def submit(self, spec: JobSpec) -> Submission:
         """``generateVideo`` or ``generateImage``, with the retention headers."""
         path = "generateImage" if spec.modality == "image" else "generateVideo"
-        body: dict[str, Any] = {**spec.params, "model": spec.provider_model,
-                                "prompt": spec.prompt}
+        body: dict[str, Any] = {**spec.params, "model": spec.provider_model, "prompt": spec.prompt}
         images = [data_uri(i.content_type, i.data) for i in spec.inputs if i.kind == "image"]
         if images:
             body["image"] = images[0]
-        response = await send(self._client, "POST", f"/api/v1/model/{path}", self.name,
-                              json=body, headers={**self._auth, **RETENTION_HEADERS})
+        response = await send(
+            self._client,
+            "POST",
+            f"/api/v1/model/{path}",
+            self.name,
+            json=body,
+            headers={**self._auth, **RETENTION_HEADERS},
+        )
         job_id = (response.json().get("data") or {}).get("id")
         if not job_id:
             raise ProviderUnavailable("atlascloud: answer without a prediction id")
@@ -63,8 +70,9 @@ class AtlasCloud:
 
     async def status(self, job_id: str) -> JobStatus:
         """``GET /api/v1/model/prediction/{id}``."""
-        response = await send(self._client, "GET", f"/api/v1/model/prediction/{job_id}",
-                              self.name, headers=self._auth)
+        response = await send(
+            self._client, "GET", f"/api/v1/model/prediction/{job_id}", self.name, headers=self._auth
+        )
         data = response.json().get("data") or {}
         state = data.get("status")
         if state in ("completed", "succeeded"):

@@ -130,8 +130,9 @@ def raise_for_provider(response: httpx.Response, provider: str) -> None:
     raise ProviderRejected(f"The provider refused the request ({code}).")
 
 
-async def send(client: httpx.AsyncClient, method: str, url: str, provider: str,
-               **kwargs: Any) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient, method: str, url: str, provider: str, **kwargs: Any
+) -> httpx.Response:
     """One request to a provider, its answer sorted into the error classes above."""
     try:
         response = await client.request(method, url, **kwargs)
@@ -156,8 +157,8 @@ class Breakers:
     def __init__(self, fail_max: int, reset_s: float) -> None:
         # Only availability failures trip a breaker; a refusal or a 429 counts as an answer.
         self._factory = AsyncCircuitBreakerFactory(
-            default_threshold=fail_max, default_ttl=reset_s,
-            exclude=[ProviderRejected, ProviderBusy])
+            default_threshold=fail_max, default_ttl=reset_s, exclude=[ProviderRejected, ProviderBusy]
+        )
         self._contexts: dict[str, Context] = {}
 
     def is_open(self, provider: str) -> bool:
@@ -169,9 +170,10 @@ class Breakers:
 
     def states(self) -> dict[str, str]:
         """Each known provider's breaker state (``closed``, ``open``, ``half_open``), for ops."""
-        return {name: "open" if self.is_open(name)
-                else "closed" if context.state == "closed" else "half_open"
-                for name, context in self._contexts.items()}
+        return {
+            name: "open" if self.is_open(name) else "closed" if context.state == "closed" else "half_open"
+            for name, context in self._contexts.items()
+        }
 
     async def call(self, provider: str, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run ``func`` through ``provider``'s breaker; an open breaker is unavailability."""

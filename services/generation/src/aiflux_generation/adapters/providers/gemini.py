@@ -64,23 +64,38 @@ class Gemini:
         except ProviderError as exc:
             exc.file_ids = tuple(f["name"] for f in uploaded)
             raise
-        return Submission(job_id=f"{INLINE_PREFIX}{spec.generation_id}",
-                          file_ids=tuple(f["name"] for f in uploaded), status=status)
+        return Submission(
+            job_id=f"{INLINE_PREFIX}{spec.generation_id}",
+            file_ids=tuple(f["name"] for f in uploaded),
+            status=status,
+        )
 
     async def _upload(self, spec: JobSpec, item: ProviderInput) -> dict[str, Any]:
         start = await send(
-            self._client, "POST", "/upload/v1beta/files", self.name,
-            headers={**self._auth, "X-Goog-Upload-Protocol": "resumable",
-                     "X-Goog-Upload-Command": "start",
-                     "X-Goog-Upload-Header-Content-Length": str(len(item.data)),
-                     "X-Goog-Upload-Header-Content-Type": item.content_type},
-            json={"file": {"display_name": f"{spec.generation_id}-{item.file_id}"}})
+            self._client,
+            "POST",
+            "/upload/v1beta/files",
+            self.name,
+            headers={
+                **self._auth,
+                "X-Goog-Upload-Protocol": "resumable",
+                "X-Goog-Upload-Command": "start",
+                "X-Goog-Upload-Header-Content-Length": str(len(item.data)),
+                "X-Goog-Upload-Header-Content-Type": item.content_type,
+            },
+            json={"file": {"display_name": f"{spec.generation_id}-{item.file_id}"}},
+        )
         upload_url = start.headers.get("x-goog-upload-url")
         if not upload_url:
             raise ProviderUnavailable("gemini: upload session without URL")
-        done = await send(self._client, "POST", upload_url, self.name, content=item.data,
-                          headers={**self._auth, "X-Goog-Upload-Command": "upload, finalize",
-                                   "X-Goog-Upload-Offset": "0"})
+        done = await send(
+            self._client,
+            "POST",
+            upload_url,
+            self.name,
+            content=item.data,
+            headers={**self._auth, "X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"},
+        )
         file: dict[str, Any] = done.json().get("file", {})
         if not file.get("name"):
             raise ProviderUnavailable("gemini: upload answer without a file name")
@@ -88,23 +103,31 @@ class Gemini:
 
     async def _generate(self, spec: JobSpec, files: list[dict[str, Any]]) -> JobStatus:
         parts: list[dict[str, Any]] = [{"text": spec.prompt}]
-        parts += [{"file_data": {"mime_type": f.get("mimeType"), "file_uri": f.get("uri")}}
-                  for f in files]
+        parts += [{"file_data": {"mime_type": f.get("mimeType"), "file_uri": f.get("uri")}} for f in files]
         modalities = ["TEXT", "IMAGE"] if spec.modality == "image" else ["TEXT"]
         response = await send(
-            self._client, "POST", f"/v1beta/models/{spec.provider_model}:generateContent",
-            self.name, headers=self._auth,
-            json={"contents": [{"parts": parts}],
-                  "generationConfig": {"responseModalities": modalities}})
+            self._client,
+            "POST",
+            f"/v1beta/models/{spec.provider_model}:generateContent",
+            self.name,
+            headers=self._auth,
+            json={"contents": [{"parts": parts}], "generationConfig": {"responseModalities": modalities}},
+        )
         return _inline_result(response.json(), spec.modality)
 
     async def _start_operation(self, spec: JobSpec) -> Submission:
         response = await send(
-            self._client, "POST", f"/v1beta/models/{spec.provider_model}:predictLongRunning",
-            self.name, headers=self._auth,
-            json={"instances": [{"prompt": spec.prompt}],
-                  # One video per job, whatever else is set: the price covers one.
-                  "parameters": {**spec.params, "sampleCount": 1}})
+            self._client,
+            "POST",
+            f"/v1beta/models/{spec.provider_model}:predictLongRunning",
+            self.name,
+            headers=self._auth,
+            json={
+                "instances": [{"prompt": spec.prompt}],
+                # One video per job, whatever else is set: the price covers one.
+                "parameters": {**spec.params, "sampleCount": 1},
+            },
+        )
         name = response.json().get("name")
         if not name:
             raise ProviderUnavailable("gemini: operation without a name")
@@ -114,17 +137,16 @@ class Gemini:
         """``GET /v1beta/{operation}``; inline jobs have no state to re-read."""
         if job_id.startswith(INLINE_PREFIX):
             return JobStatus("failed", error="The job was interrupted; please try again.")
-        response = await send(self._client, "GET", f"/v1beta/{job_id}", self.name,
-                              headers=self._auth)
+        response = await send(self._client, "GET", f"/v1beta/{job_id}", self.name, headers=self._auth)
         body = response.json()
         if not body.get("done"):
             return JobStatus("running")
         if body.get("error"):
             return JobStatus("failed", error=str(body["error"].get("message", "failed")))
-        samples = (body.get("response", {}).get("generateVideoResponse", {})
-                   .get("generatedSamples", []))
-        return JobStatus("succeeded", tuple(
-            Output(content_type="video/mp4", url=s["video"]["uri"]) for s in samples))
+        samples = body.get("response", {}).get("generateVideoResponse", {}).get("generatedSamples", [])
+        return JobStatus(
+            "succeeded", tuple(Output(content_type="video/mp4", url=s["video"]["uri"]) for s in samples)
+        )
 
     async def download(self, output: Output) -> bytes:
         """Inline bytes, or the video URI (with the key only on Gemini's own host)."""
@@ -139,8 +161,7 @@ class Gemini:
         """Delete uploaded files (already gone counts as deleted)."""
         for name in file_ids:
             with contextlib.suppress(ProviderRejected):  # 404: deleted before
-                await send(self._client, "DELETE", f"/v1beta/{name}", self.name,
-                           headers=self._auth)
+                await send(self._client, "DELETE", f"/v1beta/{name}", self.name, headers=self._auth)
         return "delete-files" if file_ids else "nothing-to-delete"
 
 
@@ -148,12 +169,16 @@ def _inline_result(body: dict[str, Any], modality: str) -> JobStatus:
     candidates = body.get("candidates") or []
     if not candidates:
         reason = body.get("promptFeedback", {}).get("blockReason")
-        return JobStatus("failed", error=f"The request was blocked ({reason})." if reason
-                         else "The provider returned no result.")
+        return JobStatus(
+            "failed",
+            error=f"The request was blocked ({reason})." if reason else "The provider returned no result.",
+        )
     parts = candidates[0].get("content", {}).get("parts", [])
-    outputs = [Output(content_type=p["inlineData"].get("mimeType"),
-                      data=base64.b64decode(p["inlineData"]["data"]))
-               for p in parts if "inlineData" in p]
+    outputs = [
+        Output(content_type=p["inlineData"].get("mimeType"), data=base64.b64decode(p["inlineData"]["data"]))
+        for p in parts
+        if "inlineData" in p
+    ]
     if modality == "text":
         text = "".join(p.get("text", "") for p in parts)
         outputs = [Output(content_type="text/plain", data=text.encode())] if text else []

@@ -47,14 +47,16 @@ class RunPod:
 
     async def submit(self, spec: JobSpec) -> Submission:
         """``POST /v2/{endpoint}/run``; the job id we keep is ``{endpoint}/{id}``."""
-        files = [{"kind": i.kind, "content_type": i.content_type,
-                  "data_base64": base64.b64encode(i.data).decode()} for i in spec.inputs]
-        body: dict[str, Any] = {"input": {"prompt": spec.prompt, "params": spec.params,
-                                          "files": files}}
+        files = [
+            {"kind": i.kind, "content_type": i.content_type, "data_base64": base64.b64encode(i.data).decode()}
+            for i in spec.inputs
+        ]
+        body: dict[str, Any] = {"input": {"prompt": spec.prompt, "params": spec.params, "files": files}}
         if spec.webhook_url:
             body["webhook"] = spec.webhook_url
-        response = await send(self._client, "POST", f"/v2/{spec.provider_model}/run",
-                              self.name, json=body, headers=self._auth)
+        response = await send(
+            self._client, "POST", f"/v2/{spec.provider_model}/run", self.name, json=body, headers=self._auth
+        )
         job_id = response.json().get("id")
         if not job_id:
             raise ProviderUnavailable("runpod: answer without a job id")
@@ -63,8 +65,9 @@ class RunPod:
     async def status(self, job_id: str) -> JobStatus:
         """``GET /v2/{endpoint}/status/{id}``."""
         endpoint, _, run_id = job_id.partition("/")
-        response = await send(self._client, "GET", f"/v2/{endpoint}/status/{run_id}",
-                              self.name, headers=self._auth)
+        response = await send(
+            self._client, "GET", f"/v2/{endpoint}/status/{run_id}", self.name, headers=self._auth
+        )
         body = response.json()
         state = body.get("status")
         if state in RUNNING:
@@ -94,13 +97,11 @@ class RunPod:
             return "deleted-at-completion"  # unknown to RunPod any more
         if current.state != "running":
             return "deleted-at-completion"
-        await send(self._client, "POST", f"/v2/{endpoint}/cancel/{run_id}", self.name,
-                   headers=self._auth)
+        await send(self._client, "POST", f"/v2/{endpoint}/cancel/{run_id}", self.name, headers=self._auth)
         return "cancel-job"
 
 
 def _output(item: dict[str, Any]) -> Output:
     if "data_base64" in item:
-        return Output(content_type=item.get("content_type"),
-                      data=base64.b64decode(item["data_base64"]))
+        return Output(content_type=item.get("content_type"), data=base64.b64decode(item["data_base64"]))
     return Output(content_type=item.get("content_type"), url=item.get("url"))

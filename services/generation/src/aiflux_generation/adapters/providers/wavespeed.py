@@ -46,7 +46,10 @@ class WaveSpeed:
     name = "wavespeed"
 
     def __init__(
-        self, client: httpx.AsyncClient, api_key: str, results: httpx.AsyncClient | None = None,
+        self,
+        client: httpx.AsyncClient,
+        api_key: str,
+        results: httpx.AsyncClient | None = None,
     ) -> None:
         self._client = client
         self._auth = {"Authorization": f"Bearer {api_key}"}
@@ -60,8 +63,15 @@ class WaveSpeed:
         if images:
             body["image"] = images[0]
         query = {"webhook": spec.webhook_url} if spec.webhook_url else None
-        response = await send(self._client, "POST", f"/api/v3/{spec.provider_model}",
-                              self.name, json=body, params=query, headers=self._auth)
+        response = await send(
+            self._client,
+            "POST",
+            f"/api/v3/{spec.provider_model}",
+            self.name,
+            json=body,
+            params=query,
+            headers=self._auth,
+        )
         job_id = _data(response).get("id")
         if not job_id:
             raise ProviderUnavailable("wavespeed: answer without a prediction id")
@@ -69,8 +79,9 @@ class WaveSpeed:
 
     async def status(self, job_id: str) -> JobStatus:
         """``GET /api/v3/predictions/{id}``."""
-        response = await send(self._client, "GET", f"/api/v3/predictions/{job_id}", self.name,
-                              headers=self._auth)
+        response = await send(
+            self._client, "GET", f"/api/v3/predictions/{job_id}", self.name, headers=self._auth
+        )
         data = _data(response)
         state = data.get("status")
         if state == "completed":
@@ -91,8 +102,14 @@ class WaveSpeed:
         if not job_id:
             return "nothing-to-delete"
         with contextlib.suppress(ProviderRejected):  # 404: deleted before (a repeat)
-            await send(self._client, "POST", "/api/v3/predictions/delete", self.name,
-                       json={"ids": [job_id]}, headers=self._auth)
+            await send(
+                self._client,
+                "POST",
+                "/api/v3/predictions/delete",
+                self.name,
+                json={"ids": [job_id]},
+                headers=self._auth,
+            )
         return "delete-predictions"
 
 

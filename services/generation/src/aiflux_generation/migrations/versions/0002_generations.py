@@ -43,13 +43,16 @@ def upgrade() -> None:
         sa.Column("repeat_of", UUID(as_uuid=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
-        sa.CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')",
-                           name="status"),
+        sa.CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="status"),
         sa.CheckConstraint("credits >= 0", name="credits"),
     )
     op.create_index("ix_generation_user_id", "generation", ["user_id", "created_at"])
-    op.create_index("ix_generation_due", "generation", ["next_check_at"],
-                    postgresql_where=sa.text("status IN ('queued', 'running')"))
+    op.create_index(
+        "ix_generation_due",
+        "generation",
+        ["next_check_at"],
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+    )
     op.create_table(
         "processing_restriction",
         sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
@@ -73,8 +76,12 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('pending', 'done', 'parked')", name="status"),
     )
     op.create_index("ix_provider_cleanup_user_id", "provider_cleanup", ["user_id"])
-    op.create_index("ix_provider_cleanup_due", "provider_cleanup", ["next_attempt_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "ix_provider_cleanup_due",
+        "provider_cleanup",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_table(
         "generation_erasure",
         sa.Column("request_id", UUID(as_uuid=True), primary_key=True),

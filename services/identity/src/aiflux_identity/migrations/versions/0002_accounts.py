@@ -33,14 +33,26 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.DateTime(timezone=True)),
         sa.Column("deletion_request_id", UUID(as_uuid=True)),
     )
-    op.create_index("uq_users_username_active", "users", [sa.text("lower(username)")], unique=True,
-                    postgresql_where=sa.text("deleted_at IS NULL"))
-    op.create_index("uq_users_email_active", "users", ["email"], unique=True,
-                    postgresql_where=sa.text("deleted_at IS NULL"))
+    op.create_index(
+        "uq_users_username_active",
+        "users",
+        [sa.text("lower(username)")],
+        unique=True,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "uq_users_email_active",
+        "users",
+        ["email"],
+        unique=True,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     op.create_table(
         "sessions",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("csrf_token_hash", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
@@ -53,7 +65,9 @@ def upgrade() -> None:
     op.create_table(
         "email_tokens",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("purpose", sa.String(16), nullable=False),
         sa.Column("new_email", sa.String(320)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
@@ -92,6 +106,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("policy_notices", "policy_versions", "security_log", "email_tokens",
-                  "sessions", "users"):
+    for table in ("policy_notices", "policy_versions", "security_log", "email_tokens", "sessions", "users"):
         op.drop_table(table)

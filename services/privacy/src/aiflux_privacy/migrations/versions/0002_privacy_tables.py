@@ -21,8 +21,9 @@ INITIAL_VERSION = "2026-05-09"
 
 
 def _ts(name: str, nullable: bool = True, default: bool = False) -> sa.Column:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable,
-                     server_default=sa.func.now() if default else None)
+    return sa.Column(
+        name, sa.DateTime(timezone=True), nullable=nullable, server_default=sa.func.now() if default else None
+    )
 
 
 def upgrade() -> None:
@@ -70,8 +71,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(40), nullable=False),
         _ts("recorded_at", False, True),
     )
-    op.create_index("ix_consent_record_subject", "consent_record",
-                    ["subject_id", "purpose", "id"])
+    op.create_index("ix_consent_record_subject", "consent_record", ["subject_id", "purpose", "id"])
     op.create_table(
         "consent_link",
         sa.Column("anonymous_id", UUID(as_uuid=True), primary_key=True),
@@ -114,15 +114,30 @@ def upgrade() -> None:
         sa.Column("erasure_request_id", UUID(as_uuid=True)),
         _ts("created_at", False, True),
     )
-    text = (resources.files("aiflux_privacy.domain.data")
-            .joinpath(f"policy-{INITIAL_VERSION}.txt").read_text())
-    op.bulk_insert(versions, [{
-        "version": INITIAL_VERSION, "text": text, "substantial": True,
-        "effective_at": datetime(2026, 5, 9, tzinfo=UTC),
-        "published_at": datetime(2026, 5, 9, tzinfo=UTC)}])
+    text = resources.files("aiflux_privacy.domain.data").joinpath(f"policy-{INITIAL_VERSION}.txt").read_text()
+    op.bulk_insert(
+        versions,
+        [
+            {
+                "version": INITIAL_VERSION,
+                "text": text,
+                "substantial": True,
+                "effective_at": datetime(2026, 5, 9, tzinfo=UTC),
+                "published_at": datetime(2026, 5, 9, tzinfo=UTC),
+            }
+        ],
+    )
 
 
 def downgrade() -> None:
-    for table in ("minor_report", "marketing_campaign", "policy_version", "restriction",
-                  "consent_link", "consent_record", "request_step", "privacy_request"):
+    for table in (
+        "minor_report",
+        "marketing_campaign",
+        "policy_version",
+        "restriction",
+        "consent_link",
+        "consent_record",
+        "request_step",
+        "privacy_request",
+    ):
         op.drop_table(table)

@@ -27,16 +27,19 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(30), nullable=False),
         sa.Column("generation_id", UUID(as_uuid=True)),
         sa.Column("object_key", sa.String(300), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.UniqueConstraint("object_key", name="uq_stored_file_object_key"),
     )
     op.create_index("ix_stored_file_user_id", "stored_file", ["user_id", "created_at"])
     op.create_index("ix_stored_file_generation_id", "stored_file", ["generation_id"])
     op.create_table(
         "file_link",
-        sa.Column("file_id", UUID(as_uuid=True),
-                  sa.ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "file_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("stored_file.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("generation_id", UUID(as_uuid=True), primary_key=True),
     )
     op.create_index("ix_file_link_generation", "file_link", ["generation_id"])
@@ -46,8 +49,7 @@ def upgrade() -> None:
         sa.Column("request_id", UUID(as_uuid=True), nullable=False),
         sa.Column("name", sa.String(600), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_export_object_request_id", "export_object", ["request_id"])
