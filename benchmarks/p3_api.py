@@ -9,12 +9,11 @@ autocommit connection, so the limit follows the system's queries as they change.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
+
+from aiflux_kit.testing import serve_app
 
 from .harness import Bench, Row
 from .load import drive
@@ -95,27 +94,6 @@ def bare_app(urls: dict[str, str], statements: dict[str, list[Statement]]) -> An
     return app
 
 
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """``app`` served by uvicorn on a free loopback port in this event loop."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 async def measure(bench: Bench) -> list[Row]:
     """Each endpoint through the stack and through the bare app, repeated."""
     seconds = bench.options.pick(1, 10)
@@ -140,7 +118,7 @@ async def measure(bench: Bench) -> list[Row]:
         for name, path in ENDPOINTS.items()
     }
     try:
-        async with serve(app) as bare_url:
+        async with serve_app(app, lifespan="auto", access_log=False) as bare_url:
             for _ in range(bench.options.repeat):
                 for name, path in ENDPOINTS.items():
                     await compare(

@@ -20,18 +20,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import SignedIn, register_and_login
+from aiflux_kit.testing import serve_app
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from hypothesis import HealthCheck, Phase, given, settings
@@ -182,27 +180,9 @@ def _lying_app() -> FastAPI:
     return app
 
 
-@asynccontextmanager
-async def _served(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 async def test_a_body_its_document_does_not_describe_is_a_failure() -> None:
     # The run above passes only if this one catches a lie: a 200 outside its response model.
-    async with _served(_lying_app()) as base_url:
+    async with serve_app(_lying_app()) as base_url:
         # Requests from a thread, so the server keeps serving in this loop.
         schema = await asyncio.to_thread(schemathesis.openapi.from_url, f"{base_url}/openapi.json")
         operation = schema["/v1/things"]["GET"]

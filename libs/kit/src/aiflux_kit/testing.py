@@ -7,6 +7,7 @@ Each test gets databases of its own, created fresh and dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -152,3 +153,26 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any, **config: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in this event loop; yield its base
+    URL. ``config`` adds uvicorn options (default: no lifespan, no log config)."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    options: dict[str, Any] = {"log_config": None, "lifespan": "off", **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -15,16 +15,14 @@ What a customer does at Stripe (paying) is done with :meth:`FakeStripe.pay`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import secrets
-import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
+from aiflux_kit.testing import serve_app
 from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -189,20 +187,5 @@ class FakeStripe:
         return dict(self.sessions[sid])
 
 
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on a free local port in this event loop; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+serve = serve_app
+"""Serve an ASGI app on a free local port in this event loop; yields its base URL."""
