@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.packs import CreditPack
 from ..domain.records import DisputeRecord, PaymentRecord
 from ..domain.rules import PaymentStatus
-from .orm import Dispute, Payment
+from .orm import Dispute, Payment, StripeEvent
 from .repositories import dispute_record, payment_record
 
 
@@ -160,3 +160,26 @@ class PaymentStore:
         if purged:
             await self.session.execute(delete(Dispute).where(Dispute.payment_id.in_(purged)))
         return len(purged)
+
+
+class StripeEventJournal:
+    """The Stripe event ids already handled, so each event takes effect once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, event_id: str, event_type: str) -> bool:
+        """Record an event as being processed; False when it was seen before."""
+        first = await self.session.scalar(
+            insert(StripeEvent)
+            .values(id=event_id, type=event_type[:100], outcome="processing")
+            .on_conflict_do_nothing()
+            .returning(StripeEvent.id)
+        )
+        return first is not None
+
+    async def settle(self, event_id: str, outcome: str) -> None:
+        """Record what the event did."""
+        await self.session.execute(
+            update(StripeEvent).where(StripeEvent.id == event_id).values(outcome=outcome)
+        )
