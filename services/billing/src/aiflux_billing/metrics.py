@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiflux_kit.db import Database
 from aiflux_kit.metrics import MetricsReader, gauge
 from prometheus_client.core import Metric
-from sqlalchemy import text
+
+from .adapters.ledger import CreditLedger
 
 
 def hold_metrics(database: Database) -> MetricsReader:
@@ -13,21 +14,14 @@ def hold_metrics(database: Database) -> MetricsReader:
 
     async def read() -> list[Metric]:
         async with database.transaction() as session:
-            row = (
-                await session.execute(
-                    text(
-                        "SELECT count(*) AS holds, coalesce(sum(credits), 0) AS credits"
-                        " FROM hold WHERE status = 'held'"
-                    )
-                )
-            ).one()
+            holds, credits = await CreditLedger(session).outstanding()
         return [
             gauge(
                 "aiflux_billing_holds_outstanding",
                 "Credit holds of generations not yet captured or voided",
-                values=row.holds,
+                values=holds,
             ),
-            gauge("aiflux_billing_held_credits", "Credits reserved by outstanding holds", values=row.credits),
+            gauge("aiflux_billing_held_credits", "Credits reserved by outstanding holds", values=credits),
         ]
 
     return read

@@ -9,16 +9,15 @@ from datetime import UTC, datetime
 
 from aiflux_contracts import CreditsPurchased, CreditsRefunded, PaymentDisputed
 from aiflux_kit.db import Database
-from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.checkout import CheckoutGateway, CheckoutSession, GatewayUnavailable
-from ..adapters.orm import Account, Dispute, Payment
+from ..adapters.ledger import CreditLedger
+from ..adapters.payments import PaymentStore
 from ..domain.errors import AccountErased, PaymentProviderUnavailable, UnknownPlan
 from ..domain.packs import CreditPack
+from ..domain.records import PaymentRecord
 from ..domain.rules import EntryKind, PaymentStatus, credits_due_back, retained_until
 from .credits import grant, take_back_credits
 
@@ -39,25 +38,15 @@ async def start_checkout(
     """Record a payment and open its Checkout Session at the provider."""
     payment_id = uuid.uuid4()
     async with database.transaction() as session:
-        if await is_erased(session, user_id):
+        store = PaymentStore(session)
+        if await store.is_erased(user_id):
             raise AccountErased("This account has been deleted; nothing more can be stored for it.")
-        session.add(
-            Payment(
-                id=payment_id,
-                user_id=user_id,
-                plan_id=pack.id,
-                credits=pack.credits,
-                amount=pack.amount,
-                currency=pack.currency,
-                status=PaymentStatus.CREATING.value,
-                retain_until=retained_until(datetime.now(UTC), retention_years),
-            )
-        )
+        store.add_creating(payment_id, user_id, pack, retained_until(datetime.now(UTC), retention_years))
     try:
         checkout = await gateway.create(payment_id, pack)
     except GatewayUnavailable:
         async with database.transaction() as session:
-            await session.execute(delete(Payment).where(Payment.id == payment_id))
+            await PaymentStore(session).delete(payment_id)
         raise PaymentProviderUnavailable(
             "The payment provider cannot be reached right now; please retry."
         ) from None
@@ -74,39 +63,32 @@ async def _open(
     """Bind the opened session to its payment; False (and the payment expired) when the user
     was erased while the session was being created."""
     async with database.transaction() as session:
-        erased = await is_erased(session, user_id)
-        await session.execute(
-            update(Payment)
-            .where(Payment.id == payment_id)
-            .values(
-                stripe_session_id=checkout.id,
-                updated_at=func.now(),
-                status=(PaymentStatus.EXPIRED if erased else PaymentStatus.OPEN).value,
-            )
-        )
+        store = PaymentStore(session)
+        erased = await store.is_erased(user_id)
+        await store.open(payment_id, checkout.id, PaymentStatus.EXPIRED if erased else PaymentStatus.OPEN)
     return not erased
 
 
 async def fulfil(session: AsyncSession, checkout: CheckoutSession, via: str) -> str:
     """Grant the credits of a paid session, exactly once; returns the outcome."""
-    payment = await _payment_of(session, checkout)
+    store = PaymentStore(session)
+    payment = await _payment_of(store, checkout)
     if payment is None:
         return "unknown-session"
     if payment.paid_at is not None:
         return "already-fulfilled"
     if (checkout.amount_total, checkout.currency) != (payment.amount, payment.currency):
-        log.error("paid amount differs from the plan", extra={"payment_id": str(payment.id)})
+        log.error("paid amount differs from the plan", extra={"payment_id": str(payment.payment_id)})
         return "amount-mismatch"
-    payment.status, payment.paid_at = PaymentStatus.PAID.value, datetime.now(UTC)
-    payment.fulfilled_via, payment.updated_at = via, datetime.now(UTC)
+    await store.mark_paid(payment.payment_id, via)
     if payment.user_id is None:  # erased before the money arrived: nobody to credit
         return "paid-after-erasure"
-    await grant(session, payment.user_id, payment.credits, EntryKind.PURCHASE, payment_id=payment.id)
+    await grant(session, payment.user_id, payment.credits, EntryKind.PURCHASE, payment_id=payment.payment_id)
     await add_event(
         session,
         CreditsPurchased(
             user_id=payment.user_id,
-            payment_id=payment.id,
+            payment_id=payment.payment_id,
             plan_id=payment.plan_id,
             credits=payment.credits,
             amount=payment.amount,
@@ -116,65 +98,62 @@ async def fulfil(session: AsyncSession, checkout: CheckoutSession, via: str) -> 
     return "fulfilled"
 
 
-async def _payment_of(session: AsyncSession, checkout: CheckoutSession) -> Payment | None:
-    """The payment row of a session, locked; binds the session id if it was never stored."""
+async def _payment_of(store: PaymentStore, checkout: CheckoutSession) -> PaymentRecord | None:
+    """The payment of a session, locked; binds the session id if it was never stored."""
     if checkout.payment_id is None:
         return None
-    owner = await session.scalar(select(Payment.user_id).where(Payment.id == checkout.payment_id))
+    owner = await store.owner(checkout.payment_id)
     if owner is not None:
         # The owner's erasure lock before the row lock (the erasure's order): an erasure running
         # now commits first, and the payment is then re-read pseudonymised (nobody to credit).
-        await is_erased(session, owner)
-    payment = await session.scalar(select(Payment).where(Payment.id == checkout.payment_id).with_for_update())
-    if payment is None or payment.stripe_session_id not in (None, checkout.id):
+        await store.is_erased(owner)
+    payment = await store.locked(checkout.payment_id)
+    if payment is None or payment.session_id not in (None, checkout.id):
         return None
-    payment.stripe_session_id = checkout.id
+    if payment.session_id is None:
+        await store.bind_session(payment.payment_id, checkout.id)
     return payment
 
 
 async def set_status(session: AsyncSession, checkout: CheckoutSession, status: PaymentStatus) -> str:
     """Record a session's new state (processing, failed, expired) unless it is already paid."""
-    payment = await _payment_of(session, checkout)
+    store = PaymentStore(session)
+    payment = await _payment_of(store, checkout)
     if payment is None:
         return "unknown-session"
     if payment.paid_at is not None:
         return "already-fulfilled"
     if payment.status == status.value:
         return "no-change"
-    payment.status, payment.updated_at = status.value, datetime.now(UTC)
+    await store.set_status(payment.payment_id, status)
     return status.value
 
 
 async def record_refund(session: AsyncSession, checkout: CheckoutSession, refunded_total: int) -> str:
     """Take back the credits a (partial) refund pays for, as far as they are unspent."""
-    payment = await _payment_of(session, checkout)
+    store = PaymentStore(session)
+    payment = await _payment_of(store, checkout)
     if payment is None:
         return "unknown-session"
     if refunded_total <= payment.refunded_amount:
         return "no-change"
-    payment.refunded_amount = min(refunded_total, payment.amount)
-    payment.status = (
-        PaymentStatus.REFUNDED
-        if payment.refunded_amount >= payment.amount
-        else PaymentStatus.PARTIALLY_REFUNDED
-    ).value
-    payment.updated_at = datetime.now(UTC)
+    refunded = min(refunded_total, payment.amount)
+    fully = refunded >= payment.amount
+    await store.record_refund(
+        payment.payment_id, refunded, PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+    )
     if payment.user_id is None or payment.paid_at is None:
         return "recorded"
     due = credits_due_back(
-        payment.credits,
-        payment.amount,
-        payment.refunded_amount,
-        payment.credits_reversed + payment.credits_unrecovered,
+        payment.credits, payment.amount, refunded, payment.credits_reversed + payment.credits_unrecovered
     )
-    outcome = await take_back_credits(session, payment.user_id, due, EntryKind.REFUND, payment.id)
-    payment.credits_reversed += outcome.taken
-    payment.credits_unrecovered += outcome.unrecovered
+    outcome = await take_back_credits(session, payment.user_id, due, EntryKind.REFUND, payment.payment_id)
+    await store.add_taken_back(payment.payment_id, outcome.taken, outcome.unrecovered)
     await add_event(
         session,
         CreditsRefunded(
             user_id=payment.user_id,
-            payment_id=payment.id,
+            payment_id=payment.payment_id,
             credits_reversed=outcome.taken,
             unrecovered=outcome.unrecovered,
         ),
@@ -186,20 +165,17 @@ async def open_dispute(
     session: AsyncSession, checkout: CheckoutSession, dispute_id: str, status: str, amount: int
 ) -> str:
     """Record a new dispute and freeze the user's spending until it is closed."""
-    payment = await _payment_of(session, checkout)
+    store = PaymentStore(session)
+    payment = await _payment_of(store, checkout)
     if payment is None:
         return "unknown-session"
-    added = await session.scalar(
-        insert(Dispute)
-        .values(id=dispute_id, payment_id=payment.id, status=status, amount=amount)
-        .on_conflict_do_nothing()
-        .returning(Dispute.id)
-    )
-    if added is None:
+    if not await store.add_dispute(dispute_id, payment.payment_id, status, amount):
         return "already-open"
     if payment.user_id is not None:
-        await _change_disputes(session, payment.user_id, +1)
-        await add_event(session, PaymentDisputed(user_id=payment.user_id, payment_id=payment.id, open=True))
+        await CreditLedger(session).change_disputes(payment.user_id, +1)
+        await add_event(
+            session, PaymentDisputed(user_id=payment.user_id, payment_id=payment.payment_id, open=True)
+        )
     return "frozen"
 
 
@@ -207,35 +183,30 @@ async def close_dispute(
     session: AsyncSession, checkout: CheckoutSession, dispute_id: str, status: str
 ) -> str:
     """Close a dispute: unfreeze; a lost one takes back what is left of the payment's credits."""
-    payment = await _payment_of(session, checkout)
-    dispute = await session.scalar(select(Dispute).where(Dispute.id == dispute_id).with_for_update())
+    store = PaymentStore(session)
+    payment = await _payment_of(store, checkout)
+    dispute = await store.dispute_locked(dispute_id)
     if payment is None or dispute is None:
         return "unknown-dispute"
     if dispute.closed_at is not None:
         return "already-closed"
-    dispute.status, dispute.closed_at = status, datetime.now(UTC)
     if payment.user_id is None:
+        await store.close_dispute(dispute_id, status)
         return "closed"
-    await _change_disputes(session, payment.user_id, -1)
+    await CreditLedger(session).change_disputes(payment.user_id, -1)
     if status == "lost":
         due = payment.credits - payment.credits_reversed - payment.credits_unrecovered
-        outcome = await take_back_credits(session, payment.user_id, due, EntryKind.REVERSAL, payment.id)
-        payment.credits_reversed += outcome.taken
-        payment.credits_unrecovered += outcome.unrecovered
-        dispute.credits_reversed, dispute.credits_unrecovered = (outcome.taken, outcome.unrecovered)
-    await add_event(session, PaymentDisputed(user_id=payment.user_id, payment_id=payment.id, open=False))
-    return f"closed-{status}"
-
-
-async def _change_disputes(session: AsyncSession, user_id: uuid.UUID, delta: int) -> None:
-    await session.execute(
-        insert(Account)
-        .values(user_id=user_id, open_disputes=max(delta, 0))
-        .on_conflict_do_update(
-            index_elements=[Account.user_id],
-            set_={"open_disputes": func.greatest(Account.open_disputes + delta, 0), "updated_at": func.now()},
+        outcome = await take_back_credits(
+            session, payment.user_id, due, EntryKind.REVERSAL, payment.payment_id
         )
+        await store.add_taken_back(payment.payment_id, outcome.taken, outcome.unrecovered)
+        await store.close_dispute(dispute_id, status, outcome.taken, outcome.unrecovered)
+    else:
+        await store.close_dispute(dispute_id, status)
+    await add_event(
+        session, PaymentDisputed(user_id=payment.user_id, payment_id=payment.payment_id, open=False)
     )
+    return f"closed-{status}"
 
 
 class SessionPaymentBook:

@@ -6,10 +6,10 @@ import time
 from datetime import date
 
 from aiflux_kit.db import Database
-from sqlalchemy import delete, select
 
 from ..adapters.checkout import CheckoutGateway
-from ..adapters.orm import Dispute, Hold, Payment
+from ..adapters.ledger import CreditLedger
+from ..adapters.payments import PaymentStore
 from ..domain.rules import HoldStatus, PaymentStatus
 from . import credits, payments
 
@@ -22,9 +22,7 @@ async def expire_holds(database: Database, batch: int = 500) -> dict[str, int]:
     for generation_id in due:
         # One transaction per hold: a capture racing with the sweep wins or loses cleanly.
         async with database.transaction() as session:
-            hold = await session.scalar(
-                select(Hold).where(Hold.generation_id == generation_id).with_for_update()
-            )
+            hold = await CreditLedger(session).hold(generation_id, lock=True)
             if hold is not None and hold.status == HoldStatus.HELD:
                 await credits.release(session, hold, "expired")
                 voided += 1
@@ -51,11 +49,5 @@ async def reconcile(database: Database, gateway: CheckoutGateway, lookback_s: in
 async def purge_old_payments(database: Database) -> dict[str, int]:
     """Delete payment records whose tax-law retention period is over."""
     async with database.transaction() as session:
-        purged = (
-            await session.scalars(
-                delete(Payment).where(Payment.retain_until < date.today()).returning(Payment.id)
-            )
-        ).all()
-        if purged:
-            await session.execute(delete(Dispute).where(Dispute.payment_id.in_(purged)))
-    return {"payments_purged": len(purged)}
+        purged = await PaymentStore(session).purge_expired(date.today())
+    return {"payments_purged": purged}

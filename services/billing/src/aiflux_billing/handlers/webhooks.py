@@ -15,12 +15,10 @@ from typing import Any
 import stripe
 from aiflux_kit.constant_time import ascii_token
 from aiflux_kit.db import Database
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters.checkout import CheckoutGateway, CheckoutSession, GatewayUnavailable
-from ..adapters.orm import StripeEvent
+from ..adapters.payments import StripeEventJournal
 from ..domain.errors import InvalidPayload, InvalidSignature, StripeLookupUnavailable
 from ..domain.rules import PaymentStatus
 from . import payments
@@ -132,13 +130,8 @@ async def handle(database: Database, gateway: CheckoutGateway, event: Mapping[st
                 "Stripe could not be asked about this event; it will be retried."
             ) from None
     async with database.transaction() as session:
-        first = await session.scalar(
-            insert(StripeEvent)
-            .values(id=event["id"], type=event["type"][:100], outcome="processing")
-            .on_conflict_do_nothing()
-            .returning(StripeEvent.id)
-        )
-        if first is None:
+        journal = StripeEventJournal(session)
+        if not await journal.claim(event["id"], event["type"]):
             return "duplicate"
         if handler is None:
             outcome = "ignored"
@@ -146,8 +139,6 @@ async def handle(database: Database, gateway: CheckoutGateway, event: Mapping[st
             outcome = "unknown-session"
         else:
             outcome = await handler(session, checkout, event["data"]["object"])
-        await session.execute(
-            update(StripeEvent).where(StripeEvent.id == event["id"]).values(outcome=outcome)
-        )
+        await journal.settle(event["id"], outcome)
     log.info("stripe event handled", extra={"stripe_event": event["id"], "outcome": outcome})
     return outcome
