@@ -323,3 +323,34 @@ async def _links(stack, generation_id: uuid.UUID) -> int:
                 )
             ).scalar_one()
         )
+
+
+async def test_two_generations_sharing_an_input_deleted_at_once_release_it(stack, sessions):
+    """Write skew: each deletion dropped its own link and still saw the other's, so neither
+    released the shared input and it was never deleted."""
+    from aiflux_storage.adapters.repository import SqlRecords
+
+    user_id, headers = sessions.sign_in()
+    first, repeat = uuid.uuid4(), uuid.uuid4()
+    shared = uuid.UUID((await upload(stack, headers, png(), "s.png")).json()["file_id"])
+    database = stack.unit("storage").database
+    for generation in (first, repeat):
+        async with database.transaction() as session:
+            await SqlRecords(session).link_inputs(user_id, generation, [shared])
+
+    released: list[uuid.UUID] = []
+
+    async def release(generation: uuid.UUID, started: asyncio.Event | None = None) -> None:
+        async with database.transaction() as session:
+            files = await SqlRecords(session).release_generation(user_id, generation, [shared])
+            released.extend(f.file_id for f in files)
+            if started is not None:  # hold this transaction open while the other one runs
+                started.set()
+                await asyncio.sleep(0.5)
+
+    started = asyncio.Event()
+    holding = asyncio.create_task(release(first, started))
+    await started.wait()
+    await release(repeat)
+    await holding
+    assert released == [shared], "the shared input was released by neither deletion"

@@ -115,17 +115,7 @@ class SqlRecords:
 
     async def link_inputs(self, owner: uuid.UUID, generation_id: uuid.UUID, file_ids: list[uuid.UUID]) -> int:
         """Link the owner's input files to a generation (idempotent); return new links."""
-        owned = (
-            (
-                await self.session.execute(
-                    select(StoredFileRow.id).where(
-                        StoredFileRow.id.in_(file_ids), StoredFileRow.user_id == owner
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        owned = await self._lock_files(file_ids, owner)
         linked = 0
         for file_id in owned:
             if await self.session.get(FileLinkRow, (file_id, generation_id)) is None:
@@ -143,10 +133,27 @@ class SqlRecords:
         await self.session.flush()
         return linked
 
+    async def _lock_files(self, file_ids: list[uuid.UUID], owner: uuid.UUID) -> list[uuid.UUID]:
+        """Lock the owner's rows among ``file_ids`` (in id order, so lockers never deadlock)."""
+        if not file_ids:
+            return []
+        query = (
+            select(StoredFileRow.id)
+            .where(StoredFileRow.id.in_(file_ids), StoredFileRow.user_id == owner)
+            .order_by(StoredFileRow.id)
+            .with_for_update()
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def release_generation(
         self, owner: uuid.UUID, generation_id: uuid.UUID, named: list[uuid.UUID]
     ) -> list[StoredFile]:
-        """Drop the generation's input links; return its outputs and inputs no other uses."""
+        """Drop the generation's input links; return its outputs and inputs no other uses.
+
+        The named files are locked first: two generations sharing an input, deleted at once,
+        would otherwise each still see the other's link, and neither would release the input.
+        """
+        await self._lock_files(named, owner)
         await self.session.execute(delete(FileLinkRow).where(FileLinkRow.generation_id == generation_id))
         still_used = select(FileLinkRow.file_id)
         query = select(StoredFileRow).where(
