@@ -4,8 +4,9 @@ users, answered as ``ConsentRecord``s."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
+from sqlalchemy import ColumnElement, and_, exists, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,3 +107,35 @@ async def ledger_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[Cons
         )
     ).all()
     return [ConsentRecord(**row._mapping) for row in rows]
+
+
+# The newest marketing record of each user decides; restricted users get nothing (Art. 18).
+_CONSENTING_USERS = text("""
+    SELECT subject_id FROM (
+        SELECT DISTINCT ON (subject_id) subject_id, granted FROM consent_record
+        WHERE subject_kind = 'user' AND purpose = 'marketing'
+        ORDER BY subject_id, id DESC) latest
+    WHERE granted AND subject_id NOT IN (SELECT user_id FROM restriction)
+    ORDER BY subject_id
+""")
+
+
+async def consenting_to_marketing(session: AsyncSession) -> list[uuid.UUID]:
+    """Users whose marketing consent stands now and whose processing is not restricted."""
+    return list((await session.execute(_CONSENTING_USERS)).scalars())
+
+
+# A consent id whose newest record is past the period, and that no account took over.
+_EXPIRED = text("""
+    DELETE FROM consent_record WHERE subject_kind = 'anonymous' AND subject_id IN (
+        SELECT subject_id FROM consent_record WHERE subject_kind = 'anonymous'
+        GROUP BY subject_id HAVING max(recorded_at) < :cutoff)
+      AND subject_id NOT IN (SELECT anonymous_id FROM consent_link)
+""")
+
+
+async def delete_idle_anonymous(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete the records of anonymous consent ids idle since before ``cutoff`` and never
+    linked to an account; how many records went."""
+    result = await session.execute(_EXPIRED, {"cutoff": cutoff})
+    return int(getattr(result, "rowcount", 0) or 0)

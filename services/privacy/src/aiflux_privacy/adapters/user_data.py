@@ -10,10 +10,8 @@ from aiflux_kit.erasure import forget_user_messages, messaging_residue
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.records import PrivacyRequest
 from .consents import records_of_user
 from .orm import consent_link, consent_record, minor_report, privacy_request, request_step, restriction
-from .repositories import requests_where
 
 
 def reports_naming(user_id: uuid.UUID, name_sha256: str | None = None) -> ColumnElement[bool]:
@@ -79,13 +77,3 @@ async def count_of_user(
     }
     counts = {name: int((await session.execute(q)).scalar_one()) for name, q in queries.items()}
     return {**counts, **await messaging_residue(session, user_id)}
-
-
-async def requests_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[PrivacyRequest]:
-    """The user's data-subject requests, oldest first."""
-    return await requests_where(
-        session,
-        select(privacy_request)
-        .where(privacy_request.c.user_id == user_id)
-        .order_by(privacy_request.c.received_at),
-    )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import user_data
+from ..adapters.repositories import requests_of_user
 from .consents import ledger
 
 
@@ -36,7 +37,7 @@ async def remaining_of_user(
 
 async def export_document(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
     """``privacy.json``: the user's consents and data-subject requests."""
-    requests = await user_data.requests_of_user(session, user_id)
+    requests = await requests_of_user(session, user_id)
     return {
         "service": "privacy",
         "user_id": str(user_id),
