@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.records import MinorReport, PolicyVersion, PrivacyRequest, RequestStep
+from ..domain.requests import RequestType, Status
 from .orm import marketing_campaign, minor_report, policy_version, privacy_request, request_step, restriction
 
 
@@ -278,8 +279,8 @@ async def track_erasure(
         .values(
             id=request_id,
             user_id=user_id,
-            type="erasure",
-            status="in_progress",
+            type=RequestType.ERASURE,
+            status=Status.IN_PROGRESS,
             source=source,
             received_at=received_at,
             due_at=due_at,
