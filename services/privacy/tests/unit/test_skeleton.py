@@ -104,3 +104,45 @@ def test_every_declared_dependency_is_imported() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 imported.add(node.module.split(".")[0])
     assert names - imported == set()
+
+
+def sql_in_handler(source: str) -> list[str]:
+    """What in a handler module reaches the database other than through a repository: SQL
+    imports (the session type aside), the tables, and statements run on a session."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if module.startswith("sqlalchemy") and module != "sqlalchemy.ext.asyncio":
+                found.append(f"imports {module}")
+            if module.endswith("adapters.orm") or (
+                module == "adapters" and any(alias.name == "orm" for alias in node.names)
+            ):
+                found.append("imports the tables")
+        elif isinstance(node, ast.Import) and any(a.name.startswith("sqlalchemy") for a in node.names):
+            found.append("imports sqlalchemy")
+        elif isinstance(node, ast.Attribute) and node.attr in {"execute", "scalar", "scalars", "stream"}:
+            found.append(f"calls .{node.attr}()")
+    return found
+
+
+def test_handlers_hold_no_sql() -> None:
+    """Handlers read and write through the repositories of ``adapters/``, never SQL of their
+    own on the session."""
+    offenders = {
+        path.name: found
+        for path in sorted((SOURCE / "handlers").glob("*.py"))
+        if (found := sql_in_handler(path.read_text()))
+    }
+    assert offenders == {}
+
+
+def test_repositories_answer_records_not_rows() -> None:
+    """What a repository hands out is a typed record (or a plain value), never a row."""
+    for path in sorted((SOURCE / "adapters").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and not node.name.startswith("_"):
+                returns = ast.unparse(node.returns) if node.returns else ""
+                assert not re.search(r"\b(Row|Result|Select)\b", returns), (
+                    f"{path.name}:{node.name} -> {returns}"
+                )

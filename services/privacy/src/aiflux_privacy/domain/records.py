@@ -72,3 +72,17 @@ class MinorReport:
     decided_at: datetime | None
     erasure_request_id: uuid.UUID | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One entry of the append-only consent ledger."""
+
+    id: int
+    subject_id: uuid.UUID
+    subject_kind: str
+    purpose: str
+    granted: bool
+    policy_version: str | None
+    source: str
+    recorded_at: datetime

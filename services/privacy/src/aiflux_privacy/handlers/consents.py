@@ -7,11 +7,9 @@ from typing import Any, Literal
 
 from aiflux_contracts import ConsentChanged
 from aiflux_kit.outbox import add_event
-from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import consent_link, consent_record
+from ..adapters import consents as ledger_table
 from ..domain.consent import ConsentState, Purpose, allowed, current_state
 from ..domain.consent_id import is_issued_consent_id
 
@@ -28,16 +26,7 @@ async def record_consent(
     policy_version: str | None = None,
 ) -> None:
     """Append one consent record and announce it (``ConsentChanged``)."""
-    await session.execute(
-        insert(consent_record).values(
-            subject_id=subject_id,
-            subject_kind=kind,
-            purpose=purpose,
-            granted=granted,
-            source=source,
-            policy_version=policy_version,
-        )
-    )
+    await ledger_table.append_record(session, subject_id, kind, purpose, granted, source, policy_version)
     await add_event(
         session, ConsentChanged(subject_id=subject_id, subject_kind=kind, purpose=purpose, granted=granted)
     )
@@ -47,16 +36,7 @@ async def consent_state(
     session: AsyncSession, subject_id: uuid.UUID, kind: SubjectKind = "user"
 ) -> dict[str, ConsentState]:
     """The standing consent per purpose of one subject (only records of that subject kind)."""
-    rows = (
-        await session.execute(
-            select(consent_record)
-            .where(
-                consent_record.c.subject_id == subject_id,
-                consent_record.c.subject_kind == kind,
-            )
-            .order_by(consent_record.c.id)
-        )
-    ).all()
+    rows = await ledger_table.records_of_subject(session, subject_id, kind)
     return current_state(
         [ConsentState(r.purpose, r.granted, r.recorded_at, r.policy_version, r.source) for r in rows]
     )
@@ -92,25 +72,9 @@ async def link_anonymous(
     """
     if anonymous_id == user_id or not is_issued_consent_id(anonymous_id, secret):
         return 0
-    if (
-        await session.execute(
-            select(
-                exists().where(
-                    consent_record.c.subject_id == anonymous_id, consent_record.c.subject_kind != "anonymous"
-                )
-            )
-        )
-    ).scalar_one():
+    if await ledger_table.holds_non_anonymous_records(session, anonymous_id):
         return 0
-    linked = (
-        await session.execute(
-            pg_insert(consent_link)
-            .values(anonymous_id=anonymous_id, user_id=user_id)
-            .on_conflict_do_nothing()
-            .returning(consent_link.c.user_id)
-        )
-    ).first()
-    if linked is None:
+    if not await ledger_table.link(session, anonymous_id, user_id):
         return 0
     visitor = await consent_state(session, anonymous_id, "anonymous")
     user = await consent_state(session, user_id, "user")
@@ -125,39 +89,9 @@ async def link_anonymous(
     return taken
 
 
-async def linked_anonymous_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    """Consent cookies linked to the user (personal data of the user once linked)."""
-    return list(
-        (
-            await session.execute(
-                select(consent_link.c.anonymous_id).where(consent_link.c.user_id == user_id)
-            )
-        ).scalars()
-    )
-
-
-async def records_of_user(session: AsyncSession, user_id: uuid.UUID) -> ColumnElement[bool]:
-    """Which consent records are the user's: the user's own (user kind) and the anonymous
-    records of the consent ids linked to the user. Never another subject's records that happen
-    to share an id."""
-    own = and_(consent_record.c.subject_id == user_id, consent_record.c.subject_kind == "user")
-    linked = await linked_anonymous_ids(session, user_id)
-    if not linked:
-        return own
-    return or_(
-        own, and_(consent_record.c.subject_id.in_(linked), consent_record.c.subject_kind == "anonymous")
-    )
-
-
 async def ledger(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every consent record of the user (for the export)."""
-    rows = (
-        await session.execute(
-            select(consent_record)
-            .where(await records_of_user(session, user_id))
-            .order_by(consent_record.c.id)
-        )
-    ).all()
+    rows = await ledger_table.ledger_of_user(session, user_id)
     return [
         {
             "purpose": r.purpose,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiflux_kit.db import Database
-from sqlalchemy import func, select
 
-from ..adapters.orm import privacy_request
+from ..adapters.repositories import count_due, count_overdue
 from ..domain.requests import OPEN
 
 
@@ -16,20 +15,6 @@ async def flag_overdue(database: Database) -> dict[str, int]:
     now = datetime.now(UTC)
     standing = [*OPEN]
     async with database.transaction() as session:
-        overdue = (
-            await session.execute(
-                select(func.count()).where(
-                    privacy_request.c.status.in_(standing), privacy_request.c.due_at < now
-                )
-            )
-        ).scalar_one()
-        soon = (
-            await session.execute(
-                select(func.count()).where(
-                    privacy_request.c.status.in_(standing),
-                    privacy_request.c.due_at >= now,
-                    privacy_request.c.due_at < now + timedelta(days=7),
-                )
-            )
-        ).scalar_one()
+        overdue = await count_overdue(session, standing, now)
+        soon = await count_due(session, standing, now, now + timedelta(days=7))
     return {"overdue": int(overdue), "due_within_7_days": int(soon)}

@@ -23,12 +23,10 @@ from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import guard_user, retained_by_erasure
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import privacy_request, request_step
-from ..adapters.repositories import ErasureLedger, requests_where
+from ..adapters import repositories as store
+from ..adapters.repositories import ErasureLedger
 from ..domain import erasure as rules
 from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import EXPORT_TYPES, OPEN, RequestType, Status, due_date
@@ -45,20 +43,8 @@ async def on_user_deleted(
     await guard_user(ctx.session, event.user_id, event.request_id)
     now = datetime.now(UTC)
     source = {"user_request": "account_deletion"}.get(event.reason, event.reason)
-    await ctx.session.execute(
-        pg_insert(privacy_request)
-        .values(
-            id=event.request_id,
-            user_id=event.user_id,
-            type=RequestType.ERASURE,
-            status=Status.IN_PROGRESS,
-            source=source,
-            received_at=now,
-            due_at=due_date(now),
-            progress_at=now,
-            status_token_sha256=event.status_token_sha256,
-        )
-        .on_conflict_do_nothing()
+    await store.track_erasure(
+        ctx.session, event.request_id, event.user_id, source, now, due_date(now), event.status_token_sha256
     )
     cancelled = await cancel_exports(ctx.session, event.user_id)
     deleted = await erase_user(
@@ -79,13 +65,7 @@ async def on_user_deleted(
 async def _in_total(session: AsyncSession, request_id: uuid.UUID, deleted: dict[str, int]) -> dict[str, int]:
     """This run's counts added to those of privacy's earlier receipt for the request: a
     receipt reports what the erasure erased in total, re-drives included."""
-    earlier = (
-        await session.execute(
-            select(request_step.c.receipt).where(
-                request_step.c.request_id == request_id, request_step.c.service == "privacy"
-            )
-        )
-    ).scalar_one_or_none() or {}
+    earlier = await store.step_receipt(session, request_id, "privacy") or {}
     before = earlier.get("deleted", {})
     return {
         name: count + int(before.get(name, 0))
@@ -96,21 +76,16 @@ async def _in_total(session: AsyncSession, request_id: uuid.UUID, deleted: dict[
 async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:
     """Cancel the user's open access/portability requests: no archive is built or mailed for
     an erased user (the erasure then deletes the requests with the rest)."""
-    result: Any = await session.execute(
-        update(privacy_request)
-        .where(
-            privacy_request.c.user_id == user_id,
-            privacy_request.c.type.in_(EXPORT_TYPES),
-            privacy_request.c.status.in_(OPEN),
-        )
-        .values(
-            status=Status.CANCELLED,
-            outcome="cancelled_by_erasure",
-            answer="The account was erased before the export was ready.",
-            closed_at=datetime.now(UTC),
-        )
+    return await store.close_open_of_user(
+        session,
+        user_id,
+        EXPORT_TYPES,
+        OPEN,
+        status=Status.CANCELLED,
+        outcome="cancelled_by_erasure",
+        answer="The account was erased before the export was ready.",
+        closed_at=datetime.now(UTC),
     )
-    return int(result.rowcount or 0)
 
 
 async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedBase, pepper: str) -> None:
@@ -120,30 +95,13 @@ async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedB
     they erased this time; keeping the larger count per category is right for both.
     """
     session = ctx.session
-    previous = (
-        await session.execute(
-            select(request_step.c.receipt).where(
-                request_step.c.request_id == event.request_id, request_step.c.service == service
-            )
-        )
-    ).scalar_one_or_none() or {}
+    previous = await store.step_receipt(session, event.request_id, service) or {}
     receipt = {
         "deleted": rules.merged_counts(previous.get("deleted", {}), event.deleted),
         "retained": [item.model_dump(mode="json") for item in event.retained],
     }
     now = datetime.now(UTC)
-    await session.execute(
-        pg_insert(request_step)
-        .values(
-            request_id=event.request_id,
-            service=service,
-            receipt=receipt,
-            receipt_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=["request_id", "service"], set_={"receipt": receipt, "receipt_at": now}
-        )
-    )
+    await store.save_receipt(session, event.request_id, service, receipt, now)
     await advance(ErasureLedger(session), event.request_id, pepper)
 
 
@@ -152,30 +110,11 @@ async def on_verified(
 ) -> None:
     """Record a service's verification; clean when only declared retained items remain."""
     session = ctx.session
-    receipt = (
-        await session.execute(
-            select(request_step.c.receipt).where(
-                request_step.c.request_id == event.request_id, request_step.c.service == service
-            )
-        )
-    ).scalar_one_or_none() or {}
+    receipt = await store.step_receipt(session, event.request_id, service) or {}
     clean = not rules.residue(receipt, event.remaining)
     verification = {"remaining": event.remaining}
     now = datetime.now(UTC)
-    await session.execute(
-        pg_insert(request_step)
-        .values(
-            request_id=event.request_id,
-            service=service,
-            verification=verification,
-            verified_at=now,
-            clean=clean,
-        )
-        .on_conflict_do_update(
-            index_elements=["request_id", "service"],
-            set_={"verification": verification, "verified_at": now, "clean": clean},
-        )
-    )
+    await store.save_verification(session, event.request_id, service, verification, now, clean)
     await advance(ErasureLedger(session), event.request_id, pepper, max_redrives)
 
 
@@ -279,16 +218,8 @@ async def redrive_stalled(database: Database, stall_after_s: float, max_redrives
     counts = {"erasures": 0, "exports": 0}
     async with database.transaction() as session:
         ledger = ErasureLedger(session)
-        rows = await requests_where(
-            session,
-            select(privacy_request)
-            .where(
-                privacy_request.c.status.in_([Status.IN_PROGRESS, Status.VERIFYING]),
-                privacy_request.c.user_id.is_not(None),
-                privacy_request.c.progress_at < cutoff,
-                privacy_request.c.redrives < max_redrives,
-            )
-            .with_for_update(skip_locked=True),
+        rows = await store.stalled_requests(
+            session, [Status.IN_PROGRESS, Status.VERIFYING], cutoff, max_redrives
         )
         for row in rows:
             if row.type == RequestType.ERASURE:
@@ -316,14 +247,7 @@ async def _redrive_erasure(
 async def on_user_purged(ctx: HandlerContext, event: UserPurged, pepper: str) -> None:
     """Identity dropped the last row (the address): note it on the erasure's certificate."""
     subject = rules.subject_hash(event.user_id, pepper)
-    rows = (
-        await ctx.session.execute(
-            select(privacy_request.c.id, privacy_request.c.certificate).where(
-                privacy_request.c.subject_hash == subject
-            )
-        )
-    ).all()
-    for row in rows:
+    for row in await store.requests_of_subject(ctx.session, subject):
         certificate = dict(row.certificate or {})
         certificate["identity_purged_at"] = ctx.envelope.occurred_at.isoformat()
         await ErasureLedger(ctx.session).set(row.id, certificate=certificate)

@@ -25,11 +25,9 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from stream_zip import ZIP_64, async_stream_zip
 
-from ..adapters.orm import privacy_request, request_step
+from ..adapters import repositories as store
 from ..adapters.peers import ExportCancelled, StorageClient
 from ..adapters.repositories import find_request, steps_of
 from ..domain import erasure as rules
@@ -78,33 +76,10 @@ async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartRead
     if row is None or row.type not in EXPORT_TYPES or row.status != Status.IN_PROGRESS:
         return
     part = {"prefix": event.prefix, "objects": list(event.objects)}
-    await ctx.session.execute(
-        pg_insert(request_step)
-        .values(
-            request_id=event.request_id,
-            service=service,
-            receipt=part,
-            receipt_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=["request_id", "service"], set_={"receipt": part, "receipt_at": now}
-        )
-    )
-    answered = set(
-        (
-            await ctx.session.execute(
-                select(request_step.c.service).where(
-                    request_step.c.request_id == event.request_id, request_step.c.receipt_at.is_not(None)
-                )
-            )
-        ).scalars()
-    )
+    await store.save_receipt(ctx.session, event.request_id, service, part, now)
+    answered = await store.answered_services(ctx.session, event.request_id)
     status = Status.IN_PROGRESS if rules.missing(answered) else Status.ASSEMBLING
-    await ctx.session.execute(
-        update(privacy_request)
-        .where(privacy_request.c.id == event.request_id)
-        .values(status=status, progress_at=now)
-    )
+    await store.set_request(ctx.session, event.request_id, status=status, progress_at=now)
 
 
 def _member(name: str, chunks: AsyncIterator[bytes]) -> Member:
@@ -164,23 +139,16 @@ async def build_archive(
     async with database.transaction() as session:
         if await is_erased(session, row.user_id):
             return
-        done = (
-            await session.execute(
-                update(privacy_request)
-                .where(
-                    privacy_request.c.id == request_id,
-                    privacy_request.c.status == Status.ASSEMBLING,
-                )
-                .values(
-                    status=Status.COMPLETED,
-                    outcome="exported",
-                    closed_at=datetime.now(UTC),
-                    archive_expires_at=expires_at,
-                )
-                .returning(privacy_request.c.id)
-            )
-        ).first()
-        if done is None:
+        done = await store.set_request_in(
+            session,
+            request_id,
+            Status.ASSEMBLING,
+            status=Status.COMPLETED,
+            outcome="exported",
+            closed_at=datetime.now(UTC),
+            archive_expires_at=expires_at,
+        )
+        if not done:
             return
         await add_event(
             session,
@@ -199,16 +167,7 @@ async def build_archive(
 async def assemble_due(database: Database, storage: StorageClient, public_url: str, keep_days: int) -> int:
     """Build every archive whose parts are all in; a failure is retried a little later."""
     async with database.transaction() as session:
-        due = list(
-            (
-                await session.execute(
-                    select(privacy_request.c.id).where(
-                        privacy_request.c.status == Status.ASSEMBLING,
-                        privacy_request.c.progress_at <= datetime.now(UTC),
-                    )
-                )
-            ).scalars()
-        )
+        due = await store.request_ids_in(session, Status.ASSEMBLING, datetime.now(UTC))
     built = 0
     for request_id in due:
         try:
@@ -217,11 +176,7 @@ async def assemble_due(database: Database, storage: StorageClient, public_url: s
         except Exception:
             log.exception("export archive failed", extra={"request_id": str(request_id)})
             async with database.transaction() as session:
-                await session.execute(
-                    update(privacy_request)
-                    .where(privacy_request.c.id == request_id)
-                    .values(progress_at=datetime.now(UTC) + RETRY_AFTER)
-                )
+                await store.set_request(session, request_id, progress_at=datetime.now(UTC) + RETRY_AFTER)
     return built
 
 

@@ -14,25 +14,15 @@ from aiflux_contracts import UserNotificationRequested
 from aiflux_kit.constant_time import equal
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import marketing_campaign
+from ..adapters.consents import consenting_to_marketing
+from ..adapters.repositories import add_campaign
 from ..domain.consent import Purpose
 from ..domain.errors import InvalidLink
 from .consents import consent_state, record_consent
 
 WITHDRAW_PATH = "/v1/privacy/consents/marketing/withdraw"
-
-# The newest marketing record of each user decides; restricted users get nothing (Art. 18).
-_CONSENTING_USERS = text("""
-    SELECT subject_id FROM (
-        SELECT DISTINCT ON (subject_id) subject_id, granted FROM consent_record
-        WHERE subject_kind = 'user' AND purpose = 'marketing'
-        ORDER BY subject_id, id DESC) latest
-    WHERE granted AND subject_id NOT IN (SELECT user_id FROM restriction)
-    ORDER BY subject_id
-""")
 
 
 def withdraw_signature(user_id: uuid.UUID, secret: str) -> str:
@@ -52,7 +42,7 @@ async def send_campaign(
 ) -> dict[str, Any]:
     """Ask identity to mail the campaign to every user whose marketing consent stands now."""
     campaign_id = uuid.uuid4()
-    recipients = list((await session.execute(_CONSENTING_USERS)).scalars())
+    recipients = await consenting_to_marketing(session)
     for user_id in recipients:
         await add_event(
             session,
@@ -67,11 +57,7 @@ async def send_campaign(
                 },
             ),
         )
-    await session.execute(
-        insert(marketing_campaign).values(
-            id=campaign_id, subject=subject, recipients=len(recipients), sent_by=admin_id
-        )
-    )
+    await add_campaign(session, campaign_id, subject, len(recipients), admin_id)
     return {"id": str(campaign_id), "recipients": len(recipients)}
 
 

@@ -10,12 +10,16 @@ from typing import Any
 from aiflux_contracts import ErasureRequested
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import minor_report, privacy_request
 from ..adapters.peers import IdentityClient
-from ..adapters.repositories import find_minor_report, open_minor_reports
+from ..adapters.repositories import (
+    add_minor_report,
+    add_request,
+    find_minor_report,
+    open_minor_reports,
+    set_minor_report,
+)
 from ..domain.errors import AccountErased, NotFound, ReportDecided, UserIdRequired
 from ..domain.requests import RequestType, Status, due_date
 
@@ -23,7 +27,7 @@ from ..domain.requests import RequestType, Status, due_date
 async def report(session: AsyncSession, account: str, details: str | None) -> uuid.UUID:
     """Record a report (the reporter stays anonymous)."""
     report_id = uuid.uuid4()
-    await session.execute(insert(minor_report).values(id=report_id, account=account, details=details))
+    await add_minor_report(session, report_id, account, details)
     return report_id
 
 
@@ -64,21 +68,19 @@ async def decide(
         await identity.suspend(user_id, "minor")
         request_id = uuid.uuid4()
         now = datetime.now(UTC)
-        await session.execute(
-            insert(privacy_request).values(
-                id=request_id,
-                user_id=user_id,
-                type=RequestType.ERASURE,
-                status=Status.IN_PROGRESS,
-                source="minor",
-                received_at=now,
-                due_at=due_date(now),
-                progress_at=now,
-            )
+        await add_request(
+            session,
+            request_id,
+            user_id,
+            RequestType.ERASURE,
+            Status.IN_PROGRESS,
+            now,
+            due_date(now),
+            source="minor",
         )
         await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id, reason="minor"))
         values.update(status="confirmed", user_id=user_id, erasure_request_id=request_id)
-    await session.execute(update(minor_report).where(minor_report.c.id == report_id).values(**values))
+    await set_minor_report(session, report_id, **values)
     return {
         "id": str(report_id),
         "status": values["status"],

@@ -14,11 +14,9 @@ from typing import Any, Literal
 
 from aiflux_contracts import PolicyPublished
 from aiflux_kit.outbox import add_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import policy_version
-from ..adapters.repositories import as_policy, policy_in_force, policy_versions
+from ..adapters.repositories import add_policy, policy_in_force, policy_versions
 from ..domain.errors import EffectiveDateInPast, NoPolicy, VersionExists
 from ..domain.records import PolicyVersion
 
@@ -88,23 +86,10 @@ async def publish(
             effective_at=effective_at.isoformat(),
         )
     effective_at = max(effective_at or now, now)  # within the skew: in force from now
-    inserted = (
-        await session.execute(
-            pg_insert(policy_version)
-            .values(
-                version=version,
-                text=text,
-                substantial=substantial,
-                effective_at=effective_at,
-                published_by=admin_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(policy_version)
-        )
-    ).first()
+    inserted = await add_policy(session, version, text, substantial, effective_at, admin_id)
     if inserted is None:
         raise VersionExists(f"Policy version {version!r} is already published; versions never change.")
     await add_event(
         session, PolicyPublished(version=version, substantial=substantial, effective_at=effective_at)
     )
-    return as_policy(inserted), "scheduled" if effective_at > now else "in_force"
+    return inserted, "scheduled" if effective_at > now else "in_force"

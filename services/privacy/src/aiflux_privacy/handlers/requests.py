@@ -13,12 +13,11 @@ from aiflux_contracts import (
     UserNotificationRequested,
 )
 from aiflux_kit.outbox import add_event
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import privacy_request, restriction
+from ..adapters import repositories as store
 from ..adapters.peers import StorageClient
-from ..adapters.repositories import find_request, requests_where, steps_of
+from ..adapters.repositories import find_request, steps_of
 from ..domain.errors import (
     DetailsRequired,
     ExportExpired,
@@ -55,24 +54,13 @@ async def file_request(
     now = datetime.now(UTC)
     request_id = uuid.uuid4()
     status = _initial_status(kind)
-    await session.execute(
-        insert(privacy_request).values(
-            id=request_id,
-            user_id=user_id,
-            type=kind,
-            status=status,
-            details=details,
-            received_at=now,
-            due_at=due_date(now),
-            progress_at=now,
-        )
-    )
+    await store.add_request(session, request_id, user_id, kind, status, now, due_date(now), details=details)
     if kind in EXPORT_TYPES:
         await add_event(session, ExportRequested(request_id=request_id, user_id=user_id))
     elif kind is RequestType.ERASURE:
         await add_event(session, ErasureRequested(request_id=request_id, user_id=user_id))
     elif kind is RequestType.RESTRICTION:
-        await session.execute(insert(restriction).values(user_id=user_id, request_id=request_id))
+        await store.restrict(session, user_id, request_id)
         await add_event(session, ProcessingRestricted(user_id=user_id, restricted=True))
     return await load_request(session, request_id)
 
@@ -85,17 +73,9 @@ def _initial_status(kind: RequestType) -> Status:
 
 async def _refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, kind: RequestType) -> None:
     standing = [*OPEN, Status.IN_EFFECT]
-    existing = (
-        await session.execute(
-            select(privacy_request.c.id).where(
-                privacy_request.c.user_id == user_id,
-                privacy_request.c.type == kind,
-                privacy_request.c.status.in_(standing),
-            )
-        )
-    ).first()
+    existing = await store.standing_request_id(session, user_id, kind, standing)
     if existing is not None:
-        raise RequestAlreadyOpen(f"You already have an open {kind} request.", request_id=str(existing.id))
+        raise RequestAlreadyOpen(f"You already have an open {kind} request.", request_id=str(existing))
 
 
 async def load_request(
@@ -130,26 +110,14 @@ async def archive_url(
 
 async def list_requests(session: AsyncSession, user_id: uuid.UUID) -> list[PrivacyRequest]:
     """The user's requests, newest first."""
-    return await requests_where(
-        session,
-        select(privacy_request)
-        .where(privacy_request.c.user_id == user_id)
-        .order_by(privacy_request.c.received_at.desc()),
-    )
+    return await store.requests_of_user(session, user_id, newest_first=True)
 
 
 async def open_requests(session: AsyncSession, limit: int, offset: int) -> list[PrivacyRequest]:
     """Requests operators must look after: open ones, the most urgent (overdue) first, and
     restrictions in effect (they hold until an operator lifts them)."""
     standing = [*OPEN, Status.IN_EFFECT]
-    return await requests_where(
-        session,
-        select(privacy_request)
-        .where(privacy_request.c.status.in_(standing))
-        .order_by(privacy_request.c.due_at, privacy_request.c.id)
-        .limit(limit)
-        .offset(offset),
-    )
+    return await store.requests_in(session, standing, limit, offset)
 
 
 async def notify(
@@ -186,10 +154,8 @@ async def extend_deadline(
     except ExtensionRefused as exc:
         refusal = ExtensionAlreadyUsed if row.extended_at else ExtensionTooLong
         raise refusal(str(exc)) from None
-    await session.execute(
-        update(privacy_request)
-        .where(privacy_request.c.id == request_id)
-        .values(due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason)
+    await store.set_request(
+        session, request_id, due_at=new_due, extended_at=datetime.now(UTC), extension_reason=reason
     )
     await notify(session, row.user_id, row, "deadline_extended", due_at=new_due.isoformat(), reason=reason)
     return await load_request(session, request_id)
@@ -220,7 +186,7 @@ async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason:
     row = await load_request(session, request_id, lock=True)
     if row.type != RequestType.RESTRICTION or row.status != Status.IN_EFFECT:
         raise NotInEffect("Only a restriction in effect can be lifted.")
-    await session.execute(delete(restriction).where(restriction.c.request_id == request_id))
+    await store.lift_restrictions_of(session, request_id)
     await _close(session, request_id, Status.LIFTED, "lifted", reason)
     await add_event(session, ProcessingRestricted(user_id=row.user_id, restricted=False))
     await notify(session, row.user_id, row, "restriction_lifted", reason=reason)
@@ -230,15 +196,11 @@ async def lift_restriction(session: AsyncSession, request_id: uuid.UUID, reason:
 async def _close(
     session: AsyncSession, request_id: uuid.UUID, status: Status, outcome: str, answer: str | None
 ) -> None:
-    await session.execute(
-        update(privacy_request)
-        .where(privacy_request.c.id == request_id)
-        .values(status=status, outcome=outcome, answer=answer, closed_at=datetime.now(UTC))
+    await store.set_request(
+        session, request_id, status=status, outcome=outcome, answer=answer, closed_at=datetime.now(UTC)
     )
 
 
 async def is_restricted(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """True while a restriction of processing holds for the user."""
-    return (
-        await session.execute(select(restriction.c.user_id).where(restriction.c.user_id == user_id))
-    ).first() is not None
+    return await store.is_restricted(session, user_id)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiflux_kit.db import Database
-from sqlalchemy import text
 
+from ..adapters.consents import delete_idle_anonymous
 from ..adapters.peers import owner_sweeps
 from ..domain.catalog import retention_rules
 from ..domain.requests import add_months
@@ -15,22 +15,14 @@ from ..settings import PrivacySettings
 
 ANONYMOUS_CONSENT_MONTHS = 13
 
-# A consent id whose newest record is past the period, and that no account took over.
-_EXPIRED = text("""
-    DELETE FROM consent_record WHERE subject_kind = 'anonymous' AND subject_id IN (
-        SELECT subject_id FROM consent_record WHERE subject_kind = 'anonymous'
-        GROUP BY subject_id HAVING max(recorded_at) < :cutoff)
-      AND subject_id NOT IN (SELECT anonymous_id FROM consent_link)
-""")
-
 
 async def expire_anonymous_consents(database: Database, now: datetime | None = None) -> dict[str, int]:
     """Delete consent records of visitors idle for 13 months and never linked to an account."""
     now = now or datetime.now(UTC)
     cutoff = add_months(now, -ANONYMOUS_CONSENT_MONTHS)
     async with database.transaction() as session:
-        result = await session.execute(_EXPIRED, {"cutoff": cutoff})
-    return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
+        deleted = await delete_idle_anonymous(session, cutoff)
+    return {"deleted": deleted}
 
 
 async def rules_with_last_runs(

@@ -15,11 +15,9 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import privacy_request
-from ..adapters.repositories import find_request
+from ..adapters.repositories import find_request, set_request
 from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import RequestType
 from .requests import load_steps
@@ -33,11 +31,7 @@ def token_hash(token: str) -> str:
 async def issue_status_token(session: AsyncSession, request_id: uuid.UUID) -> str:
     """A new token for the request's status link (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    await session.execute(
-        update(privacy_request)
-        .where(privacy_request.c.id == request_id)
-        .values(status_token_sha256=token_hash(token))
-    )
+    await set_request(session, request_id, status_token_sha256=token_hash(token))
     return token
 
 
