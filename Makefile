@@ -32,7 +32,7 @@ run: $(VENV_STAMP)  ## start the whole system in one process (embedded mode), pr
 
 # Lint first: a style or type error fails in seconds, before the servers are exercised.
 test: $(VENV_STAMP) lint k8s-check chromium  ## lint, then every test (real PostgreSQL, RabbitMQ, Redis; see README)
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(VENV_STAMP)  ## the unit tier: handlers with in-memory fakes, no servers (seconds)
 	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
