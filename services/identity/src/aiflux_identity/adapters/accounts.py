@@ -265,12 +265,3 @@ async def suspend(session: AsyncSession, user_id: uuid.UUID) -> bool:
         )
     ).first()
     return row is not None
-
-
-async def live_count(session: AsyncSession) -> int:
-    """How many accounts are live (not disabled)."""
-    return int(
-        (
-            await session.execute(select(func.count()).select_from(users).where(users.c.deleted_at.is_(None)))
-        ).scalar_one()
-    )
