@@ -11,17 +11,16 @@ from typing import TYPE_CHECKING, Literal
 from aiflux_contracts import PolicyAccepted, UserDeleted, UserSuspended, UserUpdated
 from aiflux_kit.auth import Principal
 from aiflux_kit.outbox import add_event
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..adapters import accounts
 from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
 )
-from ..adapters.orm import email_tokens, users
 from ..adapters.records import AccountProfile
 from ..domain import messages
 from ..domain.accounts import normalise_email, normalise_username
@@ -37,37 +36,10 @@ if TYPE_CHECKING:
 async def profile(c: IdentityContainer, user_id: uuid.UUID) -> AccountProfile:
     """What the account holds about the user (``pending_email`` awaits confirmation)."""
     async with c.database.transaction() as session:
-        row = (
-            await session.execute(select(users).where(users.c.id == user_id, users.c.deleted_at.is_(None)))
-        ).first()
-        if row is None:
-            raise NotFound("account")
-        pending = (
-            await session.execute(
-                select(email_tokens.c.new_email)
-                .where(
-                    email_tokens.c.user_id == user_id,
-                    email_tokens.c.purpose == "email_change",
-                    email_tokens.c.used_at.is_(None),
-                    email_tokens.c.expires_at > func.now(),
-                )
-                .order_by(email_tokens.c.created_at.desc())
-                .limit(1)
-            )
-        ).scalar()
-    return AccountProfile(
-        user_id=row.id,
-        username=row.username,
-        email=row.email,
-        email_verified=row.email_verified,
-        pending_email=pending,
-        created_at=row.created_at,
-        accepted_policy_version=row.accepted_policy_version,
-        accepted_policy_at=row.accepted_policy_at,
-        marketing_opt_in_at_registration=row.marketing_opt_in,
-        age_confirmed_on=row.age_confirmed_on,
-        roles=sorted(row.roles),
-    )
+        found = await accounts.live_profile(session, user_id)
+    if found is None:
+        raise NotFound("account")
+    return found
 
 
 async def rectify(
@@ -105,18 +77,9 @@ async def rectify(
 
 
 async def _rename(session: AsyncSession, user_id: uuid.UUID, username: str, client: ClientInfo) -> None:
-    taken = (
-        await session.execute(
-            select(users.c.id).where(
-                func.lower(users.c.username) == username.lower(),
-                users.c.deleted_at.is_(None),
-                users.c.id != user_id,
-            )
-        )
-    ).first()
-    if taken:
+    if await accounts.username_taken(session, username, by_other_than=user_id):
         raise UsernameTaken()
-    await session.execute(update(users).where(users.c.id == user_id).values(username=username))
+    await accounts.set_username(session, user_id, username)
     await log_security_event(session, "username_changed", user_id, client)
     await add_event(session, UserUpdated(user_id=user_id, fields=["username"]))
 
@@ -164,21 +127,14 @@ async def disable_account(
 
     Idempotent: a re-driven request republishes ``UserDeleted`` and changes nothing else.
     """
-    disabled = (
-        await session.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.deleted_at.is_(None))
-            .values(deleted_at=func.now(), deletion_request_id=request_id)
-            .returning(users.c.id)
-        )
-    ).first()
+    disabled = await accounts.disable(session, user_id, request_id)
     await revoke_sessions(session, user_id)
     await invalidate_email_tokens(session, user_id)
     if disabled:
         await log_security_event(
             session, "account_deleted", user_id, client, reason=reason, request_id=str(request_id)
         )
-    username = (await session.execute(select(users.c.username).where(users.c.id == user_id))).scalar()
+    username = await accounts.username_of(session, user_id)
     await add_event(
         session,
         UserDeleted(
@@ -201,11 +157,7 @@ async def accept_policy(c: IdentityContainer, principal: Principal, version: str
     """Record the caller's acceptance of the version in force or a scheduled one (§4)."""
     async with c.database.transaction() as session:
         await acceptable_version(session, version, "to go on using AIFLUX")
-        await session.execute(
-            update(users)
-            .where(users.c.id == principal.user_id)
-            .values(accepted_policy_version=version, accepted_policy_at=utcnow())
-        )
+        await accounts.record_policy_acceptance(session, principal.user_id, version, utcnow())
         await log_security_event(session, "policy_accepted", principal.user_id, client, version=version)
         await add_event(session, PolicyAccepted(user_id=principal.user_id, version=version))
 
@@ -213,15 +165,7 @@ async def accept_policy(c: IdentityContainer, principal: Principal, version: str
 async def suspend(c: IdentityContainer, user_id: uuid.UUID, reason: str) -> None:
     """Suspend an account (e.g. reported as a minor's): no more logins, sessions end."""
     async with c.database.transaction() as session:
-        row = (
-            await session.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(suspended_at=func.coalesce(users.c.suspended_at, func.now()))
-                .returning(users.c.id)
-            )
-        ).first()
-        if row is None:
+        if not await accounts.suspend(session, user_id):
             raise NotFound("user")
         await revoke_sessions(session, user_id)
         await invalidate_email_tokens(session, user_id)

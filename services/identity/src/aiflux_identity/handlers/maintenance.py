@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from aiflux_contracts import UserPurged
 from aiflux_kit.outbox import add_event
 from aiflux_kit.service import Sweep, Worker
-from sqlalchemy import delete, or_
 
-from ..adapters.orm import email_tokens, security_log, sessions, users
+from ..adapters import retention
 from .common import utcnow
 from .policy_notices import notice_worker
 
@@ -26,21 +25,13 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
     async def security_log_retention() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.security_log_retention_days)
         async with c.database.transaction() as session:
-            removed = await session.execute(delete(security_log).where(security_log.c.created_at < cutoff))
-        return {"removed": rowcount(removed)}
+            removed = await retention.delete_security_log_before(session, cutoff)
+        return {"removed": removed}
 
     async def account_purge() -> dict[str, int]:
         cutoff = utcnow() - timedelta(days=c.settings.purge_after_days)
         async with c.database.transaction() as session:
-            purged = (
-                (
-                    await session.execute(
-                        delete(users).where(users.c.deleted_at < cutoff).returning(users.c.id)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            purged = await retention.purge_accounts_disabled_before(session, cutoff)
             for user_id in purged:
                 await add_event(session, UserPurged(user_id=user_id))
         return {"purged": len(purged)}
@@ -49,15 +40,9 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
         now = utcnow()
         stale = now - timedelta(seconds=c.settings.session_absolute_timeout_s)
         async with c.database.transaction() as session:
-            ended = await session.execute(
-                delete(sessions).where(
-                    or_(sessions.c.revoked_at < now - timedelta(days=1), sessions.c.created_at < stale)
-                )
-            )
-            tokens = await session.execute(
-                delete(email_tokens).where(email_tokens.c.expires_at < now - timedelta(days=1))
-            )
-        return {"sessions": rowcount(ended), "tokens": rowcount(tokens)}
+            ended = await retention.delete_ended_sessions(session, now - timedelta(days=1), stale)
+            tokens = await retention.delete_email_tokens_expired_before(session, now - timedelta(days=1))
+        return {"sessions": ended, "tokens": tokens}
 
     async def mail_spool_retention() -> dict[str, int]:
         keep = timedelta(days=c.settings.mail_spool_keep_days)
@@ -69,11 +54,6 @@ def sweeps(c: IdentityContainer) -> list[Sweep]:
         Sweep("expired-credentials", interval, expired_credentials),
         Sweep("mail-spool-retention", interval, mail_spool_retention),
     ]
-
-
-def rowcount(result: object) -> int:
-    """How many rows a DELETE removed."""
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def workers(c: IdentityContainer) -> list[Worker]:

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 from aiflux_contracts import UserNotificationRequested
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.erasure import is_erased
-from sqlalchemy import select
 
+from ..adapters.accounts import email_of
 from ..adapters.mail import Mail, MailNotSent, smtp_code
-from ..adapters.orm import users
 from ..domain import messages
 from .common import log_mail_failure
 
@@ -36,7 +35,7 @@ async def on_notification_requested(
     if event.template != AFTER_ERASURE and await is_erased(ctx.session, event.user_id):
         log.info("notification for an erased user dropped", extra={"template": event.template})
         return
-    email = (await ctx.session.execute(select(users.c.email).where(users.c.id == event.user_id))).scalar()
+    email = await email_of(ctx.session, event.user_id)
     if email is None:
         log.warning(
             "notification for an unknown user dropped",

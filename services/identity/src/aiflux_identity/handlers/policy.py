@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import policy_versions
+from ..adapters import policies
 from ..domain.errors import PolicyVersionMismatch
 from ..settings import INITIAL_POLICY_VERSION
 from .common import utcnow
@@ -24,15 +22,8 @@ from .common import utcnow
 
 async def current_policy_version(session: AsyncSession, now: datetime | None = None) -> str:
     """The version in force: the newest whose effective date has come."""
-    row = (
-        await session.execute(
-            select(policy_versions.c.version)
-            .where(policy_versions.c.effective_at <= (now or utcnow()))
-            .order_by(policy_versions.c.effective_at.desc(), policy_versions.c.recorded_at.desc())
-            .limit(1)
-        )
-    ).first()
-    return row[0] if row else INITIAL_POLICY_VERSION
+    version = await policies.version_in_force(session, now or utcnow())
+    return version or INITIAL_POLICY_VERSION
 
 
 @dataclass(frozen=True)
@@ -59,39 +50,15 @@ async def acceptable_policy_versions(
     accepted and is asked to accept the new one on first use.
     """
     now = now or utcnow()
-    scheduled = (
-        (
-            await session.execute(
-                select(policy_versions.c.version)
-                .where(policy_versions.c.effective_at > now)
-                .order_by(policy_versions.c.effective_at)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    scheduled = await policies.scheduled_versions(session, now)
     in_force = await current_policy_version(session, now)
     before = await current_policy_version(session, now - switch_grace)
-    return AcceptableVersions(in_force, before if before != in_force else None, list(scheduled))
+    return AcceptableVersions(in_force, before if before != in_force else None, scheduled)
 
 
-async def policy_accepted(session: Any, accepted_version: str, now: datetime | None = None) -> bool:
+async def policy_accepted(session: AsyncSession, accepted_version: str, now: datetime | None = None) -> bool:
     """False when a substantial version newer than the accepted one is in force."""
-    accepted_at = (
-        select(policy_versions.c.effective_at)
-        .where(policy_versions.c.version == accepted_version)
-        .scalar_subquery()
-    )
-    newer = (
-        select(policy_versions.c.version)
-        .where(
-            policy_versions.c.substantial,
-            policy_versions.c.effective_at <= (now or utcnow()),
-            or_(accepted_at.is_(None), policy_versions.c.effective_at > accepted_at),
-        )
-        .limit(1)
-    )
-    return (await session.execute(newer)).first() is None
+    return not await policies.newer_substantial_in_force(session, accepted_version, now or utcnow())
 
 
 async def acceptable_version(

@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING
 
 from aiflux_contracts import PolicyPublished
 from aiflux_kit.service import Worker
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..adapters.orm import policy_notices, policy_versions, users
+from ..adapters import policies
 from ..domain import messages
 from .common import utcnow
 
@@ -25,23 +23,9 @@ log = logging.getLogger(__name__)
 
 async def record_policy(session: AsyncSession, event: PolicyPublished) -> None:
     """Remember the version; a substantial one starts a notice run to every user."""
-    await session.execute(
-        insert(policy_versions)
-        .values(
-            version=event.version,
-            substantial=event.substantial,
-            effective_at=event.effective_at,
-        )
-        .on_conflict_do_nothing()
-    )
-    if not event.substantial:
-        return
-    total = (
-        await session.execute(select(func.count()).select_from(users).where(users.c.deleted_at.is_(None)))
-    ).scalar_one()
-    await session.execute(
-        insert(policy_notices).values(version=event.version, total=total).on_conflict_do_nothing()
-    )
+    await policies.record_version(session, event.version, event.substantial, event.effective_at)
+    if event.substantial:
+        await policies.start_notice_run(session, event.version)
 
 
 async def send_next_batch(c: IdentityContainer) -> int:
@@ -51,42 +35,16 @@ async def send_next_batch(c: IdentityContainer) -> int:
     locked while mailing, so two workers never mail the same user twice for one version.
     """
     async with c.database.transaction() as session:
-        run = (
-            await session.execute(
-                select(policy_notices)
-                .where(policy_notices.c.finished_at.is_(None))
-                .order_by(policy_notices.c.started_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-        ).first()
+        run = await policies.lock_next_run(session)
         if run is None:
             return 0
-        query = (
-            select(users.c.id, users.c.email)
-            .where(users.c.deleted_at.is_(None))
-            .order_by(users.c.id)
-            .limit(c.settings.policy_notice_batch_size)
-        )
-        if run.last_user_id is not None:
-            query = query.where(users.c.id > run.last_user_id)
-        batch = (await session.execute(query)).all()
-        effective_at = (
-            await session.execute(
-                select(policy_versions.c.effective_at).where(policy_versions.c.version == run.version)
-            )
-        ).scalar_one()
+        size = c.settings.policy_notice_batch_size
+        batch = await policies.recipients_after(session, run.last_user_id, size)
+        effective_at = await policies.effective_at(session, run.version)
         mail = messages.policy_changed(run.version, effective_at, utcnow(), c.link("/privacy-policy"))
         for user in batch:
             await c.mailer.send(user.email, mail)
-        values: dict[str, object] = {"sent": run.sent + len(batch)}
-        if batch:
-            values["last_user_id"] = batch[-1].id
-        if len(batch) < c.settings.policy_notice_batch_size:
-            values["finished_at"] = func.now()
-        await session.execute(
-            update(policy_notices).where(policy_notices.c.version == run.version).values(**values)
-        )
+        await policies.advance_run(session, run, batch, finished=len(batch) < size)
         return max(len(batch), 1)
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiflux_kit.auth import Principal, token_hash
-from sqlalchemy import func, select, update
 
+from ..adapters import accounts
 from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
 )
-from ..adapters.orm import email_tokens, users
 from ..domain import messages
 from ..domain.accounts import normalise_email
 from ..domain.errors import RESET_LINK_REFUSED, InvalidEmail, InvalidToken, WrongPassword
@@ -41,11 +40,7 @@ async def mail_reset_link(c: IdentityContainer, address: str, client: ClientInfo
     """The work behind ``forgot_password`` (in the background): mail a link if there is an
     account with ``address``, else nothing."""
     async with c.database.transaction() as session:
-        user_id = (
-            await session.execute(
-                select(users.c.id).where(users.c.email == address, users.c.deleted_at.is_(None))
-            )
-        ).scalar()
+        user_id = await accounts.email_owner(session, address)
         if user_id is None:
             return
         token = await issue_email_token(session, user_id, "reset", c.settings.reset_token_ttl_s)
@@ -62,16 +57,7 @@ async def reset_password(c: IdentityContainer, token: str, new_password: str, cl
     await c.limit("reset-ip", client.ip or "-", c.settings.limit_reset_ip)
     key = token_hash(token)
     async with c.database.transaction() as session:
-        user_id = (
-            await session.execute(
-                select(email_tokens.c.user_id).where(
-                    email_tokens.c.token_hash == key,
-                    email_tokens.c.purpose == "reset",
-                    email_tokens.c.used_at.is_(None),
-                    email_tokens.c.expires_at > func.now(),
-                )
-            )
-        ).scalar()
+        user_id = await accounts.reset_token_owner(session, key)
     if user_id is None:
         raise _bad_token()
     await c.limit("reset-account", str(user_id), c.settings.limit_reset_account)
@@ -79,29 +65,9 @@ async def reset_password(c: IdentityContainer, token: str, new_password: str, cl
     password_hash = await c.hasher.hash(new_password)
     async with c.database.transaction() as session:
         # The conditional update is the single point of truth: of concurrent uses, one wins.
-        won = (
-            await session.execute(
-                update(email_tokens)
-                .where(
-                    email_tokens.c.token_hash == key,
-                    email_tokens.c.used_at.is_(None),
-                    email_tokens.c.expires_at > func.now(),
-                )
-                .values(used_at=func.now())
-                .returning(email_tokens.c.user_id)
-            )
-        ).first()
-        if won is None:
+        if not await accounts.use_token(session, key):
             raise _bad_token()
-        updated = (
-            await session.execute(
-                update(users)
-                .where(users.c.id == user_id, users.c.deleted_at.is_(None))
-                .values(password_hash=password_hash)
-                .returning(users.c.id)
-            )
-        ).first()
-        if updated is None:
+        if not await accounts.set_password_hash(session, user_id, password_hash, live_only=True):
             raise _bad_token()
         await revoke_sessions(session, user_id)
         # A pending address change (or another reset link) must not outlive the recovery.
@@ -117,9 +83,7 @@ async def change_password(
     check_password_rules(new_password)
     password_hash = await c.hasher.hash(new_password)
     async with c.database.transaction() as session:
-        await session.execute(
-            update(users).where(users.c.id == principal.user_id).values(password_hash=password_hash)
-        )
+        await accounts.set_password_hash(session, principal.user_id, password_hash)
         await revoke_sessions(session, principal.user_id, keep_token_hash=principal.session_id_hash)
         await invalidate_email_tokens(session, principal.user_id)
         await log_security_event(session, "password_changed", principal.user_id, client)
@@ -129,13 +93,7 @@ async def require_password(c: IdentityContainer, principal: Principal, password:
     """Refuse (:class:`WrongPassword`) unless ``password`` is the caller's current password."""
     await c.limit("login-account", str(principal.user_id), c.settings.limit_login_account)
     async with c.database.transaction() as session:
-        stored = (
-            await session.execute(
-                select(users.c.password_hash).where(
-                    users.c.id == principal.user_id, users.c.deleted_at.is_(None)
-                )
-            )
-        ).scalar()
+        stored = await accounts.live_password_hash(session, principal.user_id)
     if not await c.hasher.verify(password, stored):
         raise WrongPassword
 

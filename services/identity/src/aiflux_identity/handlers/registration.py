@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 from aiflux_contracts import UserRegistered, UserUpdated
 from aiflux_kit.auth import token_hash
 from aiflux_kit.outbox import add_event
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..adapters import accounts
+from ..adapters.accounts import NewAccount
 from ..adapters.credentials import (
     invalidate_email_tokens,
     issue_email_token,
     log_security_event,
     revoke_sessions,
 )
-from ..adapters.orm import email_tokens, users
 from ..domain import messages
 from ..domain.accounts import check_minimum_age, normalise_email, normalise_username
 from ..domain.errors import (
@@ -68,25 +68,12 @@ async def register(c: IdentityContainer, form: Registration, client: ClientInfo)
             "to register",
             timedelta(seconds=c.settings.policy_switch_grace_s),
         )
-        if await _username_exists(session, username):
+        if await accounts.username_taken(session, username):
             raise UsernameTaken()
-        if await _email_owner(session, email) is not None:
+        if await accounts.email_owner(session, email) is not None:
             await c.send_mail(email, messages.address_already_registered(c.link("/forgot-password")))
             return
     await _create_account(c, form, username, email, password_hash, version, client)
-
-
-async def _username_exists(session: AsyncSession, username: str) -> bool:
-    query = select(users.c.id).where(
-        func.lower(users.c.username) == username.lower(), users.c.deleted_at.is_(None)
-    )
-    return (await session.execute(query)).first() is not None
-
-
-async def _email_owner(session: AsyncSession, email: str) -> uuid.UUID | None:
-    query = select(users.c.id).where(users.c.email == email, users.c.deleted_at.is_(None))
-    row = (await session.execute(query)).first()
-    return row[0] if row else None
 
 
 async def _create_account(
@@ -101,8 +88,9 @@ async def _create_account(
     user_id, today = uuid.uuid4(), utcnow().date()
     try:
         async with c.database.transaction() as session:
-            await session.execute(
-                insert(users).values(
+            await accounts.create_account(
+                session,
+                NewAccount(
                     id=user_id,
                     username=username,
                     email=email,
@@ -111,7 +99,7 @@ async def _create_account(
                     accepted_policy_at=utcnow(),
                     marketing_opt_in=form.marketing_opt_in,
                     age_confirmed_on=today,
-                )
+                ),
             )
             token = await issue_email_token(session, user_id, "verify", c.settings.verification_token_ttl_s)
             await log_security_event(session, "registered", user_id, client)
@@ -128,7 +116,7 @@ async def _create_account(
     except IntegrityError:
         # A concurrent registration won the race for the name or the address.
         async with c.database.transaction() as session:
-            if await _username_exists(session, username):
+            if await accounts.username_taken(session, username):
                 raise UsernameTaken() from None
         return
     await c.send_mail(
@@ -149,31 +137,17 @@ async def verify_email(
     await c.limit("verify-ip", client.ip or "-", c.settings.limit_verify_ip)
     notify_old: str | None = None
     async with c.database.transaction() as session:
-        row = (
-            await session.execute(
-                update(email_tokens)
-                .where(
-                    email_tokens.c.token_hash == token_hash(token),
-                    email_tokens.c.purpose.in_(("verify", "email_change")),
-                    email_tokens.c.used_at.is_(None),
-                    email_tokens.c.expires_at > func.now(),
-                )
-                .values(used_at=func.now())
-                .returning(email_tokens.c.user_id, email_tokens.c.purpose, email_tokens.c.new_email)
-            )
-        ).first()
-        if row is None:
+        used = await accounts.use_verification_token(session, token_hash(token))
+        if used is None:
             raise _bad_token()
-        account = (
-            await session.execute(select(users.c.email, users.c.deleted_at).where(users.c.id == row.user_id))
-        ).first()
+        account = await accounts.address_of(session, used.user_id)
         if account is None or account.deleted_at is not None:
             raise _bad_token()
-        if row.purpose == "verify":
-            await session.execute(update(users).where(users.c.id == row.user_id).values(email_verified=True))
-            await log_security_event(session, "email_verified", row.user_id, client)
+        if used.purpose == "verify":
+            await accounts.mark_verified(session, used.user_id)
+            await log_security_event(session, "email_verified", used.user_id, client)
         else:
-            await _apply_new_email(session, row.user_id, row.new_email, client, keep_session_hash)
+            await _apply_new_email(session, used.user_id, used.new_email, client, keep_session_hash)
             notify_old = account.email
     if notify_old:
         await c.send_mail(notify_old, messages.email_changed_notice())
@@ -182,15 +156,15 @@ async def verify_email(
 async def _apply_new_email(
     session: AsyncSession,
     user_id: uuid.UUID,
-    new_email: str,
+    new_email: str | None,
     client: ClientInfo,
     keep_session_hash: str | None,
 ) -> None:
-    if await _email_owner(session, new_email) not in (None, user_id):
+    if new_email is None:  # an address-change token always carries one; never trust it blindly
+        raise _bad_token()
+    if await accounts.email_owner(session, new_email) not in (None, user_id):
         raise EmailTaken
-    await session.execute(
-        update(users).where(users.c.id == user_id).values(email=new_email, email_verified=True)
-    )
+    await accounts.set_email(session, user_id, new_email)
     # The address is the recovery channel: whoever held a session or a link sent to the old
     # address (reset, another pending change) loses it with the change.
     await revoke_sessions(session, user_id, keep_token_hash=keep_session_hash)
@@ -218,13 +192,7 @@ async def resend_verification(c: IdentityContainer, email: str, client: ClientIn
 async def mail_verification_link(c: IdentityContainer, address: str) -> None:
     """The work behind ``resend_verification`` (in the background)."""
     async with c.database.transaction() as session:
-        user_id = (
-            await session.execute(
-                select(users.c.id).where(
-                    users.c.email == address, users.c.deleted_at.is_(None), users.c.email_verified.is_(False)
-                )
-            )
-        ).scalar()
+        user_id = await accounts.email_owner(session, address, unverified_only=True)
         if user_id is None:
             return
         token = await issue_email_token(session, user_id, "verify", c.settings.verification_token_ttl_s)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiflux_contracts import SessionRevoked
 from aiflux_kit.auth import Principal, token_hash
 from aiflux_kit.outbox import add_event
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
 
+from ..adapters import login_sessions
 from ..adapters.credentials import log_security_event, new_secret
-from ..adapters.orm import sessions, users
+from ..adapters.login_sessions import Lifetime, NewSession
 from ..adapters.records import LoginCandidate, SessionSummary
 from ..domain.accounts import normalise_email
 from ..domain.errors import (
@@ -81,30 +81,24 @@ async def _find_login(c: IdentityContainer, login_name: str) -> LoginCandidate |
         by_email = normalise_email(name) if "@" in name else None
     except InvalidEmail:
         by_email = None
-    match = users.c.email == by_email if by_email else func.lower(users.c.username) == name.lower()
     async with c.database.transaction() as session:
-        row = (
-            await session.execute(
-                select(users.c.id, users.c.password_hash, users.c.email_verified, users.c.suspended_at).where(
-                    match, users.c.deleted_at.is_(None)
-                )
-            )
-        ).first()
-    return None if row is None else LoginCandidate(**row._asdict())
+        if by_email:
+            return await login_sessions.find_login(session, email=by_email)
+        return await login_sessions.find_login(session, username=name)
 
 
 async def _open_session(c: IdentityContainer, user_id: uuid.UUID, client: ClientInfo) -> SignedIn:
     token, csrf = new_secret(), new_secret()
     async with c.database.transaction() as session:
-        await session.execute(
-            insert(sessions).values(
-                id=uuid.uuid4(),
+        await login_sessions.open_session(
+            session,
+            NewSession(
                 user_id=user_id,
                 token_hash=token_hash(token),
                 csrf_token_hash=token_hash(csrf),
                 ip=client.ip,
                 user_agent=(client.user_agent or "")[:512] or None,
-            )
+            ),
         )
         await log_security_event(session, "login_succeeded", user_id, client)
     return SignedIn(user_id, token, csrf)
@@ -113,47 +107,26 @@ async def _open_session(c: IdentityContainer, user_id: uuid.UUID, client: Client
 async def logout(c: IdentityContainer, principal: Principal, client: ClientInfo) -> None:
     """End the caller's session."""
     async with c.database.transaction() as session:
-        await session.execute(
-            update(sessions)
-            .where(sessions.c.token_hash == principal.session_id_hash, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=func.now())
-        )
+        await login_sessions.revoke_by_token(session, principal.session_id_hash)
         await log_security_event(session, "logout", principal.user_id, client)
         await add_event(
             session, SessionRevoked(user_id=principal.user_id, session_id_hash=principal.session_id_hash)
         )
 
 
-def _live(c: IdentityContainer, now: datetime) -> ColumnElement[bool]:
-    s = c.settings
-    return and_(
-        sessions.c.revoked_at.is_(None),
-        sessions.c.last_seen_at > now - timedelta(seconds=s.session_idle_timeout_s),
-        sessions.c.created_at > now - timedelta(seconds=s.session_absolute_timeout_s),
+def _lifetime(c: IdentityContainer) -> Lifetime:
+    return Lifetime(
+        idle=timedelta(seconds=c.settings.session_idle_timeout_s),
+        absolute=timedelta(seconds=c.settings.session_absolute_timeout_s),
     )
 
 
 async def list_sessions(c: IdentityContainer, principal: Principal) -> list[SessionSummary]:
     """The caller's live sessions, newest first."""
     async with c.database.transaction() as session:
-        rows = (
-            await session.execute(
-                select(sessions)
-                .where(sessions.c.user_id == principal.user_id, _live(c, utcnow()))
-                .order_by(sessions.c.created_at.desc())
-            )
-        ).all()
-    return [
-        SessionSummary(
-            id=r.id,
-            created_at=r.created_at,
-            last_seen_at=r.last_seen_at,
-            ip=r.ip,
-            user_agent=r.user_agent,
-            current=r.token_hash == principal.session_id_hash,
+        return await login_sessions.live_summaries(
+            session, principal.user_id, principal.session_id_hash, _lifetime(c), utcnow()
         )
-        for r in rows
-    ]
 
 
 async def revoke_session(
@@ -161,24 +134,13 @@ async def revoke_session(
 ) -> None:
     """End one of the caller's sessions."""
     async with c.database.transaction() as session:
-        ended = (
-            await session.execute(
-                update(sessions)
-                .where(
-                    sessions.c.id == session_id,
-                    sessions.c.user_id == principal.user_id,
-                    sessions.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=func.now())
-                .returning(sessions.c.token_hash)
-            )
-        ).first()
+        ended = await login_sessions.revoke_of_user(session, session_id, principal.user_id)
         if ended is None:
             raise NotFound("session")
         await log_security_event(
             session, "session_revoked", principal.user_id, client, session_id=str(session_id)
         )
-        await add_event(session, SessionRevoked(user_id=principal.user_id, session_id_hash=ended[0]))
+        await add_event(session, SessionRevoked(user_id=principal.user_id, session_id_hash=ended))
 
 
 class DbSessionVerifier:
@@ -191,37 +153,17 @@ class DbSessionVerifier:
         """The live session's principal, or None; refreshes the idle timer now and then."""
         c, now, key = self._c, utcnow(), token_hash(session_token)
         async with c.database.transaction() as session:
-            row = (
-                await session.execute(
-                    select(
-                        sessions.c.id,
-                        sessions.c.csrf_token_hash,
-                        sessions.c.last_seen_at,
-                        users.c.id.label("user_id"),
-                        users.c.roles,
-                        users.c.accepted_policy_version,
-                    )
-                    .join(users, users.c.id == sessions.c.user_id)
-                    .where(
-                        sessions.c.token_hash == key,
-                        _live(c, now),
-                        users.c.deleted_at.is_(None),
-                        users.c.suspended_at.is_(None),
-                    )
-                )
-            ).first()
-            if row is None:
+            owner = await login_sessions.live_owner(session, key, _lifetime(c), now)
+            if owner is None:
                 return None
-            if row.last_seen_at < now - timedelta(seconds=c.settings.session_touch_interval_s):
-                await session.execute(
-                    update(sessions).where(sessions.c.id == row.id).values(last_seen_at=now)
-                )
-            accepted = await policy_accepted(session, row.accepted_policy_version, now)
+            if owner.last_seen_at < now - timedelta(seconds=c.settings.session_touch_interval_s):
+                await login_sessions.touch(session, owner.session_id, now)
+            accepted = await policy_accepted(session, owner.accepted_policy_version, now)
         return Principal(
-            user_id=row.user_id,
+            user_id=owner.user_id,
             session_id_hash=key,
-            csrf_token_hash=row.csrf_token_hash,
-            roles=frozenset(row.roles),
+            csrf_token_hash=owner.csrf_token_hash,
+            roles=frozenset(owner.roles),
             policy_accepted=accepted,
         )
 
