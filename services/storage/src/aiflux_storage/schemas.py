@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -25,6 +25,13 @@ Timestamp = Annotated[
 
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def from_record(cls, record: object, **extra: Any) -> Self:
+        """This answer filled from the record's attributes of the same names, plus ``extra``
+        (fields the answer does not declare, like the object key, are left out)."""
+        values = {name: getattr(record, name) for name in cls.model_fields if hasattr(record, name)}
+        return cls.model_validate({**values, **extra})
 
 
 class UploadForm(BaseModel):
@@ -95,15 +102,7 @@ class UploadedFile(_Answer):
     @classmethod
     def of(cls, file: StoredFile) -> UploadedFile:
         """The answer for a stored file."""
-        return cls(
-            file_id=file.file_id,
-            content_type=file.content_type,
-            size=file.size,
-            kind=file.kind,
-            sha256=file.sha256,
-            purpose=file.purpose,
-            created_at=file.created_at,
-        )
+        return cls.from_record(file)
 
 
 class OwnedFile(_Answer):
@@ -123,18 +122,8 @@ class OwnedFile(_Answer):
     @classmethod
     def of(cls, found: FileDownload) -> OwnedFile:
         """The answer for a file and its download link."""
-        f = found.file
-        return cls(
-            file_id=f.file_id,
-            content_type=f.content_type,
-            kind=f.kind,
-            size=f.size,
-            sha256=f.sha256,
-            purpose=f.purpose,
-            generation_id=f.generation_id,
-            created_at=f.created_at,
-            download_url=found.link.url,
-            download_url_expires_at=found.link.expires_at,
+        return cls.from_record(
+            found.file, download_url=found.link.url, download_url_expires_at=found.link.expires_at
         )
 
 
@@ -161,17 +150,7 @@ class FileMetadata(_Answer):
     @classmethod
     def of(cls, f: StoredFile) -> FileMetadata:
         """The metadata of a stored file."""
-        return cls(
-            file_id=f.file_id,
-            user_id=f.user_id,
-            content_type=f.content_type,
-            kind=f.kind,
-            size=f.size,
-            sha256=f.sha256,
-            purpose=f.purpose,
-            generation_id=f.generation_id,
-            created_at=f.created_at,
-        )
+        return cls.from_record(f)
 
 
 class ExportedFile(FileMetadata):
@@ -182,7 +161,7 @@ class ExportedFile(FileMetadata):
     @classmethod
     def exported(cls, f: StoredFile, public_url: str) -> ExportedFile:
         """The exported form of a stored file."""
-        return cls(**FileMetadata.of(f).model_dump(), url=f.api_url(public_url))
+        return cls.from_record(f, url=f.api_url(public_url))
 
 
 class ExportedFilePage(_Answer):
