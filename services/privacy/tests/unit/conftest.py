@@ -4,13 +4,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiflux_kit.service import Platform
 from aiflux_privacy.bootstrap import PrivacyContainer, build
+from aiflux_privacy.domain.records import PrivacyRequest
 from aiflux_privacy.settings import PrivacySettings
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def a_request(user_id: uuid.UUID, type: str, status: str, source: str) -> PrivacyRequest:
+    """An open request of ``user_id`` received ``NOW``, with nothing decided yet."""
+    return PrivacyRequest(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        subject_hash=None,
+        type=type,
+        status=status,
+        source=source,
+        details=None,
+        received_at=NOW,
+        due_at=NOW,
+        extended_at=None,
+        extension_reason=None,
+        outcome=None,
+        answer=None,
+        closed_at=None,
+        progress_at=NOW,
+        redrives=0,
+        certificate=None,
+        archive_expires_at=None,
+        status_token_sha256=None,
+    )
 
 
 class FakeStorage:

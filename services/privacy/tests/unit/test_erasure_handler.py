@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,9 +21,9 @@ from aiflux_privacy.domain.records import PrivacyRequest, RequestStep
 from aiflux_privacy.domain.requests import Status
 from aiflux_privacy.handlers.erasure import advance
 
-pytestmark = pytest.mark.unit
+from .conftest import NOW, a_request
 
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
+pytestmark = pytest.mark.unit
 
 
 class MemoryLedger:
@@ -69,27 +68,7 @@ class MemoryLedger:
 
 
 def erasure(user_id: uuid.UUID) -> PrivacyRequest:
-    return PrivacyRequest(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        subject_hash=None,
-        type="erasure",
-        status=Status.IN_PROGRESS,
-        source="account_deletion",
-        details=None,
-        received_at=NOW,
-        due_at=NOW,
-        extended_at=None,
-        extension_reason=None,
-        outcome=None,
-        answer=None,
-        closed_at=None,
-        progress_at=NOW,
-        redrives=0,
-        certificate=None,
-        archive_expires_at=None,
-        status_token_sha256=None,
-    )
+    return a_request(user_id, "erasure", Status.IN_PROGRESS, "account_deletion")
 
 
 async def test_a_clean_round_ends_in_a_certificate_without_the_user(container: PrivacyContainer) -> None:

@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import UTC, datetime
 
 import pytest
 from aiflux_privacy.bootstrap import PrivacyContainer
@@ -15,33 +14,13 @@ from aiflux_privacy.domain.records import PrivacyRequest
 from aiflux_privacy.handlers.export import archive_members
 from stream_zip import async_stream_zip
 
-pytestmark = pytest.mark.unit
+from .conftest import a_request
 
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
+pytestmark = pytest.mark.unit
 
 
 def export_request(user_id: uuid.UUID) -> PrivacyRequest:
-    return PrivacyRequest(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        subject_hash=None,
-        type="access",
-        status="assembling",
-        source="request",
-        details=None,
-        received_at=NOW,
-        due_at=NOW,
-        extended_at=None,
-        extension_reason=None,
-        outcome=None,
-        answer=None,
-        closed_at=None,
-        progress_at=NOW,
-        redrives=0,
-        certificate=None,
-        archive_expires_at=None,
-        status_token_sha256=None,
-    )
+    return a_request(user_id, "access", "assembling", "request")
 
 
 async def test_the_archive_holds_manifest_parts_and_files(container: PrivacyContainer) -> None:
