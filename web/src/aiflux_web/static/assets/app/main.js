@@ -1,0 +1,1 @@
+// The web client: filled in by the client work.

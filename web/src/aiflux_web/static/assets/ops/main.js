@@ -1,0 +1,1 @@
+// The ops console: filled in by the console work.
