@@ -39,3 +39,15 @@ async def test_ops_without_slash_redirects() -> None:
     async with _client() as client:
         response = await client.get("/ops")
         assert response.status_code == 308 and response.headers["location"] == "/ops/"
+
+
+async def test_ops_relay_refuses_unknown_services_and_reports_unreachable_ones() -> None:
+    from aiflux_web.settings import WebSettings
+
+    app = create_web_app(WebSettings(public_url="http://127.0.0.1:9"))  # nothing listens on port 9
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web") as client:
+        unknown = await client.get("/ops/api/internal/x")
+        assert unknown.status_code == 404
+        down = await client.get("/ops/api/privacy/requests")
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        assert down.json()["detail"].startswith("The privacy service could not be reached")

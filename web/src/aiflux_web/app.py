@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .proxy import router as ops_relay
 from .security import SecurityHeaders
 from .settings import WebSettings
 
@@ -53,6 +54,8 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    app.include_router(ops_relay)
 
     @app.get("/ops", include_in_schema=False)
     async def ops_root() -> Response:
