@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .policy import router as policy_pages
 from .proxy import router as ops_relay
 from .security import SecurityHeaders
 from .settings import WebSettings
@@ -56,6 +57,8 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(ops_relay)
+    # Server-rendered (no JavaScript needed to read the policy); before the client's shell.
+    app.include_router(policy_pages)
 
     @app.get("/ops", include_in_schema=False)
     async def ops_root() -> Response:

@@ -10,6 +10,10 @@ passes.
 
 from __future__ import annotations
 
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
+from urllib.parse import quote
+
 import httpx
 from aiflux_kit.errors import Problem, not_found
 from fastapi import APIRouter, Request
@@ -23,14 +27,39 @@ RESPONSE_HEADERS = ("content-type", "retry-after", "cache-control")
 # Ops requests are small JSON documents (a reason, an answer).
 MAX_BODY_BYTES = 64 * 1024
 
+# Characters a forwarded path keeps unescaped (RFC 3986 pchar and "/").
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
 router = APIRouter()
 
 
-def _client(request: Request) -> httpx.AsyncClient:
-    """One pooled client per app, made on first use (mounted apps get no lifespan)."""
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: a Set-Cookie belongs to the caller it answered."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
+def _plain(rest: str) -> bool:
+    """True when ``rest`` (already percent-decoded once) stays under ``/v1/ops/<service>/``:
+    no dot segment, empty segment, backslash or control character that a client or the
+    upstream could resolve to another route (``/internal/...``, another service's ops API)."""
+    if not rest or "\\" in rest or any(ord(c) < 0x20 or c == "\x7f" for c in rest):
+        return False
+    return all(segment not in ("", ".", "..") for segment in rest.split("/"))
+
+
+def upstream_client(request: Request) -> httpx.AsyncClient:
+    """One pooled client per app for the services' APIs, made on first use (mounted apps get
+    no lifespan). It keeps no cookies: each request carries only its own caller's."""
     client: httpx.AsyncClient | None = getattr(request.app.state, "ops_client", None)
     if client is None:
-        client = httpx.AsyncClient(timeout=30.0, follow_redirects=False, trust_env=False)
+        client = httpx.AsyncClient(
+            timeout=30.0, follow_redirects=False, trust_env=False, cookies=_NoCookies()
+        )
         request.app.state.ops_client = client
     return client
 
@@ -38,15 +67,15 @@ def _client(request: Request) -> httpx.AsyncClient:
 @router.api_route("/ops/api/{service}/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
 async def relay(service: str, rest: str, request: Request) -> Response:
     settings: WebSettings = request.app.state.settings
-    if service not in SERVICES:
+    if service not in SERVICES or not _plain(rest):
         raise not_found("ops API")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, "payload-too-large", "Payload too large", "Ops requests are at most 64 KiB.")
     headers = {k: v for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS}
-    target = f"{settings.upstream(service)}/v1/ops/{service}/{rest}"
+    target = f"{settings.upstream(service)}/v1/ops/{service}/{quote(rest, safe=PATH_SAFE)}"
     try:
-        answer = await _client(request).request(
+        answer = await upstream_client(request).request(
             request.method, target, params=request.query_params, content=body, headers=headers
         )
     except httpx.HTTPError as exc:

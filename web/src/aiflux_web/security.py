@@ -42,6 +42,10 @@ class SecurityHeaders:
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
         ]
+        if settings.public_url.lower().startswith("https://"):
+            # Served over HTTPS: browsers must never fall back to plain HTTP (a year, as the
+            # session cookie's __Host- prefix already requires HTTPS).
+            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
