@@ -52,7 +52,10 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
 
+    # Liveness and readiness: the server holds no connection it could lose (each page's API
+    # call reports its own service's outage).
     @app.get("/healthz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
