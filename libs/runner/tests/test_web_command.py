@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from aiflux_kit.testing import eventually
 from aiflux_runner.up import WEB_PORT_OFFSET, child_environment, health_table, plan
 
@@ -67,7 +68,12 @@ def test_make_up_runs_the_web_server_as_one_more_part() -> None:
     web = parts["web.server"]
     assert list(web.argv[-5:]) == ["web", "--host", "127.0.0.1", "--port", str(8100 + WEB_PORT_OFFSET)]
     assert health_table(list(parts.values()))["web"] == {"server": web.health_url}
-    env = child_environment("dev-master", 8100)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith(("WEB_", "AIFLUX_"))]:
+            patch.delenv(name)
+        env = child_environment("dev-master", 8100)
+    assert env["WEB_PRIVACY_URL"] == "http://127.0.0.1:8104"
     # The web server calls each service's API directly, and knows the public URL.
-    assert env["WEB_PRIVACY_URL"] == env["AIFLUX_PRIVACY_URL"] == "http://127.0.0.1:8104"
+    for service in ("identity", "billing", "generation", "storage", "privacy"):
+        assert env[f"WEB_{service.upper()}_URL"] == env[f"AIFLUX_{service.upper()}_URL"]
     assert env["WEB_PUBLIC_URL"] == env["AIFLUX_PUBLIC_URL"]
