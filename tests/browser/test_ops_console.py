@@ -76,7 +76,14 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         await rows.first.get_by_role("button", name=re.compile(r"^Extend")).click()
         dialog = page.get_by_role("dialog")
         await dialog.get_by_label("Extra days").fill("30")
-        await dialog.get_by_label("Reason (sent to the user)").fill(REASON)
+        # The service's problem is shown next to the field it concerns.
+        reason = dialog.get_by_label("Reason (sent to the user)")
+        await reason.fill("ok")
+        await dialog.get_by_role("button", name="Extend deadline").click()
+        await expect(reason).to_have_attribute("aria-invalid", "true")
+        await expect(dialog.locator("#f-reason-error")).to_contain_text("at least 3 characters")
+        await b.shot("ops-03-extend-problem")
+        await reason.fill(REASON)
         await b.shot("ops-03-extend-dialog")
         await dialog.get_by_role("button", name="Extend deadline").click()
         await expect(dialog).to_have_count(0)
@@ -118,6 +125,7 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         await page.get_by_role("link", name="Security log").click()
         entry = page.locator('#security-log-table tbody tr[data-event="admin_access"]', has_text=REPLAY_CALL)
         await expect(entry).to_have_count(1)
+        await expect(entry).to_contain_text("Mozilla")  # the operator's browser, not the relay
         await b.shot("ops-06-security-log")
 
         # The other views load without a problem.

@@ -59,7 +59,7 @@ async function cleanups(status, reload) {
     { label: "Next attempt", cell: (r) => (r.status === "done" ? "—" : time(r.next_attempt_at)) },
     { label: "Last error", cell: (r) => r.last_error || "—" },
     { label: "Done", cell: (r) => time(r.done_at) },
-    { label: "Actions", class: "actions", cell: (r) => (r.status === "done" ? "—" : retryButton(r, reload)) },
+    { label: "Actions", class: "col-actions", cell: (r) => (r.status === "done" ? "—" : retryButton(r, reload)) },
   ], page.items, { id: "cleanups-table", empty: `No cleanup is ${status}.` });
 }
 

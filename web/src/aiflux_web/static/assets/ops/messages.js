@@ -79,7 +79,7 @@ async function deadLetters(reload) {
       { label: "Queue", cell: (r) => h("code", {}, r.queue) },
       { label: "Parked", class: "parked", cell: (r) => String(r.parked) },
       { label: "Last errors", cell: (r) => errors(r.messages) },
-      { label: "Actions", class: "actions", cell: (r) => replayButton(r, reload) },
+      { label: "Actions", class: "col-actions", cell: (r) => replayButton(r, reload) },
     ], rows, {
       id: "dead-letter-table",
       rowAttrs: (r) => ({ "data-consumer": `${r.service}.${r.consumer}`, class: r.parked ? "attention" : undefined }),

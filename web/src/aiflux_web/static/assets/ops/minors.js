@@ -17,7 +17,7 @@ async function reports(reload) {
     { label: "Account reported", cell: (r) => r.account },
     { label: "Received", cell: (r) => time(r.created_at) },
     { label: "Details", cell: (r) => r.details || "—" },
-    { label: "Actions", class: "actions", cell: (r) => h("button", {
+    { label: "Actions", class: "col-actions", cell: (r) => h("button", {
       type: "button",
       class: "button",
       "aria-label": `Decide report ${r.id.slice(0, 8)}`,

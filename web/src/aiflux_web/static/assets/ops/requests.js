@@ -49,7 +49,7 @@ export async function render(main) {
     const rows = [...state.rows].sort(byUrgency);
     const open = rows.filter((r) => r.status !== "in_effect");
     const restrictions = rows.filter((r) => r.type === "restriction" && r.status === "in_effect");
-    openSlot.replaceChildren(
+    openSlot.replaceChildren(...[
       table(`Open privacy requests, overdue first (${open.length})`, [
         { label: "Request", cell: (r) => [typeLabel(r.type), " ", shortId(r.id)] },
         { label: "Status", cell: (r) => statusLabel(r.status) },
@@ -57,21 +57,21 @@ export async function render(main) {
         { label: "Due", class: "due", cell: (r) => time(r.due_at) },
         { label: "Days left", cell: daysLeft },
         { label: "Extension", cell: (r) => (r.extended ? `Extended: ${r.extension_reason || "—"}` : "—") },
-        { label: "Actions", class: "actions", cell: (r) => actions(r) },
+        { label: "Actions", class: "col-actions", cell: (r) => actions(r) },
       ], open, {
         id: "open-requests",
         empty: "No open requests.",
         rowAttrs: (r) => ({ "data-request-id": r.id, class: r.overdue ? "overdue" : undefined }),
       }),
       moreButton(state.nextCursor, async (cursor) => load(cursor)),
-    );
+    ].filter(Boolean));
     restrictionSlot.replaceChildren(
       table(`Restrictions of processing in effect (${restrictions.length})`, [
         { label: "Request", cell: (r) => [typeLabel(r.type), " ", shortId(r.id)] },
         { label: "In effect since", cell: (r) => time(r.received_at) },
         { label: "User", cell: (r) => shortId(r.user_id) },
         { label: "Details", cell: (r) => r.details || "—" },
-        { label: "Actions", class: "actions", cell: (r) => [
+        { label: "Actions", class: "col-actions", cell: (r) => [
           h("button", { type: "button", class: "button", onclick: () => showDetail(r.id), "aria-label": `Details of restriction ${r.id.slice(0, 8)}` }, "Details"),
           h("button", { type: "button", class: "button danger", onclick: () => lift(r), "aria-label": `Lift restriction ${r.id.slice(0, 8)}` }, "Lift…"),
         ] },
