@@ -64,7 +64,7 @@ async function cleanups(status, reload) {
 }
 
 function retryButton(row, reload) {
-  const button = h("button", { type: "button", class: "button", "aria-label": `Retry cleanup ${row.cleanup_id.slice(0, 8)}` }, "Retry now");
+  const button = h("button", { type: "button", class: "button", "aria-label": `Retry now: cleanup ${row.cleanup_id.slice(0, 8)}` }, "Retry now");
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {

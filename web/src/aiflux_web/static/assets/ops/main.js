@@ -56,6 +56,8 @@ function navigate(event, view) {
 async function show() {
   const view = current();
   document.title = `${view.label} · AIFLUX ops`;
+  const status = document.getElementById("status");
+  if (status) status.textContent = ""; // the last view's news
   header();
   main.replaceChildren(h("p", { class: "loading" }, "Loading…"));
   try {

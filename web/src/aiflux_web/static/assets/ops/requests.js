@@ -109,6 +109,9 @@ export async function render(main) {
   const replaceRow = (updated) => {
     state.rows = state.rows.map((r) => (r.id === updated.id ? updated : r)).filter((r) => r.status === "in_effect" || !r.closed_at);
     redraw();
+    // The dialog's opener was redrawn: keep the keyboard on the request (or its table).
+    const row = main.querySelector(`tr[data-request-id="${CSS.escape(updated.id)}"] button`);
+    (row || main).focus();
   };
 
   const extend = async (r) => {
