@@ -1,6 +1,6 @@
 """The ops console in a real Chromium: an admin signs in at /ops/, sees the overdue privacy request
 first, extends it with a reason, replays the mail that was parked while the mail server was down,
-and finds these calls in the security log; a user without the admin role is turned away."""
+and finds that call in the security log; a user without the admin role is turned away."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import uuid
 
 import httpx
+import pytest
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import mail_text, mails_to, register_and_login, wait_for_mail
 from aiflux_kit.testing import eventually
@@ -17,6 +18,14 @@ from sqlalchemy import text
 
 REASON = "We must consult the model provider before we can answer."
 REPLAY_CALL = "POST /v1/ops/identity/dead-letters/notifications/replay"
+
+
+@pytest.fixture(autouse=True)
+def patient_assertions():
+    """Assertions wait up to 20 s here (a shared, loaded CI machine), then the default again."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=None)
 
 
 async def file_request(client: httpx.AsyncClient, headers: dict[str, str], kind: str) -> str:
@@ -34,10 +43,11 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         httpx.AsyncClient(base_url=b.base_url, timeout=30) as user_http,
     ):
         stack = b.stack
-        admin = await register_and_login(admin_http, b.data_dir)
+        admin, user = await asyncio.gather(
+            register_and_login(admin_http, b.data_dir), register_and_login(user_http, b.data_dir)
+        )
         identity_db = stack.unit("identity").settings.database_url
         assert await asyncio.to_thread(set_admin, identity_db, admin.username, True)
-        user = await register_and_login(user_http, b.data_dir)
         overdue = await file_request(user_http, user.headers, "objection")
         newer = await file_request(user_http, user.headers, "rectification")
         # Test setup: the objection arrived 45 days ago and its month is over.
@@ -51,9 +61,8 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
             )
 
         page = b.page
-        # A shared, loaded CI machine: wait longer than Playwright's defaults before failing.
+        # A shared, loaded CI machine: wait longer than Playwright's default before failing.
         page.set_default_timeout(60_000)
-        expect.set_options(timeout=20_000)
         await page.goto(f"{b.base_url}/ops/")
         await page.get_by_label("Username or e-mail").fill(admin.username)
         await page.get_by_label("Password").fill(admin.password)
