@@ -56,8 +56,7 @@ function navigate(event, view) {
 async function show() {
   const view = current();
   document.title = `${view.label} · AIFLUX ops`;
-  const status = document.getElementById("status");
-  if (status) status.textContent = ""; // the last view's news
+  clearStatus();
   header();
   main.replaceChildren(h("p", { class: "loading" }, "Loading…"));
   try {
@@ -109,7 +108,14 @@ function signIn(message = null) {
   form.elements.login.focus();
 }
 
+// The last view's news does not belong on the next one.
+function clearStatus() {
+  const status = document.getElementById("status");
+  if (status) status.textContent = "";
+}
+
 function notAdmin() {
+  clearStatus();
   top.replaceChildren(h("div", { class: "bar" }, h("span", { class: "brand" }, "AIFLUX ops")));
   document.title = "Admin role required · AIFLUX ops";
   const out = h("button", { type: "button", class: "button" }, "Sign out");
