@@ -5,7 +5,10 @@ table), so the console, served at ``/ops/``, reaches it through this relay of th
 It adds no authority of its own: it forwards only the session cookie, the CSRF header and the
 content headers, and every service still requires an admin session and audits the call
 (``aiflux_kit.auth.current_admin``). Nothing else (no ``/internal`` route, no other header)
-passes.
+passes, except what the audit records of the caller: the operator's ``User-Agent`` and the
+``X-Forwarded-For`` the edge set (the relay is transparent to it, so identity's
+``trusted_proxy_hops`` picks the same address as for a call through the edge), so the security
+log names the operator's browser, not the relay.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from fastapi.responses import Response
 from .settings import WebSettings
 
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
-REQUEST_HEADERS = ("cookie", "x-csrf-token", "content-type", "accept")
+REQUEST_HEADERS = ("cookie", "x-csrf-token", "content-type", "accept", "user-agent", "x-forwarded-for")
 RESPONSE_HEADERS = ("content-type", "retry-after", "cache-control")
 # Ops requests are small JSON documents (a reason, an answer).
 MAX_BODY_BYTES = 64 * 1024
