@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .client_config import router as client_config
 from .proxy import router as ops_relay
 from .security import SecurityHeaders
 from .settings import WebSettings
@@ -56,6 +57,7 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(ops_relay)
+    app.include_router(client_config)
 
     @app.get("/ops", include_in_schema=False)
     async def ops_root() -> Response:
