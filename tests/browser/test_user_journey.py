@@ -36,6 +36,15 @@ async def heading(page: Page, text: str) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
 
+async def shown_image(page: Page, selector: str) -> None:
+    """The first ``selector`` image has loaded real pixels (not a broken-image icon)."""
+    await page.wait_for_function(
+        "(s) => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector,
+        timeout=WAIT_MS,
+    )
+
+
 async def signup_refusals(page: Page, taken: str) -> None:
     """Problems from the API land next to the field they concern."""
     await page.get_by_label("Username").fill(taken)
@@ -71,7 +80,7 @@ async def journey(browsing: Any, tmp_path: Path) -> None:
         ).status_code == 202
 
         # A visitor: the banner asks first; the keyboard focus is visible.
-        await page.goto(b.base_url + "/")
+        await page.goto(b.base_url + "/", timeout=60_000)
         await heading(page, "Images, video and speech from a prompt")
         banner = page.locator("#consent-banner")
         await expect(banner).to_be_visible()
@@ -103,7 +112,7 @@ async def journey(browsing: Any, tmp_path: Path) -> None:
         # The mailed link: the page posts its token and the address bar forgets it.
         link = LINK.search(mail_text(await wait_for_mail(b.data_dir, email, "verify")))
         assert link, "the verification mail carries no link"
-        await page.goto(link.group(0))
+        await page.goto(link.group(0), timeout=60_000)
         await heading(page, "E-mail address verified")
         assert "token" not in page.url and page.url.endswith("/verify-email")
         await b.shot("04-email-verified")
@@ -160,7 +169,7 @@ async def generate_repeat_delete(b: Any, page: Page, tmp_path: Path) -> None:
     card = page.locator("#live-results article.generation")
     await expect(card).to_have_count(1)
     await expect(card.first).to_have_attribute("data-status", "completed", timeout=60_000)
-    await expect(card.first.locator("img")).to_be_visible()
+    await shown_image(page, "#live-results article.generation img")
     assert await page.evaluate("() => window.__noReload === true")
     await b.shot("11-generate-completed")
 
@@ -171,7 +180,7 @@ async def generate_repeat_delete(b: Any, page: Page, tmp_path: Path) -> None:
     await cards.first.get_by_role("button", name=re.compile("^Repeat")).click()
     await expect(cards).to_have_count(2)
     await expect(cards.first).to_have_attribute("data-status", "completed", timeout=60_000)
-    await expect(cards.first.locator("img")).to_be_visible()
+    await shown_image(page, "#gallery article.generation img")
     await b.shot("12-gallery-repeated")
     await cards.first.get_by_role("button", name=re.compile("^Delete")).click()
     await expect(cards).to_have_count(1)
@@ -224,5 +233,5 @@ async def delete_account(b: Any, page: Page) -> None:
     await b.shot("17-erasure-complete")
     # The address still works in a fresh tab of a browser without a session.
     other = await b.new_page()
-    await other.goto(page.url)
+    await other.goto(page.url, timeout=60_000)
     await expect(other.locator("#erasure-state")).to_have_attribute("data-status", "completed")

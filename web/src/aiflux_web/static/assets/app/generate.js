@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { announce, field, formatDate, h, values } from "../ui.js";
 import { onLeave, route, stillOn } from "./router.js";
 import { uploadForm } from "./files.js";
-import { badge, me, onSubmit, poll, requireUser, table } from "./session.js";
+import { badge, fill, me, onSubmit, poll, requireUser, table } from "./session.js";
 
 const FINISHED = new Set(["completed", "failed"]);
 
@@ -71,12 +71,28 @@ function paramValues(model, data) {
   return params;
 }
 
+// A result's bytes are behind a short-lived download URL from storage (the output's `url` is
+// its metadata): ask for it, then show the medium.
+const downloads = new Map();
+function downloadUrl(fileId) {
+  if (!downloads.has(fileId)) {
+    downloads.set(fileId, api("GET /v1/files/{file_id}", { path: { file_id: fileId } }).then((f) => f.download_url));
+  }
+  return downloads.get(fileId);
+}
+
 function outputView(generation, output, index) {
   const label = `Result ${index + 1} of “${generation.prompt.slice(0, 60)}”`;
-  if (generation.modality === "image") return h("img", { src: output.url, alt: label });
-  if (generation.modality === "audio") return h("audio", { src: output.url, controls: true, "aria-label": label });
-  if (generation.modality === "text") return h("a", { href: output.url, download: "" }, "Download the text");
-  return h("video", { src: output.url, controls: true, "aria-label": label });
+  let el;
+  if (generation.modality === "image") el = h("img", { alt: label });
+  else if (generation.modality === "audio") el = h("audio", { controls: true, "aria-label": label });
+  else if (generation.modality === "text") el = h("a", { download: "" }, "Download the text");
+  else el = h("video", { controls: true, "aria-label": label });
+  downloadUrl(output.file_id).then(
+    (href) => el.setAttribute(el.tagName === "A" ? "href" : "src", href),
+    () => el.replaceWith(h("p", { class: "muted" }, "This result is no longer available.")),
+  );
+  return el;
 }
 
 // A generation's card; it keeps itself current until the generation has finished.
@@ -97,7 +113,7 @@ export function generationCard(generation, { token, onRepeat, onDelete } = {}) {
   };
   const draw = (g) => {
     card.dataset.status = g.status;
-    card.replaceChildren(
+    fill(card,
       h("h3", {}, g.model, " ", badge(g.status)),
       h("p", { class: "prompt" }, g.prompt),
       h("p", { class: "muted" }, `${formatDate(g.created_at)} · ${g.credits} credits${g.repeat_of ? " · repeat" : ""}`),
@@ -177,7 +193,7 @@ async function generate({ token, query }) {
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Generate")));
   const refreshExtras = () => {
     const model = chosen();
-    extras.replaceChildren(inputChoices(model, uploads.items), ...paramFields(model));
+    fill(extras, inputChoices(model, uploads.items), ...paramFields(model));
   };
   form.elements.model.addEventListener("change", refreshExtras);
   refreshExtras();

@@ -4,7 +4,7 @@
 import { api, url } from "../api.js";
 import { announce, field, formatDate, h, values } from "../ui.js";
 import { navigate, onLeave, render, route, stillOn } from "./router.js";
-import { badge, forget, me, onSubmit, poll, requireUser, signedIn, table } from "./session.js";
+import { badge, fill, forget, me, onSubmit, poll, requireUser, signedIn, table } from "./session.js";
 
 const REQUEST_TYPES = [
   ["access", "Access: a copy of all the data we hold about you"],
@@ -206,7 +206,7 @@ async function requestDetail({ params, token }) {
         download: `aiflux-export-${r.id}.zip`,
       }, "Download your data (ZIP)"), r.download_expires_at ? h("span", { class: "muted" }, ` available until ${formatDate(r.download_expires_at)}`) : null)
       : null;
-    body.replaceChildren(
+    fill(body,
       h("dl", { class: "card" },
         h("dt", {}, h("strong", {}, "Status")), h("dd", { id: "request-status" }, badge(r.status)),
         h("dt", {}, h("strong", {}, "Received")), h("dd", {}, formatDate(r.received_at)),
@@ -242,14 +242,14 @@ async function erasureStatus({ params, query, token }) {
       : `Erasure ${s.status.replace(/_/g, " ")}${s.due_at ? `; due by ${formatDate(s.due_at)}` : ""}.`;
     state.dataset.status = s.status;
     const certificate = s.certificate;
-    detail.replaceChildren(
+    fill(detail,
       h("h2", {}, "Progress per service"),
       progressList(s.progress, true),
       certificate ? [
         h("h2", {}, "Certificate"),
         h("p", {}, `Issued ${formatDate(certificate.issued_at)}. It holds counts and dates only, no personal data.`),
-        table("Kept, and why", ["Service", "Data", "Legal basis", "Until"], (certificate.retained || []).map((i) => [
-          i.service, i.description || String(i.category).replace(/_/g, " "), i.legal_basis || "—", formatDate(i.until || i.retain_until),
+        table("Kept, and why", ["Service", "Data", "Legal basis", "Kept until"], (certificate.retained || []).map((i) => [
+          i.service || "—", i.description || String(i.category).replace(/_/g, " "), i.legal_basis || "—", i.retained_until || "—",
         ]), "Nothing is kept."),
       ] : null);
   };

@@ -82,7 +82,7 @@ export async function render({ focus = false } = {}) {
     content = errorPage(error);
   }
   if (token !== renderCount) return; // a newer navigation won
-  main.replaceChildren(...[content].flat().filter(Boolean));
+  main.replaceChildren(...[content].flat(Infinity).filter(Boolean));
   main.removeAttribute("aria-busy");
   const heading = main.querySelector("h1");
   if (heading) {

@@ -94,6 +94,13 @@ export function onSubmit(form, handler, aliases) {
   return form;
 }
 
+// Replace an element's children (nested arrays flattened; null, undefined and false skipped —
+// the DOM's own replaceChildren would print them).
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
 export function badge(status) {
   return h("span", { class: `badge ${String(status).replace(/[^a-z_]/gi, "")}` }, String(status).replace(/_/g, " "));
 }
