@@ -144,7 +144,7 @@ function deletionForm() {
     // The status link works without a session: the page shows it from its path and token.
     const link = new URL(started.status_url, location.origin);
     await navigate(statusPage(started.request_id, link.searchParams.get("token")));
-  });
+  }, { current_password: "password" });
 }
 
 function statusPage(requestId, token) {
