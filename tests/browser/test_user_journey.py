@@ -9,13 +9,21 @@ the erasure complete after being logged out. Every page is photographed.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from aiflux_identity.testing import DEFAULT_PASSWORD, mail_text, register, wait_for_mail
+from aiflux_identity.commands import set_admin
+from aiflux_identity.testing import (
+    DEFAULT_PASSWORD,
+    mail_text,
+    register,
+    register_and_login,
+    wait_for_mail,
+)
 from PIL import Image
 from playwright.async_api import Page, expect
 
@@ -125,6 +133,7 @@ async def journey(browsing: Any, tmp_path: Path) -> None:
         await page.get_by_role("button", name="Log in").click()
         await heading(page, f"Welcome, {username}")
         await b.shot("06-home-signed-in")
+        await reaccept_policy(b, page, email)
 
         # Credits: a pack on the simulated checkout, back to the success page.
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Credits").click()
@@ -140,6 +149,33 @@ async def journey(browsing: Any, tmp_path: Path) -> None:
         await generate_repeat_delete(b, page, tmp_path)
         await export_and_download(b, page, tmp_path)
         await delete_account(b, page)
+
+
+async def reaccept_policy(b: Any, page: Page, email: str) -> None:
+    """A new version in force: the client asks for re-acceptance until it is given."""
+    admin = await register_and_login(b.stack.client, b.data_dir)
+    identity_db = b.stack.unit("identity").settings.database_url
+    assert await asyncio.to_thread(set_admin, identity_db, admin.username, True)
+    version = f"2099-01-{uuid.uuid4().int % 28 + 1:02d}"
+    published = await b.stack.client.post(
+        "/v1/ops/privacy/policy/versions",
+        headers=admin.headers,
+        json={"version": version, "substantial": True, "text": "The policy, clearer.\n"},
+    )
+    assert published.status_code == 201, published.text
+    await wait_for_mail(b.data_dir, email, "privacy policy", within_s=30)  # identity knows it
+
+    await page.reload()
+    notice = page.get_by_role("region", name="Privacy policy update")
+    await expect(notice).to_contain_text(version)
+    await notice.get_by_role("link", name="Review and accept it").click()
+    await heading(page, "Privacy centre")
+    await b.shot("06b-privacy-reaccept")
+    await page.get_by_role("button", name=f"Accept version {version}").click()
+    await expect(page.get_by_text(f"You accepted version {version}")).to_be_visible()
+    await expect(page.get_by_role("button", name=f"Accept version {version}")).to_have_count(0)
+    await page.get_by_role("link", name="AIFLUX", exact=True).click()
+    await expect(notice).to_have_count(0)
 
 
 async def account_pages(b: Any, page: Page) -> None:
