@@ -129,5 +129,3 @@ def browsing(stack_factory: Any) -> Callable[..., Any]:
             assert violations == [], f"the browser refused content under the CSP: {violations}"
 
     return factory
-
-

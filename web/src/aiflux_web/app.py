@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .client_config import router as client_config
 from .policy import router as policy_pages
 from .proxy import router as ops_relay
 from .security import SecurityHeaders
@@ -62,6 +63,7 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(ops_relay)
     # Server-rendered (no JavaScript needed to read the policy); before the client's shell.
     app.include_router(policy_pages)
+    app.include_router(client_config)
 
     @app.get("/ops", include_in_schema=False)
     async def ops_root() -> Response:

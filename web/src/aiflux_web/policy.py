@@ -172,9 +172,9 @@ def _document(title: str, body: str) -> str:
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)} · AIFLUX</title>\n"
-        '<link rel="stylesheet" href="/assets/style.css">\n</head>\n<body>\n'
+        '<link rel="stylesheet" href="/assets/style.css">\n</head>\n<body class="client">\n'
         '<a class="skip" href="#main">Skip to content</a>\n'
-        f'<header id="top"><nav aria-label="Site"><ul>{nav}</ul></nav></header>\n'
+        f'<header id="top" class="site-header"><nav aria-label="Site"><ul>{nav}</ul></nav></header>\n'
         f'<main id="main" tabindex="-1" class="policy"><h1>{escape(title)}</h1>{body}</main>\n'
         '<footer id="bottom"><p><a href="/">Back to AIFLUX</a></p></footer>\n'
         "</body>\n</html>\n"

@@ -25,7 +25,7 @@ export function field(label, attrs = {}, hint = null) {
   const errorId = `${id}-error`;
   const hintId = hint ? `${id}-hint` : null;
   const input = attrs.tag === "select" || attrs.tag === "textarea"
-    ? h(attrs.tag, { ...attrs, tag: undefined, id, "aria-describedby": [hintId, errorId].filter(Boolean).join(" ") }, attrs.options || [])
+    ? h(attrs.tag, { ...attrs, tag: undefined, options: undefined, id, "aria-describedby": [hintId, errorId].filter(Boolean).join(" ") }, attrs.options || [])
     : h("input", { type: "text", ...attrs, id, "aria-describedby": [hintId, errorId].filter(Boolean).join(" ") });
   return h("div", { class: "field" },
     h("label", { for: id }, label),
