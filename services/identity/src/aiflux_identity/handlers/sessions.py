@@ -80,7 +80,7 @@ async def _find_login(c: IdentityContainer, login_name: str) -> LoginCandidate |
         by_email = normalise_email(name) if "@" in name else None
     except InvalidEmail:
         by_email = None
-    async with c.database.transaction() as session:
+    async with c.database.read() as session:  # one statement: no transaction around it
         if by_email:
             return await login_sessions.find_login(session, email=by_email)
         return await login_sessions.find_login(session, username=name)
