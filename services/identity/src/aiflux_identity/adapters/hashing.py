@@ -16,11 +16,13 @@ from ..domain.passwords import MAX_BYTES
 
 T = TypeVar("T")
 
-HASH_THREAD_NICE = 5
+HASH_THREAD_NICE = 2
 """How much lower than the rest of the process the hashing threads run (Linux nice values are
 per thread). bcrypt releases the GIL, so without it the hashing threads compete with the event
 loop's thread for the cores as equals, and every other request (health probes included) waits
-behind a login. The loop needs little CPU; the threads still get every cycle it leaves."""
+behind a login. The loop needs little CPU; the threads still get every cycle it leaves. Kept
+mild on purpose: at +5, on a host crowded by other processes of the same CPU group, logins
+starved outright (0-0.1 logins/s where +0 and +2 did 0.6-0.95, the same hour)."""
 
 
 def usable_cores() -> int:
