@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiflux_contracts import Event
 
 from ..domain.records import ErasureRun, Generation
 from .store import GenerationStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -146,3 +148,6 @@ class InMemoryStores:
 
     def bound(self, session: Any) -> GenerationStore:
         return self.store
+
+    async def read(self, read: Callable[[GenerationStore], Awaitable[T]]) -> T:
+        return await read(self.store)
