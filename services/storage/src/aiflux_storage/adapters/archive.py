@@ -9,6 +9,7 @@ local store, chunk by chunk from the event loop for any other store (S3).
 from __future__ import annotations
 
 import asyncio
+import os
 import stat
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -101,6 +102,23 @@ def write_zip(target: BinaryIO, members: Iterable[Member]) -> None:
             with archive.open(info, "w", force_zip64=member.size is None) as out:
                 for chunk in member.chunks():
                     out.write(chunk)
+
+
+async def install(store: ObjectStore, key: str, path: Path, content_type: str) -> None:
+    """Put the finished file at ``path`` under ``key``: renamed into place on the local store
+    when it is on the same filesystem (no second copy of the archive), stored otherwise."""
+    if isinstance(store, LocalDiskStore):
+        try:
+            await asyncio.to_thread(_move, path, store.root / key)
+            return
+        except OSError:
+            pass  # another filesystem: copied below
+    await store.put_file(key, path, content_type)
+
+
+def _move(path: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
 
 
 def write_zip_file(path: Path, members: Iterable[Member]) -> int:

@@ -144,7 +144,7 @@ async def build_archive(
             size = await asyncio.to_thread(archive.write_zip_file, path, members)
         except KeyError:
             raise NotFound.of("export object") from None  # deleted meanwhile (an erasure)
-        await c.store.put_file(key, path, "application/zip")
+        await archive.install(c.store, key, path, "application/zip")
     async with c.records.transaction() as records:
         await _record_export_object(c, records, request_id, user_id, ARCHIVE_NAME, key, size)
     return StoredExportObject(key, ARCHIVE_NAME, size, _expiry(c))
