@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from aiflux_contracts import ExportRequested
 from aiflux_contracts.receipts import ExportPartReady, ExportPartReadyBase
@@ -64,8 +64,9 @@ async def export_document(
     pending = [head[:-2].encode(), b',\n  "generations": [']
     size, first = 0, True
     async for job in jobs:
-        line = json.dumps(exported(c, job), default=_json_value)
-        pending.append(("\n    " if first else ",\n    ").encode() + line.encode())
+        line = exported(c, job)
+        pending.append(b"\n    " if first else b",\n    ")
+        pending.append(line)
         size, first = size + len(line), False
         if size >= CHUNK:
             yield b"".join(pending)
@@ -74,13 +75,12 @@ async def export_document(
     yield b"".join(pending)
 
 
-def exported(c: GenerationContainer, job: Generation) -> dict[str, Any]:
-    """A generation as its owner sees it in the API (§2: prompt and result URLs): public
-    download URLs and API paths only, never object keys, internal hosts or provider job ids."""
-    shown = view(c, job).model_dump()
-    inputs = [{"file_id": f, "url": file_url(c, f)} for f in shown.pop("input_file_ids")]
-    return {**shown, "provider": job.provider, "inputs": inputs}
-
-
-def _json_value(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+def exported(c: GenerationContainer, job: Generation) -> bytes:
+    """A generation as its owner sees it in the API (§2: prompt and result URLs), as one JSON
+    object serialized by the API's own model (the same field formats), plus the provider and
+    the inputs' public URLs: never object keys, internal hosts or provider job ids."""
+    shown = view(c, job)
+    inputs = [{"file_id": str(f), "url": file_url(c, str(f))} for f in shown.input_file_ids]
+    extra = json.dumps({"provider": job.provider, "inputs": inputs}).encode()
+    # Both are JSON objects: the API's fields, then the export's own (``{...}`` + ``, ...}``).
+    return shown.model_dump_json(exclude={"input_file_ids"}).encode()[:-1] + b", " + extra[1:]
