@@ -22,12 +22,12 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import repositories as store
 from ..adapters.peers import ExportCancelled, StorageClient
 from ..adapters.repositories import find_request, steps_of
+from ..adapters.transactions import on_commit
 from ..domain import erasure as rules
 from ..domain.catalog import export_manifest
 from ..domain.records import PrivacyRequest
@@ -191,7 +191,7 @@ class Assembler:
 
     def due_after_commit(self, session: AsyncSession) -> None:
         """Start a pass once ``session``'s transaction commits (its rows are then visible)."""
-        sa_event.listen(session.sync_session, "after_commit", lambda _: self.due(), once=True)
+        on_commit(session, self.due)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Build due archives until ``stop`` is set."""
