@@ -55,7 +55,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
         await export.on_export_requested(ctx, event, container.storage)
 
     async def part_ready(ctx: HandlerContext, event: Any) -> None:
-        await export.on_part_ready(ctx, by_class[type(event)], event)
+        await export.on_part_ready(ctx, by_class[type(event)], event, container.assembler)
 
     return [
         Subscription("consents", (UserRegistered, PolicyAccepted), registered),

@@ -79,6 +79,10 @@ class InMemoryStore:
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         return sorted((j for j in self.jobs.values() if j.user_id == user_id), key=lambda j: j.created_at)
 
+    async def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        for job in await self.user_generations(user_id):
+            yield job
+
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         self.jobs.pop(generation_id, None)
 

@@ -59,6 +59,9 @@ class GenerationStore(Protocol):
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         """Every job of the user, oldest first."""
 
+    def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        """Every job of the user, oldest first, a batch at a time (server-side cursor)."""
+
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         """Remove one job."""
 
@@ -152,6 +155,9 @@ class SqlStore:
 
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         return await repo.user_generations(self.session, user_id, lock=lock)
+
+    def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        return repo.stream_user_generations(self.session, user_id)
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         await repo.delete_generation(self.session, generation_id)
