@@ -69,10 +69,12 @@ async def _count_deleted(c: StorageContainer, request_id: uuid.UUID, n: int) -> 
 
 
 async def _empty_prefix(c: StorageContainer, request_id: uuid.UUID, prefix: str) -> None:
-    """Delete everything under ``prefix`` in batches, then list it to prove it is empty."""
+    """Delete everything under ``prefix``: one listing walk, deleted page by page (linear in the
+    number of objects); then one check that it is empty (a write racing the walk is caught
+    there, and the prefix walked again)."""
     for _ in range(PROVE_EMPTY_ATTEMPTS):
-        while page := await c.store.list_prefix(prefix, limit=1000):
-            await _count_deleted(c, request_id, await c.store.delete_batch([o.key for o in page]))
+        async for page in c.store.key_pages(prefix):
+            await _count_deleted(c, request_id, await c.store.delete_batch(page))
         if not await c.store.list_prefix(prefix, limit=1):
             return
     raise PrefixNotEmpty("objects remain under the user's prefix")
