@@ -44,7 +44,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     async def receipts(ctx: HandlerContext, event: Any) -> None:
         service = by_class[type(event)]
         if type(event) in ErasureCompleted.values():
-            await erasure.on_receipt(ctx, service, event, container.pepper)
+            await erasure.on_receipt(ctx, service, event, container.pepper, container.settings.max_redrives)
         else:
             await erasure.on_verified(ctx, service, event, container.pepper, container.settings.max_redrives)
 
