@@ -77,6 +77,9 @@ def create_web_app(settings: WebSettings | None = None) -> FastAPI:
     @app.api_route("/{path:path}", methods=list(ANY_METHOD), include_in_schema=False)
     async def client_page(path: str, request: Request) -> Response:
         if request.method not in ("GET", "HEAD") or path.split("/", 1)[0] not in CLIENT_SECTIONS:
+            # No page and no API route: for the metrics too (``route="unmatched"``), not the
+            # catch-all's template.
+            request.scope.pop("route", None)
             raise not_found("page or API route")
         return _shell(STATIC / "app" / "index.html")
 

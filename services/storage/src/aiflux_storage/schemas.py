@@ -119,9 +119,28 @@ def json_body(model: type[BaseModel], description: str) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": description,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": inline_definitions(model.model_json_schema())}},
         }
     }
+
+
+def inline_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its nested models (``$defs``) written in place: a ``#/$defs/...``
+    reference inside an OpenAPI document points nowhere (ReDoc refuses to render it)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 def multipart_body(form: type[BaseModel]) -> dict[str, Any]:
