@@ -15,10 +15,11 @@ Publishing uses publisher confirms and ``mandatory``: a message no queue is boun
 and raises :class:`PublishFailed`, so the outbox keeps it. ``publish_many`` puts a whole batch in
 flight and awaits the confirms together (one timeout for the batch, no task per timeout).
 
-Consuming gathers deliveries into batches (up to ``spec.batch``; a batch leaves when full or
-``linger`` seconds after its first message) and hands each batch to the handler; several batches
-may be in flight, bounded by the prefetch. Every message is then acked, retried or parked on its
-own, after the handler answered for the whole batch.
+Consuming gathers deliveries into batches of up to ``spec.batch`` and hands each to the handler,
+with ``batches_in_flight`` batches per queue at most: a batch leaves when full or ``linger``
+seconds after its first message, and while the limit is reached deliveries gather until a batch
+in flight is done (so batches grow with the load, like a group commit). Every message is then
+acked, retried or parked on its own, after the handler answered for the whole batch.
 """
 
 from __future__ import annotations
@@ -74,12 +75,14 @@ class RabbitBroker:
         publish_timeout: float = 10.0,
         reconnect_interval: float = 1.0,
         linger: float = 0.005,
+        batches_in_flight: int = 2,
     ) -> None:
         self._url = url
         self._exchange_name = exchange
         self._publish_timeout = publish_timeout
         self._reconnect_interval = reconnect_interval
         self._linger = linger
+        self._batches_in_flight = batches_in_flight
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -202,22 +205,34 @@ class RabbitBroker:
         loop = asyncio.get_running_loop()
         pending: list[AbstractIncomingMessage] = []
         timer: asyncio.TimerHandle | None = None
+        running = 0
 
         def flush() -> None:
-            nonlocal timer, pending
+            nonlocal timer, pending, running
             if timer is not None:
                 timer.cancel()
                 timer = None
-            batch, pending = pending, []
-            if not batch or self._closing:
-                return  # left unacked: the broker delivers them again
-            task = asyncio.create_task(self._handle_batch(spec, batch, handle))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            if self._closing:
+                pending = []  # left unacked: the broker delivers them again
+                return
+            while pending and running < self._batches_in_flight:
+                batch, pending = pending[: spec.batch], pending[spec.batch :]
+                running += 1
+                task = asyncio.create_task(self._handle_batch(spec, batch, handle))
+                self._in_flight.add(task)
+                task.add_done_callback(done)
+
+        def done(task: asyncio.Task[None]) -> None:
+            nonlocal running
+            self._in_flight.discard(task)
+            running -= 1
+            flush()  # what arrived meanwhile leaves at once, as one batch
 
         async def _on_delivery(message: AbstractIncomingMessage) -> None:
             nonlocal timer
             pending.append(message)
+            if running >= self._batches_in_flight:
+                return  # gathering: the next batch leaves when one in flight is done
             if len(pending) >= spec.batch:
                 flush()
             elif timer is None:
