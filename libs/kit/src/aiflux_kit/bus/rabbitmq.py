@@ -125,7 +125,8 @@ class RabbitBroker:
         await self._confirmed(self._exchange, routing_key, self._message(body, message_id, headers))
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> list[PublishFailed | None]:
-        """Publish all to the topic exchange at once; await their confirms together."""
+        """Publish all to the topic exchange at once; await their confirms together (those
+        still unconfirmed after ``publish_timeout`` seconds without any confirm fail)."""
         exchange = self._exchange
         if exchange is None:
             return [PublishFailed("not connected") for _ in messages]
@@ -139,7 +140,12 @@ class RabbitBroker:
         ]
         if not tasks:
             return []
-        _, pending = await asyncio.wait(tasks, timeout=self._publish_timeout)
+        # The timeout bounds a wait without progress: a slow broker still confirms a large batch.
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=self._publish_timeout)
+            if not done:
+                break
         for task in pending:
             task.cancel()
         results: list[PublishFailed | None] = []
@@ -206,6 +212,7 @@ class RabbitBroker:
         pending: list[AbstractIncomingMessage] = []
         timer: asyncio.TimerHandle | None = None
         running = 0
+        unsettled: set[int] = set()  # delivery tags not yet acked (or rerouted) on this channel
 
         def flush() -> None:
             nonlocal timer, pending, running
@@ -218,7 +225,7 @@ class RabbitBroker:
             while pending and running < self._batches_in_flight:
                 batch, pending = pending[: spec.batch], pending[spec.batch :]
                 running += 1
-                task = asyncio.create_task(self._handle_batch(spec, batch, handle))
+                task = asyncio.create_task(self._handle_batch(spec, batch, handle, unsettled))
                 self._in_flight.add(task)
                 task.add_done_callback(done)
 
@@ -231,6 +238,7 @@ class RabbitBroker:
         async def _on_delivery(message: AbstractIncomingMessage) -> None:
             nonlocal timer
             pending.append(message)
+            unsettled.add(message.delivery_tag or 0)
             if running >= self._batches_in_flight:
                 return  # gathering: the next batch leaves when one in flight is done
             if len(pending) >= spec.batch:
@@ -268,16 +276,31 @@ class RabbitBroker:
         await queue.consume(_on_delivery, no_ack=True, exclusive=True)
 
     async def _handle_batch(
-        self, spec: QueueSpec, messages: list[AbstractIncomingMessage], handle: OnBatch
+        self,
+        spec: QueueSpec,
+        messages: list[AbstractIncomingMessage],
+        handle: OnBatch,
+        unsettled: set[int],
     ) -> None:
         deliveries = [self._delivery(message) for message in messages]
+        tags = {message.delivery_tag or 0 for message in messages}
         try:
-            results = await handle(deliveries)
-        except Exception as exc:  # the batch handler answers per message; this is a bug
-            log.exception("batch handler failed", extra={"queue": spec.name})
-            results = [exc] * len(deliveries)
-        for message, delivery, error in zip(messages, deliveries, results, strict=True):
-            await self._settle(spec, message, delivery, error)
+            try:
+                results = await handle(deliveries)
+            except Exception as exc:  # the batch handler answers per message; this is a bug
+                log.exception("batch handler failed", extra={"queue": spec.name})
+                results = [exc] * len(deliveries)
+            last = messages[-1].delivery_tag or 0
+            if all(error is None for error in results) and not any(
+                tag < last and tag not in tags for tag in unsettled
+            ):
+                # Nothing older is outstanding: one ack settles the whole batch.
+                await messages[-1].ack(multiple=True)
+                return
+            for message, delivery, error in zip(messages, deliveries, results, strict=True):
+                await self._settle(spec, message, delivery, error)
+        finally:
+            unsettled.difference_update(tags)
 
     @staticmethod
     def _delivery(message: AbstractIncomingMessage) -> Delivery:
