@@ -5,6 +5,7 @@
 #   docker run IMAGE api billing --host 0.0.0.0 --port 8000
 #   docker run IMAGE worker billing --health-port 8081
 #   docker run IMAGE migrate billing
+#   docker run IMAGE web --port 8080
 # Kubernetes passes the same arguments as `args:` (deploy/k8s/).
 #
 # Build: docker build -t aiflux:dev .
@@ -35,11 +36,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     uv sync --frozen --no-dev --all-packages --no-install-workspace
 
-# Then the workspace members (libs/*, services/*), installed as regular wheels (--no-editable)
+# Then the workspace members (libs/*, services/*, web: the web client's server and its static
+# files), installed as regular wheels (--no-editable)
 # so the runtime image needs no source tree.
 COPY pyproject.toml uv.lock ./
 COPY libs ./libs
 COPY services ./services
+COPY web ./web
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --all-packages --no-editable \
  && /opt/aiflux/venv/bin/aiflux --help >/dev/null

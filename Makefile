@@ -9,7 +9,7 @@ export PORT AIFLUX_DATA_DIR
 
 # uv comes from PyPI into a project-local virtualenv, so a machine with only Python and make works.
 UV := .tools/uv/bin/uv
-VENV_STAMP := .venv/.synced-$(shell cat uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+VENV_STAMP := .venv/.synced-$(shell cat uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml web/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
 $(UV):
 	python3 -m venv .tools/uv
@@ -40,7 +40,7 @@ test-fast: $(VENV_STAMP)  ## the unit tier: handlers with in-memory fakes, no se
 lint: $(VENV_STAMP)  ## ruff check, ruff format --check, mypy --strict (what CI and pre-commit run)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy --strict libs/contracts/src libs/kit/src libs/runner/src services/*/src
+	$(UV) run --frozen mypy --strict libs/contracts/src libs/kit/src libs/runner/src services/*/src web/src
 
 # The offline-docs test (tests/test_offline_docs.py) drives Debian's Chromium; Playwright's own
 # browser download is not reachable. Installed only when missing and when we may (root).
@@ -53,8 +53,9 @@ chromium:  ## install Debian's chromium for the browser test (root only; skipped
 contracts: $(VENV_STAMP)  ## regenerate JSON Schema snapshots and the AsyncAPI document
 	$(UV) run --frozen python -m aiflux_contracts.snapshots --write
 
-openapi: $(VENV_STAMP)  ## regenerate docs/openapi/<service>.json from the routes
+openapi: $(VENV_STAMP)  ## regenerate docs/openapi/<service>.json from the routes, and the web client's table
 	$(UV) run --frozen python -m aiflux_runner.openapi --write
+	$(UV) run --frozen python -m aiflux_web.apigen --write
 
 env-example: $(VENV_STAMP)  ## regenerate .env.example from the settings classes
 	$(UV) run --frozen python -m aiflux_runner.envdoc --write

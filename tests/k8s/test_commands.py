@@ -26,6 +26,9 @@ def _args(doc: Doc) -> list[str]:
 
 def _check_contract(args: list[str]) -> None:
     """Fail unless ``aiflux *args`` is a valid command of the runtime contract."""
+    if args[:1] == ["web"]:  # the web server: no service, no database
+        assert args == ["web", "--host", "0.0.0.0", "--port", "8080"], args
+        return
     command, service, *options = args
     assert service in SERVICES, args
     if command == "worker":
@@ -116,7 +119,7 @@ def test_dockerignore_keeps_the_context_small() -> None:
 
 def test_every_cli_subcommand_in_the_contract_exists_in_the_cli_source() -> None:
     source = (REPO / "libs/runner/src/aiflux_runner/cli.py").read_text()
-    for command in ("api", "worker", "relay", "migrate", "sweep", "check-outbox", "check-parking"):
+    for command in ("api", "worker", "relay", "web", "migrate", "sweep", "check-outbox", "check-parking"):
         assert re.search(rf'["\']{re.escape(command)}["\']', source), command
 
 

@@ -20,19 +20,36 @@ PUBLIC_PREFIXES = {
     "/v1/generation/webhooks": "generation",
 }
 """shared/API.md: the public routes of each service, plus the provider webhooks."""
+WEB_PREFIXES = ("/ops", "/")
+"""The web server's: the ops console, then the client (every other path)."""
 
 
 def test_ingress_routes_exactly_the_public_prefixes(docs: list[Doc]) -> None:
     (ingress,) = of_kind(docs, "Ingress")
     (rule,) = ingress["spec"]["rules"]
     routes = {p["path"]: p for p in rule["http"]["paths"]}
-    assert set(routes) == set(PUBLIC_PREFIXES)
+    assert set(routes) == set(PUBLIC_PREFIXES) | set(WEB_PREFIXES)
     for path, service in PUBLIC_PREFIXES.items():
         assert routes[path]["pathType"] == "Prefix"
         backend = routes[path]["backend"]["service"]
         assert backend == {"name": f"{service}-api", "port": {"name": "http"}}
         named(docs, "Service", backend["name"])
+    for path in WEB_PREFIXES:
+        assert routes[path]["pathType"] == "Prefix"
+        assert routes[path]["backend"]["service"] == {"name": "web", "port": {"name": "http"}}
+    web = named(docs, "Service", "web")
+    assert web["spec"]["selector"]["app.kubernetes.io/name"] == "web"
     assert "defaultBackend" not in ingress["spec"]
+
+
+def _backend(ingress: Doc, path: str) -> str:
+    """The Service an Ingress sends ``path`` to: the longest Prefix matching whole segments."""
+    matching = [
+        p
+        for p in ingress["spec"]["rules"][0]["http"]["paths"]
+        if p["path"] == "/" or path == p["path"].rstrip("/") or path.startswith(p["path"].rstrip("/") + "/")
+    ]
+    return str(max(matching, key=lambda p: len(p["path"]))["backend"]["service"]["name"])
 
 
 @pytest.mark.parametrize(
@@ -51,12 +68,18 @@ def test_ingress_routes_exactly_the_public_prefixes(docs: list[Doc]) -> None:
         "/v1/generation/jobs",
     ],
 )
-def test_ops_internal_and_health_routes_are_not_exposed(docs: list[Doc], path: str) -> None:
+def test_ops_internal_and_health_routes_reach_no_service(docs: list[Doc], path: str) -> None:
+    # They reach the web server, which has none of them (a 404 problem; / is the client).
     (ingress,) = of_kind(docs, "Ingress")
-    for p in ingress["spec"]["rules"][0]["http"]["paths"]:
-        prefix = p["path"].rstrip("/")
-        # Prefix matching is by whole path segments.
-        assert not (path == prefix or path.startswith(prefix + "/")), (path, p["path"])
+    assert _backend(ingress, path) == "web", path
+
+
+def test_api_prefixes_win_over_the_web_server(docs: list[Doc]) -> None:
+    (ingress,) = of_kind(docs, "Ingress")
+    for prefix, service in PUBLIC_PREFIXES.items():
+        assert _backend(ingress, prefix + "/x") == f"{service}-api", prefix
+    assert _backend(ingress, "/ops/api/privacy/requests") == "web"
+    assert _backend(ingress, "/v1/filesystem") == "web"
 
 
 def test_prod_serves_https_only(docs: list[Doc], overlay: str) -> None:
@@ -194,6 +217,7 @@ def _pods(docs: list[Doc]) -> dict[str, Pod]:
         "rabbitmq-system", {"app.kubernetes.io/name": "messaging-topology-operator"}
     )
     pods["intruder"] = Pod("default", {"app": "something-else"})
+    pods["prometheus"] = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
     return pods
 
 
@@ -234,10 +258,13 @@ def test_the_architecture_flows_are_allowed(net: tuple[list[Doc], dict[str, Pod]
         flows += [(f"{s}-worker", INTERNET, 443), (f"{s}-api", INTERNET, 443)]
     flows += [("billing-sweep-stripe-reconciliation", INTERNET, 443), ("identity-worker", INTERNET, 587)]
     flows += [("cnpg-operator", "postgres", 8000), ("topology-operator", "rabbitmq", 15672)]
+    # The web server: from the ingress controller; to every API (policy page, ops relay).
+    flows += [("ingress-controller", "web", 8080)]
+    flows += [("web", f"{s}-api", 8000) for s in SERVICES]
     for src, dst, port in flows:
         target = dst if isinstance(dst, Address) else pods[dst]
         assert allowed(policies, pods[src], target, port), (src, dst, port)
-    for name in ("identity-api", "billing-worker", "aiflux-redis", "postgres", "rabbitmq"):
+    for name in ("identity-api", "billing-worker", "aiflux-redis", "postgres", "rabbitmq", "web"):
         assert allowed(policies, pods[name], pods["kube-dns"], 53, "UDP"), name
 
 
@@ -262,6 +289,17 @@ def test_everything_else_is_denied(net: tuple[list[Doc], dict[str, Pod]]) -> Non
         ("storage-api", "rabbitmq", 15672),
         ("aiflux-redis", INTERNET, 443),
         ("aiflux-redis", "postgres", 5432),
+        # The web server reaches the APIs only, and only the ingress controller reaches it.
+        ("web", "postgres", 5432),
+        ("web", "rabbitmq", 5672),
+        ("web", "aiflux-redis", 6379),
+        ("web", "billing-worker", 8081),
+        ("web", INTERNET, 443),
+        ("web", PRIVATE, 443),
+        ("intruder", "web", 8080),
+        ("prometheus", "web", 8080),
+        ("identity-api", "web", 8080),
+        ("ingress-controller", "web", 8000),
     ]
     for src, dst, port in denied:
         target = dst if isinstance(dst, Address) else pods[dst]

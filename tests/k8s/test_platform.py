@@ -37,6 +37,10 @@ def test_each_service_connects_to_its_own_database_with_its_own_role(docs: list[
     cluster = of_kind(docs, "Cluster")[0]["metadata"]["name"]
     for doc in workloads(docs):
         service = doc["metadata"]["labels"]["app.kubernetes.io/name"]
+        if service == "web":  # the web server: no database, no broker, no secret
+            (container,) = pod_spec(doc)["containers"]
+            assert "env" not in container and all("secretRef" not in s for s in container["envFrom"])
+            continue
         env = {e["name"]: e for e in _env(doc)}
         url = env[f"{service.upper()}_DATABASE_URL"]["value"]
         assert re.fullmatch(
@@ -226,7 +230,8 @@ def test_the_documented_release_steps_apply_migrations_before_the_processes(
         d
         for d in docs
         if _labels(d).get("app.kubernetes.io/part-of") == "aiflux"
-        and _labels(d).get("app.kubernetes.io/component") not in ("api", "worker", "relay", "sweep", "check")
+        and _labels(d).get("app.kubernetes.io/component")
+        not in ("api", "worker", "relay", "sweep", "check", "web")
     ]
     # (the alert rules and the dashboard ConfigMap of base/monitoring may go in with them)
     assert {d["kind"] for d in step2} == {"Job", "ServiceAccount", "ConfigMap", "PrometheusRule"}
@@ -249,6 +254,6 @@ def test_the_documented_release_steps_apply_migrations_before_the_processes(
     docs_text = (REPO / "docs/deploy.md").read_text()
     assert (
         "-l 'app.kubernetes.io/part-of=aiflux,app.kubernetes.io/component notin "
-        "(api,worker,relay,sweep,check)'"
+        "(api,worker,relay,sweep,check,web)'"
     ) in docs_text
     assert "-l 'app.kubernetes.io/part-of!=aiflux'" in docs_text

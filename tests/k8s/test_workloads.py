@@ -30,7 +30,8 @@ def test_deployments_have_startup_readiness_and_liveness_probes_on_health_routes
     for deployment in workloads(of_kind(docs, "Deployment")):
         container = _container(deployment)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        expected_port = 8000 if deployment["metadata"]["name"].endswith("-api") else 8081
+        name = deployment["metadata"]["name"]
+        expected_port = 8080 if name == "web" else 8000 if name.endswith("-api") else 8081
         for probe, path in (
             ("startupProbe", "/healthz"),
             ("livenessProbe", "/healthz"),

@@ -8,6 +8,7 @@ the cached session until its TTL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -15,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from aiflux_contracts import Envelope, Event, SessionRevoked, UserDeleted
-from aiflux_kit.auth import Principal, RemoteSessionVerifier, token_hash
+from aiflux_contracts import Envelope, Event, PolicyAccepted, SessionRevoked, UserDeleted
+from aiflux_kit.auth import Principal, RemoteSessionVerifier, SessionCache, token_hash
 from aiflux_kit.bus import Broker
 from aiflux_kit.bus.local import LocalBroker
 from aiflux_kit.bus.rabbitmq import RabbitBroker
@@ -38,14 +39,25 @@ class Identity:
 
     def __init__(self) -> None:
         self.live: dict[str, uuid.UUID] = {}
+        self.accepted: set[uuid.UUID] = set()
         self.app = FastAPI()
+        self.read = asyncio.Event()  # an introspection has read its answer
+        self.hold: asyncio.Event | None = None  # when set, answers wait for it before leaving
 
         @self.app.post("/internal/identity/sessions/introspect")
         async def introspect(body: dict[str, str]) -> Any:
             user_id = self.live.get(body["session_token"])
+            self.read.set()
+            if self.hold is not None:
+                await self.hold.wait()
             if user_id is None:
                 return Response(status_code=404)
-            return {"user_id": str(user_id), "csrf_token_hash": token_hash("csrf"), "roles": []}
+            return {
+                "user_id": str(user_id),
+                "csrf_token_hash": token_hash("csrf"),
+                "roles": [],
+                "policy_accepted": user_id in self.accepted,
+            }
 
     def sign_in(self, user_id: uuid.UUID) -> str:
         token = uuid.uuid4().hex
@@ -150,8 +162,64 @@ async def test_both_replicas_forget_every_session_of_a_deleted_user(replicas, ma
         assert (await verifier.verify(bystander)) is not None
 
 
+async def test_an_answer_read_before_a_revocation_is_not_kept_after_it(replicas, make_broker):
+    """The race the epoch closes: a replica asks identity, identity reads the session while it
+    is still live, the revocation commits and its broadcast arrives, and only then does the
+    answer come back. That answer may serve the request already in flight, never a later one."""
+    identity, verifiers = replicas
+    replica = verifiers[0]
+    user_id = uuid.uuid4()
+    token = identity.sign_in(user_id)
+    identity.hold = asyncio.Event()
+    identity.read.clear()
+    in_flight = asyncio.create_task(replica.verify(token))
+    await identity.read.wait()  # identity has read the session as live
+
+    del identity.live[token]
+    before = replica.cache.epoch
+    await _publish(make_broker, SessionRevoked(user_id=user_id, session_id_hash=token_hash(token)))
+
+    async def heard() -> bool:
+        return replica.cache.epoch > before
+
+    await eventually(heard)
+    identity.hold.set()
+    assert isinstance(await in_flight, Principal)  # the request that asked before the revocation
+    assert await replica.verify(token) is None  # every request after it asks again
+
+
+async def test_both_replicas_see_an_accepted_policy_at_once(replicas, make_broker):
+    identity, verifiers = replicas
+    user_id = uuid.uuid4()
+    token = identity.sign_in(user_id)
+    for verifier in verifiers:
+        assert (await verifier.verify(token)).policy_accepted is False
+    identity.accepted.add(user_id)
+
+    await _publish(make_broker, PolicyAccepted(user_id=user_id, version="2026-12-01"))
+
+    async def all_accepted() -> bool:
+        return all([(await v.verify(token)).policy_accepted for v in verifiers])
+
+    await eventually(all_accepted)
+
+
+def test_a_cached_answer_never_outlives_its_own_deadline():
+    cache = SessionCache(ttl=LONG_TTL_S)
+    principal = Principal(uuid.uuid4(), "hash", token_hash("csrf"))
+    cache.put("expiring", principal, cache.epoch, valid_for=0.0)  # the session ends now
+    cache.put("live", principal, cache.epoch, valid_for=60.0)
+    assert cache.get("expiring") == (False, None)
+    assert cache.get("live") == (True, principal)
+    stale_epoch = cache.epoch
+    cache.forget(uuid.uuid4(), None)  # anything forgotten meanwhile: answers read before are dropped
+    cache.put("late", principal, stale_epoch)
+    assert cache.get("late") == (False, None)
+    assert cache.get("live") == (True, principal)  # another user's forgetting leaves it alone
+
+
 def test_the_session_cache_is_bounded():
     verifier = RemoteSessionVerifier(httpx.AsyncClient(), ttl=LONG_TTL_S, maxsize=2)
     for n in range(5):
-        verifier._cache[f"session-{n}"] = None
-    assert len(verifier._cache) == 2
+        verifier.cache.put(f"session-{n}", None, verifier.cache.epoch)
+    assert len(verifier.cache) == 2

@@ -12,6 +12,10 @@ def test_env_example_lists_every_setting():
         assert f"{service.upper()}_SERVICE_KEY=" in text
         for name in settings_class(service).model_fields:
             assert f"_{name.upper()}=" in text, name
+    from aiflux_web.settings import WebSettings
+
+    for name in WebSettings.model_fields:
+        assert f"\nWEB_{name.upper()}=" in text, name
 
 
 def test_checked_in_openapi_documents_match_the_routes():

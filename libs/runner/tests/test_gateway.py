@@ -12,8 +12,11 @@ import httpx
 import pytest
 import uvicorn
 from aiflux_identity.testing import register_and_login
-from aiflux_runner.gateway import build_gateway, gateway_config
+from aiflux_runner.gateway import build_gateway, gateway_config, service_for
+from aiflux_runner.public_routes import PUBLIC_ROUTES, WEB, WEB_ROUTES
 from aiflux_runner.services import SERVICES
+from aiflux_web.app import create_web_app
+from aiflux_web.settings import WebSettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -200,3 +203,51 @@ async def test_health_reports_each_part_and_a_dead_one_is_not_ready():
         assert health.json()["services"] == {
             "privacy": {"api": "ready", "worker": "not-ready", "relay": "ready"}
         }
+
+
+async def test_every_path_outside_the_api_table_goes_to_the_web_server_which_leaks_nothing(stack_factory):
+    async with (
+        stack_factory(services=["identity", "privacy"]) as stack,
+        serving(create_web_app(WebSettings(public_url=stack.base_url))) as web_port,
+        serving(
+            build_gateway({**{s: stack.base_url for s in SERVICES}, WEB: f"http://127.0.0.1:{web_port}"})
+        ) as port,
+    ):
+        for target in OUTSIDE_THE_TABLE:
+            status, headers, body = await raw_request(port, target, method="POST")
+            # The web server answers (its CSP header says so), never the service behind it;
+            # a backslash routes nowhere (the gateway answers itself).
+            assert ("content-security-policy" in headers) != ("%5c" in target), target
+            assert status == 404, (target, status, body)
+            assert headers["content-type"] == "application/problem+json"
+            assert json.loads(body)["type"] == "urn:aiflux:problem:not-found"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as browser:
+            for path in ("/", "/signup", "/verify-email", "/ops/", "/ops/requests"):
+                page = await browser.get(path)
+                assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), path
+            assert (await browser.get("/ops")).headers["location"] == "/ops/"
+            policy = await browser.get("/privacy/policy")
+            assert policy.status_code == 200 and "Data Controller" in policy.text
+            # API prefixes still win over the catch-all.
+            api = await browser.get("/v1/privacy/policy")
+            assert (
+                api.headers["content-type"] == "application/json" and "Data Controller" in api.json()["text"]
+            )
+            assert (await browser.get("/v1/privacy/policyx")).headers[
+                "content-type"
+            ] == "application/problem+json"
+            # The console's relay answers 401 for nobody: the service decides, not the edge.
+            relay = await browser.get("/ops/api/privacy/requests")
+            assert relay.status_code == 401
+            health = await browser.get("/healthz")
+            assert health.json()["services"]["web"] == {"api": "ready"}
+
+
+def test_the_web_routes_come_after_every_api_prefix():
+    routes = PUBLIC_ROUTES + WEB_ROUTES
+    assert service_for("/v1/files/abc", routes) == "storage"
+    assert service_for("/v1/filesystem", routes) == WEB
+    assert service_for("/ops/api/privacy/requests", routes) == WEB
+    assert service_for("/", routes) == WEB
+    assert service_for("/internal/identity/sessions/introspect", routes) == WEB
+    assert service_for("/internal/identity/sessions/introspect") is None  # the API table alone

@@ -85,8 +85,22 @@ async def test_a_redriven_erasure_repeats_the_same_receipt(billing):
     for _ in range(2):  # privacy re-drives: identity republishes with a new event id
         await _deliver(billing, UserDeleted(user_id=user_id, request_id=request_id))
     first, second = await _receipts(billing, user_id, "billing.erasure_completed.v1", 2)
-    assert first == second
+    assert first["deleted"] == second["deleted"]
+    assert first["retained"][0] == second["retained"][0]
     assert first["retained"][0]["count"] == 1
+    # Each carries billing's own verification; the messages still in the outbox (the first
+    # receipt among them, or already forgotten) vary between runs and are declared as kept.
+    for receipt in (first, second):
+        declared = {r["category"]: r["count"] for r in receipt["retained"]}
+        remaining = receipt["remaining"]
+        assert remaining["erasure_messages"] == declared["erasure_messages"] >= 1
+        assert {k: v for k, v in remaining.items() if k != "erasure_messages"} == {
+            "ledger_entries": 0,
+            "holds": 0,
+            "balances": 0,
+            "payments_linked": 0,
+            "erasure_guard": 1,
+        }
     assert {r["category"] for r in first["retained"]} == {"payments", "erasure_guard", "erasure_messages"}
 
 

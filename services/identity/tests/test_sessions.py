@@ -35,6 +35,9 @@ async def test_cookie_attributes_over_https(identity_stack) -> None:
         database = stack.unit("identity").database
         async with database.transaction() as session:
             await session.execute(text("UPDATE sessions SET last_seen_at = now() - interval '3 hours'"))
+        # The clock "moved" 3 hours: so would the cached answer's deadline (it never outlives
+        # the session's expiry, and lives seconds at most).
+        stack.unit("identity").session_verifier.cache.clear()
         assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 401
         fresh = await stack.client.post(
             "/v1/auth/login", json={"login": signed.username, "password": DEFAULT_PASSWORD}
@@ -43,6 +46,7 @@ async def test_cookie_attributes_over_https(identity_stack) -> None:
         assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 200
         async with database.transaction() as session:
             await session.execute(text("UPDATE sessions SET created_at = now() - interval '8 days'"))
+        stack.unit("identity").session_verifier.cache.clear()
         assert (await stack.client.get("/v1/account", headers=bearer)).status_code == 401
 
 

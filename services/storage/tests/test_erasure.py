@@ -107,6 +107,17 @@ async def test_user_erasure_empties_2500_objects_in_batches(stack, sessions):
     receipt = await _receipt(stack, request_id, "storage.erasure_completed.v1")
 
     assert receipt["deleted"] == {"objects": SEEDED + 1, "files": SEEDED}
+    # The receipt carries storage's own verification: nothing but declared items remains.
+    remaining = receipt["remaining"]
+    assert {k: v for k, v in remaining.items() if k != "erasure_messages"} == {
+        "objects": 0,
+        "export_objects": 0,
+        "files": 0,
+        "exports": 0,
+        "erasure_guard": 1,
+    }
+    declared = {r["category"]: r["count"] for r in receipt["retained"]}
+    assert remaining["erasure_messages"] == declared["erasure_messages"] >= 2  # FilesErased, receipt
     assert len([c for c in calls if c > 1]) >= 3 and max(calls) <= 1000
     assert sum(calls) >= SEEDED
     assert await objects_under(stack, f"users/{user_id}/") == []

@@ -3,8 +3,10 @@ backends."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 
 import httpx
 from aiflux_contracts import ExportRequested
@@ -139,6 +141,61 @@ async def test_export_parts_and_archive(stack, sessions):
     async with httpx.AsyncClient() as anyone:
         downloaded = await anyone.get(link["url"])
     assert downloaded.status_code == 200 and downloaded.content == archive
+
+
+async def test_the_archive_is_built_from_the_store_as_privacy_plans_it(stack, sessions):
+    user_id, headers = sessions.sign_in()
+    picture = png(8, 8)
+    file_id = (await upload(stack, headers, picture, "a.png")).json()["file_id"]
+    request_id = uuid.uuid4()
+    base = f"/internal/storage/exports/{request_id}"
+    owner = {"user_id": str(user_id)}
+    part = json.dumps({"payments": [{"amount": 500}] * 500}).encode()
+    put = await stack.client.put(
+        f"{base}/objects/billing.json", content=part, params=owner, headers=service_headers("billing")
+    )
+    assert put.status_code == 201
+    privacy = service_headers("privacy")
+    plan = {
+        "manifest": {"request_id": str(request_id)},
+        "parts": [{"member": "data/billing.json", "part": "billing.json"}],
+        "files": [{"member": f"files/uploads/{file_id}.png", "file_id": file_id}],
+    }
+
+    assert (await stack.client.post(f"{base}/archive", json=plan, params=owner)).status_code == 403
+    stranger = await stack.client.post(
+        f"{base}/archive", json=plan, params={"user_id": str(uuid.uuid4())}, headers=privacy
+    )
+    assert stranger.status_code == 409
+    duplicated = {**plan, "parts": [{"member": "manifest.json", "part": "billing.json"}]}
+    invalid = await stack.client.post(f"{base}/archive", json=duplicated, params=owner, headers=privacy)
+    assert invalid.status_code == 422 and invalid.json()["type"].endswith("validation-error")
+    escaping = {**plan, "parts": [{"member": "../billing.json", "part": "billing.json"}]}
+    assert (
+        await stack.client.post(f"{base}/archive", json=escaping, params=owner, headers=privacy)
+    ).status_code == 422
+    _, other = sessions.sign_in()
+    theirs = (await upload(stack, other, png(), "b.png")).json()["file_id"]
+    not_mine = {**plan, "files": [{"member": "files/b.png", "file_id": theirs}]}
+    refused = await stack.client.post(f"{base}/archive", json=not_mine, params=owner, headers=privacy)
+    assert refused.status_code == 404
+
+    built = await stack.client.post(f"{base}/archive", json=plan, params=owner, headers=privacy)
+    assert built.status_code == 201, built.text
+    link = (await stack.client.get(f"{base}/archive/url", headers=privacy)).json()
+    async with httpx.AsyncClient() as anyone:
+        downloaded = await anyone.get(link["url"])
+    assert downloaded.status_code == 200 and len(downloaded.content) == built.json()["size"]
+    with zipfile.ZipFile(io.BytesIO(downloaded.content)) as zipped:
+        assert zipped.namelist() == ["manifest.json", "data/billing.json", f"files/uploads/{file_id}.png"]
+        assert json.loads(zipped.read("manifest.json")) == plan["manifest"]
+        assert zipped.read("data/billing.json") == part
+        assert zipped.read(f"files/uploads/{file_id}.png") == picture
+        stored = zipped.getinfo(f"files/uploads/{file_id}.png")
+    assert stored.compress_type == zipfile.ZIP_STORED
+    # The archive is the export's, not one of its parts.
+    names = [i["name"] for i in (await stack.client.get(f"{base}/objects", headers=privacy)).json()["items"]]
+    assert names == ["billing.json"]
 
 
 async def test_sweeps_remove_orphans_and_expired_archives(stack, sessions):

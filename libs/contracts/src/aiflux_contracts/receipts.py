@@ -35,12 +35,19 @@ class RetainedItem(BaseModel):
 
 
 class ErasureCompletedBase(Event):
-    """A service erased (or pseudonymised) what it holds of the user: the receipt."""
+    """A service erased (or pseudonymised) what it holds of the user: the receipt.
+
+    ``remaining`` is the service's own verification, counted in the erasure's transaction once
+    it erased: what it still holds of the user (must be only declared retained items). Privacy
+    then needs no separate verification round; a receipt without it is verified by an
+    ``ErasureVerificationRequested`` round as before.
+    """
 
     request_id: uuid.UUID
     user_id: uuid.UUID
     deleted: dict[str, int]
     retained: list[RetainedItem] = []
+    remaining: dict[str, int] | None = None
 
 
 class ErasureVerifiedBase(Event):

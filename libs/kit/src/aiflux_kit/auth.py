@@ -2,10 +2,12 @@
 
 End users are known by the opaque session token identity set at login. Every service asks a
 :class:`SessionVerifier` about it: identity's own database in-process, or identity's
-introspection route over HTTP with a short, bounded cache that ``SessionRevoked``,
-``UserDeleted`` and ``UserSuspended`` clear at once in every API process (a per-process
-broadcast subscription, :func:`session_end_listener`), so a logout, revocation or erasure takes
-effect everywhere at once. No service trusts an identity header a client could set.
+introspection route over HTTP. Both keep answers in a short, bounded :class:`SessionCache`
+that ``SessionRevoked``, ``UserDeleted`` and ``UserSuspended`` clear at once in every API
+process (a per-process broadcast subscription, :func:`session_end_listener`), and that the
+process which ends a session clears the moment its transaction commits
+(:func:`forget_sessions_on_commit`), so a logout, revocation or erasure takes effect everywhere
+at once. No service trusts an identity header a client could set.
 """
 
 from __future__ import annotations
@@ -15,16 +17,26 @@ import hmac
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
-from aiflux_contracts import SessionRevoked, UnknownEvent, UserDeleted, UserSuspended, decode
+from aiflux_contracts import (
+    PolicyAccepted,
+    SessionRevoked,
+    UnknownEvent,
+    UserDeleted,
+    UserSuspended,
+    decode,
+)
 from cachetools import TTLCache
 from fastapi import Depends, Request
 from pydantic import ValidationError
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .bus import Delivery
 from .constant_time import equal
@@ -79,6 +91,94 @@ class SessionVerifier(Protocol):
 
 SESSION_CACHE_SIZE = 10_000
 
+_caches: weakref.WeakSet[SessionCache] = weakref.WeakSet()
+"""Every session cache of this process, for :func:`forget_sessions_on_commit`."""
+
+
+class SessionCache:
+    """Answers about session tokens (by token hash), each kept until its own deadline and at
+    most ``ttl`` seconds; bounded (least recently used go first).
+
+    :meth:`forget` wins over a lookup running at the same time: a verifier takes
+    :attr:`epoch` before asking and :meth:`put` drops the answer if anything was forgotten
+    meanwhile, so an answer read just before a revocation committed is never kept after it.
+    Answers for holders of a role (operators) are not kept at all: roles change from the
+    command line, outside any process's view, and a revoked role must count at once.
+    """
+
+    def __init__(self, ttl: float, maxsize: int = SESSION_CACHE_SIZE) -> None:
+        self.ttl = ttl
+        self._entries: TTLCache[str, tuple[Principal | None, float]] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._epoch = 0
+        _caches.add(self)
+
+    @property
+    def epoch(self) -> int:
+        """Changes whenever something is forgotten; pass it back to :meth:`put`."""
+        return self._epoch
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> tuple[bool, Principal | None]:
+        """``(True, answer)`` for a cached, still valid answer; ``(False, None)`` otherwise."""
+        found = self._entries.get(key)
+        if found is None:
+            return False, None
+        principal, deadline = found
+        if time.monotonic() >= deadline:
+            self._entries.pop(key, None)
+            return False, None
+        return True, principal
+
+    def put(self, key: str, principal: Principal | None, epoch: int, valid_for: float | None = None) -> None:
+        """Keep ``principal`` for at most ``valid_for`` seconds (and the TTL), unless something
+        was forgotten since ``epoch`` was read."""
+        if epoch != self._epoch:
+            return
+        if principal is not None and principal.roles:
+            return  # operators are asked about every time: a role revoked counts at once
+        lifetime = self.ttl if valid_for is None else min(valid_for, self.ttl)
+        if lifetime > 0:
+            self._entries[key] = (principal, time.monotonic() + lifetime)
+
+    def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
+        """Drop one session (or every session of ``user_id`` when the hash is None)."""
+        self._epoch += 1
+        if session_id_hash is not None:
+            self._entries.pop(session_id_hash, None)
+            return
+        for key, (principal, _) in list(self._entries.items()):
+            if principal is not None and principal.user_id == user_id:
+                self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Drop every answer."""
+        self._epoch += 1
+        self._entries.clear()
+
+
+def forget_sessions_on_commit(
+    session: AsyncSession, user_id: uuid.UUID | None, session_id_hash: str | None = None
+) -> None:
+    """When ``session``'s transaction commits, make every session cache of this process forget
+    that session (or every session of ``user_id`` when the hash is None; every session of
+    everyone when ``user_id`` is None too).
+
+    Called by whoever ends sessions or changes what a principal says (identity), beside the
+    event that tells the other processes: this process must not answer from its cache between
+    the commit and the event's broadcast. Nothing happens on rollback.
+    """
+
+    def forget(_: Any) -> None:
+        for cache in list(_caches):
+            if user_id is None:
+                cache.clear()
+            else:
+                cache.forget(user_id, session_id_hash)
+
+    event.listen(session.sync_session, "after_commit", forget, once=True)
+
 
 class RemoteSessionVerifier:
     """Asks identity's introspection route, caching answers for ``ttl`` seconds.
@@ -96,13 +196,15 @@ class RemoteSessionVerifier:
     ) -> None:
         self.client = client
         self.ttl = ttl
-        self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self.cache = SessionCache(ttl, maxsize)
 
     async def verify(self, session_token: str) -> Principal | None:
         """Introspect ``session_token`` (cached briefly)."""
         key = token_hash(session_token)
-        if key in self._cache:
-            return self._cache[key]
+        hit, cached = self.cache.get(key)
+        if hit:
+            return cached
+        epoch = self.cache.epoch
         response = await self.client.post(
             "/internal/identity/sessions/introspect", json={"session_token": session_token}
         )
@@ -124,24 +226,17 @@ class RemoteSessionVerifier:
                 "Service unavailable",
                 "Sign-in could not be checked right now; please retry.",
             )
-        self._cache[key] = principal
+        self.cache.put(key, principal, epoch)
         return principal
 
     def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
         """Evict cached sessions of ``user_id`` (one, or all when the hash is None)."""
-        if session_id_hash is not None:
-            self._cache.pop(session_id_hash, None)
-        for key, principal in list(self._cache.items()):
-            if (
-                principal is not None
-                and principal.user_id == user_id
-                and (session_id_hash is None or key == session_id_hash)
-            ):
-                self._cache.pop(key, None)
+        self.cache.forget(user_id, session_id_hash)
 
 
-SESSION_END_EVENTS = (SessionRevoked, UserDeleted, UserSuspended)
-"""Events after which a cached session must not be trusted any more."""
+SESSION_END_EVENTS = (SessionRevoked, UserDeleted, UserSuspended, PolicyAccepted)
+"""Events after which a cached answer about a session must not be trusted any more (ended
+sessions; and a newly accepted policy, which turns the user's ``policy_accepted`` true)."""
 
 
 def caches_sessions(verifier: SessionVerifier | None) -> bool:
@@ -152,8 +247,9 @@ def caches_sessions(verifier: SessionVerifier | None) -> bool:
 def session_end_listener(verifier: SessionVerifier) -> Callable[[Delivery], Awaitable[None]]:
     """A broadcast handler that makes ``verifier`` forget ended sessions at once.
 
-    ``SessionRevoked`` drops that session (or all of the user's); ``UserDeleted`` and
-    ``UserSuspended`` drop every session of the user. Every process serving API requests gets
+    ``SessionRevoked`` drops that session (or all of the user's); ``UserDeleted``,
+    ``UserSuspended`` and ``PolicyAccepted`` drop every session of the user (the next request
+    asks again, and sees the acceptance at once). Every process serving API requests gets
     its own copy of these events (a broadcast, not a work queue), so no replica keeps trusting
     a session for the rest of its cache TTL.
     """
@@ -166,7 +262,7 @@ def session_end_listener(verifier: SessionVerifier) -> Callable[[Delivery], Awai
             return
         if isinstance(event, SessionRevoked):
             verifier.forget(event.user_id, event.session_id_hash)
-        elif isinstance(event, UserDeleted | UserSuspended):
+        elif isinstance(event, UserDeleted | UserSuspended | PolicyAccepted):
             verifier.forget(event.user_id, None)
 
     return on_message

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +20,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+T = TypeVar("T")
+
+IDLE_PING_S = 10.0
+"""A pooled connection unused for this long is pinged before it is handed out again (a busy
+pool never pings: see :class:`Database`)."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,7 +56,15 @@ def psycopg_conninfo(url: str) -> str:
 
 
 class Database:
-    """A service's engine and session factory."""
+    """A service's engine and session factories: transactions for writes, autocommit
+    sessions for pure reads.
+
+    No pre-ping on every checkout (a round trip per transaction): a connection is pinged only
+    when it sat unused in the pool for :data:`IDLE_PING_S` (where a restart or an idle timeout
+    could have dropped it). A connection lost while the pool is busy fails its statement once;
+    SQLAlchemy then renews every older pooled connection, the request answers the usual 503
+    (``aiflux_kit.errors``), and :meth:`run_read` retries a read once by itself.
+    """
 
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
         self.url = url
@@ -59,10 +76,15 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_pre_ping=False,
             hide_parameters=True,
         )
+        _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool: a connection is switched to autocommit for the read (client-side in
+        # psycopg, no round trip) and switched back when it returns to the pool.
+        self.reader: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -70,10 +92,31 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def ping(self) -> bool:
-        """True when the database answers."""
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for pure reads on an autocommit connection: no BEGIN/COMMIT round trips,
+        each statement sees the latest committed data. Never write through it (nothing would
+        be atomic); a read that needs one snapshot across statements uses :meth:`transaction`.
+        """
+        async with self.read_sessions() as session:
+            yield session
+
+    async def run_read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``read`` in a :meth:`read` session, run again once if the connection turned out to
+        be dropped (a database restart): the pool has renewed its connections by then."""
         try:
-            async with self.engine.connect() as conn:
+            async with self.read() as session:
+                return await read(session)
+        except sa_exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        async with self.read() as session:
+            return await read(session)
+
+    async def ping(self) -> bool:
+        """True when the database answers (one round trip: no transaction)."""
+        try:
+            async with self.reader.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:
@@ -82,6 +125,27 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before reuse only when it has been idle for a while."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _idle_since(dbapi_connection: Any, record: Any) -> None:
+        record.info["aiflux_idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop("aiflux_idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # Renew this and every older pooled connection (the database probably restarted).
+            raise sa_exc.InvalidatePoolError() from exc
 
 
 def ensure_database(url: str) -> None:

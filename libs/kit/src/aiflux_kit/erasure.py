@@ -156,14 +156,25 @@ async def messaging_residue(session: AsyncSession, user_id: uuid.UUID) -> dict[s
     return {"outbox_events": int(pending), GUARD_CATEGORY: int(guards)}
 
 
+def receipt_messaging(remaining: dict[str, int]) -> dict[str, int]:
+    """What remains of a user (with :func:`messaging_residue` in it) as a receipt reports it,
+    counted in the erasure's own transaction: the messages naming the user still in the outbox
+    (those on their way, the erasure's own among them) and the receipt itself stay for the
+    messaging retention, so ``outbox_events`` becomes ``erasure_messages`` (+1, the receipt),
+    which the receipt declares (pass the count to :func:`retained_by_erasure`)."""
+    counts = {name: count for name, count in remaining.items() if name != "outbox_events"}
+    counts[MESSAGES_CATEGORY] = remaining.get("outbox_events", 0) + 1
+    return counts
+
+
 def retained_by_erasure(
-    service: str, outbox_keep_days: float, today: date | None = None
+    service: str, outbox_keep_days: float, today: date | None = None, messages: int = 1
 ) -> list[RetainedItem]:
     """What every service keeps because of the erasure itself, for its receipt.
 
     The guard (a hash of the user id, so late requests cannot store anything again) and the
-    service's last answer about the erasure, which stays in its outbox for the messaging
-    retention after delivery. Each names its rule in privacy's retention catalog
+    service's last answers about the erasure (``messages`` of them), which stay in its outbox
+    for the messaging retention after delivery. Each names its rule in privacy's retention catalog
     (``erasure-guard-<service>``, ``event-messages-<service>``) and carries that rule's basis.
     """
     today = today or datetime.now(UTC).date()
@@ -177,7 +188,7 @@ def retained_by_erasure(
         ),
         RetainedItem(
             category=MESSAGES_CATEGORY,
-            count=1,
+            count=messages,
             legal_basis=MESSAGES_BASIS,
             retained_until=today + timedelta(days=int(outbox_keep_days) + 1),
             retention_rule=f"event-messages-{service}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,10 @@ from .service import Platform, ServiceUnit, Sweep, SweepResult, record_sweep
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL_S = 3600.0
+READINESS_INTERVAL_S = 1.0
+"""How often the background task recomputes every service's readiness."""
+READINESS_FRESH_S = 3.0
+"""How old a computed readiness may be and still answer ``/healthz`` and ``/readyz``."""
 
 
 async def forget_messaging(relay: OutboxRelay, unit: ServiceUnit) -> dict[str, int]:
@@ -63,6 +68,7 @@ class Runtime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.expected_consumers = 0
+        self._readiness: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def start(self) -> None:
         """Connect the bus and start every part this process runs."""
@@ -82,6 +88,7 @@ class Runtime:
             if self.parts.workers:
                 for n, worker in enumerate(unit.workers):
                     self._spawn(worker(self._stop), f"{unit.name}.worker{n}")
+        self._spawn(self._watch_readiness(), "readiness")
 
     async def _forget_ended_sessions(self) -> None:
         """Subscribe this process's session cache to the session-end broadcast: every process
@@ -139,7 +146,14 @@ class Runtime:
         return result
 
     async def readiness(self, service: str) -> dict[str, Any]:
-        """The checks behind ``/readyz`` for one service."""
+        """The checks behind ``/readyz`` for one service: the background task's answer when it
+        is fresh and ready, else computed now (at startup, or while something is down)."""
+        cached = self._readiness.get(service)
+        if cached is not None and cached[1]["ready"] and time.monotonic() - cached[0] <= READINESS_FRESH_S:
+            return cached[1]
+        return await self._check_readiness(service)
+
+    async def _check_readiness(self, service: str) -> dict[str, Any]:
         unit = self.units[service]
         checks: dict[str, Any] = {"database": await unit.database.ping()}
         broker = self.platform.broker
@@ -150,7 +164,21 @@ class Runtime:
         if self.parts.relay:
             checks["relay"] = self.relays[service].running
         checks["ready"] = all(v for k, v in checks.items())
+        self._readiness[service] = (time.monotonic(), checks)
         return checks
+
+    async def _watch_readiness(self) -> None:
+        """Recompute every service's readiness in the background (databases pinged at the
+        same time), so health probes answer from memory and never wait behind a busy pool."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), READINESS_INTERVAL_S)
+            if self._stop.is_set():
+                return
+            try:
+                await asyncio.gather(*(self._check_readiness(name) for name in self.units))
+            except Exception:
+                log.exception("readiness check failed")
 
     async def stop(self, drain_timeout: float = 30.0) -> None:
         """Stop taking work, let in-flight messages finish, then stop everything else."""

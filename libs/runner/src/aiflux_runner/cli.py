@@ -4,6 +4,7 @@
     aiflux api <service>                 the HTTP API of one service
     aiflux worker <service>              its event consumers, workers and sweeps
     aiflux relay <service>               its outbox relay
+    aiflux web                           the web client (/) and ops console (/ops/) (WEB_* settings)
     aiflux migrate <service>             upgrade its database
     aiflux sweep <service> [--rule R]    run its sweeps once
     aiflux replay <service> <consumer>   move parked messages back to their queue
@@ -31,7 +32,7 @@ from .services import SERVICES, check_service
 
 # Imports of the servers, the kit's runtime and the services happen inside the commands that
 # need them: `aiflux --help` and a mistyped command answer at once.
-SERVING = ("embedded", "api", "worker", "relay")
+SERVING = ("embedded", "api", "worker", "relay", "web")
 PART_FLAGS = {  # consumers, relay, sweeps, workers (aiflux_kit.runtime.Parts)
     "api": (False, False, False, False),
     "worker": (True, False, True, True),
@@ -86,6 +87,22 @@ def _serve(args: argparse.Namespace) -> None:
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=30)
 
 
+def _web(args: argparse.Namespace) -> None:
+    import uvicorn
+    from aiflux_web.app import create_web_app
+    from aiflux_web.settings import WebSettings
+
+    app = create_web_app(WebSettings())
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
 def _migrate(args: argparse.Namespace) -> None:
     from aiflux_kit.db import run_migrations
 
@@ -126,6 +143,10 @@ def _parser() -> argparse.ArgumentParser:
                 help="leave the sweeps to an external scheduler (Kubernetes CronJobs)",
             )
         p.set_defaults(func=_serve)
+    p = sub.add_parser("web", help="the web client and ops console (no database, no bus)")
+    p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - containers listen on all
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=_web)
     p = sub.add_parser("migrate", help="upgrade a service database")
     p.add_argument("service", choices=SERVICES)
     p.set_defaults(func=_migrate)

@@ -17,6 +17,8 @@ from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
 from aiflux_kit.service import Platform, ServiceUnit
 from aiflux_kit.settings import derive_secret
+from aiflux_web.app import create_web_app
+from aiflux_web.settings import WebSettings
 from fastapi import FastAPI
 
 from .services import SERVICES, builder, settings_class
@@ -93,4 +95,7 @@ def build_embedded(data_dir: Path, port: int, url_template: str) -> FastAPI:
         if unit.session_verifier is not None:
             platform.session_verifier = unit.session_verifier
     runtime = Runtime(platform, units, Parts())
-    return create_app(runtime, title="AIFLUX (embedded)")
+    app = create_app(runtime, title="AIFLUX (embedded)")
+    # Last: the web client answers what no API route matched (pages, assets, 404 problems).
+    app.mount("/", create_web_app(WebSettings(public_url=base_url)))
+    return app

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiflux_kit.settings import ServiceSettings
+from aiflux_web.settings import WebSettings
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
@@ -66,6 +67,12 @@ def render() -> str:
         own = {n: f for n, f in cls.model_fields.items() if n not in shared or n in PER_SERVICE}
         lines += ["", f"# --- {service} ({service.upper()}_ prefix) ---"]
         lines += [_line(f"{service.upper()}_", name, field) for name, field in own.items()]
+    lines += [
+        "",
+        "# --- web server: client at /, ops console at /ops/ (WEB_ prefix; `aiflux web`) ---",
+        "# `make up` derives WEB_PUBLIC_URL and WEB_<SERVICE>_URL unless set; an empty one: the public URL.",
+    ]
+    lines += [_line("WEB_", name, field) for name, field in WebSettings.model_fields.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .public_routes import PUBLIC_ROUTES
+from .public_routes import PUBLIC_ROUTES, WEB_ROUTES
 
 Routes = Iterable[tuple[str, str]]
 
@@ -82,9 +82,10 @@ def normalise_path(raw_path: str) -> str | None:
 
 
 def service_for(path: str, routes: Routes = PUBLIC_ROUTES) -> str | None:
-    """The service that serves the normalised ``path``, or None (not routed)."""
+    """The service that serves the normalised ``path``, or None (not routed): the first
+    prefix of ``routes`` matching whole segments; ``/`` matches every path."""
     for prefix, service in routes:
-        if path == prefix or path.startswith(prefix + "/"):
+        if prefix == "/" or path == prefix or path.startswith(prefix + "/"):
             return service
     return None
 
@@ -123,15 +124,16 @@ def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
 def build_gateway(
     upstreams: Mapping[str, str],
     *,
-    routes: Routes = PUBLIC_ROUTES,
+    routes: Routes = PUBLIC_ROUTES + WEB_ROUTES,
     health: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Starlette:
     """A gateway forwarding ``routes`` to ``upstreams`` (service name → base URL).
 
-    ``health`` (service → part → base URL of the part's /readyz) is what /healthz reports;
-    by default each service's API only.
+    A route whose service has no upstream (the web server when ``upstreams`` has no ``web``)
+    is left out: its paths answer 404. ``health`` (service → part → base URL of the part's
+    /readyz) is what /healthz reports; by default each upstream's only.
     """
-    routes = tuple(routes)
+    routes = tuple((prefix, service) for prefix, service in routes if service in upstreams)
     parts = health or {name: {"api": url} for name, url in upstreams.items()}
     client = httpx.AsyncClient(timeout=60.0, cookies=NoCookies(), follow_redirects=False, trust_env=False)
 

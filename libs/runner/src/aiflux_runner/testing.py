@@ -21,6 +21,8 @@ from aiflux_kit.db import run_migrations
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
 from aiflux_kit.service import Platform, ServiceUnit
+from aiflux_web.app import create_web_app
+from aiflux_web.settings import WebSettings
 from fastapi import FastAPI
 
 from .embedded import service_overrides
@@ -82,6 +84,7 @@ async def run_stack(
             platform.session_verifier = unit.session_verifier
     runtime = Runtime(platform, units, Parts())
     app = create_app(runtime, title="AIFLUX (test stack)")
+    app.mount("/", create_web_app(WebSettings(public_url=base_url)))
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -1,10 +1,11 @@
 """`make up`: the distributed mode on this machine. Every service runs as its own processes
 (API, worker, relay) against the PostgreSQL, RabbitMQ and Redis given in settings (defaults: the
-local servers), behind a development gateway on ``PORT`` (8000) that routes the public API as
-the Kubernetes Ingress does, and an operator gateway on ``OPS_PORT`` (PORT + 1, this machine
-only) that also routes the ops API.
+local servers), and the web server (``aiflux web``: the client at /, the ops console at /ops/)
+as one more part, behind a development gateway on ``PORT`` (8000) that routes the public API as
+the Kubernetes Ingress does (every other path to the web server), and an operator gateway on
+``OPS_PORT`` (PORT + 1, this machine only) that also routes the ops API.
 
-    python -m aiflux_runner.up [--services identity,billing] [--port-base 8100]
+    python -m aiflux_runner.up [--services identity,billing,web] [--port-base 8100]
     python -m aiflux_runner.up down        (make down: stop what the pid file names)
 
 Crashed parts are restarted with backoff; any stop signal stops every part; /healthz on the
@@ -25,7 +26,7 @@ from aiflux_kit.auth import pair_key
 from aiflux_kit.settings import derive_secret
 
 from .gateway import build_gateway, gateway_config, ops_routes
-from .public_routes import PUBLIC_ROUTES
+from .public_routes import PUBLIC_ROUTES, WEB, WEB_ROUTES
 from .servers import SupervisedServer
 from .services import SERVICES
 from .supervisor import (
@@ -39,6 +40,8 @@ from .supervisor import (
 
 PART_KINDS = ("api", "worker", "relay")
 PORT_STEP = 100  # api at base + n, worker at base + 100 + n, relay at base + 200 + n
+WEB_PORT_OFFSET = len(PART_KINDS) * PORT_STEP  # the web server at base + 300
+RUNNABLE = (*SERVICES, WEB)
 
 
 def child_environment(dev_master: str, port_base: int = 8100) -> dict[str, str]:
@@ -49,8 +52,11 @@ def child_environment(dev_master: str, port_base: int = 8100) -> dict[str, str]:
     keys = {
         s: env.get(f"{s.upper()}_SERVICE_KEY") or derive_secret(dev_master, f"service:{s}") for s in SERVICES
     }
+    env.setdefault("WEB_PUBLIC_URL", env["AIFLUX_PUBLIC_URL"])
     for n, service in enumerate(SERVICES):
         env.setdefault(f"AIFLUX_{service.upper()}_URL", f"http://127.0.0.1:{port_base + n}")
+        # The web server's relay and policy page call each API directly, not via the gateway.
+        env.setdefault(f"WEB_{service.upper()}_URL", env[f"AIFLUX_{service.upper()}_URL"])
         env[f"{service.upper()}_SERVICE_KEY"] = keys[service]
         env.setdefault(
             f"{service.upper()}_TRUSTED_CALLERS",
@@ -60,10 +66,16 @@ def child_environment(dev_master: str, port_base: int = 8100) -> dict[str, str]:
 
 
 def plan(services: Sequence[str], port_base: int) -> list[Part]:
-    """The processes of ``services``: API, worker and relay each, on fixed local ports."""
+    """The processes of ``services``: API, worker and relay each, on fixed local ports; the web
+    server (one part, ``web.server``) when ``services`` names ``web``."""
     aiflux = [sys.executable, "-m", "aiflux_runner.cli"]
     parts = []
     for service in services:
+        if service == WEB:
+            port = port_base + WEB_PORT_OFFSET
+            argv = [*aiflux, "web", "--host", "127.0.0.1", "--port", str(port)]
+            parts.append(Part("web.server", argv, f"http://127.0.0.1:{port}"))
+            continue
         n = SERVICES.index(service)
         for k, kind in enumerate(PART_KINDS):
             port = port_base + k * PORT_STEP + n
@@ -117,21 +129,28 @@ async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
     on_stop_signals(stop)
     watcher = asyncio.create_task(watch_parent(stop))
     env = child_environment(master_secret(data_dir), port_base)
-    if not await _migrate(services, env, stop):
+    if not await _migrate([s for s in services if s != WEB], env, stop):
         watcher.cancel()
         return 1
     parts = plan(services, port_base)
     supervisor = Supervisor(parts, env, PidFile(data_dir / "up.pid"))
     supervisor.start()
     upstreams = {s: env[f"AIFLUX_{s.upper()}_URL"] for s in SERVICES}
+    if WEB in services:
+        upstreams[WEB] = f"http://127.0.0.1:{port_base + WEB_PORT_OFFSET}"
     health = health_table(parts)
+    public = PUBLIC_ROUTES + WEB_ROUTES
     gateways = [
         SupervisedServer(
-            gateway_config(build_gateway(upstreams, health=health), host="127.0.0.1", port=port)
+            gateway_config(
+                build_gateway(upstreams, routes=public, health=health), host="127.0.0.1", port=port
+            )
         ),
         SupervisedServer(
             gateway_config(
-                build_gateway(upstreams, routes=PUBLIC_ROUTES + ops_routes(SERVICES), health=health),
+                build_gateway(
+                    upstreams, routes=PUBLIC_ROUTES + ops_routes(SERVICES) + WEB_ROUTES, health=health
+                ),
                 host="127.0.0.1",
                 port=ops_port,
             )
@@ -140,7 +159,8 @@ async def run(services: Sequence[str], port_base: int, port: int, ops_port: int,
     serving = [asyncio.ensure_future(g.serve()) for g in gateways]
     print(
         f"AIFLUX (distributed) gateway at http://localhost:{port} "
-        f"(ops API at http://localhost:{ops_port}; stop with Ctrl-C or `make down`)",
+        f"(web client at /, ops console at /ops/; ops API at http://localhost:{ops_port}; "
+        "stop with Ctrl-C or `make down`)",
         flush=True,
     )
     await asyncio.wait([*serving, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
@@ -159,7 +179,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("action", nargs="?", choices=("up", "down"), default="up")
     parser.add_argument(
-        "--services", default=",".join(SERVICES), help="comma-separated services to run (default: all)"
+        "--services",
+        default=",".join(RUNNABLE),
+        help="comma-separated services to run, `web` for the web server (default: all and web)",
     )
     parser.add_argument("--port-base", type=int, default=8100)
     return parser.parse_args(argv)
@@ -180,10 +202,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if pid_file.read() is not None:  # a supervisor that was killed: its parts may live on
         print(f"aiflux up: previous run {stop_recorded(pid_file)}", flush=True)
     services = [s for s in args.services.split(",") if s]
-    unknown = sorted(set(services) - set(SERVICES))
+    unknown = sorted(set(services) - set(RUNNABLE))
     if unknown:
         raise SystemExit(
-            f"aiflux up: unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+            f"aiflux up: unknown service(s) {', '.join(unknown)}; choose from {', '.join(RUNNABLE)}"
         )
     port = int(os.environ.get("PORT", "8000"))
     ops_port = int(os.environ.get("OPS_PORT", port + 1))

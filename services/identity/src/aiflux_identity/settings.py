@@ -21,7 +21,8 @@ class IdentitySettings(ServiceSettings):
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux_identity"
 
-    # Passwords: bcrypt cost (tests lower it), and the worker threads that hash off the loop.
+    # Passwords: bcrypt cost (tests lower it), and the most worker threads that hash off the
+    # loop (never more than the cores: more threads only take CPU from the event loop).
     bcrypt_rounds: int = 12
     hash_workers: int = 4
     minimum_age: int = 16

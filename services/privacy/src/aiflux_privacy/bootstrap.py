@@ -24,7 +24,7 @@ from .consumers import subscriptions
 from .domain.consent_id import parse_consent_id
 from .handlers.deadlines import flag_overdue
 from .handlers.erasure import redrive_stalled
-from .handlers.export import assembler
+from .handlers.export import Assembler
 from .handlers.retention import expire_anonymous_consents
 from .metrics import request_metrics
 from .settings import PrivacySettings
@@ -41,6 +41,7 @@ class PrivacyContainer:
     platform: Platform
     storage: StorageClient
     identity: IdentityClient
+    assembler: Assembler
 
     @property
     def pepper(self) -> str:
@@ -78,7 +79,14 @@ def build(
     if identity is None:
         identity_http = peer_client("privacy", "identity", settings)
         identity, closing = IdentityClient(identity_http), [*closing, identity_http.aclose]
-    container = PrivacyContainer(settings, database, platform, storage, identity)
+    assembler = Assembler(
+        database,
+        storage,
+        settings.public_url,
+        settings.export_retention_days,
+        settings.export_poll_interval_s,
+    )
+    container = PrivacyContainer(settings, database, platform, storage, identity, assembler)
     return ServiceUnit(
         name="privacy",
         settings=settings,
@@ -114,16 +122,7 @@ def _sweeps(container: PrivacyContainer) -> list[Sweep]:
 
 
 def _workers(container: PrivacyContainer) -> list[Any]:
-    settings = container.settings
-    return [
-        assembler(
-            container.database,
-            container.storage,
-            settings.public_url,
-            settings.export_retention_days,
-            settings.export_poll_interval_s,
-        )
-    ]
+    return [container.assembler.run]
 
 
 def _metrics(container: PrivacyContainer) -> list[Any]:

@@ -22,6 +22,10 @@ from .handlers import erasure, export, registration
 if TYPE_CHECKING:
     from .bootstrap import PrivacyContainer
 
+RECEIPTS_PREFETCH = 64
+"""Receipts handled at once (RabbitMQ's prefetch; the in-process bus runs at most its workers
+per queue)."""
+
 
 def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     """What the privacy service consumes."""
@@ -44,7 +48,7 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
     async def receipts(ctx: HandlerContext, event: Any) -> None:
         service = by_class[type(event)]
         if type(event) in ErasureCompleted.values():
-            await erasure.on_receipt(ctx, service, event, container.pepper)
+            await erasure.on_receipt(ctx, service, event, container.pepper, container.settings.max_redrives)
         else:
             await erasure.on_verified(ctx, service, event, container.pepper, container.settings.max_redrives)
 
@@ -55,14 +59,21 @@ def subscriptions(container: PrivacyContainer) -> list[Subscription[Any]]:
         await export.on_export_requested(ctx, event, container.storage)
 
     async def part_ready(ctx: HandlerContext, event: Any) -> None:
-        await export.on_part_ready(ctx, by_class[type(event)], event)
+        await export.on_part_ready(ctx, by_class[type(event)], event, container.assembler)
 
     return [
         Subscription("consents", (UserRegistered, PolicyAccepted), registered),
         Subscription("user-deleted", (UserDeleted,), user_deleted),
         Subscription("user-purged", (UserPurged,), user_purged),
-        # One queue for receipts and verifications: each takes the request's row lock.
-        Subscription("erasure-receipts", (*ErasureCompleted.values(), *ErasureVerified.values()), receipts),
+        # One queue for receipts and verifications: each takes the request's row lock, so those
+        # of one erasure queue up there while many erasures' receipts are handled at once (50
+        # accounts erased together send 250 receipts): a deep prefetch, not the default 16.
+        Subscription(
+            "erasure-receipts",
+            (*ErasureCompleted.values(), *ErasureVerified.values()),
+            receipts,
+            prefetch=RECEIPTS_PREFETCH,
+        ),
         Subscription("erasure-verification", (ErasureVerificationRequested,), verification),
         Subscription("export-part", (ExportRequested,), export_requested),
         Subscription("export-parts-ready", tuple(ExportPartReady.values()), part_ready),

@@ -28,7 +28,9 @@ class PrivacySettings(ServiceSettings):
     redrive_interval_s: float = 300.0
     max_redrives: int = 10
     deadline_sweep_interval_s: float = 3600.0
-    export_poll_interval_s: float = 2.0
+    # An archive is built as soon as its last part is recorded; this pass only retries failed
+    # builds (and catches up after a restart).
+    export_poll_interval_s: float = 30.0
     export_retention_days: int = 7
     consent_cookie: str = "aiflux_consent_id"
 

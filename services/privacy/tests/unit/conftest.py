@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ class FakeStorage:
     def __init__(self) -> None:
         self.objects: dict[tuple[uuid.UUID, str], bytes] = {}
         self.files: dict[uuid.UUID, list[tuple[dict[str, Any], bytes]]] = {}
-        self.archives: dict[uuid.UUID, bytes] = {}
+        self.archives: dict[uuid.UUID, dict[str, Any]] = {}
 
     async def put_export_object(
         self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, body: bytes
@@ -58,19 +57,8 @@ class FakeStorage:
     async def user_files(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
         return [meta for meta, _ in self.files.get(user_id, [])]
 
-    async def stream_file(self, file_id: str) -> AsyncIterator[bytes]:
-        for metas in self.files.values():
-            for meta, content in metas:
-                if str(meta["file_id"]) == file_id:
-                    yield content
-
-    async def stream_export_object(self, request_id: uuid.UUID, name: str) -> AsyncIterator[bytes]:
-        yield self.objects[(request_id, name)]
-
-    async def put_archive(
-        self, request_id: uuid.UUID, user_id: uuid.UUID, body: AsyncIterable[bytes]
-    ) -> None:
-        self.archives[request_id] = b"".join([chunk async for chunk in body])
+    async def build_archive(self, request_id: uuid.UUID, user_id: uuid.UUID, plan: dict[str, Any]) -> None:
+        self.archives[request_id] = plan
 
     async def archive_url(self, request_id: uuid.UUID) -> dict[str, Any]:
         return {"url": f"https://objects.invalid/{request_id}.zip"}

@@ -106,3 +106,34 @@ async def test_residue_sends_only_its_service_back_to_erasing(container: Privacy
     assert [type(e) for e in ledger.events] == [ErasureRequested]
     reopened = [s for s, step in ledger.step_of.items() if step.receipt_at is None]
     assert reopened == ["generation"]
+
+
+async def test_receipts_that_count_what_remains_certify_without_a_verification_round(
+    container: PrivacyContainer,
+) -> None:
+    request = erasure(uuid.uuid4())
+    ledger = MemoryLedger(request)
+    for service in PARTICIPANTS:
+        ledger.answer(service, clean=True)  # the receipt carried its service's verification
+    await advance(ledger, request.id, container.pepper, max_redrives=3)
+
+    done = ledger.requests[request.id]
+    assert done.status == Status.COMPLETED and done.certificate is not None
+    assert ErasureVerificationRequested not in [type(e) for e in ledger.events]
+    assert all(s["verified_at"] for s in done.certificate["services"].values())
+
+
+async def test_a_receipt_that_counted_residue_sends_its_service_back_to_erasing(
+    container: PrivacyContainer,
+) -> None:
+    request = erasure(uuid.uuid4())
+    ledger = MemoryLedger(request)
+    for service in PARTICIPANTS:
+        ledger.answer(service, clean=service != "storage")
+    await advance(ledger, request.id, container.pepper, max_redrives=3)
+
+    redriven = ledger.requests[request.id]
+    assert redriven.status == Status.IN_PROGRESS and redriven.redrives == 1
+    assert redriven.certificate is None
+    assert [type(e) for e in ledger.events] == [ErasureRequested]
+    assert [s for s, step in ledger.step_of.items() if step.receipt_at is None] == ["storage"]

@@ -3,8 +3,9 @@ a verification, a re-drive of the services that kept residue, then the certifica
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiflux_privacy.domain.erasure import (
@@ -56,6 +57,22 @@ def test_residue_redrives_at_once_and_only_clean_answers_certify() -> None:
     assert next_move(Status.VERIFYING, residue_found, 3, 3) is Move.WAIT
     one_silent = {s: v for s, v in clean.items() if s != "identity"}
     assert next_move(Status.VERIFYING, one_silent, 0, 3) is Move.WAIT
+
+
+def test_receipts_carrying_their_verification_need_no_second_round() -> None:
+    counted = {s: step(s, verified=True) for s in PARTICIPANTS}
+    assert next_move(Status.IN_PROGRESS, counted, 0, 3) is Move.CERTIFY
+    residue_found = {**counted, "storage": step("storage", verified=False)}
+    assert next_move(Status.IN_PROGRESS, residue_found, 0, 3) is Move.REDRIVE
+    assert next_move(Status.IN_PROGRESS, residue_found, 3, 3) is Move.WAIT
+    # One receipt without its own count (an older service): everyone is asked, as before.
+    assert next_move(Status.IN_PROGRESS, {**counted, "billing": step("billing")}, 0, 3) is Move.VERIFY
+
+
+def test_a_verification_older_than_the_latest_receipt_does_not_count() -> None:
+    stale = dataclasses.replace(step("billing", verified=True), receipt_at=NOW + timedelta(seconds=1))
+    counted = {s: step(s, verified=True) for s in PARTICIPANTS}
+    assert next_move(Status.IN_PROGRESS, {**counted, "billing": stale}, 0, 3) is Move.VERIFY
 
 
 def test_a_closed_request_does_not_move() -> None:

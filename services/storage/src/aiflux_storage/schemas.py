@@ -5,15 +5,16 @@ Timestamps keep the ISO 8601 form the routes always answered with (``+00:00``, n
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from .domain.content import ALL_TYPES
-from .domain.exports import ExportObject, StoredExportObject
+from .domain.exports import ArchivePlan, ExportObject, StoredExportObject
 from .domain.files import FileDownload, SignedUrl, StoredFile
 
 Timestamp = Annotated[
@@ -55,6 +56,72 @@ class OutputForm(BaseModel):
     user_id: uuid.UUID
     generation_id: uuid.UUID
     purpose: Literal["output"] = "output"
+
+
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+MemberName = Annotated[
+    str,
+    Field(
+        max_length=512,
+        pattern=rf"^{_SEGMENT}(/{_SEGMENT})*$",
+        description="the member's path inside the ZIP (folders of letters, digits, '.', '_', '-')",
+    ),
+]
+
+
+class ArchivePartMember(BaseModel):
+    """One export part of the request, copied into the ZIP under ``member``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: MemberName
+    part: str = Field(max_length=512, description="the part's name, as it was stored")
+
+
+class ArchiveFileMember(BaseModel):
+    """One of the owner's files, copied into the ZIP under ``member``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: MemberName
+    file_id: uuid.UUID
+
+
+class ArchiveBuild(BaseModel):
+    """``POST /internal/storage/exports/{request_id}/archive``: what the ZIP holds, in order:
+    ``manifest.json``, the parts, the files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    manifest: dict[str, Any] = Field(description="written as manifest.json, the ZIP's first member")
+    parts: list[ArchivePartMember]
+    files: list[ArchiveFileMember]
+
+    @model_validator(mode="after")
+    def _distinct_members(self) -> Self:
+        names = ["manifest.json", *(p.member for p in self.parts), *(f.member for f in self.files)]
+        if len(set(names)) != len(names):
+            raise ValueError("every member name must be distinct (manifest.json is taken)")
+        return self
+
+    def plan(self) -> ArchivePlan:
+        """The plan the handler builds the ZIP from."""
+        return ArchivePlan(
+            manifest=json.dumps(self.manifest, indent=2, ensure_ascii=False).encode(),
+            parts=[(p.member, p.part) for p in self.parts],
+            files=[(f.member, f.file_id) for f in self.files],
+        )
+
+
+def json_body(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON body the route reads itself (under its own limit)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 def multipart_body(form: type[BaseModel]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from aiflux_contracts.storage import FileStored
 from aiflux_storage.adapters.multipart import SpooledUpload
 from aiflux_storage.bootstrap import StorageContainer
 from aiflux_storage.domain import content, keys
-from aiflux_storage.domain.errors import AccountErased, ExportOwnerMismatch, FileTruncated
+from aiflux_storage.domain.errors import AccountErased, ExportOwnerMismatch, FileTruncated, NotFound
+from aiflux_storage.domain.exports import ArchivePlan
 from aiflux_storage.domain.files import StoredFile
 from aiflux_storage.handlers import erasure, export, files
 
@@ -180,3 +183,53 @@ async def test_a_part_for_another_users_export_is_refused_and_removed(service) -
         await export.put_part(c, request_id, uuid.uuid4(), "b.json", _chunks(b"{}"))
     assert [p.name for p in await export.list_parts(c, request_id)] == ["a.json"]
     assert await _keys(c, keys.export_prefix(request_id)) == [keys.export_part_key(request_id, "a.json")]
+
+
+def _plan(manifest: dict[str, str], parts: list[tuple[str, str]], files: list[StoredFile]) -> ArchivePlan:
+    return ArchivePlan(
+        json.dumps(manifest).encode(), parts, [(f"files/{f.file_id}.png", f.file_id) for f in files]
+    )
+
+
+async def test_the_archive_is_built_from_the_store_media_stored_and_json_deflated(service, tmp_path) -> None:
+    c, _ = service
+    owner, request_id = uuid.uuid4(), uuid.uuid4()
+    picture = await _upload(c, tmp_path, owner)
+    part = json.dumps({"rows": ["a lighthouse at dusk"] * 2000}).encode()
+    await export.put_part(c, request_id, owner, "generation.json", _chunks(part))
+
+    plan = _plan({"request_id": str(request_id)}, [("data/generation.json", "generation.json")], [picture])
+    stored = await export.build_archive(c, request_id, owner, plan)
+
+    zipped = b"".join([chunk async for chunk in c.store.open(stored.key)])
+    assert stored.key == keys.export_archive_key(request_id) and stored.size == len(zipped)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        assert archive.namelist() == ["manifest.json", "data/generation.json", f"files/{picture.file_id}.png"]
+        assert archive.testzip() is None
+        assert json.loads(archive.read("manifest.json")) == {"request_id": str(request_id)}
+        assert archive.read("data/generation.json") == part
+        assert archive.read(f"files/{picture.file_id}.png") == png()
+        methods = {i.filename: i.compress_type for i in archive.infolist()}
+    assert methods["data/generation.json"] == zipfile.ZIP_DEFLATED
+    assert methods[f"files/{picture.file_id}.png"] == zipfile.ZIP_STORED
+    # The archive is not one of the export's parts.
+    assert [p.name for p in await export.list_parts(c, request_id)] == ["generation.json"]
+
+
+async def test_an_archive_is_refused_for_an_erased_user_and_for_what_is_not_theirs(service, tmp_path) -> None:
+    c, records = service
+    owner, request_id = uuid.uuid4(), uuid.uuid4()
+    await export.put_part(c, request_id, owner, "billing.json", _chunks(b"{}"))
+    someone_elses = await _upload(c, tmp_path, uuid.uuid4())
+    with pytest.raises(NotFound):
+        await export.build_archive(c, request_id, owner, _plan({}, [], [someone_elses]))
+    with pytest.raises(NotFound):
+        await export.build_archive(c, request_id, owner, _plan({}, [("data/x.json", "never.json")], []))
+    with pytest.raises(ExportOwnerMismatch):
+        await export.build_archive(c, request_id, uuid.uuid4(), _plan({}, [], []))
+    records.erased.add(owner)
+    with pytest.raises(AccountErased):
+        await export.build_archive(c, request_id, owner, _plan({}, [("data/b.json", "billing.json")], []))
+    assert await _keys(c, keys.export_prefix(request_id)) == [
+        keys.export_part_key(request_id, "billing.json")
+    ]

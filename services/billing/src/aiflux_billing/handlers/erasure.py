@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 
 from aiflux_contracts import ErasureCompleted, ErasureVerified, RetainedItem
 from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
-from aiflux_kit.erasure import retained_by_erasure
+from aiflux_kit.erasure import MESSAGES_CATEGORY, receipt_messaging, retained_by_erasure
 
 from ..adapters.checkout import CheckoutGateway, CheckoutSession
 from ..domain.rules import PaymentStatus
@@ -86,11 +86,15 @@ async def erase_user(
     kept = await store.pseudonymise_payments(user_id)
     await store.forget_messages(user_id)
     totals, kept_payments = await _add_to_receipt(store, request_id, deleted, kept)
+    # The verification, in this transaction: what remains now (the receipt carries it).
+    remaining = receipt_messaging(await store.remaining(user_id))
+    messages = remaining[MESSAGES_CATEGORY]
     return COMPLETED(
         request_id=request_id,
         user_id=user_id,
         deleted=totals,
-        retained=[*kept_payments, *retained_by_erasure("billing", outbox_keep_days)],
+        retained=[*kept_payments, *retained_by_erasure("billing", outbox_keep_days, messages=messages)],
+        remaining=remaining,
     )
 
 

@@ -11,9 +11,9 @@ from ..domain.records import AccountBalance, DisputeRecord, LedgerRecord, Page, 
 
 
 async def balance(database: Database, user_id: uuid.UUID) -> AccountBalance:
-    """The user's credits, held credits and whether spending is frozen."""
-    async with database.transaction() as session:
-        return await BillingRepository(session).balance(user_id)
+    """The user's credits, held credits and whether spending is frozen (one row, read
+    outside any transaction)."""
+    return await database.run_read(lambda session: BillingRepository(session).balance(user_id))
 
 
 async def ledger(

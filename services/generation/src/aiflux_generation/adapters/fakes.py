@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..domain.errors import InsufficientCredits
 from .billing_client import PeerUnavailable
-from .storage_client import FileInfo, OutputRefused, kind_of
+from .storage_client import Body, FileInfo, OutputRefused, kind_of
 
 
 @dataclass
@@ -112,11 +112,11 @@ class InMemoryStorage:
         return file_id
 
     async def put_export(
-        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: Body
     ) -> str | None:
         """Keep an export part; None for an erased user (as storage's 410)."""
         if user_id in self.erased:
             return None
         key = f"exports/{request_id}/{name}"
-        self.exports[key] = data
+        self.exports[key] = data if isinstance(data, bytes) else b"".join([c async for c in data()])
         return key

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiflux_contracts import Event
 
 from ..domain.records import ErasureRun, Generation
 from .store import GenerationStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,6 +78,10 @@ class InMemoryStore:
 
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         return sorted((j for j in self.jobs.values() if j.user_id == user_id), key=lambda j: j.created_at)
+
+    async def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        for job in await self.user_generations(user_id):
+            yield job
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         self.jobs.pop(generation_id, None)
@@ -146,3 +152,6 @@ class InMemoryStores:
 
     def bound(self, session: Any) -> GenerationStore:
         return self.store
+
+    async def read(self, read: Callable[[GenerationStore], Awaitable[T]]) -> T:
+        return await read(self.store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -124,6 +125,20 @@ async def user_generations(
     if lock:
         query = query.with_for_update()
     return [to_generation(r) for r in (await session.execute(query)).all()]
+
+
+async def stream_user_generations(
+    session: AsyncSession, user_id: uuid.UUID, batch: int = 500
+) -> AsyncIterator[Generation]:
+    """Every job of the user, oldest first, from a server-side cursor (``batch`` rows at a
+    time): an export of any size never holds the whole list."""
+    query = sa.select(generation).where(generation.c.user_id == user_id).order_by(generation.c.created_at)
+    result = await session.stream(query.execution_options(yield_per=batch))
+    try:
+        async for row in result:
+            yield to_generation(row)
+    finally:
+        await result.close()
 
 
 async def delete_user_data(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,6 +11,9 @@ import httpx
 from aiflux_kit.http import retrying
 
 from .billing_client import PeerUnavailable
+
+Body = bytes | Callable[[], AsyncIterator[bytes]]
+"""An export part: its bytes, or a function that streams them (called again on each retry)."""
 
 
 class OutputRefused(Exception):
@@ -41,7 +45,7 @@ class Storage(Protocol):
         """Keep a generated output; return its file id."""
 
     async def put_export(
-        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: Body
     ) -> str | None:
         """Write one part of a user's access export; return its key, or None when the user
         was erased (the export is cancelled)."""
@@ -102,14 +106,15 @@ class HttpStorage:
         return uuid.UUID(str(response.json()["file_id"]))
 
     async def put_export(
-        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: bytes
+        self, request_id: uuid.UUID, user_id: uuid.UUID, name: str, data: Body
     ) -> str | None:
-        """``PUT /internal/storage/exports/{request_id}/objects/{name}?user_id=``; None when
-        storage answers 410 (the user was erased: the export is cancelled)."""
+        """``PUT /internal/storage/exports/{request_id}/objects/{name}?user_id=`` (a streamed
+        body goes up as it is made); None when storage answers 410 (the user was erased: the
+        export is cancelled)."""
         response = await self._call(
             "PUT",
             f"/internal/storage/exports/{request_id}/objects/{name}",
-            content=data,
+            content=lambda: data if isinstance(data, bytes) else data(),
             params={"user_id": str(user_id)},
             headers={"Content-Type": "application/json"},
         )
@@ -119,8 +124,19 @@ class HttpStorage:
             raise PeerUnavailable(f"storage refused the export part ({response.status_code})")
         return str(response.json().get("key", f"exports/{request_id}/{name}"))
 
-    async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        content: Callable[[], bytes | AsyncIterator[bytes]] | None = None,
+        **kwargs: object,
+    ) -> httpx.Response:
+        """One call, retried on connection errors and 5xx; ``content`` makes the body afresh
+        for each attempt (a stream cannot be sent twice)."""
+
         async def once() -> httpx.Response:
+            if content is not None:
+                kwargs["content"] = content()
             response = await self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
             if response.status_code >= 500:
                 response.raise_for_status()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from aiflux_contracts import Event
 from aiflux_kit import erasure
@@ -19,6 +19,8 @@ from ..domain.errors import AccountErased
 from ..domain.records import ErasureRun, Generation
 from . import cleanups
 from . import repository as repo
+
+T = TypeVar("T")
 
 ERASED_DETAIL = "This account has been deleted; nothing more can be stored for it."
 
@@ -56,6 +58,9 @@ class GenerationStore(Protocol):
 
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         """Every job of the user, oldest first."""
+
+    def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        """Every job of the user, oldest first, a batch at a time (server-side cursor)."""
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         """Remove one job."""
@@ -107,6 +112,10 @@ class Stores(Protocol):
     def bound(self, session: AsyncSession) -> GenerationStore:
         """The store of a transaction already open (a consumer's inbox transaction)."""
 
+    async def read(self, read: Callable[[GenerationStore], Awaitable[T]]) -> T:
+        """``read`` on a store outside any transaction (one statement reads: no BEGIN/COMMIT),
+        run again once if the database connection turned out to be dropped."""
+
 
 class SqlStore:
     """:class:`GenerationStore` on PostgreSQL (generation's tables, outbox, erasure guard)."""
@@ -146,6 +155,9 @@ class SqlStore:
 
     async def user_generations(self, user_id: uuid.UUID, *, lock: bool = False) -> list[Generation]:
         return await repo.user_generations(self.session, user_id, lock=lock)
+
+    def stream_user_generations(self, user_id: uuid.UUID) -> AsyncIterator[Generation]:
+        return repo.stream_user_generations(self.session, user_id)
 
     async def delete_generation(self, generation_id: uuid.UUID) -> None:
         await repo.delete_generation(self.session, generation_id)
@@ -195,3 +207,6 @@ class SqlStores:
 
     def bound(self, session: AsyncSession) -> GenerationStore:
         return SqlStore(session)
+
+    async def read(self, read: Callable[[GenerationStore], Awaitable[T]]) -> T:
+        return await self._database.run_read(lambda session: read(SqlStore(session)))

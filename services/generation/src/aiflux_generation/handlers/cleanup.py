@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from aiflux_contracts import ProviderCleanupCompleted, ProviderCleanupRequested
 from aiflux_contracts.receipts import ErasureCompleted, ErasureCompletedBase
 from aiflux_kit.consumers import HandlerContext
-from aiflux_kit.erasure import retained_by_erasure
+from aiflux_kit.erasure import MESSAGES_CATEGORY, receipt_messaging, retained_by_erasure
 from aiflux_kit.outbox import add_event
 
 from ..adapters import cleanups
@@ -137,11 +138,25 @@ async def complete_erasure(store: GenerationStore, run: ErasureRun, outbox_keep_
     if run.user_id is None:
         return  # already completed: its user id was forgotten with the receipt
     await store.close_erasure(run)
+    # The verification, in this transaction: what remains now (the receipt carries it).
+    remaining = receipt_messaging(await remaining_of_user(store, run.user_id))
     await store.add_event(
         GenerationErasureCompleted(
             request_id=run.request_id,
             user_id=run.user_id,
             deleted={**run.deleted, "provider_cleanups": len(run.cleanup_ids)},
-            retained=retained_by_erasure("generation", outbox_keep_days),
+            retained=retained_by_erasure(
+                "generation", outbox_keep_days, messages=remaining[MESSAGES_CATEGORY]
+            ),
+            remaining=remaining,
         )
     )
+
+
+async def remaining_of_user(store: GenerationStore, user_id: uuid.UUID) -> dict[str, int]:
+    """What generation still holds of the user (nothing but its messaging after erasure)."""
+    return {
+        **await store.count_user_rows(user_id),
+        "provider_cleanups_pending": len(await store.open_cleanup_ids(user_id)),
+        **await store.messaging_residue(user_id),
+    }

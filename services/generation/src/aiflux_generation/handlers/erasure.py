@@ -10,7 +10,7 @@ from aiflux_contracts.receipts import ErasureVerified, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 
 from ..domain.jobs import FINAL, REASON_ACCOUNT_DELETED
-from .cleanup import complete_erasure
+from .cleanup import complete_erasure, remaining_of_user
 from .requests import request_cleanup
 
 if TYPE_CHECKING:
@@ -48,12 +48,7 @@ async def on_erasure_verification(
     c: GenerationContainer, ctx: HandlerContext, event: ErasureVerificationRequested
 ) -> None:
     """Count what remains of the user here (should be nothing)."""
-    store = c.stores.bound(ctx.session)
-    remaining = {
-        **await store.count_user_rows(event.user_id),
-        "provider_cleanups_pending": len(await store.open_cleanup_ids(event.user_id)),
-        **await store.messaging_residue(event.user_id),
-    }
+    remaining = await remaining_of_user(c.stores.bound(ctx.session), event.user_id)
     await ctx.publish(
         GenerationErasureVerified(request_id=event.request_id, user_id=event.user_id, remaining=remaining)
     )

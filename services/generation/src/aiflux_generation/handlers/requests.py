@@ -231,9 +231,8 @@ async def request_cleanup(store: GenerationStore, row: Generation) -> uuid.UUID 
 async def list_generations(
     c: GenerationContainer, user_id: uuid.UUID, limit: int, cursor: uuid.UUID | None
 ) -> list[GenerationOut]:
-    """The user's generations, newest first, after ``cursor``."""
-    async with c.stores.transaction() as store:
-        jobs = await store.list_generations(user_id, limit, cursor)
+    """The user's generations, newest first, after ``cursor`` (one statement: no transaction)."""
+    jobs = await c.stores.read(lambda store: store.list_generations(user_id, limit, cursor))
     return [view(c, job) for job in jobs]
 
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from aiflux_kit.auth import forget_sessions_on_commit
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,12 +234,14 @@ async def set_password_hash(
 async def record_policy_acceptance(
     session: AsyncSession, user_id: uuid.UUID, version: str, at: datetime
 ) -> None:
-    """Record that the user accepted ``version`` at ``at``."""
+    """Record that the user accepted ``version`` at ``at`` (cached sessions of the user are
+    forgotten on commit: their next request sees the acceptance)."""
     await session.execute(
         update(users)
         .where(users.c.id == user_id)
         .values(accepted_policy_version=version, accepted_policy_at=at)
     )
+    forget_sessions_on_commit(session, user_id)
 
 
 async def disable(session: AsyncSession, user_id: uuid.UUID, request_id: uuid.UUID) -> bool:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiflux_contracts import SessionRevoked
-from aiflux_kit.auth import token_hash
+from aiflux_kit.auth import forget_sessions_on_commit, token_hash
 from aiflux_kit.outbox import add_event
 from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,4 +109,5 @@ async def revoke_sessions(
     ended = (await session.execute(query)).scalars().all()
     if ended:
         await add_event(session, SessionRevoked(user_id=user_id, session_id_hash=None))
+        forget_sessions_on_commit(session, user_id)
     return len(ended)

@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from aiflux_kit.auth import forget_sessions_on_commit
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .orm import sessions, users
+from .orm import policy_versions, sessions, users
 from .records import LoginCandidate, SessionSummary
 
 
@@ -39,10 +40,15 @@ class SessionOwner:
 
     session_id: uuid.UUID
     csrf_token_hash: str
+    created_at: datetime
     last_seen_at: datetime
     user_id: uuid.UUID
     roles: list[str]
-    accepted_policy_version: str
+    policy_accepted: bool
+    """False when a substantial policy version newer than the one the user accepted is in
+    force (an unknown accepted version counts as older than every one)."""
+    policy_changes_at: datetime | None
+    """When the next scheduled substantial version takes effect (the answer may change then)."""
 
 
 def _live(lifetime: Lifetime, now: datetime) -> ColumnElement[bool]:
@@ -87,12 +93,18 @@ async def open_session(session: AsyncSession, new: NewSession) -> None:
 
 
 async def revoke_by_token(session: AsyncSession, token_hash: str) -> None:
-    """End the session with this token (if not ended yet)."""
-    await session.execute(
-        update(sessions)
-        .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
+    """End the session with this token (if not ended yet); this process's session caches
+    forget it when the transaction commits."""
+    ended = (
+        await session.execute(
+            update(sessions)
+            .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+            .returning(sessions.c.user_id)
+        )
+    ).first()
+    if ended is not None:
+        forget_sessions_on_commit(session, ended.user_id, token_hash)
 
 
 async def revoke_of_user(session: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
@@ -109,7 +121,10 @@ async def revoke_of_user(session: AsyncSession, session_id: uuid.UUID, user_id: 
             .returning(sessions.c.token_hash)
         )
     ).first()
-    return None if ended is None else str(ended.token_hash)
+    if ended is None:
+        return None
+    forget_sessions_on_commit(session, user_id, ended.token_hash)
+    return str(ended.token_hash)
 
 
 async def live_summaries(
@@ -139,18 +154,36 @@ async def live_summaries(
 async def live_owner(
     session: AsyncSession, token_hash: str, lifetime: Lifetime, now: datetime
 ) -> SessionOwner | None:
-    """The live session with this token hash, of a neither disabled nor suspended account."""
+    """The live session with this token hash, of a neither disabled nor suspended account,
+    with the user's policy standing, in one statement."""
+    accepted = policy_versions.alias("accepted")
+    newer = policy_versions.alias("newer")
+    coming = policy_versions.alias("coming")
+    # The accepted version joins in (left: an unknown one leaves it NULL, "older than all").
+    newer_substantial = exists().where(
+        newer.c.substantial,
+        newer.c.effective_at <= now,
+        or_(accepted.c.effective_at.is_(None), newer.c.effective_at > accepted.c.effective_at),
+    )
+    next_change = (
+        select(func.min(coming.c.effective_at))
+        .where(coming.c.substantial, coming.c.effective_at > now)
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
             select(
                 sessions.c.id,
                 sessions.c.csrf_token_hash,
+                sessions.c.created_at,
                 sessions.c.last_seen_at,
                 users.c.id.label("user_id"),
                 users.c.roles,
-                users.c.accepted_policy_version,
+                (~newer_substantial).label("policy_accepted"),
+                next_change.label("policy_changes_at"),
             )
             .join(users, users.c.id == sessions.c.user_id)
+            .outerjoin(accepted, accepted.c.version == users.c.accepted_policy_version)
             .where(
                 sessions.c.token_hash == token_hash,
                 _live(lifetime, now),
@@ -164,10 +197,12 @@ async def live_owner(
     return SessionOwner(
         row.id,
         row.csrf_token_hash,
+        row.created_at,
         row.last_seen_at,
         row.user_id,
         list(row.roles),
-        row.accepted_policy_version,
+        bool(row.policy_accepted),
+        row.policy_changes_at,
     )
 
 

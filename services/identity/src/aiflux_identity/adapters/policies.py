@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from aiflux_kit.auth import forget_sessions_on_commit
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,35 +55,18 @@ async def scheduled_versions(session: AsyncSession, now: datetime) -> list[str]:
     return list(rows.scalars().all())
 
 
-async def newer_substantial_in_force(session: AsyncSession, accepted_version: str, now: datetime) -> bool:
-    """Whether a substantial version newer than ``accepted_version`` is in force at ``now``
-    (an unknown accepted version counts as older than every one)."""
-    accepted_at = (
-        select(policy_versions.c.effective_at)
-        .where(policy_versions.c.version == accepted_version)
-        .scalar_subquery()
-    )
-    newer = (
-        select(policy_versions.c.version)
-        .where(
-            policy_versions.c.substantial,
-            policy_versions.c.effective_at <= now,
-            or_(accepted_at.is_(None), policy_versions.c.effective_at > accepted_at),
-        )
-        .limit(1)
-    )
-    return (await session.execute(newer)).first() is not None
-
-
 async def record_version(
     session: AsyncSession, version: str, substantial: bool, effective_at: datetime
 ) -> None:
-    """Remember a published version (a repeated delivery changes nothing)."""
+    """Remember a published version (a repeated delivery changes nothing). Cached sessions
+    of this process are forgotten on commit: whether users accepted the policy in force may
+    have changed for all of them."""
     await session.execute(
         insert(policy_versions)
         .values(version=version, substantial=substantial, effective_at=effective_at)
         .on_conflict_do_nothing()
     )
+    forget_sessions_on_commit(session, None)
 
 
 async def effective_at(session: AsyncSession, version: str) -> datetime:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
+from aiflux_kit.auth import token_hash
 from aiflux_kit.errors import not_found
 from aiflux_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Request, params
 
 from ..bootstrap import Container
 from ..handlers import account
-from ..handlers.sessions import DbSessionVerifier
+from ..handlers.sessions import read_session
 from ..schemas import IntrospectBody, Introspection, StatusAnswer, SuspendBody
 
 EVERY_SERVICE = ("identity", "billing", "generation", "storage", "privacy")
@@ -43,10 +44,13 @@ def open_to(*callers: str) -> Any:
     responses=problem_responses(403, 404, 413, 422, 503),
 )
 async def introspect(body: IntrospectBody, c: Container) -> Introspection:
-    """Who owns the session token (404 when unknown, expired or revoked)."""
-    principal = await DbSessionVerifier(c).verify(body.session_token)
-    if principal is None:
+    """Who owns the session token (404 when unknown, expired or revoked). Read from the
+    database, never from a cache: the caller caches the answer itself, and may be asking
+    because a broadcast told it to forget (this replica may not have heard it yet)."""
+    found = await read_session(c, token_hash(body.session_token))
+    if found is None:
         raise not_found("session")
+    principal, _ = found
     return Introspection(
         user_id=principal.user_id,
         csrf_token_hash=principal.csrf_token_hash,

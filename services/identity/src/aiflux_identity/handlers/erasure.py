@@ -17,7 +17,7 @@ from aiflux_contracts import (
 )
 from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
-from aiflux_kit.erasure import retained_by_erasure
+from aiflux_kit.erasure import MESSAGES_CATEGORY, receipt_messaging, retained_by_erasure
 
 from ..adapters.records import SecurityLogSpan
 from .account import disable_account
@@ -54,17 +54,30 @@ async def on_user_deleted(c: IdentityContainer, ctx: HandlerContext, event: User
         "mails": sum([await c.mailer.forget_recipient(a) for a in addresses]),
         "outbox_events": await data.forget_messages(event.user_id),
     }
+    # The verification, in this transaction: what remains now (the receipt carries it).
+    remaining = receipt_messaging(await _remaining(c, data, event.user_id, addresses))
     await ctx.publish(
         COMPLETED(
             request_id=event.request_id,
             user_id=event.user_id,
             deleted=deleted,
-            retained=await _retained(c, data, event.user_id),
+            retained=await _retained(c, data, event.user_id, remaining[MESSAGES_CATEGORY]),
+            remaining=remaining,
         )
     )
 
 
-async def _retained(c: IdentityContainer, data: UserData, user_id: uuid.UUID) -> list[RetainedItem]:
+async def _remaining(
+    c: IdentityContainer, data: UserData, user_id: uuid.UUID, addresses: set[str]
+) -> dict[str, int]:
+    """What identity still holds of the user, kept mails and messages included."""
+    mails = sum([await c.mailer.count_for(a) for a in addresses])
+    return {**await data.remaining(user_id), "mails": mails}
+
+
+async def _retained(
+    c: IdentityContainer, data: UserData, user_id: uuid.UUID, messages: int = 1
+) -> list[RetainedItem]:
     s, today = c.settings, utcnow().date()
     kept = retained_items(
         await data.disabled_at(user_id),
@@ -75,7 +88,7 @@ async def _retained(c: IdentityContainer, data: UserData, user_id: uuid.UUID) ->
         spool_days=s.mail_spool_keep_days,
         today=today,
     )
-    by_erasure: list[RetainedItem] = retained_by_erasure("identity", s.outbox_keep_days, today)
+    by_erasure: list[RetainedItem] = retained_by_erasure("identity", s.outbox_keep_days, today, messages)
     return kept + by_erasure
 
 
@@ -131,8 +144,5 @@ async def on_verification_requested(
 ) -> None:
     """Count what identity still holds of the user, kept mails and messages included."""
     data = c.user_data(ctx.session)
-    mails = sum([await c.mailer.count_for(a) for a in await data.addresses(event.user_id)])
-    remaining = await data.remaining(event.user_id)
-    await ctx.publish(
-        VERIFIED(request_id=event.request_id, user_id=event.user_id, remaining={**remaining, "mails": mails})
-    )
+    remaining = await _remaining(c, data, event.user_id, await data.addresses(event.user_id))
+    await ctx.publish(VERIFIED(request_id=event.request_id, user_id=event.user_id, remaining=remaining))

@@ -56,11 +56,6 @@ async def acceptable_policy_versions(
     return AcceptableVersions(in_force, before if before != in_force else None, scheduled)
 
 
-async def policy_accepted(session: AsyncSession, accepted_version: str, now: datetime | None = None) -> bool:
-    """False when a substantial version newer than the accepted one is in force."""
-    return not await policies.newer_substantial_in_force(session, accepted_version, now or utcnow())
-
-
 async def acceptable_version(
     session: AsyncSession, version: str, purpose: str, switch_grace: timedelta = timedelta(0)
 ) -> str:

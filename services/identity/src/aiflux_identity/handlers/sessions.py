@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiflux_contracts import SessionRevoked
-from aiflux_kit.auth import Principal, token_hash
+from aiflux_kit.auth import Principal, SessionCache, token_hash
 from aiflux_kit.outbox import add_event
 
 from ..adapters import login_sessions
@@ -24,7 +24,6 @@ from ..domain.errors import (
     NotFound,
 )
 from .common import ClientInfo, utcnow
-from .policy import policy_accepted
 
 if TYPE_CHECKING:
     from ..bootstrap import IdentityContainer
@@ -81,7 +80,7 @@ async def _find_login(c: IdentityContainer, login_name: str) -> LoginCandidate |
         by_email = normalise_email(name) if "@" in name else None
     except InvalidEmail:
         by_email = None
-    async with c.database.transaction() as session:
+    async with c.database.read() as session:  # one statement: no transaction around it
         if by_email:
             return await login_sessions.find_login(session, email=by_email)
         return await login_sessions.find_login(session, username=name)
@@ -144,28 +143,64 @@ async def revoke_session(
 
 
 class DbSessionVerifier:
-    """Identity's own answer to "who owns this session token" (no cache: always current)."""
+    """Identity's own answer to "who owns this session token": one query (the session, its
+    account and the user's policy standing together), kept in a short :class:`SessionCache`.
+
+    The cache is safe because whatever changes an answer clears it: ending sessions and
+    accepting the policy forget them in this process on commit (the adapters call
+    ``forget_sessions_on_commit``), other processes hear the broadcast events, and an answer is
+    never kept past the session's idle or absolute expiry or the next scheduled policy change.
+    Roles changed from the command line show within ``session_cache_ttl_s``.
+    """
+
+    caches_sessions = True
+    """Tells the runtime to subscribe this cache to the session-end broadcast."""
 
     def __init__(self, container: IdentityContainer) -> None:
         self._c = container
+        self.cache = SessionCache(container.settings.session_cache_ttl_s)
 
     async def verify(self, session_token: str) -> Principal | None:
-        """The live session's principal, or None; refreshes the idle timer now and then."""
-        c, now, key = self._c, utcnow(), token_hash(session_token)
-        async with c.database.transaction() as session:
-            owner = await login_sessions.live_owner(session, key, _lifetime(c), now)
-            if owner is None:
-                return None
-            if owner.last_seen_at < now - timedelta(seconds=c.settings.session_touch_interval_s):
-                await login_sessions.touch(session, owner.session_id, now)
-            accepted = await policy_accepted(session, owner.accepted_policy_version, now)
-        return Principal(
-            user_id=owner.user_id,
-            session_id_hash=key,
-            csrf_token_hash=owner.csrf_token_hash,
-            roles=frozenset(owner.roles),
-            policy_accepted=accepted,
-        )
+        """The live session's principal (cached briefly), or None."""
+        key = token_hash(session_token)
+        hit, cached = self.cache.get(key)
+        if hit:
+            return cached
+        epoch = self.cache.epoch
+        found = await read_session(self._c, key)
+        if found is None:
+            return None
+        principal, valid_for = found
+        self.cache.put(key, principal, epoch, valid_for)
+        return principal
 
     def forget(self, user_id: uuid.UUID, session_id_hash: str | None) -> None:
-        """Nothing cached here: every answer is read from the database."""
+        """Drop cached answers for one session (or all of a user's)."""
+        self.cache.forget(user_id, session_id_hash)
+
+
+async def read_session(c: IdentityContainer, key: str) -> tuple[Principal, float] | None:
+    """Read the live session with token hash ``key`` now (no cache; one autocommit query),
+    refreshing its idle timer now and then: its principal, and for how many seconds that
+    answer holds at most (its idle and absolute expiry, the next scheduled policy change)."""
+    now, lifetime = utcnow(), _lifetime(c)
+    async with c.database.read() as session:
+        owner = await login_sessions.live_owner(session, key, lifetime, now)
+    if owner is None:
+        return None
+    last_seen = owner.last_seen_at
+    if last_seen < now - timedelta(seconds=c.settings.session_touch_interval_s):
+        async with c.database.transaction() as session:
+            await login_sessions.touch(session, owner.session_id, now)
+        last_seen = now
+    ends = [last_seen + lifetime.idle, owner.created_at + lifetime.absolute]
+    if owner.policy_changes_at is not None:
+        ends.append(owner.policy_changes_at)
+    principal = Principal(
+        user_id=owner.user_id,
+        session_id_hash=key,
+        csrf_token_hash=owner.csrf_token_hash,
+        roles=frozenset(owner.roles),
+        policy_accepted=owner.policy_accepted,
+    )
+    return principal, (min(ends) - now).total_seconds()

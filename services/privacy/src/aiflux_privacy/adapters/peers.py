@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -16,8 +15,6 @@ from ..domain.errors import (
     NotFound,
     StorageUnavailable,
 )
-
-CHUNK = 64 * 1024
 
 
 class ExportCancelled(Exception):
@@ -66,35 +63,17 @@ class StorageClient:
         items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
         return items
 
-    async def stream_file(self, file_id: str) -> AsyncIterator[bytes]:
-        """The bytes of one file, chunk by chunk."""
-        async for chunk in self._stream(f"/internal/storage/files/{quote(file_id)}/content"):
-            yield chunk
-
-    async def stream_export_object(self, request_id: uuid.UUID, name: str) -> AsyncIterator[bytes]:
-        """The bytes of one export part object, chunk by chunk."""
-        path = f"/internal/storage/exports/{request_id}/objects/{quote(name)}"
-        async for chunk in self._stream(path):
-            yield chunk
-
-    async def _stream(self, path: str) -> AsyncIterator[bytes]:
-        async with self._http.stream("GET", path) as response:
-            response.raise_for_status()
-            async for chunk in response.aiter_bytes(CHUNK):
-                yield chunk
-
-    async def put_archive(
-        self, request_id: uuid.UUID, user_id: uuid.UUID, body: AsyncIterable[bytes]
-    ) -> None:
-        """Stream the finished ZIP of ``user_id`` to storage (never held whole in memory).
+    async def build_archive(self, request_id: uuid.UUID, user_id: uuid.UUID, plan: dict[str, Any]) -> None:
+        """Have storage build and store the ZIP of ``user_id``'s export from its own store, as
+        ``plan`` lists it (the manifest, then parts and files). No timeout: a big export takes
+        as long as copying its files.
 
         Raises :class:`ExportCancelled` when storage refuses it because the user is erased.
         """
-        response = await self._http.put(
+        response = await self._http.post(
             f"/internal/storage/exports/{request_id}/archive",
-            content=body,
+            json=plan,
             params={"user_id": str(user_id)},
-            headers={"Content-Type": "application/zip"},
             timeout=None,
         )
         _raise_for_export(response)

@@ -70,17 +70,26 @@ class Move(StrEnum):
     """What the erasure process manager does after a service answered."""
 
     WAIT = "wait"  # some service has not answered the current phase yet
-    VERIFY = "verify"  # every receipt is in: ask every service what remains
+    VERIFY = "verify"  # every receipt is in, one without its own count of what remains: ask all
     REDRIVE = "redrive"  # a verification found residue: those services erase again
     CERTIFY = "certify"  # every service verified a clean state: issue the certificate
 
 
 def next_move(status: str, steps: Mapping[str, RequestStep], redrives: int, max_redrives: int) -> Move:
-    """The next move of an erasure in ``status`` given each service's step. Residue re-drives
-    at once, up to ``max_redrives`` times; after that the erasure waits for the stall sweep."""
+    """The next move of an erasure in ``status`` given each service's step. Receipts that
+    carry their service's verification certify at once when clean (no second round); residue
+    re-drives at once, up to ``max_redrives`` times; after that the erasure waits for the stall
+    sweep."""
     if status == Status.IN_PROGRESS:
         erased = {s for s, step in steps.items() if step.receipt_at is not None}
-        return Move.WAIT if missing(erased) else Move.VERIFY
+        if missing(erased):
+            return Move.WAIT
+        if not all(verified_by_receipt(steps[s]) for s in PARTICIPANTS):
+            return Move.VERIFY  # some receipt came without its own verification: a round
+        unclean = [s for s in PARTICIPANTS if not steps[s].clean]
+        if unclean:
+            return Move.REDRIVE if redrives < max_redrives else Move.WAIT
+        return Move.CERTIFY
     if status != Status.VERIFYING:
         return Move.WAIT
     verified = {s for s, step in steps.items() if step.verified_at is not None}
@@ -90,6 +99,17 @@ def next_move(status: str, steps: Mapping[str, RequestStep], redrives: int, max_
     if missing(verified) or unclean:
         return Move.WAIT
     return Move.CERTIFY
+
+
+def verified_by_receipt(step: RequestStep) -> bool:
+    """True when the step's verification came with (or after) its latest receipt: the service
+    counted what remains in the erasure's own transaction (``ErasureCompleted.remaining``)."""
+    return (
+        step.receipt_at is not None
+        and step.verified_at is not None
+        and step.clean is not None
+        and step.verified_at >= step.receipt_at
+    )
 
 
 def merged_counts(earlier: Mapping[str, int], latest: Mapping[str, int]) -> dict[str, int]:

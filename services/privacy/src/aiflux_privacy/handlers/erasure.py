@@ -22,7 +22,7 @@ from aiflux_contracts import (
 from aiflux_contracts.receipts import ErasureCompletedBase, ErasureVerifiedBase
 from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
-from aiflux_kit.erasure import guard_user, retained_by_erasure
+from aiflux_kit.erasure import MESSAGES_CATEGORY, guard_user, retained_by_erasure
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import repositories as store
@@ -30,7 +30,7 @@ from ..adapters.repositories import ErasureLedger
 from ..domain import erasure as rules
 from ..domain.records import PrivacyRequest, RequestStep
 from ..domain.requests import EXPORT_TYPES, OPEN, RequestType, Status, due_date
-from .own_data import erase_user, remaining_of_user
+from .own_data import erase_user, remaining_of_user, remaining_once_erased
 
 
 async def on_user_deleted(
@@ -51,13 +51,15 @@ async def on_user_deleted(
         ctx.session, event.user_id, keep_request=event.request_id, name_sha256=event.account_name_sha256
     )
     deleted["exports_cancelled"] = cancelled
+    remaining = await remaining_once_erased(ctx.session, event.user_id, event.request_id)
     receipt = cast(type[ErasureCompletedBase], ErasureCompleted["privacy"])
     await ctx.publish(
         receipt(
             request_id=event.request_id,
             user_id=event.user_id,
             deleted=await _in_total(ctx.session, event.request_id, deleted),
-            retained=retained_by_erasure("privacy", outbox_keep_days),
+            retained=retained_by_erasure("privacy", outbox_keep_days, messages=remaining[MESSAGES_CATEGORY]),
+            remaining=remaining,
         )
     )
 
@@ -88,8 +90,11 @@ async def cancel_exports(session: AsyncSession, user_id: uuid.UUID) -> int:
     )
 
 
-async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedBase, pepper: str) -> None:
-    """Record a service's receipt, merged with an earlier one of a re-drive.
+async def on_receipt(
+    ctx: HandlerContext, service: str, event: ErasureCompletedBase, pepper: str, max_redrives: int = 0
+) -> None:
+    """Record a service's receipt, merged with an earlier one of a re-drive, and the
+    verification it carries (what remains, counted by the service as it erased).
 
     Services answer a re-drive either by repeating their first receipt or by reporting only what
     they erased this time; keeping the larger count per category is right for both.
@@ -102,7 +107,12 @@ async def on_receipt(ctx: HandlerContext, service: str, event: ErasureCompletedB
     }
     now = datetime.now(UTC)
     await store.save_receipt(session, event.request_id, service, receipt, now)
-    await advance(ErasureLedger(session), event.request_id, pepper)
+    if event.remaining is not None:
+        clean = not rules.residue(receipt, event.remaining)
+        await store.save_verification(
+            session, event.request_id, service, {"remaining": event.remaining}, now, clean
+        )
+    await advance(ErasureLedger(session), event.request_id, pepper, max_redrives)
 
 
 async def on_verified(
@@ -240,6 +250,9 @@ async def _redrive_erasure(
         # an unclean verification, those still verifying are left to answer.
         await ledger.reopen_steps(row.id, only_unclean=only_unclean)
         await ledger.set(row.id, status=Status.IN_PROGRESS)
+    elif only_unclean:
+        # A receipt counted residue as it erased: its service must erase (and answer) again.
+        await ledger.reopen_steps(row.id, only_unclean=True)
     reason = "minor" if row.source == "minor" else "privacy_request"
     await ledger.publish(ErasureRequested(request_id=row.id, user_id=row.user_id, reason=reason))
 

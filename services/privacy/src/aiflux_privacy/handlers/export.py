@@ -1,21 +1,18 @@
-"""Access and portability exports: collect a part from every service, then build ONE ZIP
-streaming (parts, the user's files, a manifest), store it with storage and mail the link.
+"""Access and portability exports: collect a part from every service, then have storage build
+ONE ZIP (a manifest, every part, the user's files) and mail the link.
 
-Memory stays flat whatever the user holds: each member is copied chunk by chunk from storage
-into the ZIP stream, which goes to storage chunk by chunk (``stream-zip`` writes ZIP64 with
-data descriptors, so no size has to be known up front).
+Storage assembles the ZIP from its own store: privacy sends the plan (the manifest and which
+parts and files go where) in one call, never the bytes, so no file crosses the network twice.
+The build starts when the transaction recording the last part commits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import mimetypes
-import stat
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -25,11 +22,12 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.erasure import is_erased
 from aiflux_kit.outbox import add_event
-from stream_zip import ZIP_64, async_stream_zip
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import repositories as store
 from ..adapters.peers import ExportCancelled, StorageClient
 from ..adapters.repositories import find_request, steps_of
+from ..adapters.transactions import on_commit
 from ..domain import erasure as rules
 from ..domain.catalog import export_manifest
 from ..domain.records import PrivacyRequest
@@ -39,7 +37,6 @@ from .own_data import export_document
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(seconds=30)
-Member = tuple[str, datetime, int, Any, AsyncIterator[bytes]]
 
 
 async def on_export_requested(ctx: HandlerContext, event: ExportRequested, storage: StorageClient) -> None:
@@ -66,8 +63,11 @@ async def on_export_requested(ctx: HandlerContext, event: ExportRequested, stora
     )
 
 
-async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartReadyBase) -> None:
-    """Record one service's part; when all five are in, the archive can be built.
+async def on_part_ready(
+    ctx: HandlerContext, service: str, event: ExportPartReadyBase, assembler: Assembler | None = None
+) -> None:
+    """Record one service's part; when all five are in, the archive is built: ``assembler``
+    starts as soon as this transaction commits (no poll between the last part and the build).
 
     A part of a request that is no longer collecting (cancelled or erased) is not recorded.
     """
@@ -80,14 +80,8 @@ async def on_part_ready(ctx: HandlerContext, service: str, event: ExportPartRead
     answered = await store.answered_services(ctx.session, event.request_id)
     status = Status.IN_PROGRESS if rules.missing(answered) else Status.ASSEMBLING
     await store.set_request(ctx.session, event.request_id, status=status, progress_at=now)
-
-
-def _member(name: str, chunks: AsyncIterator[bytes]) -> Member:
-    return (name, datetime.now(UTC), stat.S_IFREG | 0o600, ZIP_64, chunks)
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
+    if status == Status.ASSEMBLING and assembler is not None:
+        assembler.due_after_commit(ctx.session)
 
 
 def _file_name(meta: dict[str, Any]) -> str:
@@ -96,29 +90,29 @@ def _file_name(meta: dict[str, Any]) -> str:
     return f"files/{folder}/{meta['file_id']}{extension}"
 
 
-async def archive_members(
-    storage: StorageClient, row: PrivacyRequest, user_id: uuid.UUID, parts: dict[str, list[str]]
-) -> AsyncIterator[Member]:
-    """The ZIP's members in order: manifest, each service's part, the user's files."""
-    files = await storage.user_files(user_id)
+def archive_plan(
+    row: PrivacyRequest, parts: dict[str, list[str]], files: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What storage puts in the ZIP, in order: the manifest, each service's part (under
+    ``data/``), the user's files (under ``files/``)."""
     names = [_file_name(meta) for meta in files]
+    # ``files/...`` entries (storage's part) name the user's files, listed by storage itself.
     listed = {
         service: [o for o in objects if not o.startswith("files/")] for service, objects in parts.items()
     }
     manifest = export_manifest(str(row.id), row.type, datetime.now(UTC).isoformat(), listed, names)
-    yield _member("manifest.json", _once(json.dumps(manifest, indent=2).encode()))
-    for objects in parts.values():
-        # ``files/...`` entries (storage's part) name the user's files, taken from the list above.
-        for obj in (o for o in objects if not o.startswith("files/")):
-            yield _member(f"data/{obj}", storage.stream_export_object(row.id, obj))
-    for meta, name in zip(files, names, strict=True):
-        yield _member(name, storage.stream_file(str(meta["file_id"])))
+    return {
+        "manifest": manifest,
+        "parts": [{"member": f"data/{o}", "part": o} for objects in listed.values() for o in objects],
+        "files": [{"member": n, "file_id": str(m["file_id"])} for m, n in zip(files, names, strict=True)],
+    }
 
 
 async def build_archive(
     database: Database, storage: StorageClient, request_id: uuid.UUID, public_url: str, keep_days: int
 ) -> None:
-    """Build and store one export archive, then ask identity to mail the link.
+    """Have storage build and store one export archive from its own store, then ask identity
+    to mail the link.
 
     Never for an erased user: the erasure cancels the request (storage refuses the archive
     too), and the link is mailed only if the request is still ASSEMBLING once it is stored.
@@ -130,9 +124,8 @@ async def build_archive(
         steps = await steps_of(session, request_id)
     parts = {s.service: list((s.receipt or {}).get("objects", [])) for s in steps}
     try:
-        await storage.put_archive(
-            request_id, row.user_id, async_stream_zip(archive_members(storage, row, row.user_id, parts))
-        )
+        files = await storage.user_files(row.user_id)
+        await storage.build_archive(request_id, row.user_id, archive_plan(row, parts, files))
     except ExportCancelled:
         return  # the erasure cancels the request (or has already deleted it)
     expires_at = datetime.now(UTC) + timedelta(days=keep_days)
@@ -180,18 +173,42 @@ async def assemble_due(database: Database, storage: StorageClient, public_url: s
     return built
 
 
-def assembler(
-    database: Database, storage: StorageClient, public_url: str, keep_days: int, interval_s: float
-) -> Callable[[asyncio.Event], Awaitable[None]]:
-    """The worker that builds archives until the runtime stops."""
+class Assembler:
+    """The worker that builds archives: at once when the transaction recording a request's
+    last part commits (:meth:`due`), and every ``interval_s`` for what a pass left to retry
+    (a failed build, a restart)."""
 
-    async def run(stop: asyncio.Event) -> None:
+    def __init__(
+        self, database: Database, storage: StorageClient, public_url: str, keep_days: int, interval_s: float
+    ) -> None:
+        self._args = (database, storage, public_url, keep_days)
+        self._interval_s = interval_s
+        self._due = asyncio.Event()
+
+    def due(self) -> None:
+        """Start a pass now (or right after the running one)."""
+        self._due.set()
+
+    def due_after_commit(self, session: AsyncSession) -> None:
+        """Start a pass once ``session``'s transaction commits (its rows are then visible)."""
+        on_commit(session, self.due)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Build due archives until ``stop`` is set."""
         while not stop.is_set():
+            self._due.clear()
             try:
-                await assemble_due(database, storage, public_url, keep_days)
+                await assemble_due(*self._args)
             except Exception:
                 log.exception("export assembler pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+            await _first(stop, self._due, self._interval_s)
 
-    return run
+
+async def _first(stop: asyncio.Event, due: asyncio.Event, timeout_s: float) -> None:
+    """Return when either event is set, or after ``timeout_s``."""
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(due.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

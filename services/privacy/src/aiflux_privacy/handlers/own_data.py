@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from aiflux_kit.erasure import receipt_messaging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..adapters import user_data
@@ -33,6 +34,15 @@ async def remaining_of_user(
     """What privacy still holds of the user (the tracked erasure request aside), its messaging
     included."""
     return await user_data.count_of_user(session, user_id, tracked_request)
+
+
+async def remaining_once_erased(
+    session: AsyncSession, user_id: uuid.UUID, tracked_request: uuid.UUID
+) -> dict[str, int]:
+    """What privacy still holds of the user, counted in the erasure's transaction for its
+    receipt: the rows (all 0), the guard, and the messages kept for the messaging retention
+    (``erasure_messages``, the receipt included)."""
+    return receipt_messaging(await user_data.count_of_user(session, user_id, tracked_request))
 
 
 async def export_document(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:

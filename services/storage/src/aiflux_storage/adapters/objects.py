@@ -49,6 +49,10 @@ class ObjectStore(Protocol):
     async def list_prefix(self, prefix: str, limit: int | None = None) -> list[ObjectInfo]:
         """Objects under ``prefix`` (at most ``limit``), in key order."""
 
+    def key_pages(self, prefix: str) -> AsyncIterator[list[str]]:
+        """Keys under ``prefix`` in pages of at most 1,000, from one walk (one listing pass):
+        the caller may delete each page before asking for the next."""
+
     async def delete_batch(self, keys: list[str]) -> int:
         """Delete at most 1,000 keys in one call; return how many were asked to be deleted."""
 
@@ -57,13 +61,12 @@ class ObjectStore(Protocol):
 
 
 async def delete_prefix(store: ObjectStore, prefix: str) -> int:
-    """Delete everything under ``prefix`` in batches of at most 1,000 keys; return the count."""
+    """Delete everything under ``prefix`` in batches of at most 1,000 keys, listing it once
+    (linear in the number of objects); return the count."""
     deleted = 0
-    while True:
-        page = await store.list_prefix(prefix, limit=DELETE_BATCH)
-        if not page:
-            return deleted
-        deleted += await store.delete_batch([o.key for o in page])
+    async for page in store.key_pages(prefix):
+        deleted += await store.delete_batch(page)
+    return deleted
 
 
 async def delete_keys(store: ObjectStore, keys: list[str]) -> int:
@@ -139,6 +142,31 @@ class LocalDiskStore:
         """Walk the directory of ``prefix`` and keep matching keys, in key order."""
         return await asyncio.to_thread(self._list, prefix, limit)
 
+    async def key_pages(self, prefix: str) -> AsyncIterator[list[str]]:
+        """One walk of the prefix's folder (no stat per file), then its keys 1,000 at a time."""
+        found = await asyncio.to_thread(self._keys, prefix)
+        for start in range(0, len(found), DELETE_BATCH):
+            yield found[start : start + DELETE_BATCH]
+
+    def _keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        found: list[str] = []
+        stack = [base]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    key = Path(entry.path).relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        found.append(key)
+        found.sort()
+        return found
+
     def _list(self, prefix: str, limit: int | None) -> list[ObjectInfo]:
         base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
         if not base.is_dir():
@@ -159,15 +187,24 @@ class LocalDiskStore:
         return len(keys)
 
     def _unlink_all(self, keys: list[str]) -> None:
+        folders = set()
         for key in keys:
             path = self._path(key)
             path.unlink(missing_ok=True)
-            self._prune(path.parent)
+            folders.add(path.parent)
+        # Once per batch, deepest first: a folder left with nothing goes with its deleted files.
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            self._prune(folder)
 
     def _prune(self, folder: Path) -> None:
-        # Empty folders would keep the shape of a deleted user's data; remove them.
-        while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        # Empty folders would keep the shape of a deleted user's data; remove them. rmdir
+        # refuses a folder that still holds something, so no folder is listed (listing one
+        # after every unlink made deleting N files cost N² directory reads).
+        while folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or already gone
+                return
             folder = folder.parent
 
     async def signed_url(self, key: str, ttl_s: int, content_type: str, filename: str) -> str:

@@ -14,6 +14,7 @@ from aiflux_kit.consumers import HandlerContext
 from aiflux_kit.db import Database
 from aiflux_kit.outbox import add_event
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.exports import ErasureTally, ExportObject
@@ -199,13 +200,18 @@ class SqlRecords:
     async def remember_export(
         self, request_id: uuid.UUID, owner: uuid.UUID, expires_at: datetime
     ) -> uuid.UUID:
-        """Record whose export ``request_id`` is (idempotent); return its recorded owner."""
-        row = await self.session.get(ExportRequestRow, request_id)
-        if row is None:
-            row = ExportRequestRow(request_id=request_id, user_id=owner, expires_at=expires_at)
-            self.session.add(row)
-            await self.session.flush()
-        return row.user_id
+        """Record whose export ``request_id`` is (idempotent); return its recorded owner.
+
+        Parts of one export arrive together from every service: the first insert wins, the
+        others wait for it and read its owner (never a unique-violation 409)."""
+        await self.session.execute(
+            pg_insert(ExportRequestRow)
+            .values(request_id=request_id, user_id=owner, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[ExportRequestRow.request_id])
+        )
+        query = select(ExportRequestRow.user_id).where(ExportRequestRow.request_id == request_id)
+        recorded: uuid.UUID = (await self.session.execute(query)).scalar_one()
+        return recorded
 
     async def exports_of_user(self, owner: uuid.UUID) -> list[uuid.UUID]:
         """Request ids of the user's exports."""

@@ -156,6 +156,19 @@ class S3Store:
                 return found
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
+    async def key_pages(self, prefix: str) -> AsyncIterator[list[str]]:
+        """ListObjectsV2 page by page (1,000 keys each): continuation tokens are positions in
+        key order, so deleting a page before asking for the next one skips nothing."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": DELETE_BATCH}
+        while True:
+            page = await asyncio.to_thread(self.client.list_objects_v2, **kwargs)
+            found = [o["Key"] for o in page.get("Contents", [])]
+            if found:
+                yield found
+            if not page.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
     async def delete_batch(self, keys: list[str]) -> int:
         """One DeleteObjects call (quiet mode); raises when any key failed."""
         if not keys:

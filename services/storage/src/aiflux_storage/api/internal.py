@@ -12,7 +12,9 @@ from aiflux_kit.body_limit import streams_own_body
 from aiflux_kit.errors import Problem
 from aiflux_kit.openapi import problem_responses
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
 from ..adapters.multipart import limited_body, receive_upload, unlimited_body
 from ..bootstrap import Container, peers
@@ -20,6 +22,7 @@ from ..domain.files import output_purpose
 from ..handlers import export, files
 from ..schemas import (
     FILE_MEDIA_TYPES,
+    ArchiveBuild,
     ArchiveUrl,
     ExportedFile,
     ExportedFilePage,
@@ -31,6 +34,7 @@ from ..schemas import (
     StoredPart,
     binary_answer,
     binary_body,
+    json_body,
     multipart_body,
 )
 
@@ -46,6 +50,8 @@ ExportOwner = Annotated[
     ),
 ]
 READ = problem_responses(401, 403, 404, 422, 503)
+ARCHIVE_PLAN_LIMIT = 16 * 1024 * 1024
+"""Bytes of an archive plan (about 100,000 files); larger than a JSON route's default."""
 WRITE = problem_responses(400, 401, 403, 409, 410, 413, 422, 503)
 
 
@@ -185,6 +191,30 @@ async def put_archive(
     the user is erased."""
     stored = await export.put_archive(c, request_id, user_id, unlimited_body(request))
     return StoredArchive.of(stored)
+
+
+@router.post(
+    "/exports/{request_id}/archive",
+    status_code=201,
+    response_model=StoredArchive,
+    summary="Build an export's archive from storage's own store",
+    dependencies=[peers("privacy")],
+    openapi_extra=json_body(ArchiveBuild, "the manifest, then the parts and files to put in the ZIP"),
+    responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 422, 503),
+)
+@streams_own_body  # ARCHIVE_PLAN_LIMIT
+async def build_archive(
+    request_id: uuid.UUID, user_id: ExportOwner, request: Request, c: Container
+) -> StoredArchive:
+    """Assemble and store the user's export ZIP: ``manifest.json``, then each listed part of
+    this export and each listed file of the user, read straight from the store (media stored,
+    JSON deflated). 410 when the user is erased, 404 when a listed part or file is missing."""
+    body = b"".join([chunk async for chunk in limited_body(request, ARCHIVE_PLAN_LIMIT)])
+    try:
+        plan = ArchiveBuild.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_input=False)) from None
+    return StoredArchive.of(await export.build_archive(c, request_id, user_id, plan.plan()))
 
 
 @router.get(

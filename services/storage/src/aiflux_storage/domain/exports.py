@@ -37,3 +37,14 @@ class ErasureTally:
 
     objects: int
     files: int
+
+
+@dataclass(frozen=True)
+class ArchivePlan:
+    """What privacy asks storage to put in an export's ZIP, in order: the manifest, then each
+    ``(member name, part name)`` of the export's parts, then each ``(member name, file id)`` of
+    the owner's files."""
+
+    manifest: bytes
+    parts: list[tuple[str, str]]
+    files: list[tuple[str, uuid.UUID]]

@@ -19,7 +19,7 @@ from aiflux_contracts import (
 from aiflux_contracts.privacy import ErasureVerificationRequested
 from aiflux_contracts.storage import FilesErased
 from aiflux_kit.consumers import HandlerContext
-from aiflux_kit.erasure import retained_by_erasure
+from aiflux_kit.erasure import MESSAGES_CATEGORY, receipt_messaging, retained_by_erasure
 
 from ..adapters.objects import delete_keys
 from ..bootstrap import StorageContainer
@@ -69,10 +69,12 @@ async def _count_deleted(c: StorageContainer, request_id: uuid.UUID, n: int) -> 
 
 
 async def _empty_prefix(c: StorageContainer, request_id: uuid.UUID, prefix: str) -> None:
-    """Delete everything under ``prefix`` in batches, then list it to prove it is empty."""
+    """Delete everything under ``prefix``: one listing walk, deleted page by page (linear in the
+    number of objects); then one check that it is empty (a write racing the walk is caught
+    there, and the prefix walked again)."""
     for _ in range(PROVE_EMPTY_ATTEMPTS):
-        while page := await c.store.list_prefix(prefix, limit=1000):
-            await _count_deleted(c, request_id, await c.store.delete_batch([o.key for o in page]))
+        async for page in c.store.key_pages(prefix):
+            await _count_deleted(c, request_id, await c.store.delete_batch(page))
         if not await c.store.list_prefix(prefix, limit=1):
             return
     raise PrefixNotEmpty("objects remain under the user's prefix")
@@ -106,6 +108,11 @@ async def erase_user(c: StorageContainer, ctx: HandlerContext, event: UserDelete
     tally = await records.finish_erasure(event.request_id, files)
     deleted = {"objects": tally.objects, "files": tally.files}
     await records.publish(FilesErased(user_id=event.user_id, objects_deleted=tally.objects))
+    # The verification, in this transaction: what remains now (the receipt carries it).
+    remaining = receipt_messaging(await remaining_of_user(c, records, event.user_id))
+    retained = retained_by_erasure(
+        "storage", c.settings.outbox_keep_days, messages=remaining[MESSAGES_CATEGORY]
+    )
     # model_validate: the per-service receipt classes are built at runtime (typed as Event).
     await records.publish(
         ErasureCompleted["storage"].model_validate(
@@ -113,7 +120,8 @@ async def erase_user(c: StorageContainer, ctx: HandlerContext, event: UserDelete
                 "request_id": event.request_id,
                 "user_id": event.user_id,
                 "deleted": deleted,
-                "retained": retained_by_erasure("storage", c.settings.outbox_keep_days),
+                "retained": retained,
+                "remaining": remaining,
             }
         )
     )

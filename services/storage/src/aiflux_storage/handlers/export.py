@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiflux_contracts import ExportPartReady, ExportRequested
 from aiflux_kit.consumers import HandlerContext
 
+from ..adapters import archive
 from ..bootstrap import StorageContainer
 from ..domain import keys
 from ..domain.errors import AccountErased, ExportOwnerMismatch, NotFound
-from ..domain.exports import ARCHIVE_NAME, STORAGE_PART, ExportObject, StoredExportObject
+from ..domain.exports import ARCHIVE_NAME, STORAGE_PART, ArchivePlan, ExportObject, StoredExportObject
 from ..domain.files import SignedUrl, StoredFile
 from .ports import Records
 
@@ -100,6 +104,49 @@ async def put_archive(
         size = await store_export_object(
             c, records, request_id, user_id, ARCHIVE_NAME, key, body, "application/zip"
         )
+    return StoredExportObject(key, ARCHIVE_NAME, size, _expiry(c))
+
+
+async def build_archive(
+    c: StorageContainer, request_id: uuid.UUID, user_id: uuid.UUID, plan: ArchivePlan
+) -> StoredExportObject:
+    """Assemble the export's ZIP from storage's own store, as ``plan`` lists it, and store it.
+
+    Refused (410) for an erased user and (409) for another user's export; 404 when a listed
+    part was never written or a listed file is not (or no longer) the owner's. The ZIP is
+    written in a worker thread to a spool file, members read straight from the store, then
+    moved into place and recorded like any export object.
+    """
+    async with c.records.transaction() as records:
+        if await records.is_erased(user_id):
+            raise AccountErased()
+        if await records.remember_export(request_id, user_id, _expiry(c)) != user_id:
+            raise ExportOwnerMismatch()
+        parts = {o.name: o for o in await records.export_objects(request_id)}
+        files = {f.file_id: f for f in await records.list_files(user_id)}
+    members = [archive.of_bytes("manifest.json", plan.manifest)]
+    for member, name in plan.parts:
+        part = parts.get(name)
+        if part is None or part.key == keys.export_archive_key(request_id):
+            raise NotFound.of("export part")
+        members.append(archive.of_object(c.store, part.key, member, True, part.size))
+    for member, file_id in plan.files:
+        file = files.get(file_id)
+        if file is None:
+            raise NotFound.of("file")
+        deflate = archive.deflated(file.content_type)
+        members.append(archive.of_object(c.store, file.object_key, member, deflate, file.size))
+    key = keys.export_archive_key(request_id)
+    await asyncio.to_thread(c.spool_dir.mkdir, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=c.spool_dir, prefix="archive-") as folder:
+        path = Path(folder) / ARCHIVE_NAME
+        try:
+            size = await asyncio.to_thread(archive.write_zip_file, path, members)
+        except KeyError:
+            raise NotFound.of("export object") from None  # deleted meanwhile (an erasure)
+        await archive.install(c.store, key, path, "application/zip")
+    async with c.records.transaction() as records:
+        await _record_export_object(c, records, request_id, user_id, ARCHIVE_NAME, key, size)
     return StoredExportObject(key, ARCHIVE_NAME, size, _expiry(c))
 
 
