@@ -277,7 +277,7 @@ async def gated_consumer(
 
 async def open_after_publishing(broker: Broker, batch: list[Envelope], gate: asyncio.Event) -> None:
     await publish_together(broker, batch)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.5)
     gate.set()
 
 
@@ -294,7 +294,7 @@ async def test_a_poison_event_in_a_batch_is_parked_and_the_others_take_effect_on
 
     queue, gate = await gated_consumer(broker, service_db, queue_prefix, handler)
     await open_after_publishing(broker, batch, gate)
-    await eventually(lambda: _parked_is(broker, queue, 1), 20)
+    await eventually(lambda: _parked_is(broker, queue, 1), 60)
     good = sorted(user(e) for e in batch if e is not bad)
     await eventually(lambda: _effects_are(service_db, good))
     await asyncio.sleep(0.5)
@@ -321,7 +321,7 @@ async def test_a_connection_lost_mid_batch_before_commit_leaves_every_effect_onc
     queue, gate = await gated_consumer(broker, service_db, queue_prefix, handler)
     await open_after_publishing(broker, batch, gate)
     expected = sorted(user(e) for e in batch)
-    await eventually(lambda: _effects_are(service_db, expected), 20)
+    await eventually(lambda: _effects_are(service_db, expected), 60)
     await asyncio.sleep(0.5)
     assert killed
     assert await effects(service_db) == expected

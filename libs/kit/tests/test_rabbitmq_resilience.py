@@ -145,7 +145,7 @@ async def test_a_consumer_killed_mid_batch_leads_to_redelivery_and_one_effect_pe
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
-    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"READY"
+    assert (await asyncio.wait_for(process.stdout.readline(), 120)).strip() == b"READY"
 
     publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
     await publisher.connect()
@@ -154,7 +154,7 @@ async def test_a_consumer_killed_mid_batch_leads_to_redelivery_and_one_effect_pe
         [Outgoing(e.routing_key, e.model_dump_json().encode(), str(e.event_id)) for e in batch]
     )
     assert errors == [None] * 8
-    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"HANDLING"
+    assert (await asyncio.wait_for(process.stdout.readline(), 120)).strip() == b"HANDLING"
     assert await count(service_db, "SELECT count(*) FROM effects") == 0, "nothing committed yet"
     process.kill()
     await process.wait()
@@ -167,7 +167,7 @@ async def test_a_consumer_killed_mid_batch_leads_to_redelivery_and_one_effect_pe
         Dispatcher("kit", service_db, sub),
     )
     try:
-        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 8), 30)
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 8), 120)
         await asyncio.sleep(0.5)
         assert await count(service_db, "SELECT count(*) FROM effects") == 8
         assert await count(service_db, "SELECT count(DISTINCT note) FROM effects") == 8
