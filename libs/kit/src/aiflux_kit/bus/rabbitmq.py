@@ -84,6 +84,10 @@ class RabbitBroker:
         self._linger = linger
         self._batches_in_flight = batches_in_flight
         self._connection: AbstractRobustConnection | None = None
+        # Publishing has a connection of its own (RabbitMQ's advice): a publisher throttled by
+        # flow control never stalls deliveries, and confirms of a large relay batch do not
+        # queue behind consumer traffic on the same socket.
+        self._publish_connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -97,7 +101,14 @@ class RabbitBroker:
             reconnect_interval=self._reconnect_interval,
             client_properties={"connection_name": "aiflux"},
         )
-        self._publish_channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._publish_connection = await aio_pika.connect_robust(
+            self._url,
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": "aiflux-publish"},
+        )
+        self._publish_channel = await self._publish_connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         self._exchange = await self._publish_channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
@@ -105,10 +116,9 @@ class RabbitBroker:
     @property
     def connected(self) -> bool:
         """True while the connection is open."""
-        return (
-            self._connection is not None
-            and not self._connection.is_closed
-            and bool(self._connection.connected.is_set())
+        return all(
+            c is not None and not c.is_closed and bool(c.connected.is_set())
+            for c in (self._connection, self._publish_connection)
         )
 
     @property
@@ -450,9 +460,10 @@ class RabbitBroker:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=drain_timeout)
         self._consumers.clear()
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close()
+        for connection in (self._connection, self._publish_connection):
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
 
 
 def _publish_error(exc: BaseException, routing_key: str) -> PublishFailed:
