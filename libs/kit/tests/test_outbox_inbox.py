@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 from aiflux_contracts import Envelope, UserDeleted
-from aiflux_kit.bus import Broker
-from aiflux_kit.consumers import Dispatcher, HandlerContext, Subscription
+from aiflux_kit.bus import Broker, Delivery, Outgoing, Poison, QueueSpec
+from aiflux_kit.consumers import Dispatcher, Handler, HandlerContext, Subscription
 from aiflux_kit.db import Database
 from aiflux_kit.outbox import OutboxRelay, add_event
 from sqlalchemy import text
@@ -181,3 +181,154 @@ async def test_messaging_retention_forgets_only_what_is_past_its_period(broker: 
     assert await count(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
     assert await forget_handled(service_db, timedelta(days=30)) == 1
     assert await count(service_db, "SELECT count(*) FROM inbox") == 1
+
+
+# Batches: the bus hands the Dispatcher several events at once; one transaction covers them.
+
+
+def envelopes(n: int) -> list[Envelope]:
+    return [Envelope.wrap(UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4())) for _ in range(n)]
+
+
+def user(envelope: Envelope) -> str:
+    return str(envelope.payload["user_id"])
+
+
+def delivery(envelope: Envelope, body: bytes | None = None) -> Delivery:
+    return Delivery(
+        body if body is not None else envelope.model_dump_json().encode(),
+        envelope.routing_key,
+        str(envelope.event_id),
+        attempt=1,
+    )
+
+
+async def publish_together(broker: Broker, batch: list[Envelope]) -> None:
+    errors = await broker.publish_many(
+        [Outgoing(e.routing_key, e.model_dump_json().encode(), str(e.event_id)) for e in batch]
+    )
+    assert errors == [None] * len(batch)
+
+
+async def effects(db: Database) -> list[str]:
+    async with db.transaction() as session:
+        return sorted((await session.execute(text("SELECT note FROM effects"))).scalars())
+
+
+async def test_a_batch_takes_effect_in_one_transaction_and_duplicates_have_none(service_db: Database):
+    sessions: set[int] = set()
+
+    async def handler(ctx: HandlerContext, event: UserDeleted) -> None:
+        sessions.add(id(ctx.session))
+        await record_effect(ctx, event)
+
+    dispatcher = Dispatcher("kit", service_db, Subscription("batch", (UserDeleted,), handler))
+    first, second, third = envelopes(3)
+    assert await dispatcher.handle_batch([delivery(first)]) == [None]
+    sessions.clear()
+    # ``first`` again (handled before) and ``second`` twice in the same batch.
+    batch = [delivery(first), delivery(second), delivery(second), delivery(third)]
+    assert await dispatcher.handle_batch(batch) == [None] * 4
+    assert len(sessions) == 1, "one transaction for the batch"
+    assert await effects(service_db) == sorted(user(e) for e in (first, second, third))
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 3
+
+
+async def test_a_failing_event_rolls_its_batch_back_and_only_it_fails_on_replay(service_db: Database):
+    batch = envelopes(5)
+    bad = batch[2].event_id
+    calls: list[uuid.UUID] = []
+
+    async def handler(ctx: HandlerContext, event: UserDeleted) -> None:
+        calls.append(ctx.envelope.event_id)
+        await record_effect(ctx, event)
+        if ctx.envelope.event_id == bad:
+            raise RuntimeError("this one cannot be handled")
+
+    dispatcher = Dispatcher("kit", service_db, Subscription("batch", (UserDeleted,), handler))
+    undecodable = Delivery(b"garbage", UserDeleted.routing_key(), "m-garbage", attempt=1)
+    results = await dispatcher.handle_batch([*(delivery(e) for e in batch), undecodable])
+    assert [r is None for r in results] == [True, True, False, True, True, False]
+    assert isinstance(results[2], RuntimeError)
+    assert isinstance(results[5], Poison)
+    good = [e for e in batch if e.event_id != bad]
+    assert await effects(service_db) == sorted(user(e) for e in good), "once each, none of the bad"
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 4
+    assert calls[:3] == [e.event_id for e in batch[:3]], "the batch ran until the failure"
+    assert sorted(calls[3:]) == sorted(e.event_id for e in batch), "then one transaction per event"
+
+
+async def gated_consumer(
+    broker: Broker, db: Database, queue_prefix: str, handler: Handler
+) -> tuple[QueueSpec, asyncio.Event]:
+    """A Dispatcher consuming with ``handler``, held until the returned gate opens: what the bus
+    delivers meanwhile gathers into a batch."""
+    gate = asyncio.Event()
+
+    async def held(ctx: HandlerContext, event: UserDeleted) -> None:
+        await gate.wait()
+        await handler(ctx, event)
+
+    sub = Subscription(f"{queue_prefix}-erase", (UserDeleted,), held)
+    queue = spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys)
+    await broker.consume(queue, Dispatcher("kit", db, sub))
+    return queue, gate
+
+
+async def open_after_publishing(broker: Broker, batch: list[Envelope], gate: asyncio.Event) -> None:
+    await publish_together(broker, batch)
+    await asyncio.sleep(1.5)
+    gate.set()
+
+
+async def test_a_poison_event_in_a_batch_is_parked_and_the_others_take_effect_once(
+    broker: Broker, service_db: Database, queue_prefix: str, caplog: pytest.LogCaptureFixture
+):
+    batch = envelopes(20)
+    bad = batch[-1]
+
+    async def handler(ctx: HandlerContext, event: UserDeleted) -> None:
+        await record_effect(ctx, event)
+        if ctx.envelope.event_id == bad.event_id:
+            raise RuntimeError("downstream refuses this user")
+
+    queue, gate = await gated_consumer(broker, service_db, queue_prefix, handler)
+    await open_after_publishing(broker, batch, gate)
+    await eventually(lambda: _parked_is(broker, queue, 1), 60)
+    good = sorted(user(e) for e in batch if e is not bad)
+    await eventually(lambda: _effects_are(service_db, good))
+    await asyncio.sleep(0.5)
+    assert await effects(service_db) == good
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 19
+    assert [m.message_id for m in await broker.list_parked(queue)] == [str(bad.event_id)]
+    assert "batch rolled back, replaying its events one by one" in caplog.messages, "it was in a batch"
+
+
+async def test_a_connection_lost_mid_batch_before_commit_leaves_every_effect_once(
+    broker: Broker, service_db: Database, queue_prefix: str, caplog: pytest.LogCaptureFixture
+):
+    batch = envelopes(20)
+    killed = False
+
+    async def handler(ctx: HandlerContext, event: UserDeleted) -> None:
+        nonlocal killed
+        await record_effect(ctx, event)
+        if ctx.envelope.event_id == batch[-1].event_id and not killed:
+            # Mid-batch: the events before it in this transaction are written, not committed.
+            killed = True
+            await ctx.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    queue, gate = await gated_consumer(broker, service_db, queue_prefix, handler)
+    await open_after_publishing(broker, batch, gate)
+    expected = sorted(user(e) for e in batch)
+    await eventually(lambda: _effects_are(service_db, expected), 60)
+    await asyncio.sleep(0.5)
+    assert killed
+    assert await effects(service_db) == expected
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 20
+    assert await broker.parked_count(queue) == 0
+    assert "batch rolled back, replaying its events one by one" in caplog.messages, "it was in a batch"
+
+
+async def _effects_are(db: Database, expected: list[str]) -> bool:
+    return await effects(db) == expected

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiflux_contracts import Envelope, UserDeleted
-from aiflux_kit.bus import QueueSpec
+from aiflux_kit.bus import Outgoing, QueueSpec
 from aiflux_kit.bus.rabbitmq import RabbitBroker
 from aiflux_kit.consumers import Dispatcher
 from aiflux_kit.db import Database
@@ -123,6 +123,54 @@ async def test_a_consumer_killed_mid_message_leads_to_redelivery_and_one_effect(
         await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 1), 30)
         await asyncio.sleep(0.5)
         assert await count(service_db, "SELECT count(*) FROM effects") == 1
+    finally:
+        await survivor.close(1)
+        await publisher.close(1)
+
+
+async def test_a_consumer_killed_mid_batch_leads_to_redelivery_and_one_effect_per_event(
+    amqp_url: str, service_db: Database, queue_prefix: str, exchange_cleanup: str
+):
+    queue = spec(queue_prefix, "erase", (UserDeleted.routing_key(),))
+    _declared[queue_prefix].add(queue.name)
+    script = Path(__file__).with_name("consumer_process.py")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        amqp_url,
+        exchange_cleanup,
+        queue.name,
+        service_db.url,
+        "hang-in-batch",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert (await asyncio.wait_for(process.stdout.readline(), 120)).strip() == b"READY"
+
+    publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await publisher.connect()
+    batch = [Envelope.wrap(UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4())) for _ in range(8)]
+    errors = await publisher.publish_many(
+        [Outgoing(e.routing_key, e.model_dump_json().encode(), str(e.event_id)) for e in batch]
+    )
+    assert errors == [None] * 8
+    assert (await asyncio.wait_for(process.stdout.readline(), 120)).strip() == b"HANDLING"
+    assert await count(service_db, "SELECT count(*) FROM effects") == 0, "nothing committed yet"
+    process.kill()
+    await process.wait()
+
+    survivor = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await survivor.connect()
+    sub = subscription(queue_prefix)
+    await survivor.consume(
+        QueueSpec(queue.name, queue.routing_keys, retry_delays_ms=(100, 200)),
+        Dispatcher("kit", service_db, sub),
+    )
+    try:
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM inbox", 8), 120)
+        await asyncio.sleep(0.5)
+        assert await count(service_db, "SELECT count(*) FROM effects") == 8
+        assert await count(service_db, "SELECT count(DISTINCT note) FROM effects") == 8
     finally:
         await survivor.close(1)
         await publisher.close(1)

@@ -1,11 +1,18 @@
 """Idempotent consumers: decode an event, record it in the inbox and run the handler in the
-same transaction, so a redelivered event never repeats its effect."""
+same transaction, so a redelivered event never repeats its effect.
+
+The bus hands the Dispatcher batches (:meth:`Dispatcher.handle_batch`): one transaction records
+the whole batch in the inbox with one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``,
+runs the handlers of the events it had not seen, in order, and commits once. When any handler
+fails (or the commit does) the batch is rolled back and replayed one event per transaction, so
+one bad event is retried or parked alone and the others take effect exactly once.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -20,6 +27,7 @@ from .bus import Delivery, Poison, QueueSpec
 from .db import Database
 from .outbox import add_event
 from .telemetry import correlation_id, extract_trace, tracer
+from .tracing_export import tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +56,18 @@ Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
-    """A named consumer of some event types: one durable queue ``<service>.<name>``."""
+    """A named consumer of some event types: one durable queue ``<service>.<name>``.
+
+    ``batch_size`` events share one transaction at most; 1 for handlers that must not share it
+    (e.g. ones committing work of their own on other connections, or holding it for long).
+    """
 
     name: str
     events: tuple[type[Event], ...]
     handler: Handler
-    prefetch: int = 16
+    prefetch: int = 300
     extra: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 100
 
     def queue(self, service: str, retry_delays_ms: tuple[int, ...]) -> QueueSpec:
         """The queue spec of this subscription for ``service``."""
@@ -63,6 +76,7 @@ class Subscription(Generic[E]):
             routing_keys=tuple(e.routing_key() for e in self.events),
             prefetch=self.prefetch,
             retry_delays_ms=retry_delays_ms,
+            batch_size=self.batch_size,
         )
 
 
@@ -85,10 +99,76 @@ class Dispatcher:
         return envelope, event
 
     async def __call__(self, delivery: Delivery) -> None:
+        """Handle one delivery in a transaction of its own."""
         envelope, event = self._decode(delivery)
-        parent = extract_trace({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
+        await self._one(envelope, event, delivery.attempt)
+
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Exception | None]:
+        """Handle a batch in one transaction; per delivery None (done) or its exception.
+
+        Undecodable deliveries are :class:`Poison` at once; a delivery whose event id is already
+        in the inbox (or earlier in the batch) is done without effect. If a handler or the
+        commit fails, everything rolls back and each event runs again in its own transaction.
+        """
+        results: list[Exception | None] = [None] * len(deliveries)
+        todo: list[tuple[int, Envelope, Event]] = []
+        for i, delivery in enumerate(deliveries):
+            try:
+                envelope, event = self._decode(delivery)
+            except Poison as exc:
+                results[i] = exc
+                continue
+            todo.append((i, envelope, event))
+        if len(todo) == 1:
+            i, envelope, event = todo[0]
+            results[i] = await self._guarded(envelope, event, deliveries[i].attempt)
+        elif todo:
+            try:
+                await self._batch(todo, deliveries)
+            except Exception as exc:
+                log.warning(
+                    "batch rolled back, replaying its events one by one",
+                    extra={"consumer": self.consumer, "events": len(todo), "error": type(exc).__name__},
+                )
+                for i, envelope, event in todo:
+                    results[i] = await self._guarded(envelope, event, deliveries[i].attempt)
+        return results
+
+    async def _batch(self, todo: list[tuple[int, Envelope, Event]], deliveries: Sequence[Delivery]) -> None:
+        async with self._db.transaction() as session:
+            new = await record_many_in_inbox(
+                session, self.consumer, [(envelope.event_id, envelope.routing_key) for _, envelope, _ in todo]
+            )
+            for i, envelope, event in todo:
+                if envelope.event_id not in new:
+                    self._skipped(envelope)
+                    continue
+                new.discard(envelope.event_id)  # a second copy in this batch is a duplicate
+                await self._run(session, envelope, event, deliveries[i].attempt)
+
+    async def _guarded(self, envelope: Envelope, event: Event, attempt: int) -> Exception | None:
+        try:
+            await self._one(envelope, event, attempt)
+        except Exception as exc:
+            return exc
+        return None
+
+    async def _one(self, envelope: Envelope, event: Event, attempt: int) -> None:
+        async with self._db.transaction() as session:
+            first = await record_in_inbox(session, self.consumer, envelope.event_id, envelope.routing_key)
+            if not first:
+                self._skipped(envelope)
+                return
+            await self._run(session, envelope, event, attempt)
+
+    async def _run(self, session: AsyncSession, envelope: Envelope, event: Event, attempt: int) -> None:
+        """The handler, with the event's correlation id (and its span when traces are recorded)."""
         token = correlation_id.set(envelope.correlation_id or envelope.event_id)
         try:
+            if not tracing_enabled():
+                await self._subscription.handler(HandlerContext(session, envelope), event)
+                return
+            parent = extract_trace({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
             with tracer("aiflux.consumer").start_as_current_span(
                 f"consume {envelope.routing_key}",
                 kind=SpanKind.CONSUMER,
@@ -96,23 +176,18 @@ class Dispatcher:
                 attributes={
                     "messaging.consumer": self.consumer,
                     "messaging.message.id": str(envelope.event_id),
-                    "messaging.attempt": delivery.attempt,
+                    "messaging.attempt": attempt,
                 },
             ):
-                await self._handle_once(envelope, event)
+                await self._subscription.handler(HandlerContext(session, envelope), event)
         finally:
             correlation_id.reset(token)
 
-    async def _handle_once(self, envelope: Envelope, event: Event) -> None:
-        async with self._db.transaction() as session:
-            first = await record_in_inbox(session, self.consumer, envelope.event_id, envelope.routing_key)
-            if not first:
-                log.info(
-                    "duplicate event skipped",
-                    extra={"consumer": self.consumer, "event_id": str(envelope.event_id)},
-                )
-                return
-            await self._subscription.handler(HandlerContext(session, envelope), event)
+    def _skipped(self, envelope: Envelope) -> None:
+        log.info(
+            "duplicate event skipped",
+            extra={"consumer": self.consumer, "event_id": str(envelope.event_id)},
+        )
 
 
 async def record_in_inbox(
@@ -127,6 +202,22 @@ async def record_in_inbox(
         {"c": consumer, "e": event_id, "r": routing_key},
     )
     return result.first() is not None
+
+
+async def record_many_in_inbox(
+    session: AsyncSession, consumer: str, events: list[tuple[uuid.UUID, str]]
+) -> set[uuid.UUID]:
+    """Insert the inbox rows of ``events`` (event id, routing key) in one statement; return the
+    ids ``consumer`` had not handled before."""
+    result = await session.execute(
+        text(
+            "INSERT INTO inbox (consumer, event_id, routing_key)"
+            " SELECT :c, e, r FROM unnest(CAST(:ids AS uuid[]), CAST(:keys AS text[])) AS t(e, r)"
+            " ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"c": consumer, "ids": [e for e, _ in events], "keys": [r for _, r in events]},
+    )
+    return {row[0] for row in result}
 
 
 async def forget_handled(database: Database, keep: timedelta) -> int:

@@ -2,8 +2,10 @@
 relay publishes them with publisher confirms.
 
 The relay claims a batch with ``FOR UPDATE SKIP LOCKED`` (so several relays share the work),
-wakes on ``NOTIFY`` with a polling fallback, and marks a row sent only after the bus confirmed
-it. A row the bus refused (down, unroutable) waits with a growing delay and is tried again.
+publishes it all at once and awaits the confirms together, wakes on ``NOTIFY`` (one per writing
+transaction) with a polling fallback, and marks rows sent (one UPDATE) only after the bus
+confirmed them. A row the bus refused (down, unroutable) waits with a growing delay and is tried
+again. Producer spans are recorded only when traces are (an exporter is configured).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import contextlib
 import json
 import logging
 import uuid
+import weakref
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,14 +26,27 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .bus import Broker, PublishFailed, Unroutable
+from .bus import Broker, Outgoing, PublishFailed, Unroutable
 from .db import Database, psycopg_conninfo
 from .telemetry import correlation_id, extract_trace, inject_trace, tracer
+from .tracing_export import tracing_enabled
 
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "aiflux_outbox"
 MAX_BACKOFF_S = 30.0
+_NOTIFIED = "aiflux_outbox_notified"  # session.info: the transaction that sent the NOTIFY
+
+_INSERT = (
+    "INSERT INTO outbox (event_id, routing_key, body, headers)"
+    " VALUES (:event_id, :routing_key, :body, CAST(:headers AS jsonb))"
+)
+# The first event of a transaction wakes the relays in the same round trip (delivered on commit).
+_INSERT_AND_NOTIFY = (
+    "WITH wake AS (SELECT pg_notify(:channel, ''))"
+    " INSERT INTO outbox (event_id, routing_key, body, headers)"
+    " SELECT :event_id, :routing_key, :body, CAST(:headers AS jsonb) FROM wake"
+)
 
 
 async def add_event(
@@ -51,19 +68,20 @@ async def add_event(
         traceparent=trace_headers.get("traceparent"),
         tracestate=trace_headers.get("tracestate"),
     )
-    await session.execute(
-        text(
-            "INSERT INTO outbox (event_id, routing_key, body, headers)"
-            " VALUES (:event_id, :routing_key, :body, CAST(:headers AS jsonb))"
-        ),
-        {
-            "event_id": envelope.event_id,
-            "routing_key": envelope.routing_key,
-            "body": envelope.model_dump_json(),
-            "headers": json.dumps(trace_headers),
-        },
-    )
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    values = {
+        "event_id": envelope.event_id,
+        "routing_key": envelope.routing_key,
+        "body": envelope.model_dump_json(),
+        "headers": json.dumps(trace_headers),
+    }
+    # One NOTIFY per transaction, not per event: the first event of it sends it.
+    noted = session.info.get(_NOTIFIED)
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and noted is not None and noted() is transaction:
+        await session.execute(text(_INSERT), values)
+    else:
+        await session.execute(text(_INSERT_AND_NOTIFY), {**values, "channel": NOTIFY_CHANNEL})
+        session.info[_NOTIFIED] = weakref.ref(session.sync_session.get_transaction())
     return envelope
 
 
@@ -100,35 +118,39 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            results = await asyncio.gather(*(self._publish(row) for row in rows))
-            sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
+            errors = await self._publish(rows)
+            sent = [row.id for row, error in zip(rows, errors, strict=True) if error is None]
             if sent:
                 await session.execute(
                     text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)"), {"ids": sent}
                 )
-            for row, error in zip(rows, results, strict=True):
+            for row, error in zip(rows, errors, strict=True):
                 if error is not None:
                     await self._postpone(session, row, error)
             return len(rows)
 
-    async def _publish(self, row: Any) -> str | None:
-        headers = dict(row.headers or {})
-        with tracer("aiflux.outbox").start_as_current_span(
-            f"publish {row.routing_key}",
-            kind=SpanKind.PRODUCER,
-            context=_parent(headers),
-        ):
-            try:
-                await self._broker.publish(
-                    row.routing_key, row.body.encode(), message_id=str(row.event_id), headers=headers
+    async def _publish(self, rows: Sequence[Any]) -> list[str | None]:
+        """Publish ``rows`` together; per row None (confirmed, or informational and unbound) or
+        why not. With traces recorded, each row gets a producer span in its event's trace."""
+        messages = [
+            Outgoing(row.routing_key, row.body.encode(), str(row.event_id), dict(row.headers or {}))
+            for row in rows
+        ]
+        if not tracing_enabled():
+            results = await self._broker.publish_many(messages)
+        else:
+            spans = [
+                tracer("aiflux.outbox").start_span(
+                    f"publish {m.routing_key}", kind=SpanKind.PRODUCER, context=_parent(m.headers)
                 )
-            except Unroutable as exc:
-                if _informational(row.routing_key):
-                    return None  # announced; nobody subscribes to it (yet)
-                return str(exc)
-            except PublishFailed as exc:
-                return str(exc)
-        return None
+                for m in messages
+            ]
+            try:
+                results = await self._broker.publish_many(messages)
+            finally:
+                for span in spans:
+                    span.end()
+        return [_error(message, result) for message, result in zip(messages, results, strict=True)]
 
     @staticmethod
     async def _postpone(session: AsyncSession, row: Any, error: str) -> None:
@@ -201,6 +223,12 @@ class OutboxRelay:
                 )
             ).one()
         return int(row[0]), float(row[1])
+
+
+def _error(message: Outgoing, result: PublishFailed | None) -> str | None:
+    if result is None or (isinstance(result, Unroutable) and _informational(message.routing_key)):
+        return None  # confirmed; or announced and nobody subscribes to it (yet)
+    return str(result)
 
 
 def _informational(routing_key: str) -> bool:

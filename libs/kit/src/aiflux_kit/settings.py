@@ -49,7 +49,7 @@ class ServiceSettings(BaseSettings):
     trusted_callers: dict[str, SecretStr] = Field(default_factory=dict)
     consumer_prefetch: int = 16
     retry_delays_ms: list[int] = Field(default_factory=lambda: [1_000, 10_000, 60_000, 300_000])
-    outbox_batch_size: int = 100
+    outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     session_cache_ttl_s: float = 5.0
     outbox_keep_days: float = Field(

@@ -38,7 +38,9 @@ def subscriptions(c: StorageContainer) -> list[Subscription[Any]]:
     return [
         # One queue keeps a generation's request and deletion in order.
         Subscription("generation-files", (GenerationRequested, GenerationDeleted), on_generation),
-        Subscription("user-erasure", (UserDeleted,), on_user_deleted, prefetch=4),
-        Subscription("exports", (ExportRequested,), on_export, prefetch=4),
+        # One event per transaction: these commit progress on connections of their own (a batch
+        # holding a row they then wait for would never finish) and run long.
+        Subscription("user-erasure", (UserDeleted,), on_user_deleted, prefetch=4, batch_size=1),
+        Subscription("exports", (ExportRequested,), on_export, prefetch=4, batch_size=1),
         Subscription("erasure-verification", (ErasureVerificationRequested,), on_verification),
     ]

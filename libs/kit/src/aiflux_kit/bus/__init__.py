@@ -4,6 +4,11 @@ Both honour one contract, proved by one shared test suite:
 
 - ``publish`` returns only once the bus has taken responsibility for the message (publisher
   confirm); a message no queue is bound for raises :class:`PublishFailed` (unroutable).
+  ``publish_many`` does the same for a batch, all in flight together, and reports per message.
+- a subscription's handler gets its messages in batches (up to ``QueueSpec.batch_size``, never
+  more than the prefetch); a handler with a ``handle_batch`` method (the kit's Dispatcher) takes a
+  whole batch at once and answers per message, a plain handler is called once per message. Each
+  message of a batch is acked, retried or parked on its own.
 - every subscription has its own durable queue; a handler that raises is retried with growing
   delays, then the message is parked; a :class:`Poison` message is parked at once.
 - a consumer that dies mid-message leaves it to be delivered again.
@@ -15,8 +20,9 @@ Both honour one contract, proved by one shared test suite:
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,8 +52,14 @@ class QueueSpec:
 
     name: str
     routing_keys: tuple[str, ...]
-    prefetch: int = 16
+    prefetch: int = 300
     retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
+    batch_size: int = 100
+
+    @property
+    def batch(self) -> int:
+        """How many messages one handler call takes at most (never more than the prefetch)."""
+        return max(1, min(self.batch_size, self.prefetch))
 
     @property
     def parking(self) -> str:
@@ -63,6 +75,16 @@ class Delivery:
     routing_key: str
     message_id: str | None
     attempt: int
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to publish (:meth:`Broker.publish_many`)."""
+
+    routing_key: str
+    body: bytes
+    message_id: str
     headers: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,6 +107,8 @@ class QueueStats:
 
 
 OnMessage = Callable[[Delivery], Awaitable[None]]
+OnBatch = Callable[[Sequence[Delivery]], Awaitable[list[Exception | None]]]
+"""Handles a batch; answers per delivery: None (done: ack) or the exception (retry or park)."""
 
 
 class Broker(Protocol):
@@ -100,6 +124,10 @@ class Broker(Protocol):
         self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any]
     ) -> None:
         """Publish and wait for the confirm; raise :class:`PublishFailed` otherwise."""
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[PublishFailed | None]:
+        """Publish all, waiting for their confirms together; per message None (confirmed) or why
+        it was not (:class:`Unroutable` when no queue is bound for it)."""
 
     async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
         """Declare ``spec``'s queues and start handing its messages to ``on_message``."""
@@ -130,6 +158,28 @@ class Broker(Protocol):
     @property
     def consumers_attached(self) -> int:
         """How many subscriptions are consuming right now."""
+
+
+def batch_handler(on_message: OnMessage) -> OnBatch:
+    """``on_message`` as a batch handler: its own ``handle_batch`` when it has one (the kit's
+    Dispatcher: one transaction per batch), else one call per delivery, run concurrently."""
+    handle_batch = getattr(on_message, "handle_batch", None)
+    if handle_batch is not None:
+        return handle_batch  # type: ignore[no-any-return]
+
+    async def one(delivery: Delivery) -> Exception | None:
+        try:
+            await on_message(delivery)
+        except Exception as exc:
+            return exc
+        return None
+
+    async def each(deliveries: Sequence[Delivery]) -> list[Exception | None]:
+        if len(deliveries) == 1:
+            return [await one(deliveries[0])]
+        return list(await asyncio.gather(*(one(d) for d in deliveries)))
+
+    return each
 
 
 async def deliver_broadcast(on_message: OnMessage, delivery: Delivery) -> None:

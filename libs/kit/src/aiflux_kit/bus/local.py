@@ -1,11 +1,13 @@
 """The in-process bus for the embedded mode and fast tests, with RabbitMQ's semantics.
 
 Messages live in a PostgreSQL database (the embedded server's ``aiflux_bus``), so they survive a
-crash exactly as they would in a durable queue: a message is claimed with ``FOR UPDATE SKIP
-LOCKED`` for the length of its handler and deleted only once handled; a consumer that dies
-releases the row and it is delivered again. Retries wait in the same table (``available_at``),
-parked messages carry ``parked_at``. Bindings are stored too, like RabbitMQ's durable bindings,
-so a message published before its consumer starts is kept, not dropped.
+crash exactly as they would in a durable queue: messages are claimed in batches (up to
+``spec.batch``) with ``FOR UPDATE SKIP LOCKED`` for the length of their handler and deleted only
+once handled, in one transaction per batch; a consumer that dies releases the rows and they are
+delivered again. Each queue has ``workers_per_queue`` workers claiming batches side by side.
+Retries wait in the same table (``available_at``), parked messages carry ``parked_at``. Bindings
+are stored too, like RabbitMQ's durable bindings, so a message published before its consumer
+starts is kept, not dropped.
 
 Broadcasts use PostgreSQL's NOTIFY: every process listening gets its own copy when the
 publishing transaction commits, and nothing is kept for a process that is not listening, like
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -28,13 +31,16 @@ from ..db import ensure_database, psycopg_conninfo
 from . import (
     ERROR_HEADER,
     Delivery,
+    OnBatch,
     OnMessage,
+    Outgoing,
     ParkedMessage,
     Poison,
     PublishFailed,
     QueueSpec,
     QueueStats,
     Unroutable,
+    batch_handler,
     deliver_broadcast,
     describe_failure,
     next_step,
@@ -143,29 +149,57 @@ class LocalBroker:
     ) -> None:
         """Store one copy per bound queue (and notify broadcast listeners) in one transaction;
         unroutable raises."""
+        (error,) = await self.publish_many([Outgoing(routing_key, body, message_id, headers)])
+        if error is not None:
+            raise error
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[PublishFailed | None]:
+        """Store a copy of each message per bound queue, all in one transaction (one wakeup per
+        queue); per message None, or :class:`Unroutable` when nobody is bound for it."""
+        if not messages:
+            return []
+        results: list[PublishFailed | None] = []
         try:
             async with self._publish_pool.connection() as conn:
                 bindings = await (await conn.execute("SELECT queue, pattern FROM bus_binding")).fetchall()
-                queues = sorted({q for q, p in bindings if topic_matches(p, routing_key)})
-                broadcast = await self._broadcast_to(conn, routing_key, body, message_id)
-                if not queues and not broadcast:
-                    raise Unroutable(f"unroutable: {routing_key}")
-                for queue in queues:
-                    await self._insert(conn, queue, routing_key, body, message_id, headers)
+                patterns = [
+                    p for (p,) in await (await conn.execute("SELECT pattern FROM bus_broadcast")).fetchall()
+                ]
+                rows: list[tuple[str, str, str, bytes, str]] = []
+                for m in messages:
+                    queues = sorted({q for q, p in bindings if topic_matches(p, m.routing_key)})
+                    broadcast = await self._broadcast_to(conn, patterns, m)
+                    if not queues and not broadcast:
+                        results.append(Unroutable(f"unroutable: {m.routing_key}"))
+                        continue
+                    results.append(None)
+                    headers = json.dumps(m.headers, default=str)
+                    rows.extend((q, m.routing_key, m.message_id, m.body, headers) for q in queues)
+                if rows:
+                    async with conn.cursor() as cur:
+                        await cur.executemany(
+                            "INSERT INTO bus_message (queue, routing_key, message_id, body, headers)"
+                            " VALUES (%s, %s, %s, %s, %s)",
+                            rows,
+                        )
+                    for queue in sorted({row[0] for row in rows}):
+                        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, queue))
         except (psycopg.Error, TimeoutError) as exc:
-            raise PublishFailed(f"bus unavailable: {type(exc).__name__}") from exc
+            failed = PublishFailed(f"bus unavailable: {type(exc).__name__}")
+            return [failed for _ in messages]
+        return results
 
     @staticmethod
     async def _broadcast_to(
-        conn: psycopg.AsyncConnection[Any], routing_key: str, body: bytes, message_id: str | None
+        conn: psycopg.AsyncConnection[Any], patterns: list[str], message: Outgoing
     ) -> bool:
-        """NOTIFY the listening processes when someone listens to ``routing_key``."""
-        patterns = await (await conn.execute("SELECT pattern FROM bus_broadcast")).fetchall()
-        if not any(topic_matches(p, routing_key) for (p,) in patterns):
+        """NOTIFY the listening processes when someone listens to the message's key."""
+        routing_key = message.routing_key
+        if not any(topic_matches(p, routing_key) for p in patterns):
             return False
         try:
             payload = json.dumps(
-                {"routing_key": routing_key, "message_id": message_id, "body": body.decode()}
+                {"routing_key": routing_key, "message_id": message.message_id, "body": message.body.decode()}
             )
         except UnicodeDecodeError:
             payload = ""
@@ -200,24 +234,9 @@ class LocalBroker:
             await conn.commit()
         self._broadcasts.append((routing_keys, on_message))
 
-    @staticmethod
-    async def _insert(
-        conn: psycopg.AsyncConnection[Any],
-        queue: str,
-        routing_key: str,
-        body: bytes,
-        message_id: str | None,
-        headers: dict[str, Any],
-    ) -> None:
-        await conn.execute(
-            "INSERT INTO bus_message (queue, routing_key, message_id, body, headers)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (queue, routing_key, message_id, body, json.dumps(headers, default=str)),
-        )
-        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, queue))
-
     async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
-        """Bind ``spec``'s routing keys and start ``spec.prefetch`` workers on its queue."""
+        """Bind ``spec``'s routing keys and start up to ``workers_per_queue`` workers (never
+        more than the prefetch) claiming batches of its queue."""
         async with await psycopg.AsyncConnection.connect(self._conninfo) as conn:
             for key in spec.routing_keys:
                 await conn.execute(
@@ -226,68 +245,77 @@ class LocalBroker:
                 )
             await conn.commit()
         self._wake.setdefault(spec.name, asyncio.Event())
+        handle = batch_handler(on_message)
         for _ in range(min(spec.prefetch, self._workers_per_queue)):
-            self._workers.append(asyncio.create_task(self._work(spec, on_message), name=spec.name))
+            self._workers.append(asyncio.create_task(self._work(spec, handle), name=spec.name))
 
-    async def _work(self, spec: QueueSpec, on_message: OnMessage) -> None:
+    async def _work(self, spec: QueueSpec, handle: OnBatch) -> None:
         wake = self._wake[spec.name]
         while not self._stopping.is_set():
             try:
-                handled = await self._take_one(spec, on_message)
+                handled = await self._take_batch(spec, handle)
             except (psycopg.Error, OSError, TimeoutError):
-                handled = False
+                handled = 0
             if not handled:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._poll_interval)
 
-    async def _take_one(self, spec: QueueSpec, on_message: OnMessage) -> bool:
+    async def _take_batch(self, spec: QueueSpec, handle: OnBatch) -> int:
+        """Claim up to ``spec.batch`` due messages, hand them over, settle each; one transaction
+        (the claim's): handled rows are deleted, failed ones wait for a retry or are parked."""
         async with self._consume_pool.connection() as conn:
-            row = await (
+            rows = await (
                 await conn.execute(
                     "SELECT id, routing_key, message_id, body, headers, attempts FROM bus_message"
                     " WHERE queue = %s AND parked_at IS NULL AND available_at <= now()"
-                    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    (spec.name,),
+                    " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (spec.name, spec.batch),
                 )
-            ).fetchone()
-            if row is None or self._stopping.is_set():
-                return False
-            assert isinstance(row, dict)
+            ).fetchall()
+            if not rows or self._stopping.is_set():
+                return 0
             self._in_flight += 1
             try:
-                await self._deliver(conn, spec, row, on_message)
+                await self._deliver(conn, spec, rows, handle)
             finally:
                 self._in_flight -= 1
-            return True
+            return len(rows)
 
     async def _deliver(
         self,
         conn: psycopg.AsyncConnection[Any],
         spec: QueueSpec,
-        row: dict[str, Any],
-        on_message: OnMessage,
+        rows: list[Any],
+        handle: OnBatch,
     ) -> None:
-        attempt = row["attempts"] + 1
-        delivery = Delivery(
-            bytes(row["body"]), row["routing_key"], row["message_id"], attempt, dict(row["headers"])
-        )
+        deliveries = [
+            Delivery(
+                bytes(r["body"]), r["routing_key"], r["message_id"], r["attempts"] + 1, dict(r["headers"])
+            )
+            for r in rows
+        ]
         try:
-            await on_message(delivery)
-        except Poison as exc:
-            await self._park(conn, row["id"], attempt, describe_failure(exc))
-        except Exception as exc:
-            delay = next_step(spec, attempt)
+            results = await handle(deliveries)
+        except Exception as exc:  # the batch handler answers per message; this is a bug
+            log.exception("batch handler failed", extra={"queue": spec.name})
+            results = [exc] * len(deliveries)
+        done = [r["id"] for r, error in zip(rows, results, strict=True) if error is None]
+        if done:
+            await conn.execute("DELETE FROM bus_message WHERE id = ANY(%s)", (done,))
+        for row, delivery, error in zip(rows, deliveries, results, strict=True):
+            if error is None:
+                continue
+            attempt = delivery.attempt
+            delay = None if isinstance(error, Poison) else next_step(spec, attempt)
             if delay is None:
-                await self._park(conn, row["id"], attempt, describe_failure(exc))
+                await self._park(conn, row["id"], attempt, describe_failure(error))
             else:
                 await conn.execute(
                     "UPDATE bus_message SET attempts = %s, last_error = %s,"
                     " available_at = now() + make_interval(secs => %s) WHERE id = %s",
-                    (attempt, describe_failure(exc), delay / 1000, row["id"]),
+                    (attempt, describe_failure(error), delay / 1000, row["id"]),
                 )
-        else:
-            await conn.execute("DELETE FROM bus_message WHERE id = %s", (row["id"],))
 
     @staticmethod
     async def _park(conn: psycopg.AsyncConnection[Any], row_id: int, attempt: int, error: str) -> None:

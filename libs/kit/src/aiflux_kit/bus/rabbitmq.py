@@ -12,7 +12,14 @@ Topology, per subscription queue ``Q``:
 process) bound to its keys: each process gets its own copy.
 
 Publishing uses publisher confirms and ``mandatory``: a message no queue is bound for comes back
-and raises :class:`PublishFailed`, so the outbox keeps it.
+and raises :class:`PublishFailed`, so the outbox keeps it. ``publish_many`` puts a whole batch in
+flight and awaits the confirms together (one timeout for the batch, no task per timeout).
+
+Consuming gathers deliveries into batches of up to ``spec.batch`` and hands each to the handler,
+with ``batches_in_flight`` batches per queue at most: a batch leaves when full or ``linger``
+seconds after its first message, and while the limit is reached deliveries gather until a batch
+in flight is done (so batches grow with the load, like a group commit). Every message is then
+acked, retried or parked on its own, after the handler answered for the whole batch.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
@@ -38,13 +46,16 @@ from . import (
     ERROR_HEADER,
     EXCHANGE,
     Delivery,
+    OnBatch,
     OnMessage,
+    Outgoing,
     ParkedMessage,
     Poison,
     PublishFailed,
     QueueSpec,
     QueueStats,
     Unroutable,
+    batch_handler,
     deliver_broadcast,
     describe_failure,
     next_step,
@@ -63,12 +74,20 @@ class RabbitBroker:
         exchange: str = EXCHANGE,
         publish_timeout: float = 10.0,
         reconnect_interval: float = 1.0,
+        linger: float = 0.005,
+        batches_in_flight: int = 2,
     ) -> None:
         self._url = url
         self._exchange_name = exchange
         self._publish_timeout = publish_timeout
         self._reconnect_interval = reconnect_interval
+        self._linger = linger
+        self._batches_in_flight = batches_in_flight
         self._connection: AbstractRobustConnection | None = None
+        # Publishing has a connection of its own (RabbitMQ's advice): a publisher throttled by
+        # flow control never stalls deliveries, and confirms of a large relay batch do not
+        # queue behind consumer traffic on the same socket.
+        self._publish_connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -82,7 +101,14 @@ class RabbitBroker:
             reconnect_interval=self._reconnect_interval,
             client_properties={"connection_name": "aiflux"},
         )
-        self._publish_channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._publish_connection = await aio_pika.connect_robust(
+            self._url,
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": "aiflux-publish"},
+        )
+        self._publish_channel = await self._publish_connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         self._exchange = await self._publish_channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
@@ -90,10 +116,9 @@ class RabbitBroker:
     @property
     def connected(self) -> bool:
         """True while the connection is open."""
-        return (
-            self._connection is not None
-            and not self._connection.is_closed
-            and bool(self._connection.connected.is_set())
+        return all(
+            c is not None and not c.is_closed and bool(c.connected.is_set())
+            for c in (self._connection, self._publish_connection)
         )
 
     @property
@@ -109,6 +134,41 @@ class RabbitBroker:
             raise PublishFailed("not connected")
         await self._confirmed(self._exchange, routing_key, self._message(body, message_id, headers))
 
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[PublishFailed | None]:
+        """Publish all to the topic exchange at once; await their confirms together (those
+        still unconfirmed after ``publish_timeout`` seconds without any confirm fail)."""
+        exchange = self._exchange
+        if exchange is None:
+            return [PublishFailed("not connected") for _ in messages]
+        tasks = [
+            asyncio.ensure_future(
+                exchange.publish(
+                    self._message(m.body, m.message_id, m.headers), m.routing_key, mandatory=True
+                )
+            )
+            for m in messages
+        ]
+        if not tasks:
+            return []
+        # The timeout bounds a wait without progress: a slow broker still confirms a large batch.
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=self._publish_timeout)
+            if not done:
+                break
+        for task in pending:
+            task.cancel()
+        results: list[PublishFailed | None] = []
+        for message, task in zip(messages, tasks, strict=True):
+            if task in pending:
+                results.append(PublishFailed("broker unavailable: TimeoutError"))
+                continue
+            exc = task.exception()
+            results.append(
+                _publish_error(exc, message.routing_key) if exc is not None else _unconfirmed(task.result())
+            )
+        return results
+
     async def _confirmed(
         self, exchange: AbstractExchange, routing_key: str, message: aio_pika.Message
     ) -> None:
@@ -117,14 +177,11 @@ class RabbitBroker:
                 exchange.publish(message, routing_key, mandatory=True),
                 timeout=self._publish_timeout,
             )
-        except aiormq.exceptions.PublishError as exc:  # basic.return: no queue bound
-            raise Unroutable(f"unroutable: {routing_key}") from exc
-        except aiormq.exceptions.DeliveryError as exc:  # nack
-            raise PublishFailed(f"rejected by the broker: {routing_key}") from exc
-        except (TimeoutError, aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
-            raise PublishFailed(f"broker unavailable: {type(exc).__name__}") from exc
-        if not isinstance(result, aiormq.spec.Basic.Ack):
-            raise PublishFailed(f"not confirmed: {type(result).__name__}")
+        except Exception as exc:
+            raise _publish_error(exc, routing_key) from exc
+        failure = _unconfirmed(result)
+        if failure is not None:
+            raise failure
 
     @staticmethod
     def _message(body: bytes, message_id: str | None, headers: dict[str, Any]) -> aio_pika.Message:
@@ -154,20 +211,50 @@ class RabbitBroker:
         return queue
 
     async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
-        """Declare the topology of ``spec`` and start consuming with bounded prefetch."""
+        """Declare the topology of ``spec`` and start consuming in batches, bounded by the
+        prefetch."""
         assert self._connection is not None, "connect() first"
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=spec.prefetch)
         queue = await self._declare(channel, spec)
+        handle = batch_handler(on_message)
+        loop = asyncio.get_running_loop()
+        pending: list[AbstractIncomingMessage] = []
+        timer: asyncio.TimerHandle | None = None
+        running = 0
+        unsettled: set[int] = set()  # delivery tags not yet acked (or rerouted) on this channel
+
+        def flush() -> None:
+            nonlocal timer, pending, running
+            if timer is not None:
+                timer.cancel()
+                timer = None
+            if self._closing:
+                pending = []  # left unacked: the broker delivers them again
+                return
+            while pending and running < self._batches_in_flight:
+                batch, pending = pending[: spec.batch], pending[spec.batch :]
+                running += 1
+                task = asyncio.create_task(self._handle_batch(spec, batch, handle, unsettled))
+                self._in_flight.add(task)
+                task.add_done_callback(done)
+
+        def done(task: asyncio.Task[None]) -> None:
+            nonlocal running
+            self._in_flight.discard(task)
+            running -= 1
+            flush()  # what arrived meanwhile leaves at once, as one batch
 
         async def _on_delivery(message: AbstractIncomingMessage) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            self._in_flight.add(task)
-            try:
-                await self._handle(spec, message, on_message)
-            finally:
-                self._in_flight.discard(task)
+            nonlocal timer
+            pending.append(message)
+            unsettled.add(message.delivery_tag or 0)
+            if running >= self._batches_in_flight:
+                return  # gathering: the next batch leaves when one in flight is done
+            if len(pending) >= spec.batch:
+                flush()
+            elif timer is None:
+                timer = loop.call_later(self._linger, flush)
 
         tag = await queue.consume(_on_delivery)
         self._consumers.append((queue, tag))
@@ -198,29 +285,64 @@ class RabbitBroker:
 
         await queue.consume(_on_delivery, no_ack=True, exclusive=True)
 
-    async def _handle(self, spec: QueueSpec, message: AbstractIncomingMessage, on_message: OnMessage) -> None:
+    async def _handle_batch(
+        self,
+        spec: QueueSpec,
+        messages: list[AbstractIncomingMessage],
+        handle: OnBatch,
+        unsettled: set[int],
+    ) -> None:
+        deliveries = [self._delivery(message) for message in messages]
+        tags = {message.delivery_tag or 0 for message in messages}
+        try:
+            try:
+                results = await handle(deliveries)
+            except Exception as exc:  # the batch handler answers per message; this is a bug
+                log.exception("batch handler failed", extra={"queue": spec.name})
+                results = [exc] * len(deliveries)
+            last = messages[-1].delivery_tag or 0
+            if all(error is None for error in results) and not any(
+                tag < last and tag not in tags for tag in unsettled
+            ):
+                # Nothing older is outstanding: one ack settles the whole batch.
+                await messages[-1].ack(multiple=True)
+                return
+            for message, delivery, error in zip(messages, deliveries, results, strict=True):
+                await self._settle(spec, message, delivery, error)
+        finally:
+            unsettled.difference_update(tags)
+
+    @staticmethod
+    def _delivery(message: AbstractIncomingMessage) -> Delivery:
         headers = dict(message.headers or {})
-        attempt = int(str(headers.get(ATTEMPT_HEADER, 1)))
-        delivery = Delivery(
+        return Delivery(
             body=message.body,
             routing_key=str(headers.get("x-aiflux-routing-key") or message.routing_key or ""),
             message_id=message.message_id,
-            attempt=attempt,
+            attempt=int(str(headers.get(ATTEMPT_HEADER, 1))),
             headers=headers,
         )
-        try:
-            await on_message(delivery)
-        except Poison as exc:
-            await self._reroute(spec.parking, message, delivery, attempt, describe_failure(exc))
-        except Exception as exc:
+
+    async def _settle(
+        self,
+        spec: QueueSpec,
+        message: AbstractIncomingMessage,
+        delivery: Delivery,
+        error: Exception | None,
+    ) -> None:
+        attempt = delivery.attempt
+        if error is None:
+            await message.ack()
+        elif isinstance(error, Poison):
+            await self._reroute(spec.parking, message, delivery, attempt, describe_failure(error))
+        else:
             delay = next_step(spec, attempt)
             target = spec.parking if delay is None else f"{spec.name}.retry.{attempt - 1}"
             log.warning(
-                "handler failed", extra={"queue": spec.name, "attempt": attempt, "error": type(exc).__name__}
+                "handler failed",
+                extra={"queue": spec.name, "attempt": attempt, "error": type(error).__name__},
             )
-            await self._reroute(target, message, delivery, attempt + 1, describe_failure(exc))
-        else:
-            await message.ack()
+            await self._reroute(target, message, delivery, attempt + 1, describe_failure(error))
 
     async def _reroute(
         self,
@@ -338,6 +460,22 @@ class RabbitBroker:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=drain_timeout)
         self._consumers.clear()
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close()
+        for connection in (self._connection, self._publish_connection):
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+
+def _publish_error(exc: BaseException, routing_key: str) -> PublishFailed:
+    """Why a publish failed, as the bus contract names it."""
+    if isinstance(exc, aiormq.exceptions.PublishError):  # basic.return: no queue bound
+        return Unroutable(f"unroutable: {routing_key}")
+    if isinstance(exc, aiormq.exceptions.DeliveryError):  # nack
+        return PublishFailed(f"rejected by the broker: {routing_key}")
+    return PublishFailed(f"broker unavailable: {type(exc).__name__}")
+
+
+def _unconfirmed(result: object) -> PublishFailed | None:
+    if isinstance(result, aiormq.spec.Basic.Ack):
+        return None
+    return PublishFailed(f"not confirmed: {type(result).__name__}")
