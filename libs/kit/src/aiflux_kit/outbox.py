@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 from aiflux_contracts import Envelope, Event, UnknownEvent, event_class
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,11 +146,14 @@ class OutboxRelay:
                 )
                 for m in messages
             ]
-            try:
-                results = await self._broker.publish_many(messages)
-            finally:
-                for span in spans:
-                    span.end()
+
+            async def publish_in(span: Any, message: Outgoing) -> PublishFailed | None:
+                # The span is current while the broker publishes: its own instrumentation
+                # (aio-pika's producer span) joins the event's trace.
+                with trace.use_span(span, end_on_exit=True):
+                    return (await self._broker.publish_many([message]))[0]
+
+            results = list(await asyncio.gather(*map(publish_in, spans, messages)))
         return [_error(message, result) for message, result in zip(messages, results, strict=True)]
 
     @staticmethod
