@@ -9,7 +9,7 @@ HTML-escaped. When the privacy service cannot answer, the page says so with a 50
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -33,11 +33,27 @@ class Unavailable(Exception):
 
 @router.api_route("/privacy/policy", methods=PAGE_METHODS, include_in_schema=False)
 async def policy_page(request: Request) -> HTMLResponse:
+    return await _rendered(request, "/v1/privacy/policy", _policy)
+
+
+@router.api_route("/privacy/policy/versions", methods=PAGE_METHODS, include_in_schema=False)
+async def versions_page(request: Request) -> HTMLResponse:
+    return await _rendered(request, "/v1/privacy/policy/versions", _versions)
+
+
+async def _rendered(
+    request: Request, path: str, render: Callable[[Mapping[str, Any] | None], HTMLResponse]
+) -> HTMLResponse:
+    """``render`` of what the privacy service answers at ``path``; the 503 page when it cannot."""
     try:
-        status, policy = await _fetch(request, "/v1/privacy/policy")
+        body = await fetch_json(request, path)
     except Unavailable:
         return _unavailable()
-    if status == 404:
+    return render(body)
+
+
+def _policy(policy: Mapping[str, Any] | None) -> HTMLResponse:
+    if policy is None:
         return _page(
             "Privacy policy",
             "<p>No privacy policy has been published yet.</p>",
@@ -51,13 +67,8 @@ async def policy_page(request: Request) -> HTMLResponse:
     return _page("Privacy policy", meta + render_text(str(policy.get("text", ""))))
 
 
-@router.api_route("/privacy/policy/versions", methods=PAGE_METHODS, include_in_schema=False)
-async def versions_page(request: Request) -> HTMLResponse:
-    try:
-        _, page = await _fetch(request, "/v1/privacy/policy/versions")
-    except Unavailable:
-        return _unavailable()
-    items = page.get("items")
+def _versions(page: Mapping[str, Any] | None) -> HTMLResponse:
+    items = (page or {}).get("items")
     rows = []
     for item in items if isinstance(items, list) else []:
         status = str(item.get("status", ""))
@@ -110,7 +121,9 @@ def render_text(text: str) -> str:
     return "".join(out)
 
 
-async def _fetch(request: Request, path: str) -> tuple[int, Mapping[str, Any]]:
+async def fetch_json(request: Request, path: str) -> Mapping[str, Any] | None:
+    """The JSON object the privacy service answers at ``path``; ``None`` for a 404. Raises
+    ``Unavailable`` when the service cannot be reached or answers anything else."""
     settings: WebSettings = request.app.state.settings
     try:
         answer = await upstream_client(request).get(
@@ -119,7 +132,7 @@ async def _fetch(request: Request, path: str) -> tuple[int, Mapping[str, Any]]:
     except httpx.HTTPError as exc:
         raise Unavailable from exc
     if answer.status_code == 404:
-        return 404, {}
+        return None
     if answer.status_code != 200:
         raise Unavailable
     try:
@@ -128,7 +141,7 @@ async def _fetch(request: Request, path: str) -> tuple[int, Mapping[str, Any]]:
         raise Unavailable from exc
     if not isinstance(body, dict):
         raise Unavailable
-    return 200, body
+    return body
 
 
 def _date(value: Any) -> str:
