@@ -30,6 +30,17 @@ def _expiry(c: StorageContainer) -> datetime:
     return datetime.now(UTC) + timedelta(days=c.settings.export_ttl_days)
 
 
+async def _claim_export(
+    c: StorageContainer, records: Records, request_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """In ``records``' transaction, make sure the export is ``user_id``'s (remembering it on its
+    first object): refused (410) for an erased user and (409) for another user's export."""
+    if await records.is_erased(user_id):
+        raise AccountErased()
+    if await records.remember_export(request_id, user_id, _expiry(c)) != user_id:
+        raise ExportOwnerMismatch()
+
+
 async def _record_export_object(
     c: StorageContainer,
     records: Records,
@@ -42,10 +53,7 @@ async def _record_export_object(
     """Record an export object for its user, unless the user is erased or the export is
     another user's; the object is already in the store, so a refusal deletes it again."""
     try:
-        if await records.is_erased(user_id):
-            raise AccountErased()
-        if await records.remember_export(request_id, user_id, _expiry(c)) != user_id:
-            raise ExportOwnerMismatch()
+        await _claim_export(c, records, request_id, user_id)
         await records.add_export_object(request_id, name, key, size, _expiry(c))
     except BaseException:
         await c.store.delete_batch([key])
@@ -118,10 +126,7 @@ async def build_archive(
     moved into place and recorded like any export object.
     """
     async with c.records.transaction() as records:
-        if await records.is_erased(user_id):
-            raise AccountErased()
-        if await records.remember_export(request_id, user_id, _expiry(c)) != user_id:
-            raise ExportOwnerMismatch()
+        await _claim_export(c, records, request_id, user_id)
         parts = {o.name: o for o in await records.export_objects(request_id)}
         files = {f.file_id: f for f in await records.list_files(user_id)}
     members = [archive.of_bytes("manifest.json", plan.manifest)]
