@@ -64,6 +64,12 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         # A shared, loaded CI machine: wait longer than Playwright's default before failing.
         page.set_default_timeout(60_000)
         await page.goto(f"{b.base_url}/ops/")
+        # Signing in with empty fields: each says it is required, the first has the focus.
+        await page.get_by_role("button", name="Sign in").click()
+        for label, error in (("Username or e-mail", "#f-login-error"), ("Password", "#f-password-error")):
+            await expect(page.get_by_label(label)).to_have_attribute("aria-invalid", "true")
+            await expect(page.locator(error)).to_have_text("Required.")
+        await expect(page.get_by_label("Username or e-mail")).to_be_focused()
         await page.get_by_label("Username or e-mail").fill(admin.username)
         await page.get_by_label("Password").fill(admin.password)
         await b.shot("ops-01-sign-in")
@@ -75,6 +81,10 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         await expect(rows.first).to_contain_text("Overdue by")
         await expect(rows.nth(1)).to_have_attribute("data-request-id", newer)
         await expect(rows.nth(1)).to_contain_text("days left")
+        # A data table: its caption names it, columns and each row have their headers.
+        open_table = page.get_by_role("table", name=re.compile(r"^Open privacy requests, overdue first"))
+        await expect(open_table.get_by_role("columnheader").first).to_have_text("Request")
+        await expect(rows.first.get_by_role("rowheader")).to_contain_text("Objection")
         await b.shot("ops-02-requests")
 
         # The mail server goes down (identity writes .eml files: the folder becomes a file).
@@ -134,6 +144,20 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
         await page.get_by_role("link", name="Security log").click()
         entry = page.locator('#security-log-table tbody tr[data-event="admin_access"]', has_text=REPLAY_CALL)
         await expect(entry).to_have_count(1)
+        # A user id that is not one is refused at the field; an empty one shows every user again.
+        user_filter = page.get_by_label("User id")
+        await user_filter.fill("someone")
+        await page.get_by_role("button", name="Show", exact=True).click()
+        await expect(user_filter).to_have_attribute("aria-invalid", "true")
+        await expect(user_filter).to_be_focused()
+        await expect(page.locator("#f-user_id-error")).to_have_text(
+            "Enter a user id (a UUID), or leave the field empty."
+        )
+        await user_filter.fill("")
+        await page.get_by_role("button", name="Show", exact=True).click()
+        await expect(user_filter).not_to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#f-user_id-error")).to_have_text("")
+        await expect(entry).to_have_count(1)
         await expect(entry).to_contain_text("Mozilla")  # the operator's browser, not the relay
         await b.shot("ops-06-security-log")
 
@@ -152,9 +176,18 @@ async def test_an_admin_extends_the_overdue_request_replays_a_parked_mail_and_se
 
         # The erasure progress and certificate panel of a request.
         await page.get_by_role("link", name="Privacy requests").click()
-        await page.get_by_label("Request id").fill(overdue)
+        request_id = page.get_by_label("Request id")
+        await request_id.fill(overdue[:8])
+        await page.get_by_role("button", name="Show request").click()
+        await expect(request_id).to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#f-request_id-error")).to_have_text(
+            "Enter the request's full id (a UUID)."
+        )
+        await request_id.fill(overdue)
         await page.get_by_role("button", name="Show request").click()
         await expect(page.locator("#request-detail")).to_contain_text("Only erasures are certified.")
+        await expect(request_id).not_to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#f-request_id-error")).to_have_text("")
         await b.shot("ops-08-request-detail")
 
         # Someone without the admin role is turned away.

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import (
     DEFAULT_PASSWORD,
@@ -24,6 +25,7 @@ from aiflux_identity.testing import (
     register_and_login,
     wait_for_mail,
 )
+from aiflux_kit.testing import eventually
 from PIL import Image
 from playwright.async_api import Page, expect
 
@@ -145,7 +147,7 @@ async def journey(browsing: Any, tmp_path: Path) -> None:
         await expect(page.locator("#payment-state")).to_contain_text("credits added", timeout=20_000)
         await b.shot("08-billing-success")
 
-        await account_pages(b, page)
+        await account_pages(b, page, username, tmp_path)
         await generate_repeat_delete(b, page, tmp_path)
         await export_and_download(b, page, tmp_path)
         await delete_account(b, page)
@@ -178,15 +180,49 @@ async def reaccept_policy(b: Any, page: Page, email: str) -> None:
     await expect(notice).to_have_count(0)
 
 
-async def account_pages(b: Any, page: Page) -> None:
+async def account_pages(b: Any, page: Page, username: str, tmp_path: Path) -> None:
     await page.get_by_role("link", name="Models").first.click()
     await heading(page, "Models and prices")
     await expect(page.get_by_role("cell", name="local-image")).to_be_visible()
     await b.shot("09-models")
-    await page.locator("header .who a").first.click()
-    await heading(page, "Your account")
-    await expect(page.get_by_role("cell", name="This browser")).to_be_visible()
-    await b.shot("10-account")
+
+    # No file yet: a line says so (no empty table); an uploaded file can be deleted again.
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()
+    await heading(page, "Your files")
+    await expect(page.get_by_text("No files yet.")).to_be_visible()
+    await expect(page.get_by_role("table")).to_have_count(0)
+    await page.locator("#f-file").set_input_files(str(reference_png(tmp_path)))
+    await page.get_by_role("button", name="Upload").click()
+    stored = page.get_by_role("row").filter(has=page.get_by_role("cell", name="image/png"))
+    await expect(stored).to_have_count(1)
+    await stored.get_by_role("button", name=re.compile(r"^Delete the file uploaded")).click()
+    await expect(page.get_by_role("status").filter(has_text="File deleted.")).to_have_count(1)
+    await expect(page.get_by_text("No files yet.")).to_be_visible()
+
+    # A second session (another device) is listed and can be revoked from here.
+    async with httpx.AsyncClient(base_url=b.base_url, timeout=30) as other_device:
+        login = await other_device.post(
+            "/v1/auth/login", json={"login": username, "password": DEFAULT_PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        await page.locator("header .who a").first.click()
+        await heading(page, "Your account")
+        sessions = page.get_by_role("table", name="Where you are signed in")
+        await expect(sessions.get_by_role("columnheader")).to_have_text(
+            ["Browser", "IP address", "Signed in", "Last seen", "Action"]
+        )
+        await expect(sessions.get_by_role("cell", name="This browser")).to_be_visible()
+        await expect(sessions.locator("tbody tr")).to_have_count(2)
+        await b.shot("10-account")
+        other = sessions.locator("tbody tr").filter(has_not_text="This browser")
+        await other.get_by_role("button", name=re.compile(r"^Revoke the session started")).click()
+        await expect(page.get_by_role("status").filter(has_text="Session revoked.")).to_have_count(1)
+        await expect(sessions.locator("tbody tr")).to_have_count(1)
+
+        async def signed_out() -> bool:
+            return (await other_device.get("/v1/account")).status_code == 401
+
+        await eventually(signed_out, timeout=20)
 
 
 async def generate_repeat_delete(b: Any, page: Page, tmp_path: Path) -> None:

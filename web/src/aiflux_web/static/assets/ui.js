@@ -1,4 +1,5 @@
-// Small DOM helpers shared by the client and the console: elements, forms, problems, status.
+// Small DOM helpers shared by the client and the console: elements, forms, problems, status,
+// tables.
 import { ApiProblem } from "./api.js";
 
 // h("button", {type: "submit", onclick: fn}, "Save") — attributes, properties and children.
@@ -50,23 +51,30 @@ export function showProblem(form, error) {
       const name = Array.isArray(item.loc) ? item.loc[item.loc.length - 1] : null;
       const input = name && form.querySelector(`[name="${CSS.escape(String(name))}"]`);
       if (input) {
-        input.setAttribute("aria-invalid", "true");
-        const slot = document.getElementById(`${input.id}-error`);
-        if (slot) slot.textContent = item.msg;
+        fieldError(input, item.msg);
         placed = true;
       }
     }
     const named = problem.problem && problem.problem.field;
     if (named) {
       const input = form.querySelector(`[name="${CSS.escape(named)}"]`);
-      const slot = input && document.getElementById(`${input.id}-error`);
-      if (slot) { input.setAttribute("aria-invalid", "true"); slot.textContent = problem.detail; placed = true; }
+      if (input && document.getElementById(`${input.id}-error`)) { fieldError(input, problem.detail); placed = true; }
     }
   }
   const alert = form.querySelector(".form-alert") || form.prepend(h("p", { class: "form-alert", role: "alert" })) || form.querySelector(".form-alert");
   if (!placed || !problem) alert.textContent = error.message || "Something went wrong.";
   const first = form.querySelector("[aria-invalid=true]");
   (first || alert).focus?.();
+}
+
+// Show `message` under one field made by field() and mark it invalid; `null` clears both.
+// Returns the input (to focus it).
+export function fieldError(input, message) {
+  if (message === null) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
+  const slot = document.getElementById(`${input.id}-error`);
+  if (slot) slot.textContent = message ?? "";
+  return input;
 }
 
 export function clearProblems(form) {
@@ -88,4 +96,22 @@ export function formatDate(iso) {
   if (!iso) return "—";
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+// A data table in a scrolling wrapper: its <caption> (none for `null`), <th scope="col"> headers
+// and, with `rowHeaders`, the first cell of each row a <th scope="row">.
+// columns: [{label, cell(row) → text or node, class?}], or plain labels when each row is an
+// array of cells. No rows: `empty` in a row of the table, or with `emptyNote` a muted
+// paragraph instead of the table. rowAttrs(row) → attributes of the <tr>; `id` the table's.
+export function table(caption, columns, rows, { id = null, empty = "Nothing here.", emptyNote = false, rowHeaders = true, rowAttrs = null } = {}) {
+  if (emptyNote && rows.length === 0) return h("p", { class: "muted" }, empty);
+  const cols = columns.map((c, i) => (typeof c === "string" ? { label: c, cell: (row) => row[i] } : c));
+  const head = h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col", class: c.class }, c.label))));
+  const header = (i) => rowHeaders && i === 0;
+  const body = h("tbody", {},
+    rows.length === 0
+      ? h("tr", {}, h("td", { colspan: String(cols.length), class: "empty" }, empty))
+      : rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : {},
+        cols.map((c, i) => h(header(i) ? "th" : "td", { scope: header(i) ? "row" : undefined, class: c.class }, c.cell(row))))));
+  return h("div", { class: "table-wrap" }, h("table", { id }, caption ? h("caption", {}, caption) : null, head, body));
 }

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { announce, field, formatDate, h, values } from "../ui.js";
 import { render, route } from "./router.js";
-import { forget, me, onSubmit, requireUser, signedIn, table } from "./session.js";
+import { forget, me, onSubmit, requireUser, rowAction, signedIn, table } from "./session.js";
 
 function profileList(user) {
   const rows = [
@@ -57,22 +57,16 @@ function sessionsTable(sessions) {
     s.ip || "—",
     formatDate(s.created_at),
     formatDate(s.last_seen_at),
-    h("button", {
-      type: "button",
-      class: "secondary",
-      "aria-label": `Revoke the session started ${formatDate(s.created_at)}`,
-      onclick: async (event) => {
-        event.currentTarget.disabled = true;
-        await api("DELETE /v1/account/sessions/{session_id}", { path: { session_id: s.id } });
-        if (s.current) {
-          forget();
-          location.assign("/login");
-          return;
-        }
-        announce("Session revoked.");
-        await render();
-      },
-    }, s.current ? "Log out here" : "Revoke"),
+    rowAction(s.current ? "Log out here" : "Revoke", `Revoke the session started ${formatDate(s.created_at)}`, async () => {
+      await api("DELETE /v1/account/sessions/{session_id}", { path: { session_id: s.id } });
+      if (s.current) {
+        forget();
+        location.assign("/login");
+        return;
+      }
+      announce("Session revoked.");
+      await render();
+    }),
   ]);
   return table("Where you are signed in", ["Browser", "IP address", "Signed in", "Last seen"].concat(["Action"]), rows);
 }

@@ -3,7 +3,7 @@
 import { api, upload } from "../api.js";
 import { announce, formatDate, h } from "../ui.js";
 import { render, route } from "./router.js";
-import { bytes, onSubmit, requireUser, table } from "./session.js";
+import { bytes, onSubmit, requireUser, rowAction, table } from "./session.js";
 
 export const ACCEPT = "image/png,image/jpeg,image/webp,image/gif,video/mp4,video/webm,video/quicktime,audio/mpeg,audio/wav,audio/ogg,audio/flac";
 
@@ -53,17 +53,11 @@ export function uploadForm(onUploaded) {
 }
 
 function deleteButton(file) {
-  return h("button", {
-    type: "button",
-    class: "secondary",
-    "aria-label": `Delete the file uploaded ${formatDate(file.created_at)}`,
-    onclick: async (event) => {
-      event.currentTarget.disabled = true;
-      await api("DELETE /v1/files/{file_id}", { path: { file_id: file.file_id } });
-      announce("File deleted.");
-      await render();
-    },
-  }, "Delete");
+  return rowAction("Delete", `Delete the file uploaded ${formatDate(file.created_at)}`, async () => {
+    await api("DELETE /v1/files/{file_id}", { path: { file_id: file.file_id } });
+    announce("File deleted.");
+    await render();
+  });
 }
 
 async function files() {

@@ -1,7 +1,7 @@
 // Who is signed in (the profile from GET /v1/account, cached per page load), and the small
 // pieces every area shares: the sign-in guard, problem placement, badges and tables.
 import { api, ApiProblem, csrf } from "../api.js";
-import { h, showProblem } from "../ui.js";
+import { h, showProblem, table as uiTable } from "../ui.js";
 import { navigate } from "./router.js";
 
 let profile; // undefined: not asked yet; null: anonymous
@@ -105,13 +105,22 @@ export function badge(status) {
   return h("span", { class: `badge ${String(status).replace(/[^a-z_]/gi, "")}` }, String(status).replace(/_/g, " "));
 }
 
+// The client's tables (ui.js's table): rows of plain cells, and a muted line for no rows.
 export function table(caption, headers, rows, empty = "Nothing yet.") {
-  if (!rows.length) return h("p", { class: "muted" }, empty);
-  return h("div", { class: "table-wrap" },
-    h("table", {},
-      caption ? h("caption", {}, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col" }, name)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell)))))));
+  return uiTable(caption, headers, rows, { empty, emptyNote: true, rowHeaders: false });
+}
+
+// A row's action button (Revoke, Delete): disabled once pressed, then `action()` runs.
+export function rowAction(label, description, action) {
+  return h("button", {
+    type: "button",
+    class: "secondary",
+    "aria-label": description,
+    onclick: async (event) => {
+      event.currentTarget.disabled = true;
+      await action();
+    },
+  }, label);
 }
 
 export function stat(label, value, id) {

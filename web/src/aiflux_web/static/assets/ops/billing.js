@@ -1,7 +1,7 @@
 // Billing: payments, refunds, disputes and reconciliation with the payment provider.
 import { api } from "../api.js";
-import { h, field, announce } from "../ui.js";
-import { section, table, time, shortId, fill, money, counts, confirmButton, moreButton, problemText } from "./common.js";
+import { h, field, announce, table } from "../ui.js";
+import { section, time, shortId, fill, money, counts, confirmButton, moreButton, problemText } from "./common.js";
 
 const PAYMENT_COLUMNS = [
   { label: "Payment", cell: (r) => shortId(r.payment_id) },

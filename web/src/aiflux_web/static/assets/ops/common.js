@@ -1,25 +1,15 @@
-// Shared pieces of the ops console's views: tables, dialogs, confirmations, problems, formats.
+// Shared pieces of the ops console's views: sections, dialogs, confirmations, problems, formats
+// (tables are ui.js's, shared with the client).
 import { ApiProblem } from "../api.js";
 import { h, showProblem, clearProblems, values, announce, formatDate } from "../ui.js";
 
 export const SERVICES = ["identity", "billing", "generation", "storage", "privacy"];
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // A <section> with its heading; `id` names it for the skip links and the tests.
 export function section(id, title, ...children) {
   const heading = h("h2", { id: `${id}-title` }, title);
   return h("section", { id, class: "ops-section", "aria-labelledby": `${id}-title` }, heading, ...children);
-}
-
-// A data table: <caption>, <th scope="col"> headers, the first cell of each row a <th scope="row">.
-// columns: [{label, cell(row) → text or node, class?}]; rowAttrs(row) → attributes of the <tr>.
-export function table(caption, columns, rows, { empty = "Nothing here.", rowAttrs = null, id = null } = {}) {
-  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class }, c.label))));
-  const body = h("tbody", {},
-    rows.length === 0
-      ? h("tr", {}, h("td", { colspan: String(columns.length), class: "empty" }, empty))
-      : rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : {},
-        columns.map((c, i) => h(i === 0 ? "th" : "td", { scope: i === 0 ? "row" : undefined, class: c.class }, c.cell(row))))));
-  return h("div", { class: "table-wrap" }, h("table", { id }, h("caption", {}, caption), head, body));
 }
 
 // A <time> element: machine-readable datetime, human text.

@@ -1,7 +1,7 @@
 // Generation: provider circuit breakers, failed jobs, provider-side cleanups with retry.
 import { api } from "../api.js";
-import { h, field, announce } from "../ui.js";
-import { section, table, time, shortId, fill, problemText } from "./common.js";
+import { h, field, announce, table } from "../ui.js";
+import { section, time, shortId, fill, problemText } from "./common.js";
 
 export async function render(main) {
   const providersSlot = h("div", { class: "slot" });

@@ -1,7 +1,7 @@
 // The ops console at /ops/: its own sign-in, an admin check, and one view per area of the ops
 // API (every call goes through api.js, which sends /v1/ops/... keys to the web server's relay).
 import { api, csrf, ApiProblem } from "../api.js";
-import { h, field, values, showProblem, clearProblems, announce } from "../ui.js";
+import { h, field, fieldError, values, showProblem, clearProblems, announce } from "../ui.js";
 import { problemAlert } from "./common.js";
 import * as requests from "./requests.js";
 import * as messages from "./messages.js";
@@ -83,11 +83,7 @@ function signIn(message = null) {
     const body = values(form);
     const missing = ["login", "password"].filter((name) => !body[name]);
     if (missing.length) {
-      for (const name of missing) {
-        const input = form.elements[name];
-        input.setAttribute("aria-invalid", "true");
-        document.getElementById(`${input.id}-error`).textContent = "Required.";
-      }
+      for (const name of missing) fieldError(form.elements[name], "Required.");
       form.elements[missing[0]].focus();
       return;
     }

@@ -1,8 +1,8 @@
 // Messaging of every service: the outbox backlog (unsent events, oldest age) and the dead
 // letters (messages a consumer gave up on) per consumer, with replay.
 import { api } from "../api.js";
-import { h, announce } from "../ui.js";
-import { SERVICES, section, table, duration, fill, problemText } from "./common.js";
+import { h, announce, table } from "../ui.js";
+import { SERVICES, section, duration, fill, problemText } from "./common.js";
 
 // Literal operation keys (web/tests/test_api_layer.py checks each against docs/openapi).
 const OUTBOX = {

@@ -1,7 +1,7 @@
 // Reports of a user under 16: dismiss, or confirm (the account is suspended and erased).
 import { api } from "../api.js";
-import { h, field, announce } from "../ui.js";
-import { section, table, time, shortId, fill, formDialog, radios } from "./common.js";
+import { h, field, announce, table } from "../ui.js";
+import { section, time, shortId, fill, formDialog, radios } from "./common.js";
 
 export async function render(main) {
   const slot = h("div", { class: "slot" });

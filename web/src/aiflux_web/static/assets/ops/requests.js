@@ -1,8 +1,8 @@
 // Privacy requests: open ones with days left (overdue first), extension, decision, restrictions
 // in effect and lifting them, and one request's erasure progress per service and certificate.
 import { api } from "../api.js";
-import { h, field, announce, formatDate } from "../ui.js";
-import { section, table, time, shortId, fill, formDialog, radios, moreButton, problemAlert } from "./common.js";
+import { h, field, fieldError, announce, formatDate, table } from "../ui.js";
+import { UUID, section, time, shortId, fill, formDialog, radios, moreButton, problemAlert } from "./common.js";
 
 const TYPE_LABELS = {
   access: "Access",
@@ -183,16 +183,12 @@ export async function render(main) {
   lookup.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = lookup.elements.request_id;
-    const slot = document.getElementById(`${input.id}-error`);
     const id = input.value.trim();
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
-      input.setAttribute("aria-invalid", "true");
-      slot.textContent = "Enter the request's full id (a UUID).";
-      input.focus();
+    if (!UUID.test(id)) {
+      fieldError(input, "Enter the request's full id (a UUID).").focus();
       return;
     }
-    input.removeAttribute("aria-invalid");
-    slot.textContent = "";
+    fieldError(input, null);
     await showDetail(id);
   });
 

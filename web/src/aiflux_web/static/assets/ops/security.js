@@ -1,9 +1,7 @@
 // Identity's security log (every admin call is an admin_access row) and the policy notices.
 import { api } from "../api.js";
-import { h, field } from "../ui.js";
-import { section, table, time, shortId, fill, moreButton } from "./common.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { h, field, fieldError, table } from "../ui.js";
+import { UUID, section, time, shortId, fill, moreButton } from "./common.js";
 
 export async function render(main) {
   const logSlot = h("div", { class: "slot" });
@@ -15,15 +13,11 @@ export async function render(main) {
   filter.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = filter.elements.user_id;
-    const slot = document.getElementById(`${input.id}-error`);
     if (input.value.trim() && !UUID.test(input.value.trim())) {
-      input.setAttribute("aria-invalid", "true");
-      slot.textContent = "Enter a user id (a UUID), or leave the field empty.";
-      input.focus();
+      fieldError(input, "Enter a user id (a UUID), or leave the field empty.").focus();
       return;
     }
-    input.removeAttribute("aria-invalid");
-    slot.textContent = "";
+    fieldError(input, null);
     load();
   });
   main.replaceChildren(

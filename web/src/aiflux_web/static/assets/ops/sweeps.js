@@ -1,7 +1,7 @@
 // Scheduled sweeps of every service with their last run, and the retention rules they apply.
 import { api } from "../api.js";
-import { h } from "../ui.js";
-import { SERVICES, section, table, time, duration, counts, fill, problemAlert } from "./common.js";
+import { h, table } from "../ui.js";
+import { SERVICES, section, time, duration, counts, fill, problemAlert } from "./common.js";
 
 const SWEEPS = {
   identity: "GET /v1/ops/identity/sweeps",
