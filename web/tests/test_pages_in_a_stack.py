@@ -13,6 +13,7 @@ from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import register_and_login
 from aiflux_web.app import create_web_app
 from aiflux_web.settings import WebSettings
+from sqlalchemy import text
 
 pytestmark = [pytest.mark.needs_postgres]
 
@@ -44,6 +45,24 @@ async def test_the_policy_is_readable_without_javascript(stack_factory):
         # The client's pages of the privacy centre are still the shell.
         shell = await stack.client.get("/privacy/requests/abc")
         assert shell.status_code == 200 and "/assets/app/main.js" in shell.text
+
+
+async def test_before_any_version_is_in_force_the_policy_page_says_so(stack_factory):
+    async with stack_factory(services=["privacy"]) as stack:
+        # Test setup: every published version takes effect only next year.
+        async with stack.unit("privacy").database.transaction() as session:
+            await session.execute(
+                text("UPDATE policy_version SET effective_at = now() + interval '365 days'")
+            )
+        page = await stack.client.get("/privacy/policy")
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        assert "No privacy policy has been published yet." in page.text
+
+        versions = await stack.client.get("/privacy/policy/versions")
+        assert versions.status_code == 200
+        assert "scheduled" in text_of(versions.text)
+        assert '<td><a href="/privacy/policy">' not in versions.text  # no version is in force
 
 
 async def test_the_policy_page_says_when_privacy_is_down() -> None:
