@@ -3,6 +3,10 @@ from Debian when it can), else this module run as a subprocess with httpx and a 
 concurrency. Both report requests/s, p99 latency and non-2xx answers.
 
     python -m benchmarks.load URL --seconds 5 --connections 16 [--header 'K: V'] [--body JSON]
+        [--pause-ms 10]
+
+``pause_ms`` paces each connection (a pause after every answer, not counted in the latency):
+a probe that measures how fast the system answers, instead of a load that takes a core.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def _lua_post(body: str) -> str:
     )
 
 
+def _lua_pause(pause_ms: float) -> str:
+    # wrk calls delay() before each request and waits that many ms (outside the latency).
+    return f"function delay()\n  return {max(1, round(pause_ms))}\nend\n"
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -61,8 +70,10 @@ async def drive(
     connections: int = CONNECTIONS,
     headers: dict[str, str] | None = None,
     body: str | None = None,
+    pause_ms: float = 0,
 ) -> LoadResult:
-    """GET (or POST ``body`` as JSON) ``url`` for ``seconds`` from another process."""
+    """GET (or POST ``body`` as JSON) ``url`` for ``seconds`` from another process; with
+    ``pause_ms``, each connection pauses that long after every answer."""
     headers = headers or {}
     wrk = shutil.which("wrk")
     if wrk:
@@ -78,9 +89,10 @@ async def drive(
         for name, value in headers.items():
             args += ["-H", f"{name}: {value}"]
         script = None
-        if body is not None:
+        lua = (_lua_post(body) if body is not None else "") + (_lua_pause(pause_ms) if pause_ms else "")
+        if lua:
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-                handle.write(_lua_post(body))
+                handle.write(lua)
                 script = handle.name
             args += ["-s", script]
         try:
@@ -103,6 +115,8 @@ async def drive(
         args += ["--header", f"{name}: {value}"]
     if body is not None:
         args += ["--body", body]
+    if pause_ms:
+        args += ["--pause-ms", str(pause_ms)]
     return LoadResult(**json.loads(await _run(args)))
 
 
@@ -117,7 +131,12 @@ async def _run(args: list[str]) -> str:
 
 
 async def _python_load(
-    url: str, seconds: float, connections: int, headers: dict[str, str], body: str | None
+    url: str,
+    seconds: float,
+    connections: int,
+    headers: dict[str, str],
+    body: str | None,
+    pause_ms: float = 0,
 ) -> LoadResult:
     import httpx
 
@@ -139,6 +158,8 @@ async def _python_load(
                     )
                 latencies.append((time.perf_counter() - started) * 1000)
                 non_2xx += not 200 <= response.status_code < 400
+                if pause_ms:
+                    await asyncio.sleep(pause_ms / 1000)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
@@ -155,9 +176,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--body")
+    parser.add_argument("--pause-ms", type=float, default=0)
     args = parser.parse_args()
     headers = dict(h.split(": ", 1) for h in args.header)
-    result = asyncio.run(_python_load(args.url, args.seconds, args.connections, headers, args.body))
+    result = asyncio.run(
+        _python_load(args.url, args.seconds, args.connections, headers, args.body, args.pause_ms)
+    )
     print(json.dumps(result.__dict__))
 
 

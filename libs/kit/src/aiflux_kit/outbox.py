@@ -176,13 +176,15 @@ class OutboxRelay:
         self.running = True
         try:
             while not stop.is_set():
+                # Cleared before the claim: a NOTIFY for a row committed while this batch is
+                # relayed keeps the event set, so that row does not wait for the next poll.
+                self._wake.clear()
                 try:
                     claimed = await self.relay_batch()
                 except Exception:
                     log.exception("outbox relay batch failed")
                     claimed = 0
                 if claimed < self._batch_size:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:

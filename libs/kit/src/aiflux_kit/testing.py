@@ -162,7 +162,10 @@ async def serve_app(app: Any, **config: Any) -> AsyncIterator[str]:
     URL. ``config`` adds uvicorn options (default: no lifespan, no log config)."""
     import uvicorn
 
-    sock = socket.socket()
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (an
+    # accepted connection inherits it); with proto 0 each keep-alive response waited ~40 ms
+    # for the client's delayed ACK (Nagle). uvicorn's own host/port sockets name it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     options: dict[str, Any] = {"log_config": None, "lifespan": "off", **config}
     server = uvicorn.Server(uvicorn.Config(app, **options))

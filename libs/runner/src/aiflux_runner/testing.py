@@ -57,7 +57,10 @@ async def run_stack(
     platform_overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """Start ``services`` in this event loop and yield the running :class:`Stack`."""
-    sock = socket.socket()
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (an
+    # accepted connection inherits it); with proto 0 each keep-alive response waited ~40 ms
+    # for the client's delayed ACK (Nagle). uvicorn's own host/port sockets name it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"

@@ -5,6 +5,9 @@ crash exactly as they would in a durable queue: messages are claimed in batches 
 ``spec.batch``) with ``FOR UPDATE SKIP LOCKED`` for the length of their handler and deleted only
 once handled, in one transaction per batch; a consumer that dies releases the rows and they are
 delivered again. Each queue has ``workers_per_queue`` workers claiming batches side by side.
+Idle workers sleep until woken: by the NOTIFY a publishing transaction sends for its queues, or
+by one due-poller per bus that looks every ``poll_interval`` for queues with due messages (retries
+whose delay ran out, a NOTIFY missed while the listener reconnected).
 Retries wait in the same table (``available_at``), parked messages carry ``parked_at``. Bindings
 are stored too, like RabbitMQ's durable bindings, so a message published before its consumer
 starts is kept, not dropped.
@@ -53,6 +56,9 @@ CHANNEL = "aiflux_bus"
 BROADCAST_CHANNEL = "aiflux_bus_broadcast"
 # NOTIFY payloads are limited to 8000 bytes; broadcast events (session ends) are far smaller.
 BROADCAST_MAX_BYTES = 7900
+# An idle worker also looks for itself after this many poll intervals (a safety net: the
+# due-poller wakes it when its queue has due messages).
+IDLE_WORKER_POLLS = 10
 
 # The bus's own storage, declared idempotently like a broker declares its queues.
 SCHEMA = """
@@ -100,6 +106,7 @@ class LocalBroker:
         self._wake: dict[str, asyncio.Event] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._listener: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._in_flight = 0
         self._connected = False
@@ -116,6 +123,7 @@ class LocalBroker:
         await self._consume_pool.open()
         await self._publish_pool.open()
         self._listener = asyncio.create_task(self._listen())
+        self._poller = asyncio.create_task(self._poll_due())
         self._connected = True
 
     @property
@@ -250,16 +258,44 @@ class LocalBroker:
             self._workers.append(asyncio.create_task(self._work(spec, handle), name=spec.name))
 
     async def _work(self, spec: QueueSpec, handle: OnBatch) -> None:
+        """Claim batches while there are any; when the queue is empty, sleep until woken (a
+        NOTIFY, or the due-poller for retries coming due and missed notifications)."""
         wake = self._wake[spec.name]
         while not self._stopping.is_set():
+            # Cleared before the claim, not after: a NOTIFY arriving while this claim runs
+            # keeps the event set, so the message it announces is not left for the next poll.
+            wake.clear()
             try:
                 handled = await self._take_batch(spec, handle)
             except (psycopg.Error, OSError, TimeoutError):
                 handled = 0
             if not handled:
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._poll_interval)
+                    await asyncio.wait_for(wake.wait(), self._poll_interval * IDLE_WORKER_POLLS)
+
+    async def _poll_due(self) -> None:
+        """Every ``poll_interval``, one query for the queues holding due messages (retries
+        whose delay ran out, anything a missed NOTIFY announced), waking only their workers:
+        one round trip per interval for the whole bus instead of a claim per idle worker."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
+            if self._stopping.is_set() or not self._wake:
+                continue
+            try:
+                async with self._consume_pool.connection() as conn:
+                    rows: list[Any] = await (
+                        await conn.execute(
+                            "SELECT DISTINCT queue FROM bus_message"
+                            " WHERE parked_at IS NULL AND available_at <= now()"
+                        )
+                    ).fetchall()
+            except (psycopg.Error, OSError, TimeoutError):
+                continue
+            for row in rows:
+                wake = self._wake.get(row["queue"])
+                if wake is not None:
+                    wake.set()
 
     async def _take_batch(self, spec: QueueSpec, handle: OnBatch) -> int:
         """Claim up to ``spec.batch`` due messages, hand them over, settle each; one transaction
@@ -383,10 +419,10 @@ class LocalBroker:
             _, pending = await asyncio.wait(self._workers, timeout=drain_timeout)
             for task in pending:
                 task.cancel()
-        if self._listener is not None:
-            self._listener.cancel()
+        for task in [t for t in (self._listener, self._poller) if t is not None]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+                await task
         await self._consume_pool.close()
         await self._publish_pool.close()
         self._connected = False

@@ -22,7 +22,11 @@ per thread). bcrypt releases the GIL, so without it the hashing threads compete 
 loop's thread for the cores as equals, and every other request (health probes included) waits
 behind a login. The loop needs little CPU; the threads still get every cycle it leaves. Kept
 mild on purpose: at +5, on a host crowded by other processes of the same CPU group, logins
-starved outright (0-0.1 logins/s where +0 and +2 did 0.6-0.95, the same hour)."""
+starved outright (0-0.1 logins/s where +0 and +2 did 0.6-0.95, the same hour); SCHED_IDLE
+threads starved too (0.41 of raw bcrypt at load average 7, where +2 did 0.73-1.0 that hour).
+Health probes need no more: at +2, `/healthz` p99 under the bench's login load is 10-17 ms on
+this 2-core machine at load average 2 (its 44-61 ms misses were delayed ACKs on the test
+stack's socket, not CPU)."""
 
 
 def usable_cores() -> int:
