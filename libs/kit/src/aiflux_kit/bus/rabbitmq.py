@@ -29,7 +29,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
@@ -41,6 +41,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from ..tracing_export import tracing_enabled
 from . import (
     ATTEMPT_HEADER,
     ERROR_HEADER,
@@ -138,18 +139,48 @@ class RabbitBroker:
         """Publish all to the topic exchange at once; await their confirms together (those
         still unconfirmed after ``publish_timeout`` seconds without any confirm fail)."""
         exchange = self._exchange
-        if exchange is None:
+        if exchange is None or self._publish_channel is None:
             return [PublishFailed("not connected") for _ in messages]
-        tasks = [
-            asyncio.ensure_future(
-                exchange.publish(
-                    self._message(m.body, m.message_id, m.headers), m.routing_key, mandatory=True
-                )
-            )
-            for m in messages
-        ]
-        if not tasks:
+        if not messages:
             return []
+        tasks: list[asyncio.Future[Any]]
+        if tracing_enabled():
+            # Through aio-pika's Exchange.publish, which its instrumentation wraps in a span.
+            tasks = [
+                asyncio.ensure_future(
+                    exchange.publish(
+                        self._message(m.body, m.message_id, m.headers), m.routing_key, mandatory=True
+                    )
+                )
+                for m in messages
+            ]
+        else:
+            # Straight to the channel, without waiting for the socket to drain after each
+            # frame (the confirm is what proves the broker has it): a batch is written in a
+            # few loop steps instead of several per message.
+            try:
+                # A robust channel waits here until the connection is back: bound that wait.
+                channel = cast(
+                    aiormq.Channel,
+                    await asyncio.wait_for(
+                        self._publish_channel.get_underlay_channel(), self._publish_timeout
+                    ),
+                )
+            except Exception as closed:
+                return [_publish_error(closed, m.routing_key) for m in messages]
+            tasks = [
+                asyncio.ensure_future(
+                    channel.basic_publish(
+                        m.body,
+                        exchange=self._exchange_name,
+                        routing_key=m.routing_key,
+                        properties=_properties(m.message_id, m.headers),
+                        mandatory=True,
+                        wait=False,
+                    )
+                )
+                for m in messages
+            ]
         # The timeout bounds a wait without progress: a slow broker still confirms a large batch.
         pending: set[asyncio.Future[Any]] = set(tasks)
         while pending:
@@ -464,6 +495,16 @@ class RabbitBroker:
             if connection is not None:
                 with contextlib.suppress(Exception):
                     await connection.close()
+
+
+def _properties(message_id: str | None, headers: dict[str, Any]) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties :meth:`RabbitBroker._message` gives a message, built directly."""
+    return aiormq.spec.Basic.Properties(
+        message_id=message_id,
+        headers=headers,
+        content_type="application/json",
+        delivery_mode=int(aio_pika.DeliveryMode.PERSISTENT),
+    )
 
 
 def _publish_error(exc: BaseException, routing_key: str) -> PublishFailed:
