@@ -17,6 +17,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from uvicorn.loops.auto import auto_loop_factory
+
 from .harness import Bench, Databases, Options, Profiler, Row, ratio_line, report
 
 # Run in this order by default: P3, P4, P5 and P2's local cases share one stack, and P2 ends
@@ -88,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     # The services log every request and event at INFO; only problems matter here.
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every call
-    rows = asyncio.run(run(options))
+    # The loop uvicorn picks for the services (uvloop where installed), for both sides.
+    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+        print(f"event loop: {type(runner.get_loop()).__module__}", flush=True)
+        rows = runner.run(run(options))
     print()
     print(report(rows, options))
     return 0 if rows and all(row.passed for row in rows) else 1

@@ -125,6 +125,28 @@ async def test_several_relays_share_the_outbox_without_double_publishing(
     assert await count(service_db, "SELECT count(*) FROM inbox") == 60
 
 
+async def test_a_relay_with_batches_in_flight_publishes_every_row_once(
+    broker: Broker, service_db: Database, queue_prefix: str
+):
+    await start_consumer(broker, service_db, queue_prefix)
+    async with service_db.transaction() as session:
+        for _ in range(60):
+            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    relay = OutboxRelay(service_db, broker, batch_size=7, pipeline=3, poll_interval=0.1)
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 60), 20)
+        await eventually(
+            lambda: _count_is(service_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0)
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(relaying, 10)
+    assert await count(service_db, "SELECT count(*) FROM inbox") == 60
+    assert await count(service_db, "SELECT count(*) FROM outbox WHERE attempts > 0") == 0
+
+
 async def _count_is(db: Database, sql: str, expected: int) -> bool:
     return await count(db, sql) == expected
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiflux_contracts import Envelope, UserDeleted
-from aiflux_kit.bus import Outgoing, QueueSpec
+from aiflux_kit.bus import Delivery, Outgoing, QueueSpec
 from aiflux_kit.bus.rabbitmq import RabbitBroker
 from aiflux_kit.consumers import Dispatcher
 from aiflux_kit.db import Database
@@ -174,3 +174,59 @@ async def test_a_consumer_killed_mid_batch_leads_to_redelivery_and_one_effect_pe
     finally:
         await survivor.close(1)
         await publisher.close(1)
+
+
+class _SlowFirstBatch:
+    """A batch handler whose first batch takes a while, so later batches finish before it."""
+
+    def __init__(self, fail: set[bytes]) -> None:
+        self.seen: list[bytes] = []
+        self.batches = 0
+        self.fail = fail
+
+    async def __call__(self, delivery: Delivery) -> None:  # pragma: no cover - batches only
+        raise AssertionError("batches only")
+
+    async def handle_batch(self, deliveries: list[Delivery]) -> list[Exception | None]:
+        self.batches += 1
+        if self.batches == 1:
+            await asyncio.sleep(0.5)
+        self.seen.extend(d.body for d in deliveries)
+        return [RuntimeError("once") if d.body in self.fail and d.attempt == 1 else None for d in deliveries]
+
+
+async def test_batches_finishing_out_of_order_are_each_acked_once(
+    amqp_url: str, queue_prefix: str, exchange_cleanup: str
+):
+    # The later batches finish first and wait for the slow one; one of them also has a message
+    # retried. Nothing may be acked twice (a channel error would redeliver everything) or left
+    # unacked (a new consumer would get it again).
+    key = f"{queue_prefix}.thing.v1"
+    queue = spec(queue_prefix, "acks", (key,), batch_size=4, prefetch=40)
+    bodies = [f'{{"n": {n}}}'.encode() for n in range(16)]
+    handler = _SlowFirstBatch(fail={bodies[9]})
+    consumer = RabbitBroker(amqp_url, exchange=exchange_cleanup, batches_in_flight=4, linger=0.05)
+    await consumer.connect()
+    await consumer.consume(queue, handler)
+    errors = await consumer.publish_many([Outgoing(key, body, str(uuid.uuid4())) for body in bodies])
+    assert errors == [None] * 16
+    try:
+        await eventually(lambda: len(handler.seen) == 17, 20)  # 16, and the retried one again
+        await asyncio.sleep(0.5)
+        assert sorted(handler.seen) == sorted([*bodies, bodies[9]])
+    finally:
+        await consumer.close(1)
+
+    again: list[Delivery] = []
+
+    async def collect(delivery: Delivery) -> None:
+        again.append(delivery)
+
+    later = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await later.connect()
+    try:
+        await later.consume(queue, collect)
+        await asyncio.sleep(1.0)
+        assert again == [], "every message was settled by the first consumer"
+    finally:
+        await later.close(1)

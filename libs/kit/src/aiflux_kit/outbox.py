@@ -6,6 +6,12 @@ publishes it all at once and awaits the confirms together, wakes on ``NOTIFY`` (
 transaction) with a polling fallback, and marks rows sent (one UPDATE) only after the bus
 confirmed them. A row the bus refused (down, unroutable) waits with a growing delay and is tried
 again. Producer spans are recorded only when traces are (an exporter is configured).
+
+Batches are pipelined: while one batch awaits its confirms (and its UPDATE and commit), the next
+is claimed (its rows are not locked by the first) and put in flight, up to ``pipeline`` batches
+at once. Publishes still leave in claim order (each batch's publishes are queued on the channel
+before the next claim starts); a crash between batches at worst publishes a confirmed batch
+again, which the consumers' inbox absorbs.
 """
 
 from __future__ import annotations
@@ -96,16 +102,22 @@ class OutboxRelay:
         *,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        pipeline: int = 2,
     ) -> None:
         self._db = database
         self._broker = broker
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._pipeline = max(1, pipeline)
         self._wake = asyncio.Event()
         self.running = False
 
-    async def relay_batch(self) -> int:
-        """Publish one batch of due rows; return how many rows were claimed."""
+    async def relay_batch(self, claimed: asyncio.Future[int] | None = None) -> int:
+        """Publish one batch of due rows; return how many rows were claimed.
+
+        ``claimed`` (if given) learns the count as soon as the rows are claimed and their
+        publishes are about to be queued, before the confirms are awaited.
+        """
         async with self._db.transaction() as session:
             rows = (
                 await session.execute(
@@ -117,6 +129,8 @@ class OutboxRelay:
                     {"n": self._batch_size},
                 )
             ).all()
+            if claimed is not None and not claimed.done():
+                claimed.set_result(len(rows))
             if not rows:
                 return 0
             errors = await self._publish(rows)
@@ -173,25 +187,49 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set."""
         listener = asyncio.create_task(self._listen(stop))
+        in_flight: set[asyncio.Task[int]] = set()
         self.running = True
         try:
             while not stop.is_set():
                 # Cleared before the claim: a NOTIFY for a row committed while this batch is
                 # relayed keeps the event set, so that row does not wait for the next poll.
                 self._wake.clear()
-                try:
-                    claimed = await self.relay_batch()
-                except Exception:
-                    log.exception("outbox relay batch failed")
-                    claimed = 0
+                claimed = await self._start_batch(in_flight)
                 if claimed < self._batch_size:
+                    # Drained: let the batches in flight finish (their failed rows become due
+                    # again later), then sleep until a NOTIFY or the poll interval.
+                    if in_flight:
+                        await asyncio.wait(in_flight)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                elif len(in_flight) >= self._pipeline:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.running = False
+            if in_flight:
+                await asyncio.wait(in_flight)
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+
+    async def _start_batch(self, in_flight: set[asyncio.Task[int]]) -> int:
+        """Start one batch; return how many rows it claimed once they are claimed (the batch
+        goes on publishing in ``in_flight``)."""
+        claimed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._guarded_batch(claimed))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        return await claimed
+
+    async def _guarded_batch(self, claimed: asyncio.Future[int]) -> int:
+        try:
+            return await self.relay_batch(claimed)
+        except Exception:
+            log.exception("outbox relay batch failed")
+            return 0
+        finally:
+            if not claimed.done():
+                claimed.set_result(0)
 
     async def _listen(self, stop: asyncio.Event) -> None:
         conninfo = psycopg_conninfo(self._db.url)

@@ -42,6 +42,7 @@ PART_FLAGS = {  # consumers, relay, sweeps, workers (aiflux_kit.runtime.Parts)
 
 def _embedded(args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.loops.auto import auto_loop_factory
 
     from .embedded import build_embedded, start_postgres
     from .servers import ExitingServer
@@ -67,7 +68,9 @@ def _embedded(args: argparse.Namespace) -> None:
             )
         await serving
 
-    asyncio.run(serve())
+    # The loop uvicorn.run picks for the distributed services (uvloop where installed).
+    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+        runner.run(serve())
 
 
 def _serve(args: argparse.Namespace) -> None:
