@@ -6,10 +6,11 @@ generates valid and invalid requests for every operation (positive and negative 
 an anonymous caller, as a signed-in user (session cookie and CSRF header) and as an admin; any
 5xx fails the test, listing the request that caused it, and so does a body its documented
 schema does not describe (schemathesis's ``response_schema_conformance``: a typed 2xx model, the
-ProblemDetails of a documented problem status). The cost is fixed: ``EXAMPLES``
-examples per operation, mode and caller (1 by default, so every operation still gets a valid and
-an invalid request from each caller; ``AIFLUX_FUZZ_EXAMPLES`` draws more), derandomized (the
-same requests on every run), no example database. Requests go out from a worker thread, so the stack keeps serving in this event loop.
+ProblemDetails of a documented problem status). The cost is fixed: ``EXAMPLES`` examples per
+operation, mode and caller (1 by default, so every operation still gets a valid and an invalid
+request from each caller; ``AIFLUX_FUZZ_EXAMPLES`` draws more), derandomized (the same requests
+on every run), no example database. Requests go out from a worker thread, so the stack keeps
+serving in this event loop.
 
 Operations that end the caller's session or account (logout, account deletion, data-subject
 requests, which may be erasures) run last, with users of their own, so they do not turn the
