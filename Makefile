@@ -5,7 +5,9 @@ SHELL := /bin/bash
 PORT ?= 8000
 AIFLUX_DATA_DIR ?= ./.data
 PYTEST_ARGS ?=
-# pytest-xdist workers of `make test` (whole test files per worker: module fixtures stay shared).
+# pytest-xdist workers of `make test`: whole test files per worker (module fixtures stay shared),
+# handed out in collection order (xdist would put files with the most tests first; the root
+# conftest.py puts the slow ones first instead).
 PYTEST_WORKERS ?= 2
 export PORT AIFLUX_DATA_DIR
 
@@ -34,7 +36,7 @@ run: $(VENV_STAMP)  ## start the whole system in one process (embedded mode), pr
 
 # Lint first: a style or type error fails in seconds, before the servers are exercised.
 test: $(VENV_STAMP) lint k8s-check chromium  ## lint, then every test (real PostgreSQL, RabbitMQ, Redis; see README)
-	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(VENV_STAMP)  ## the unit tier: handlers with in-memory fakes, no servers (seconds)
 	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
