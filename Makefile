@@ -5,6 +5,10 @@ SHELL := /bin/bash
 PORT ?= 8000
 AIFLUX_DATA_DIR ?= ./.data
 PYTEST_ARGS ?=
+# pytest-xdist workers of `make test`: whole test files per worker (module fixtures stay shared),
+# handed out in collection order (xdist would put files with the most tests first; the root
+# conftest.py puts the slow ones first instead).
+PYTEST_WORKERS ?= 2
 export PORT AIFLUX_DATA_DIR
 
 # uv comes from PyPI into a project-local virtualenv, so a machine with only Python and make works.
@@ -32,7 +36,7 @@ run: $(VENV_STAMP)  ## start the whole system in one process (embedded mode), pr
 
 # Lint first: a style or type error fails in seconds, before the servers are exercised.
 test: $(VENV_STAMP) lint k8s-check chromium  ## lint, then every test (real PostgreSQL, RabbitMQ, Redis; see README)
-	$(UV) run --frozen pytest --durations=15 $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(VENV_STAMP)  ## the unit tier: handlers with in-memory fakes, no servers (seconds)
 	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
@@ -42,8 +46,8 @@ lint: $(VENV_STAMP)  ## ruff check, ruff format --check, mypy --strict (what CI 
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy --strict libs/contracts/src libs/kit/src libs/runner/src services/*/src web/src
 
-# The offline-docs test (tests/test_offline_docs.py) drives Debian's Chromium; Playwright's own
-# browser download is not reachable. Installed only when missing and when we may (root).
+# The browser tests (tests/browser/) drive Debian's Chromium; Playwright's own browser download
+# is not reachable. Installed only when missing and when we may (root).
 chromium:  ## install Debian's chromium for the browser test (root only; skipped otherwise)
 	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ]; then \
 		echo "installing chromium (apt-get)"; \

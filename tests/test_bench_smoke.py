@@ -20,6 +20,7 @@ MEASURED = re.compile(r"^(P[1-5]) .*, ratio (\d[\d.e+-]*), goal .*: (PASS|MISS)$
 
 @pytest.mark.needs_postgres
 @pytest.mark.needs_rabbitmq
+@pytest.mark.slow
 def test_every_path_prints_a_ratio_against_its_limit():
     require("PostgreSQL", PG_URL, 5432)
     require("RabbitMQ", AMQP_URL, 5672)

@@ -44,6 +44,13 @@ def require_chromium() -> None:
     pytest.skip(f"{message}; install it to run the browser tests")
 
 
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium, for a test that launches its own browser (skips or fails without it)."""
+    require_chromium()
+    return CHROMIUM
+
+
 @dataclass
 class Browsing:
     """A running system and a browser on it."""

@@ -16,6 +16,7 @@ from aiflux_kit.testing import eventually
 from playwright.async_api import expect
 from sqlalchemy import text
 
+pytestmark = pytest.mark.slow  # the whole system and a browser
 REASON = "We must consult the model provider before we can answer."
 REPLAY_CALL = "POST /v1/ops/identity/dead-letters/notifications/replay"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiflux_identity.commands import set_admin
 from aiflux_identity.testing import (
     DEFAULT_PASSWORD,
@@ -29,6 +30,7 @@ from aiflux_kit.testing import eventually
 from PIL import Image
 from playwright.async_api import Page, expect
 
+pytestmark = pytest.mark.slow  # the whole system and a browser, one long journey
 SERVICES = ("identity", "billing", "generation", "storage", "privacy")
 PROMPT = "a lighthouse drawn in coloured pencil"
 WAIT_MS = 20_000  # a shared 2-core machine: patience, not a speed claim

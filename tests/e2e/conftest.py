@@ -170,6 +170,7 @@ def _distributed_env(
         "AIFLUX_OUTBOX_POLL_INTERVAL_S": "0.2",
         "AIFLUX_RETRY_DELAYS_MS": "[200, 500]",
         "BILLING_CHECKOUT_BACKEND": "simulated",
+        "IDENTITY_BCRYPT_ROUNDS": "4",  # cheap hashing, as in the in-process stacks
         "GENERATION_OFFLINE": "true",
         "GENERATION_LOCAL_DELAY_S": "0.2",
         "PRIVACY_EXPORT_POLL_INTERVAL_S": "0.3",

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from aiflux_kit.db import psycopg_conninfo
 
-pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
+# slow: each test starts the `aiflux` command several times as its own process.
+pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq, pytest.mark.slow]
 
 
 def aiflux(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

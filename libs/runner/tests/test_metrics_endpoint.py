@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
+pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq, pytest.mark.slow]
 
 PARTS = ("api", "worker", "relay")
 

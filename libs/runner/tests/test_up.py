@@ -21,7 +21,7 @@ import pytest
 from aiflux_kit.testing import eventually
 from aiflux_runner.supervisor import is_ours
 
-pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq]
+pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_rabbitmq, pytest.mark.slow]
 
 PRIVACY = 4  # its index in SERVICES: its ports are base + 4, base + 104, base + 204
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 AT = "@example.com"
 
 
-async def _mail(inbox, address: str, subject: str, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+async def _mail(inbox, address: str, subject: str, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [m for m in inbox.to(address) if subject.lower() in str(m["Subject"]).lower()]

@@ -42,8 +42,9 @@ async def published(stack: Any, routing_key: str) -> list[dict[str, Any]]:
     return [json.loads(body)["payload"] for body in rows]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """Poll ``check`` until it returns something truthy, or fail at the deadline."""
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it returns something truthy, or fail at the deadline (generous, as
+    the kit's: two test workers share a loaded 2-core machine; a passing check returns at once)."""
     deadline = time.monotonic() + timeout
     while True:
         result = await check()

@@ -28,6 +28,11 @@ from fastapi import FastAPI
 from .embedded import service_overrides
 from .services import SERVICES, builder, settings_class
 
+# Settings every test stack starts with (a test's own overrides win). bcrypt at its production
+# cost (12, asserted by identity's tests) spends ~0.3 s of CPU on every registration and login,
+# which no test of a whole stack is about.
+TEST_SETTINGS: dict[str, dict[str, Any]] = {"identity": {"bcrypt_rounds": 4}}
+
 
 @dataclass
 class Stack:
@@ -79,6 +84,7 @@ async def run_stack(
         url = pg_database(service)
         values = service_overrides(service, url, base_url, "test-master-secret")
         values.update(env="test", outbox_poll_interval_s=0.2)
+        values.update(TEST_SETTINGS.get(service, {}))
         values.update((overrides or {}).get(service, {}))
         unit = builder(service)(platform, settings_class(service)(**values))
         await asyncio.to_thread(run_migrations, unit.migrations, url)

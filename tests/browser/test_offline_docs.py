@@ -6,32 +6,21 @@ aborted and recorded, and host names other than the app's do not resolve, so a p
 reached for a CDN or a font host would render blank here and the test lists what it asked for.
 A visitor's browser must not tell a third party that they read the docs.
 
-Chromium comes from ``apt-get install chromium`` (``make test`` installs it when run as root).
-Without it the test is skipped on a developer's machine and fails under ``CI=true``.
+Chromium comes from ``apt-get install chromium`` (``make test`` installs it when run as root);
+the ``chromium`` fixture of this folder's conftest skips the test without it on a developer's
+machine and fails it under ``CI=true``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Section ids ReDoc gives each rendered operation; Swagger UI renders one .opblock per operation.
 RENDERED_OPERATION = {"/docs": ".opblock", "/redoc": "[data-section-id^='operation/']"}
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{message}; CI must provide it", pytrace=False)
-    pytest.skip(f"{message}; install it to check the API docs render offline")
 
 
 async def _rendered_operations(browser: Browser, origin: str, path: str) -> tuple[int, list[str]]:
@@ -60,12 +49,11 @@ async def _rendered_operations(browser: Browser, origin: str, path: str) -> tupl
         await context.close()
 
 
-async def test_api_docs_render_with_no_network(stack_factory: Any) -> None:
-    _require_chromium()
+async def test_api_docs_render_with_no_network(stack_factory: Any, chromium: Path) -> None:
     results: dict[str, tuple[int, list[str]]] = {}
     async with stack_factory() as stack, async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             # Nothing but the app resolves: the page has no network beyond it.
             args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
         )
