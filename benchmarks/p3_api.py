@@ -83,9 +83,9 @@ def bare_app(urls: dict[str, str], statements: dict[str, list[Statement]]) -> An
     from fastapi.encoders import jsonable_encoder
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    # The kit's pool size (5 + 5 overflow), without its pre-ping and transactions.
+    # The kit's pool (up to 10 connections, kept), without its pre-ping and transactions.
     engines = {
-        service: create_async_engine(url, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT")
+        service: create_async_engine(url, pool_size=10, max_overflow=0, isolation_level="AUTOCOMMIT")
         for service, url in urls.items()
     }
     app = FastAPI()

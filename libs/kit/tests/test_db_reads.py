@@ -57,6 +57,20 @@ async def test_a_read_on_a_dropped_connection_is_retried_once(database: Database
     assert pid != dropped
 
 
+async def test_a_first_row_read_answers_without_a_transaction_and_survives_a_dropped_connection(
+    database: Database,
+) -> None:
+    statement = text("SELECT pg_backend_pid() AS pid, now() = statement_timestamp() AS alone")
+    row = await database.first_row(statement, {})
+    assert row is not None and row.alone, "no transaction around it: now() is the statement's time"
+    _terminate(database, row.pid)
+
+    again = await database.first_row(statement, {})
+
+    assert again is not None and again.pid != row.pid
+    assert await database.first_row(text("SELECT 1 WHERE false"), {}) is None
+
+
 async def test_a_write_on_a_dropped_connection_fails_once_then_the_pool_is_renewed(
     database: Database,
 ) -> None:

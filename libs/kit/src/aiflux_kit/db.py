@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import Executable, MetaData, event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -72,10 +72,13 @@ class Database:
         # into logs or dead-letter headers.
         # Looked up when called, so OpenTelemetry's SQLAlchemy instrumentation (on when traces
         # are exported: aiflux_kit.tracing_export) can wrap it.
+        # At most 2 * pool_size connections, each kept once opened: SQLAlchemy closes an
+        # "overflow" connection at every return, so a process busier than pool_size opened and
+        # closed a PostgreSQL backend (a fork on the server) for nearly every request.
         self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
             url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            pool_size=2 * pool_size,
+            max_overflow=0,
             pool_pre_ping=False,
             hide_parameters=True,
         )
@@ -112,6 +115,19 @@ class Database:
                 raise
         async with self.read() as session:
             return await read(session)
+
+    async def first_row(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+        """The first row of a Core read on an autocommit connection, without an ORM session (the
+        hottest reads: a session costs more than the query), retried once like
+        :meth:`run_read`."""
+        for attempt in (1, 2):
+            try:
+                async with self.reader.connect() as conn:
+                    return (await conn.execute(statement, params)).first()
+            except sa_exc.DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     async def ping(self) -> bool:
         """True when the database answers (one round trip: no transaction)."""

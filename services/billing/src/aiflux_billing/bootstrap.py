@@ -40,8 +40,9 @@ class BillingContainer:
     simulated: SimulatedCheckout | None = None
 
 
-def container(request: Request) -> BillingContainer:
-    """The billing container of the running app."""
+async def container(request: Request) -> BillingContainer:
+    """The billing container of the running app (async: FastAPI runs a plain ``def``
+    dependency in a worker thread, a thread hop per request)."""
     built: BillingContainer = request.app.state.services["billing"]
     return built
 

@@ -56,7 +56,7 @@ class GenerationContainer:
         return billing, storage
 
 
-def container(request: Request) -> GenerationContainer:
+async def container(request: Request) -> GenerationContainer:
     """The generation container (same in the one-service and the embedded app)."""
     found: GenerationContainer = request.app.state.services["generation"]
     return found

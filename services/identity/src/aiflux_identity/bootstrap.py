@@ -68,13 +68,13 @@ class IdentityContainer:
         await self.platform.limiter.hit(f"identity:{scope}", identifier, rule)
 
 
-def container(request: Request) -> IdentityContainer:
+async def container(request: Request) -> IdentityContainer:
     """The identity container of this app (the one-service app and the embedded one alike)."""
     found: IdentityContainer = request.app.state.services["identity"]
     return found
 
 
-def client_info(request: Request, c: Annotated[IdentityContainer, Depends(container)]) -> ClientInfo:
+async def client_info(request: Request, c: Annotated[IdentityContainer, Depends(container)]) -> ClientInfo:
     """The caller's IP (through the configured number of trusted proxies) and user agent."""
     hops = c.settings.trusted_proxy_hops
     ip = request.client.host if request.client else None

@@ -132,7 +132,7 @@ def _metrics(container: PrivacyContainer) -> list[Any]:
 # --- FastAPI dependencies shared by the routes --------------------------------------------
 
 
-def container(request: Request) -> PrivacyContainer:
+async def container(request: Request) -> PrivacyContainer:
     """The privacy service's container (the same in the one-service and all-in-one apps)."""
     found: PrivacyContainer = request.app.state.services["privacy"]
     return found
@@ -140,7 +140,7 @@ def container(request: Request) -> PrivacyContainer:
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    async with container(request).database.transaction() as session:
+    async with (await container(request)).database.transaction() as session:
         yield session
 
 
@@ -154,14 +154,14 @@ async def optional_user(request: Request) -> Principal | None:
     return await current_user_any_policy(request)
 
 
-def consent_cookie(request: Request) -> uuid.UUID | None:
+async def consent_cookie(request: Request) -> uuid.UUID | None:
     """The anonymous visitor's consent id, when the cookie holds one privacy issued (any other
     value, e.g. a made-up or another user's id, counts as no cookie)."""
-    found = container(request)
+    found = await container(request)
     return parse_consent_id(request.cookies.get(found.settings.consent_cookie), found.consent_id_secret)
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address, the identifier of anonymous rate limits (never logged)."""
     return request.client.host if request.client else "unknown"
 

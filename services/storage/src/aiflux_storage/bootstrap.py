@@ -56,7 +56,7 @@ class StorageContainer:
         return max(s.max_image_bytes, s.max_video_bytes, s.max_audio_bytes)
 
 
-def container(request: Request) -> StorageContainer:
+async def container(request: Request) -> StorageContainer:
     """The storage service's container (same in the one-service and the embedded app)."""
     found: StorageContainer = request.app.state.services["storage"]
     return found
@@ -69,7 +69,7 @@ def peers(*allowed: str) -> Any:
     """A dependency admitting only the ``allowed`` peer services (their service tokens)."""
 
     async def _guard(request: Request) -> str:
-        guard = container(request).internal_auth.require(*allowed)
+        guard = (await container(request)).internal_auth.require(*allowed)
         caller: str = await cast(Any, guard).dependency(request)  # require() gives a Depends
         return caller
 

@@ -6,14 +6,14 @@ import uuid
 
 from aiflux_kit.db import Database
 
-from ..adapters.repositories import BillingRepository, PaymentFilter
+from ..adapters.repositories import BALANCE, BillingRepository, PaymentFilter, account_balance
 from ..domain.records import AccountBalance, DisputeRecord, LedgerRecord, Page, PaymentRecord
 
 
 async def balance(database: Database, user_id: uuid.UUID) -> AccountBalance:
     """The user's credits, held credits and whether spending is frozen (one row, read
     outside any transaction)."""
-    return await database.run_read(lambda session: BillingRepository(session).balance(user_id))
+    return account_balance(await database.first_row(BALANCE, {"user_id": user_id}))
 
 
 async def ledger(

@@ -23,7 +23,7 @@ async def record_admin_access(admin: Principal, request: Request) -> None:
     generic ones) is an ``admin_access`` row of the security log."""
     c: IdentityContainer = request.app.state.services["identity"]
     await audit.record_admin_access(
-        c, admin.user_id, client_info(request, c), method=request.method, path=request.url.path
+        c, admin.user_id, await client_info(request, c), method=request.method, path=request.url.path
     )
 
 
