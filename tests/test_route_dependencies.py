@@ -5,18 +5,12 @@ usually a dictionary lookup. Measured on `GET /v1/billing/balance` (make bench, 
 from __future__ import annotations
 
 import inspect
-import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiflux_kit.app import create_app
-from aiflux_kit.bus.local import LocalBroker
-from aiflux_kit.ratelimit import RateLimiter
-from aiflux_kit.runtime import Parts, Runtime
-from aiflux_kit.service import Platform
-from aiflux_runner.services import SERVICES, builder, settings_class
+from aiflux_runner.openapi import service_app
+from aiflux_runner.services import SERVICES
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
@@ -44,14 +38,6 @@ def _sync_calls(dependant: Dependant) -> Iterator[str]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_route_of_the_service_has_a_dependency_run_in_a_thread(service: str) -> None:
-    platform = Platform(
-        mode="distributed",
-        broker=LocalBroker("postgresql+psycopg:///unused"),
-        limiter=RateLimiter.from_url(None),
-        data_dir=Path(tempfile.gettempdir()),
-    )
-    unit = builder(service)(platform, settings_class(service)(env="test"))
-    app = create_app(Runtime(platform, [unit], Parts(False, False, False, False)), title=service)
-    routes = _routes(app.routes)
+    routes = _routes(service_app(service).routes)
     threaded = {f"{route.path}: {call}" for route in routes for call in _sync_calls(route.dependant)}
     assert not threaded, sorted(threaded)

@@ -107,10 +107,7 @@ async def test_a_malformed_event_is_parked_not_acked(broker: Broker, service_db:
 async def test_several_relays_share_the_outbox_without_double_publishing(
     broker: Broker, service_db: Database, queue_prefix: str
 ):
-    await start_consumer(broker, service_db, queue_prefix)
-    async with service_db.transaction() as session:
-        for _ in range(60):
-            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    await _consumer_and_events(broker, service_db, queue_prefix, 60)
     relays = [OutboxRelay(service_db, broker, batch_size=7) for _ in range(3)]
 
     async def drain(relay: OutboxRelay) -> int:
@@ -128,10 +125,7 @@ async def test_several_relays_share_the_outbox_without_double_publishing(
 async def test_a_relay_with_batches_in_flight_publishes_every_row_once(
     broker: Broker, service_db: Database, queue_prefix: str
 ):
-    await start_consumer(broker, service_db, queue_prefix)
-    async with service_db.transaction() as session:
-        for _ in range(60):
-            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    await _consumer_and_events(broker, service_db, queue_prefix, 60)
     relay = OutboxRelay(service_db, broker, batch_size=7, pipeline=3, poll_interval=0.1)
     stop = asyncio.Event()
     relaying = asyncio.create_task(relay.run(stop))
@@ -145,6 +139,14 @@ async def test_a_relay_with_batches_in_flight_publishes_every_row_once(
         await asyncio.wait_for(relaying, 10)
     assert await count(service_db, "SELECT count(*) FROM inbox") == 60
     assert await count(service_db, "SELECT count(*) FROM outbox WHERE attempts > 0") == 0
+
+
+async def _consumer_and_events(broker: Broker, db: Database, queue_prefix: str, events: int) -> None:
+    """A consumer of the test's queue, and ``events`` events committed to the outbox."""
+    await start_consumer(broker, db, queue_prefix)
+    async with db.transaction() as session:
+        for _ in range(events):
+            await add_event(session, UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
 
 
 async def _count_is(db: Database, sql: str, expected: int) -> bool:

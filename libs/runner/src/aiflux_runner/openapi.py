@@ -19,6 +19,7 @@ from aiflux_kit.bus.local import LocalBroker
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
 from aiflux_kit.service import Platform
+from fastapi import FastAPI
 
 from .services import SERVICES, builder, settings_class
 
@@ -27,6 +28,12 @@ OPENAPI_DIR = Path(__file__).resolve().parents[4] / "docs" / "openapi"
 
 def document(service: str) -> dict[str, Any]:
     """The OpenAPI document of ``service`` as its own process serves it."""
+    return service_app(service).openapi()
+
+
+def service_app(service: str) -> FastAPI:
+    """``service``'s app as its own process builds it, nothing started (for its documents and
+    for tests that inspect its routes)."""
     platform = Platform(
         mode="distributed",
         broker=LocalBroker("postgresql+psycopg:///unused"),
@@ -34,8 +41,7 @@ def document(service: str) -> dict[str, Any]:
         data_dir=Path(tempfile.gettempdir()),
     )
     unit = builder(service)(platform, settings_class(service)(env="test"))
-    app = create_app(Runtime(platform, [unit], Parts(False, False, False, False)), title=f"AIFLUX {service}")
-    return app.openapi()
+    return create_app(Runtime(platform, [unit], Parts(False, False, False, False)), title=f"AIFLUX {service}")
 
 
 def rendered() -> dict[Path, str]:
