@@ -509,7 +509,10 @@ class _AckWindow:
         self._handled: dict[int, AbstractIncomingMessage] = {}
 
     def delivered(self, message: AbstractIncomingMessage) -> None:
-        channel = message.channel
+        try:
+            channel = message.channel
+        except aio_pika.exceptions.ChannelInvalidStateError:
+            return  # closed since the frame came: never acked here, the broker delivers it again
         if channel is not self._channel:
             self._channel, self._unsettled, self._handled = channel, set(), {}
         self._unsettled.add(message.delivery_tag or 0)
