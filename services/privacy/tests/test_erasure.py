@@ -18,6 +18,7 @@ from aiflux_contracts import (
     UserPurged,
     UserRegistered,
 )
+from aiflux_kit.testing import eventually
 
 PAYMENTS = RetainedItem(
     category="payments", count=1, legal_basis="Art. 6(1)(c)", retained_until=date(2036, 11, 28)
@@ -32,6 +33,9 @@ async def _status(privacy, request_id):
 async def _answer_receipts(
     privacy, user_id, request_id, services=("identity", "billing", "generation", "storage"), deleted=None
 ):
+    # The services' receipts answer the erasure privacy opened on UserDeleted (another queue):
+    # one arriving first would be retried, then parked, on a loaded machine.
+    await eventually(lambda: _status(privacy, request_id))
     for service in services:
         retained = [PAYMENTS] if service == "billing" else []
         await privacy.publish(
