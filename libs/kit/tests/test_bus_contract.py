@@ -76,6 +76,11 @@ async def test_an_unroutable_message_is_refused(broker: Broker, queue_prefix: st
 
 
 async def test_a_failing_handler_is_retried_with_the_attempt_count(broker: Broker, queue_prefix: str):
+    await fails_twice_then_is_handled_once(broker, queue_prefix)
+
+
+async def fails_twice_then_is_handled_once(broker: Broker, queue_prefix: str) -> None:
+    """A message whose handler fails twice comes back with attempts 2 and 3, then never again."""
     attempts: list[int] = []
 
     async def flaky(d: Delivery) -> None:

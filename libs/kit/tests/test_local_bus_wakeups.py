@@ -3,16 +3,13 @@ the bus's one due-poller, not through each idle worker polling on its own."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
-from aiflux_kit.bus import Delivery
 from aiflux_kit.bus import local as local_bus
 from aiflux_kit.bus.local import LocalBroker
 
-from .conftest import spec
-from .test_bus_contract import eventually, publish
+from .test_bus_contract import fails_twice_then_is_handled_once
 
 pytestmark = pytest.mark.needs_postgres
 
@@ -25,19 +22,7 @@ async def test_a_retry_is_delivered_when_it_comes_due_though_idle_workers_never_
     monkeypatch.setattr(local_bus, "IDLE_WORKER_POLLS", 1_000_000)
     broker = LocalBroker(pg_database("bus"), poll_interval=0.1)
     await broker.connect()
-    attempts: list[int] = []
-
-    async def flaky(d: Delivery) -> None:
-        attempts.append(d.attempt)
-        if len(attempts) < 3:
-            raise RuntimeError("temporary")
-
     try:
-        await broker.consume(spec(queue_prefix, "flaky", (f"{queue_prefix}.thing.v1",)), flaky)
-        await publish(broker, f"{queue_prefix}.thing.v1")
-        await eventually(lambda: len(attempts) == 3)
-        assert attempts == [1, 2, 3]
-        await asyncio.sleep(0.5)
-        assert len(attempts) == 3, "a handled message must not come back"
+        await fails_twice_then_is_handled_once(broker, queue_prefix)
     finally:
         await broker.close(drain_timeout=5)

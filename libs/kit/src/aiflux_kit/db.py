@@ -107,27 +107,23 @@ class Database:
     async def run_read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """``read`` in a :meth:`read` session, run again once if the connection turned out to
         be dropped (a database restart): the pool has renewed its connections by then."""
-        try:
+
+        async def attempt() -> T:
             async with self.read() as session:
                 return await read(session)
-        except sa_exc.DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        async with self.read() as session:
-            return await read(session)
+
+        return await _once_more_if_dropped(attempt)
 
     async def first_row(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
         """The first row of a Core read on an autocommit connection, without an ORM session (the
         hottest reads: a session costs more than the query), retried once like
         :meth:`run_read`."""
-        for attempt in (1, 2):
-            try:
-                async with self.reader.connect() as conn:
-                    return (await conn.execute(statement, params)).first()
-            except sa_exc.DBAPIError as exc:
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
-        raise AssertionError("unreachable")
+
+        async def attempt() -> Row[Any] | None:
+            async with self.reader.connect() as conn:
+                return (await conn.execute(statement, params)).first()
+
+        return await _once_more_if_dropped(attempt)
 
     async def ping(self) -> bool:
         """True when the database answers (one round trip: no transaction)."""
@@ -141,6 +137,17 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+async def _once_more_if_dropped(attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()``, run again once if its connection turned out to be dropped (a database
+    restart): the pool has renewed its connections by then."""
+    try:
+        return await attempt()
+    except sa_exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return await attempt()
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:

@@ -156,17 +156,25 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free loopback port, for a uvicorn server of a test or bench.
+
+    IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (an
+    accepted connection inherits it); with proto 0 each keep-alive response waited ~40 ms for
+    the client's delayed ACK (Nagle). uvicorn's own host/port sockets name it.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 @contextlib.asynccontextmanager
 async def serve_app(app: Any, **config: Any) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port in this event loop; yield its base
     URL. ``config`` adds uvicorn options (default: no lifespan, no log config)."""
     import uvicorn
 
-    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (an
-    # accepted connection inherits it); with proto 0 each keep-alive response waited ~40 ms
-    # for the client's delayed ACK (Nagle). uvicorn's own host/port sockets name it.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     options: dict[str, Any] = {"log_config": None, "lifespan": "off", **config}
     server = uvicorn.Server(uvicorn.Config(app, **options))
     task = asyncio.create_task(server.serve(sockets=[sock]))

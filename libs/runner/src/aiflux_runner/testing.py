@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from aiflux_kit.db import run_migrations
 from aiflux_kit.ratelimit import RateLimiter
 from aiflux_kit.runtime import Parts, Runtime
 from aiflux_kit.service import Platform, ServiceUnit
+from aiflux_kit.testing import loopback_socket
 from aiflux_web.app import create_web_app
 from aiflux_web.settings import WebSettings
 from fastapi import FastAPI
@@ -62,11 +62,7 @@ async def run_stack(
     platform_overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """Start ``services`` in this event loop and yield the running :class:`Stack`."""
-    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (an
-    # accepted connection inherits it); with proto 0 each keep-alive response waited ~40 ms
-    # for the client's delayed ACK (Nagle). uvicorn's own host/port sockets name it.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     platform_options: dict[str, Any] = {
