@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from aiflux_kit.bus import Broker, Delivery, Poison, PublishFailed
+from aiflux_kit.bus import Broker, Delivery, Outgoing, Poison, PublishFailed, Unroutable
 
 from .conftest import spec
 
@@ -73,6 +73,27 @@ async def test_every_bound_queue_gets_its_own_copy_and_wildcards_bind(broker: Br
 async def test_an_unroutable_message_is_refused(broker: Broker, queue_prefix: str):
     with pytest.raises(PublishFailed):
         await publish(broker, f"{queue_prefix}.nobody-listens.v1")
+
+
+async def test_a_batch_answers_for_each_message_and_delivers_the_routable_ones(
+    broker: Broker, queue_prefix: str
+):
+    got: list[Delivery] = []
+
+    async def collect(d: Delivery) -> None:
+        got.append(d)
+
+    await broker.consume(spec(queue_prefix, "a", (f"{queue_prefix}.thing.v1",)), collect)
+    keys = [f"{queue_prefix}.{'thing' if n % 3 else 'nobody-listens'}.v1" for n in range(30)]
+    messages = [Outgoing(key, f'{{"n": {n}}}'.encode(), str(uuid.uuid4())) for n, key in enumerate(keys)]
+    results = await broker.publish_many(messages)
+    assert [type(r) for r in results] == [type(None) if "thing" in key else Unroutable for key in keys]
+    await eventually(lambda: len(got) == 20)
+    assert sorted(d.message_id or "" for d in got) == sorted(
+        m.message_id for m in messages if "thing" in m.routing_key
+    )
+    again = await broker.publish_many(messages)  # the same answers on a second try
+    assert [type(r) for r in again] == [type(r) for r in results]
 
 
 async def test_a_failing_handler_is_retried_with_the_attempt_count(broker: Broker, queue_prefix: str):

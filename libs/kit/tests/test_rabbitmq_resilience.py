@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,86 @@ async def test_batches_finishing_out_of_order_are_each_acked_once(
         assert again == [], "every message was settled by the first consumer"
     finally:
         await later.close(1)
+
+
+async def _publish_event(publisher: RabbitBroker) -> None:
+    envelope = Envelope.wrap(UserDeleted(user_id=uuid.uuid4(), request_id=uuid.uuid4()))
+    errors = await publisher.publish_many(
+        [Outgoing(envelope.routing_key, envelope.model_dump_json().encode(), str(envelope.event_id))]
+    )
+    assert errors == [None]
+
+
+async def test_a_consumer_whose_connection_drops_consumes_again_once_it_is_back(
+    amqp_url: str, service_db: Database, queue_prefix: str, exchange_cleanup: str
+):
+    # The consumer sits on aiormq's channel, under aio-pika's robust one: after the reconnect
+    # it must be consuming again, or events would pile up in the queue unseen.
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    consumer = RabbitBroker(
+        amqp_url.replace(":5672", f":{proxy.port}"), exchange=exchange_cleanup, reconnect_interval=0.3
+    )
+    publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await consumer.connect()
+    await publisher.connect()
+    sub = subscription(queue_prefix)
+    await consumer.consume(
+        spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys), Dispatcher("kit", service_db, sub)
+    )
+    try:
+        await _publish_event(publisher)
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 1), 20)
+
+        await proxy.cut()
+        await eventually(lambda: not consumer.connected)
+        await _publish_event(publisher)  # queued while the consumer is away
+        await proxy.restore()
+        await eventually(lambda: consumer.connected, 30)
+        await _publish_event(publisher)
+
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 3), 30)
+        await asyncio.sleep(0.5)
+        assert await count(service_db, "SELECT count(*) FROM effects") == 3
+    finally:
+        await publisher.close(1)
+        await consumer.close(1)
+        await proxy.cut()
+
+
+async def test_a_consumer_the_broker_cancels_consumes_again(
+    amqp_url: str, service_db: Database, queue_prefix: str, exchange_cleanup: str
+):
+    # Deleting the queue cancels its consumers (basic.cancel from the broker): the consumer
+    # declares its queue again and goes on consuming.
+    consumer = RabbitBroker(amqp_url, exchange=exchange_cleanup, reconnect_interval=0.3)
+    publisher = RabbitBroker(amqp_url, exchange=exchange_cleanup)
+    await consumer.connect()
+    await publisher.connect()
+    sub = subscription(queue_prefix)
+    queue = spec(queue_prefix, "erase", sub.queue("kit", ()).routing_keys)
+    await consumer.consume(queue, Dispatcher("kit", service_db, sub))
+    try:
+        import aio_pika
+
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue.name)
+
+        async def consuming_again() -> bool:
+            await _publish_event(publisher)  # unroutable (raises) until the queue is back
+            return True
+
+        await eventually(lambda: _succeeds(consuming_again), 20)
+        await eventually(lambda: _count_is(service_db, "SELECT count(*) FROM effects", 1), 20)
+    finally:
+        await publisher.close(1)
+        await consumer.close(1)
+
+
+async def _succeeds(attempt: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return bool(await attempt())
+    except AssertionError:
+        return False

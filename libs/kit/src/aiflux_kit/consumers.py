@@ -139,12 +139,13 @@ class Dispatcher:
             new = await record_many_in_inbox(
                 session, self.consumer, [(envelope.event_id, envelope.routing_key) for _, envelope, _ in todo]
             )
+            traced = tracing_enabled()
             for i, envelope, event in todo:
                 if envelope.event_id not in new:
                     self._skipped(envelope)
                     continue
                 new.discard(envelope.event_id)  # a second copy in this batch is a duplicate
-                await self._run(session, envelope, event, deliveries[i].attempt)
+                await self._run(session, envelope, event, deliveries[i].attempt, traced)
 
     async def _guarded(self, envelope: Envelope, event: Event, attempt: int) -> Exception | None:
         try:
@@ -159,13 +160,15 @@ class Dispatcher:
             if not first:
                 self._skipped(envelope)
                 return
-            await self._run(session, envelope, event, attempt)
+            await self._run(session, envelope, event, attempt, tracing_enabled())
 
-    async def _run(self, session: AsyncSession, envelope: Envelope, event: Event, attempt: int) -> None:
-        """The handler, with the event's correlation id (and its span when traces are recorded)."""
+    async def _run(
+        self, session: AsyncSession, envelope: Envelope, event: Event, attempt: int, traced: bool
+    ) -> None:
+        """The handler, with the event's correlation id (and its span when ``traced``)."""
         token = correlation_id.set(envelope.correlation_id or envelope.event_id)
         try:
-            if not tracing_enabled():
+            if not traced:
                 await self._subscription.handler(HandlerContext(session, envelope), event)
                 return
             parent = extract_trace({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})

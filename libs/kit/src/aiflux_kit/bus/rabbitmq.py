@@ -13,9 +13,12 @@ process) bound to its keys: each process gets its own copy.
 
 Publishing uses publisher confirms and ``mandatory``: a message no queue is bound for comes back
 and raises :class:`PublishFailed`, so the outbox keeps it. ``publish_many`` puts a whole batch in
-flight and awaits the confirms together (one timeout for the batch, no task per timeout).
+flight with one write on aiormq's channel and awaits the confirms together (one timeout for the
+batch; no task, lock hold or socket drain per message).
 
-Consuming gathers deliveries into batches of up to ``spec.batch`` and hands each to the handler,
+Consumers sit on aiormq's channel under aio-pika's robust one (no ``IncomingMessage`` and second
+task per delivery) and consume again after a reconnect or a cancel by the broker. Consuming
+gathers deliveries into batches of up to ``spec.batch`` and hands each to the handler,
 with ``batches_in_flight`` batches per queue at most: a batch leaves when full or ``linger``
 seconds after its first message, and while the limit is reached deliveries gather until a batch
 in flight is done (so batches grow with the load, like a group commit). Every message is then
@@ -26,9 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import aio_pika
@@ -39,7 +43,11 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustConnection,
+    AbstractRobustQueue,
 )
+from aiormq.abc import ChannelFrame, DeliveredMessage
+from pamqp import commands as spec
+from pamqp.header import ContentHeader
 
 from ..tracing_export import tracing_enabled
 from . import (
@@ -91,7 +99,7 @@ class RabbitBroker:
         self._publish_connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._consumers: list[tuple[AbstractChannel, str]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -144,6 +152,7 @@ class RabbitBroker:
         if not messages:
             return []
         tasks: list[asyncio.Future[Any]]
+        release: Callable[[], None] | None = None
         if tracing_enabled():
             # Through aio-pika's Exchange.publish, which its instrumentation wraps in a span.
             tasks = [
@@ -155,9 +164,8 @@ class RabbitBroker:
                 for m in messages
             ]
         else:
-            # Straight to the channel, without waiting for the socket to drain after each
-            # frame (the confirm is what proves the broker has it): a batch is written in a
-            # few loop steps instead of several per message.
+            # Straight to the channel as one write (the confirm is what proves the broker has
+            # each message): no task, lock hold or socket drain per message.
             try:
                 # A robust channel waits here until the connection is back: bound that wait.
                 channel = cast(
@@ -166,29 +174,22 @@ class RabbitBroker:
                         self._publish_channel.get_underlay_channel(), self._publish_timeout
                     ),
                 )
+                tasks, release = await _send_batch(channel, self._exchange_name, messages)
             except Exception as closed:
                 return [_publish_error(closed, m.routing_key) for m in messages]
-            tasks = [
-                asyncio.ensure_future(
-                    channel.basic_publish(
-                        m.body,
-                        exchange=self._exchange_name,
-                        routing_key=m.routing_key,
-                        properties=_properties(m.message_id, m.headers),
-                        mandatory=True,
-                        wait=False,
-                    )
-                )
-                for m in messages
-            ]
-        # The timeout bounds a wait without progress: a slow broker still confirms a large batch.
-        pending: set[asyncio.Future[Any]] = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, timeout=self._publish_timeout)
-            if not done:
-                break
-        for task in pending:
-            task.cancel()
+        try:
+            # The timeout bounds a wait without progress: a slow broker still confirms a large
+            # batch.
+            pending: set[asyncio.Future[Any]] = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending, timeout=self._publish_timeout)
+                if not done:
+                    break
+            for task in pending:
+                task.cancel()
+        finally:
+            if release is not None:
+                release()
         results: list[PublishFailed | None] = []
         for message, task in zip(messages, tasks, strict=True):
             if task in pending:
@@ -243,17 +244,24 @@ class RabbitBroker:
 
     async def consume(self, spec: QueueSpec, on_message: OnMessage) -> None:
         """Declare the topology of ``spec`` and start consuming in batches, bounded by the
-        prefetch."""
+        prefetch.
+
+        The consumer sits on aiormq's channel under the robust aio-pika channel (no
+        ``IncomingMessage`` and second task per delivery): the robust channel restores the qos
+        and the queue after a reconnect, then its reopen callback consumes again; a consumer
+        the broker cancels is restored the same way.
+        """
         assert self._connection is not None, "connect() first"
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=spec.prefetch)
         queue = await self._declare(channel, spec)
         handle = batch_handler(on_message)
         loop = asyncio.get_running_loop()
-        pending: list[AbstractIncomingMessage] = []
+        pending: list[DeliveredMessage] = []
         timer: asyncio.TimerHandle | None = None
         running = 0
         window = _AckWindow()
+        tag = f"aiflux.{spec.name}.{uuid.uuid4().hex[:8]}"
 
         def flush() -> None:
             nonlocal timer, pending, running
@@ -276,7 +284,7 @@ class RabbitBroker:
             running -= 1
             flush()  # what arrived meanwhile leaves at once, as one batch
 
-        async def _on_delivery(message: AbstractIncomingMessage) -> None:
+        async def _on_delivery(message: DeliveredMessage) -> None:
             nonlocal timer
             pending.append(message)
             window.delivered(message)
@@ -287,8 +295,41 @@ class RabbitBroker:
             elif timer is None:
                 timer = loop.call_later(self._linger, flush)
 
-        tag = await queue.consume(_on_delivery)
-        self._consumers.append((queue, tag))
+        async def _consume(*_: Any) -> None:
+            if self._closing:
+                return
+            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+            if tag in underlay.consumers:
+                return
+            underlay.on_consumer_cancel_callbacks.add(_cancelled)
+            await underlay.basic_consume(spec.name, _on_delivery, consumer_tag=tag)
+
+        def _cancelled(frame: aiormq.spec.Basic.Cancel) -> None:
+            # Called from the channel's frame reader: the RPCs that restore the consumer must
+            # run in a task of their own, or they would wait for replies this reader reads.
+            if frame.consumer_tag == tag and not self._closing:
+                log.warning("consumer cancelled by the broker, consuming again", extra={"queue": spec.name})
+                task = asyncio.create_task(_consume_again())
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+
+        async def _consume_again() -> None:
+            while not self._closing:
+                try:
+                    underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                    underlay.consumers.pop(tag, None)
+                    await cast(AbstractRobustQueue, queue).restore()  # declared and bound again
+                    await _consume()
+                    return
+                except Exception as exc:
+                    log.warning(
+                        "consuming again failed", extra={"queue": spec.name, "error": type(exc).__name__}
+                    )
+                    await asyncio.sleep(self._reconnect_interval)
+
+        channel.reopen_callbacks.add(_consume)
+        await _consume()
+        self._consumers.append((channel, tag))
 
     async def broadcast(self, routing_keys: tuple[str, ...], on_message: OnMessage) -> None:
         """An exclusive, auto-delete, non-durable queue of this connection, bound to the keys:
@@ -319,7 +360,7 @@ class RabbitBroker:
     async def _handle_batch(
         self,
         spec: QueueSpec,
-        messages: list[AbstractIncomingMessage],
+        messages: list[DeliveredMessage],
         handle: OnBatch,
         window: _AckWindow,
     ) -> None:
@@ -339,12 +380,13 @@ class RabbitBroker:
             await window.settled(messages)
 
     @staticmethod
-    def _delivery(message: AbstractIncomingMessage) -> Delivery:
-        headers = dict(message.headers or {})
+    def _delivery(message: DeliveredMessage) -> Delivery:
+        properties = message.header.properties
+        headers = dict(properties.headers or {})
         return Delivery(
             body=message.body,
             routing_key=str(headers.get("x-aiflux-routing-key") or message.routing_key or ""),
-            message_id=message.message_id,
+            message_id=properties.message_id,
             attempt=int(str(headers.get(ATTEMPT_HEADER, 1))),
             headers=headers,
         )
@@ -352,13 +394,13 @@ class RabbitBroker:
     async def _settle(
         self,
         spec: QueueSpec,
-        message: AbstractIncomingMessage,
+        message: DeliveredMessage,
         delivery: Delivery,
         error: Exception | None,
     ) -> None:
         attempt = delivery.attempt
         if error is None:
-            await message.ack()
+            await message.channel.basic_ack(message.delivery_tag or 0)
         elif isinstance(error, Poison):
             await self._reroute(spec.parking, message, delivery, attempt, describe_failure(error))
         else:
@@ -373,7 +415,7 @@ class RabbitBroker:
     async def _reroute(
         self,
         queue: str,
-        message: AbstractIncomingMessage,
+        message: DeliveredMessage,
         delivery: Delivery,
         attempt: int,
         error: str,
@@ -394,9 +436,9 @@ class RabbitBroker:
             )
         except PublishFailed:
             with contextlib.suppress(Exception):
-                await message.nack(requeue=True)
+                await message.channel.basic_nack(message.delivery_tag or 0, requeue=True)
             return
-        await message.ack()
+        await message.channel.basic_ack(message.delivery_tag or 0)
 
     async def replay_parked(self, spec: QueueSpec, limit: int | None = None) -> int:
         """Move parked messages of ``spec`` back to its queue with a fresh retry budget."""
@@ -480,9 +522,10 @@ class RabbitBroker:
     async def close(self, drain_timeout: float = 30.0) -> None:
         """Cancel consumers, wait for in-flight handlers, then close the connection."""
         self._closing = True
-        for queue, tag in self._consumers:
+        for channel, tag in self._consumers:
             with contextlib.suppress(Exception):
-                await queue.cancel(tag)
+                underlay = cast(aiormq.Channel, await asyncio.wait_for(channel.get_underlay_channel(), 5))
+                await underlay.basic_cancel(tag)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=drain_timeout)
         self._consumers.clear()
@@ -504,44 +547,113 @@ class _AckWindow:
     """
 
     def __init__(self) -> None:
-        self._channel: object | None = None
+        self._channel: aiormq.abc.AbstractChannel | None = None
         self._unsettled: set[int] = set()
-        self._handled: dict[int, AbstractIncomingMessage] = {}
+        self._handled: set[int] = set()
 
-    def delivered(self, message: AbstractIncomingMessage) -> None:
-        try:
-            channel = message.channel
-        except aio_pika.exceptions.ChannelInvalidStateError:
-            return  # closed since the frame came: never acked here, the broker delivers it again
-        if channel is not self._channel:
-            self._channel, self._unsettled, self._handled = channel, set(), {}
+    def delivered(self, message: DeliveredMessage) -> None:
+        if message.channel is not self._channel:
+            self._channel, self._unsettled, self._handled = message.channel, set(), set()
         self._unsettled.add(message.delivery_tag or 0)
 
-    async def succeeded(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+    async def succeeded(self, messages: Sequence[DeliveredMessage]) -> None:
         for message in messages:
             tag = message.delivery_tag or 0
-            if tag in self._unsettled:  # else from a channel that is gone
+            if message.channel is self._channel and tag in self._unsettled:  # else a gone channel's
                 self._unsettled.discard(tag)
-                self._handled[tag] = message
+                self._handled.add(tag)
         await self._ack()
 
-    async def settled(self, messages: Sequence[AbstractIncomingMessage]) -> None:
-        self._unsettled.difference_update(message.delivery_tag or 0 for message in messages)
+    async def settled(self, messages: Sequence[DeliveredMessage]) -> None:
+        if messages and messages[0].channel is self._channel:
+            self._unsettled.difference_update(message.delivery_tag or 0 for message in messages)
         await self._ack()
 
     async def _ack(self) -> None:
         oldest = min(self._unsettled, default=None)
         ready = [tag for tag in self._handled if oldest is None or tag < oldest]
-        if not ready:
+        if not ready or self._channel is None:
             return
-        last = self._handled[max(ready)]
-        for tag in ready:
-            del self._handled[tag]
+        self._handled.difference_update(ready)
         # Frames leave in call order, so a smaller multiple-ack never follows a larger one.
         try:
-            await last.ack(multiple=True)
+            await self._channel.basic_ack(max(ready), multiple=True)
         except Exception as exc:  # the channel is gone: the broker delivers them again
             log.warning("ack failed", extra={"messages": len(ready), "error": type(exc).__name__})
+
+
+async def _send_batch(
+    channel: aiormq.Channel, exchange: str, messages: Sequence[Outgoing]
+) -> tuple[list[asyncio.Future[Any]], Callable[[], None]]:
+    """Put ``messages`` in flight on ``channel`` with one write; return a confirmation future
+    per message and what to call once they are awaited (forgets the batch's message ids).
+
+    This is what aiormq's ``Channel.basic_publish`` does for one message (a delivery tag, a
+    confirmation future, the message id that matches a ``basic.return`` to its tag), done for
+    the whole batch under one hold of the channel lock, with one frame write: no task, lock,
+    timeout and queue hand-off per message. Relies on aiormq's channel internals (pinned in
+    uv.lock; the bus contract and resilience tests publish through here).
+    """
+    frames: list[Any] = []
+    futures: list[asyncio.Future[Any]] = []
+    async with channel.lock:
+        first = channel.delivery_tag
+        for message in messages:
+            frames.append(
+                spec.Basic.Publish(exchange=exchange, routing_key=message.routing_key, mandatory=True)
+            )
+            frames.append(
+                ContentHeader(
+                    properties=_properties(message.message_id, message.headers), body_size=len(message.body)
+                )
+            )
+            frames.extend(channel._split_body(message.body))  # as basic_publish does
+        payload = ChannelFrame.marshall(frames=frames, channel_number=channel.number)
+        loop = asyncio.get_running_loop()
+        for tag, message in enumerate(messages, start=first + 1):
+            confirmation = loop.create_future()
+            channel.confirmations[tag] = confirmation
+            channel.message_id_delivery_tag[message.message_id] = tag
+            futures.append(confirmation)
+        channel.delivery_tag = first + len(messages)
+        # One future in the channel's store stands for the batch: when the channel or its
+        # connection closes, aiormq rejects it, and with it every confirmation still pending.
+        closed = channel.create_future()
+        closed.add_done_callback(functools.partial(_reject_pending, futures))
+        try:
+            await channel.write_queue.put(payload)
+        except BaseException:
+            # Not sent: the broker has not seen these tags; give them back.
+            channel.delivery_tag = first
+            for tag in range(first + 1, first + len(messages) + 1):
+                channel.confirmations.pop(tag, None)
+            for confirmation in futures:
+                confirmation.cancel()
+            _forget_batch(channel, messages, first)
+            closed.cancel()
+            raise
+
+    def release() -> None:
+        _forget_batch(channel, messages, first)
+        closed.cancel()
+
+    return futures, release
+
+
+def _reject_pending(futures: list[asyncio.Future[Any]], closed: asyncio.Future[Any]) -> None:
+    if closed.cancelled():
+        return  # every confirmation arrived
+    reason = closed.exception() or aiormq.exceptions.ChannelInvalidStateError("channel closed")
+    for confirmation in futures:
+        if not confirmation.done():
+            confirmation.set_exception(reason)
+
+
+def _forget_batch(channel: aiormq.Channel, messages: Sequence[Outgoing], first: int) -> None:
+    """Drop the message ids of a settled batch (kept until then to match a basic.return)."""
+    for tag, message in enumerate(messages, start=first + 1):
+        if channel.message_id_delivery_tag.get(message.message_id) == tag:
+            del channel.message_id_delivery_tag[message.message_id]
 
 
 def _properties(message_id: str | None, headers: dict[str, Any]) -> aiormq.spec.Basic.Properties:
