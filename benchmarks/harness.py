@@ -234,5 +234,14 @@ async def run_bench_stack(
     def database(service: str) -> str:
         return bench.databases(prefix + service)
 
-    async with run_stack(database, data_dir, overrides=stack_overrides(bench.options, storage)) as running:
+    from aiflux_kit.bus.local import LocalBroker
+    from aiflux_kit.settings import ServiceSettings
+
+    # The test stack polls every 0.2 s (fast tests); the bench runs the production defaults.
+    overrides = stack_overrides(bench.options, storage)
+    poll = ServiceSettings.model_fields["outbox_poll_interval_s"].default
+    for service in ("identity", "billing", "generation", "storage", "privacy"):
+        overrides.setdefault(service, {})["outbox_poll_interval_s"] = poll
+    bus = {"broker": LocalBroker(database("bus"))}
+    async with run_stack(database, data_dir, overrides=overrides, platform_overrides=bus) as running:
         yield running

@@ -84,9 +84,18 @@ class Database:
         )
         _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # The same pool: a connection is switched to autocommit for the read (client-side in
-        # psycopg, no round trip) and switched back when it returns to the pool.
-        self.reader: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads have a pool of their own whose connections stay in autocommit: switching a
+        # pooled connection to autocommit and back at every checkout cost ~100 us of CPU per
+        # read (a third of a simple query), on the hottest path (session checks, balances).
+        self.reader: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_pre_ping=False,
+            hide_parameters=True,
+            isolation_level="AUTOCOMMIT",
+        )
+        _ping_when_idle(self.reader)
         self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
@@ -137,6 +146,7 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        await self.reader.dispose()
 
 
 async def _once_more_if_dropped(attempt: Callable[[], Awaitable[T]]) -> T:

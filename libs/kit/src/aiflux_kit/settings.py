@@ -34,7 +34,11 @@ class ServiceSettings(BaseSettings):
     env: Environment = "dev"
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/aiflux"
     db_pool_size: int = Field(
-        default=5, description="a process keeps up to twice this many PostgreSQL connections per engine"
+        default=5,
+        description=(
+            "a process keeps up to twice this many PostgreSQL connections per service for"
+            " transactions, and this many more for reads"
+        ),
     )
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     bus_namespace: str = Field(
