@@ -375,7 +375,11 @@ class RabbitBroker:
             return
         try:
             for message, delivery, error in zip(messages, deliveries, results, strict=True):
-                await self._settle(spec, message, delivery, error)
+                try:
+                    await self._settle(spec, message, delivery, error)
+                except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as exc:
+                    # the channel is gone: the broker delivers the message again
+                    log.warning("settle failed", extra={"queue": spec.name, "error": type(exc).__name__})
         finally:
             await window.settled(messages)
 
