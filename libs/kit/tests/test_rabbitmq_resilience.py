@@ -314,3 +314,26 @@ async def _succeeds(attempt: Callable[[], Awaitable[bool]]) -> bool:
         return bool(await attempt())
     except AssertionError:
         return False
+
+
+async def test_a_consumer_closes_promptly_while_its_broker_is_unreachable(
+    amqp_url: str, queue_prefix: str, exchange_cleanup: str
+):
+    # A process told to stop during a broker outage must not wait for the broker, per
+    # subscription, before it exits (Kubernetes would kill it mid-drain).
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    consumer = RabbitBroker(amqp_url.replace(":5672", f":{proxy.port}"), exchange=exchange_cleanup)
+    await consumer.connect()
+
+    async def ignore(_: Delivery) -> None:
+        return None
+
+    for n in range(4):
+        await consumer.consume(spec(queue_prefix, f"q{n}", (f"{queue_prefix}.thing{n}.v1",)), ignore)
+    await proxy.cut()
+    await eventually(lambda: not consumer.connected)
+    try:
+        await asyncio.wait_for(consumer.close(1), 10)  # 4 subscriptions x 5 s before
+    finally:
+        await proxy.cut()

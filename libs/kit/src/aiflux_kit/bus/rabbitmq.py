@@ -526,10 +526,12 @@ class RabbitBroker:
     async def close(self, drain_timeout: float = 30.0) -> None:
         """Cancel consumers, wait for in-flight handlers, then close the connection."""
         self._closing = True
-        for channel, tag in self._consumers:
+        # Without a connection there is nothing to cancel (and the robust channel would wait
+        # for the broker to come back): the consumers went with the connection.
+        for channel, tag in self._consumers if self.connected else ():
             with contextlib.suppress(Exception):
                 underlay = cast(aiormq.Channel, await asyncio.wait_for(channel.get_underlay_channel(), 5))
-                await underlay.basic_cancel(tag)
+                await underlay.basic_cancel(tag, timeout=5)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=drain_timeout)
         self._consumers.clear()
