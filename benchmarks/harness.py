@@ -236,11 +236,12 @@ async def run_bench_stack(
 
     from aiflux_kit.bus.local import LocalBroker
     from aiflux_kit.settings import ServiceSettings
+    from aiflux_runner.services import SERVICES
 
     # The test stack polls every 0.2 s (fast tests); the bench runs the production defaults.
     overrides = stack_overrides(bench.options, storage)
     poll = ServiceSettings.model_fields["outbox_poll_interval_s"].default
-    for service in ("identity", "billing", "generation", "storage", "privacy"):
+    for service in SERVICES:
         overrides.setdefault(service, {})["outbox_poll_interval_s"] = poll
     bus = {"broker": LocalBroker(database("bus"))}
     async with run_stack(database, data_dir, overrides=overrides, platform_overrides=bus) as running:

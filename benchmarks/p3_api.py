@@ -35,14 +35,13 @@ Statement = tuple[str, str, Any]  # (service, SQL as the driver got it, its para
 
 
 @contextlib.contextmanager
-def recording(engines: dict[tuple[str, str], Any]) -> Any:
-    """Collect the SELECTs the given engines ((service, role) -> engine) run while the block
-    runs."""
+def recording(engines: list[tuple[str, Any]]) -> Any:
+    """Collect the SELECTs the given (service, engine) pairs run while the block runs."""
     from sqlalchemy import event
 
     seen: list[Statement] = []
     listeners = []
-    for (service, _role), engine in engines.items():
+    for service, engine in engines:
 
         def listener(conn, cursor, statement, parameters, context, many, service=service):  # type: ignore[no-untyped-def]
             sql = statement.strip()
@@ -66,11 +65,11 @@ async def record_selects(running: Any, user: User, path: str) -> list[Statement]
     a first request (which fills caches, as every request but a few does under load), the
     statements seen in each of a few recorded requests (background tasks of the stack, such as
     workers polling, run beside a request now and then; they are not the route's)."""
-    engines = {
-        (name, role): engine
+    engines = [
+        (name, engine)
         for name, unit in running.runtime.units.items()
-        for role, engine in (("tx", unit.database.engine), ("read", unit.database.reader))
-    }
+        for engine in (unit.database.engine, unit.database.reader)
+    ]
     (await running.client.get(path, headers={"Cookie": user.cookie})).raise_for_status()
     runs: list[list[Statement]] = []
     for _ in range(RECORDINGS):

@@ -68,34 +68,15 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
         self.url = url
-        # hide_parameters: a database error must never carry bound values (emails, prompts)
-        # into logs or dead-letter headers.
-        # Looked up when called, so OpenTelemetry's SQLAlchemy instrumentation (on when traces
-        # are exported: aiflux_kit.tracing_export) can wrap it.
-        # At most 2 * pool_size connections, each kept once opened: SQLAlchemy closes an
-        # "overflow" connection at every return, so a process busier than pool_size opened and
-        # closed a PostgreSQL backend (a fork on the server) for nearly every request.
-        self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
-            url,
-            pool_size=2 * pool_size,
-            max_overflow=0,
-            pool_pre_ping=False,
-            hide_parameters=True,
-        )
-        _ping_when_idle(self.engine)
+        # At most 2 * pool_size connections for transactions, each kept once opened: SQLAlchemy
+        # closes an "overflow" connection at every return, so a process busier than pool_size
+        # opened and closed a PostgreSQL backend (a fork on the server) for nearly every request.
+        self.engine: AsyncEngine = _pooled_engine(url, 2 * pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads have a pool of their own whose connections stay in autocommit: switching a
         # pooled connection to autocommit and back at every checkout cost ~100 us of CPU per
         # read (a third of a simple query), on the hottest path (session checks, balances).
-        self.reader: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_pre_ping=False,
-            hide_parameters=True,
-            isolation_level="AUTOCOMMIT",
-        )
-        _ping_when_idle(self.reader)
+        self.reader: AsyncEngine = _pooled_engine(url, pool_size, isolation_level="AUTOCOMMIT")
         self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
@@ -147,6 +128,18 @@ class Database:
         """Close every pooled connection."""
         await self.engine.dispose()
         await self.reader.dispose()
+
+
+def _pooled_engine(url: str, size: int, **options: Any) -> AsyncEngine:
+    """An engine keeping up to ``size`` connections, pinged only after sitting idle."""
+    # hide_parameters: a database error must never carry bound values (emails, prompts) into
+    # logs or dead-letter headers. Looked up when called, so OpenTelemetry's SQLAlchemy
+    # instrumentation (on when traces are exported: aiflux_kit.tracing_export) can wrap it.
+    engine = sqlalchemy_asyncio.create_async_engine(
+        url, pool_size=size, max_overflow=0, pool_pre_ping=False, hide_parameters=True, **options
+    )
+    _ping_when_idle(engine)
+    return engine
 
 
 async def _once_more_if_dropped(attempt: Callable[[], Awaitable[T]]) -> T:

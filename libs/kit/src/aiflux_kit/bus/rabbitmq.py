@@ -125,10 +125,7 @@ class RabbitBroker:
     @property
     def connected(self) -> bool:
         """True while the connection is open."""
-        return all(
-            c is not None and not c.is_closed and bool(c.connected.is_set())
-            for c in (self._connection, self._publish_connection)
-        )
+        return _up(self._connection) and _up(self._publish_connection)
 
     @property
     def consumers_attached(self) -> int:
@@ -528,7 +525,7 @@ class RabbitBroker:
         self._closing = True
         # Without a connection there is nothing to cancel (and the robust channel would wait
         # for the broker to come back): the consumers went with the connection.
-        for channel, tag in self._consumers if self.connected else ():
+        for channel, tag in self._consumers if _up(self._connection) else ():
             with contextlib.suppress(Exception):
                 underlay = cast(aiormq.Channel, await asyncio.wait_for(channel.get_underlay_channel(), 5))
                 await underlay.basic_cancel(tag, timeout=5)
@@ -539,6 +536,11 @@ class RabbitBroker:
             if connection is not None:
                 with contextlib.suppress(Exception):
                     await connection.close()
+
+
+def _up(connection: AbstractRobustConnection | None) -> bool:
+    """True while ``connection`` is open (not waiting to reconnect)."""
+    return connection is not None and not connection.is_closed and bool(connection.connected.is_set())
 
 
 class _AckWindow:
